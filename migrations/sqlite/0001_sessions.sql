@@ -1,0 +1,8 @@
+-- Web sessions (tower-sessions' SQLite layout). Data is MessagePack written by tower-sessions;
+-- the user's IMAP password inside it is sealed with a key that is not stored here.
+CREATE TABLE IF NOT EXISTS tower_sessions (
+    id TEXT PRIMARY KEY NOT NULL,
+    data BLOB NOT NULL,
+    expiry_date INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tower_sessions_expiry ON tower_sessions (expiry_date);

@@ -1,0 +1,10 @@
+//! Facteur: a self-hosted webmail that is one more synchronized IMAP client.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod config;
+pub mod i18n;
+pub mod mail;
+pub mod secrets;
+pub mod startup;
+pub mod store;
+pub mod web;

@@ -1,0 +1,489 @@
+//! One user's IMAP connection and the operations the web pages need. Every command is bounded
+//! by a timeout and every response stream is drained before the next command.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_imap::imap_proto::NameAttribute;
+use async_imap::types::{Flag, StatusAttribute, UnsolicitedResponse};
+use futures_util::TryStreamExt;
+
+use super::connect::ImapSession;
+use crate::mail::{MailError, utf7};
+
+/// How long the folder list (with unread counts) is reused before it is fetched again.
+const FOLDER_CACHE_TTL: Duration = Duration::from_secs(60);
+/// Messages up to this size stay cached for the parts and frame requests that follow a view.
+const MESSAGE_CACHE_MAX: usize = 4 * 1024 * 1024;
+
+/// The special-use role of a folder (RFC 6154), or the Inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Inbox,
+    Drafts,
+    Sent,
+    Archive,
+    Junk,
+    Trash,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [Role::Inbox, Role::Drafts, Role::Sent, Role::Archive, Role::Junk, Role::Trash];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Inbox => "inbox",
+            Role::Drafts => "drafts",
+            Role::Sent => "sent",
+            Role::Archive => "archive",
+            Role::Junk => "junk",
+            Role::Trash => "trash",
+        }
+    }
+
+    /// Names that clients without SPECIAL-USE commonly give these folders.
+    fn from_common_name(name: &str) -> Option<Role> {
+        let n = name.to_lowercase();
+        let n = n.strip_prefix("inbox.").or_else(|| n.strip_prefix("inbox/")).unwrap_or(&n);
+        match n {
+            "drafts" | "draft" | "brouillons" => Some(Role::Drafts),
+            "sent" | "sent items" | "sent messages" | "sent mail" | "envoyés" | "éléments envoyés" => {
+                Some(Role::Sent)
+            }
+            "archive" | "archives" => Some(Role::Archive),
+            "junk" | "spam" | "junk e-mail" | "junk email" | "indésirables" | "pourriel" => Some(Role::Junk),
+            "trash" | "deleted items" | "deleted messages" | "corbeille" | "bin" => Some(Role::Trash),
+            _ => None,
+        }
+    }
+}
+
+/// A folder as shown in the sidebar.
+#[derive(Clone, Debug)]
+pub struct Folder {
+    /// Full name in UTF-8 (what URLs carry).
+    pub name: String,
+    /// Full name as the server spells it (modified UTF-7).
+    pub wire: String,
+    /// The last path segment, for display.
+    pub label: String,
+    pub depth: usize,
+    pub role: Option<Role>,
+    pub selectable: bool,
+    pub unread: u32,
+    pub total: u32,
+}
+
+/// The selected mailbox as last seen.
+#[derive(Clone, Debug)]
+pub struct MailboxState {
+    pub name: String,
+    pub uidvalidity: u32,
+    pub exists: u32,
+}
+
+/// One row of a message list.
+#[derive(Clone, Debug)]
+pub struct ListItem {
+    pub uid: u32,
+    pub seen: bool,
+    pub flagged: bool,
+    pub answered: bool,
+    pub size: u32,
+    /// Raw header block of Date, From, Subject and Content-Type (decoded by the caller).
+    pub headers: Vec<u8>,
+    /// Arrival time, unix seconds.
+    pub internal_date: Option<i64>,
+}
+
+/// One page of a folder, newest first.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub mailbox: MailboxState,
+    pub page: u32,
+    pub pages: u32,
+    pub items: Vec<ListItem>,
+}
+
+/// A whole message as stored on the server.
+#[derive(Clone, Debug)]
+pub struct RawMessage {
+    pub uid: u32,
+    pub uidvalidity: u32,
+    pub seen: bool,
+    pub flagged: bool,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+pub struct ImapConn {
+    session: ImapSession,
+    timeout: Duration,
+    capabilities: Vec<String>,
+    selected: Option<MailboxState>,
+    folders: Option<(Instant, Arc<Vec<Folder>>)>,
+    cached: Option<(String, RawMessage)>,
+}
+
+async fn timed<T, E: Into<MailError>>(d: Duration, f: impl Future<Output = Result<T, E>>) -> Result<T, MailError> {
+    match tokio::time::timeout(d, f).await {
+        Ok(r) => r.map_err(Into::into),
+        Err(_) => Err(MailError::Timeout),
+    }
+}
+
+impl ImapConn {
+    pub async fn new(mut session: ImapSession, timeout: Duration) -> Result<Self, MailError> {
+        let caps = timed(timeout, session.capabilities()).await?;
+        let capabilities = caps
+            .iter()
+            .map(|c| match c {
+                async_imap::types::Capability::Imap4rev1 => "IMAP4REV1".to_string(),
+                async_imap::types::Capability::Auth(a) => format!("AUTH={}", a.to_ascii_uppercase()),
+                async_imap::types::Capability::Atom(a) => a.to_ascii_uppercase(),
+            })
+            .collect();
+        Ok(Self { session, timeout, capabilities, selected: None, folders: None, cached: None })
+    }
+
+    pub fn has_capability(&self, cap: &str) -> bool {
+        self.capabilities.iter().any(|c| c.eq_ignore_ascii_case(cap))
+    }
+
+    /// Applies what the server told us on the side (EXISTS, EXPUNGE) to the selected mailbox.
+    fn absorb_unsolicited(&mut self) -> Vec<UnsolicitedResponse> {
+        let mut others = Vec::new();
+        while let Ok(r) = self.session.unsolicited_responses.try_recv() {
+            match (&r, self.selected.as_mut()) {
+                (UnsolicitedResponse::Exists(n), Some(sel)) => sel.exists = *n,
+                (UnsolicitedResponse::Expunge(_), Some(sel)) => sel.exists = sel.exists.saturating_sub(1),
+                _ => others.push(r),
+            }
+        }
+        others
+    }
+
+    /// Selects `name` (UTF-8) or, if it is already selected, asks the server for news (NOOP).
+    pub async fn select(&mut self, name: &str) -> Result<MailboxState, MailError> {
+        if let Some(sel) = &self.selected
+            && sel.name == name
+        {
+            timed(self.timeout, self.session.noop()).await?;
+            self.absorb_unsolicited();
+            if let Some(sel) = &self.selected {
+                return Ok(sel.clone());
+            }
+        }
+        self.selected = None;
+        let wire = utf7::encode(name);
+        let mailbox = match timed(self.timeout, self.session.select(&wire)).await {
+            Ok(m) => m,
+            Err(MailError::No(_)) => {
+                self.absorb_unsolicited();
+                return Err(MailError::NotFound);
+            }
+            Err(e) => return Err(e),
+        };
+        let state = MailboxState {
+            name: name.to_string(),
+            uidvalidity: mailbox.uid_validity.unwrap_or(0),
+            exists: mailbox.exists,
+        };
+        self.selected = Some(state.clone());
+        // Responses to SELECT itself (FLAGS, EXISTS…) are already in `mailbox`.
+        while self.session.unsolicited_responses.try_recv().is_ok() {}
+        Ok(state)
+    }
+
+    /// The folder list with unread counts, cached for a minute.
+    pub async fn folders(&mut self) -> Result<Arc<Vec<Folder>>, MailError> {
+        if let Some((at, f)) = &self.folders
+            && at.elapsed() < FOLDER_CACHE_TTL
+        {
+            return Ok(f.clone());
+        }
+        let folders = Arc::new(self.fetch_folders().await?);
+        self.folders = Some((Instant::now(), folders.clone()));
+        Ok(folders)
+    }
+
+    /// Forgets the cached folder list (after something changed counts).
+    pub fn invalidate_folders(&mut self) {
+        self.folders = None;
+    }
+
+    async fn fetch_folders(&mut self) -> Result<Vec<Folder>, MailError> {
+        let list_status = self.has_capability("LIST-STATUS");
+        let pattern = if list_status { "\"*\" RETURN (STATUS (MESSAGES UNSEEN))" } else { "\"*\"" };
+        let timeout = self.timeout;
+        let names = timed(timeout, async {
+            let stream = self.session.list(Some(""), Some(pattern)).await?;
+            stream.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        let mut counts: HashMap<String, (u32, u32)> = HashMap::new();
+        for r in self.absorb_unsolicited() {
+            if let UnsolicitedResponse::Status { mailbox, attributes } = r {
+                counts.insert(mailbox, status_counts(&attributes));
+            }
+        }
+        let mut raw = Vec::with_capacity(names.len());
+        for n in &names {
+            let wire = n.name().to_string();
+            let delimiter = n.delimiter().unwrap_or("/").to_string();
+            let attrs = n.attributes();
+            let selectable = !attrs
+                .iter()
+                .any(|a| matches!(a, NameAttribute::NoSelect) || matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\NonExistent")));
+            let role = if wire.eq_ignore_ascii_case("INBOX") {
+                Some(Role::Inbox)
+            } else {
+                attrs.iter().find_map(|a| match a {
+                    NameAttribute::Drafts => Some(Role::Drafts),
+                    NameAttribute::Sent => Some(Role::Sent),
+                    NameAttribute::Archive => Some(Role::Archive),
+                    NameAttribute::Junk => Some(Role::Junk),
+                    NameAttribute::Trash => Some(Role::Trash),
+                    _ => None,
+                })
+            };
+            raw.push((wire, delimiter, selectable, role));
+        }
+        // Missing counts (no LIST-STATUS, or a server that skipped some): one STATUS each.
+        for (wire, _, selectable, _) in &raw {
+            if *selectable && !counts.contains_key(wire) {
+                let mb = timed(timeout, self.session.status(wire, "(MESSAGES UNSEEN)")).await;
+                self.absorb_unsolicited();
+                if let Ok(mb) = mb {
+                    counts.insert(wire.clone(), (mb.unseen.unwrap_or(0), mb.exists));
+                }
+            }
+        }
+        Ok(arrange_folders(raw, &counts))
+    }
+
+    /// One page (1-based) of `mailbox`, newest first, fetching only that window.
+    pub async fn list_page(&mut self, mailbox: &str, page: u32, per_page: u32) -> Result<Page, MailError> {
+        let state = self.select(mailbox).await?;
+        let per_page = per_page.max(1);
+        let pages = state.exists.div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        let mut items = Vec::new();
+        if state.exists > 0 {
+            let hi = state.exists - (page - 1) * per_page;
+            let lo = hi.saturating_sub(per_page - 1).max(1);
+            let timeout = self.timeout;
+            let fetches = timed(timeout, async {
+                let stream = self
+                    .session
+                    .fetch(
+                        format!("{lo}:{hi}"),
+                        "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])",
+                    )
+                    .await?;
+                stream.try_collect::<Vec<_>>().await
+            })
+            .await?;
+            self.absorb_unsolicited();
+            for f in &fetches {
+                let Some(uid) = f.uid else { continue };
+                let (seen, flagged, answered) = flag_bits(f.flags());
+                items.push((
+                    f.message,
+                    ListItem {
+                        uid,
+                        seen,
+                        flagged,
+                        answered,
+                        size: f.size.unwrap_or(0),
+                        headers: f.header().map(<[u8]>::to_vec).unwrap_or_default(),
+                        internal_date: f.internal_date().map(|d| d.timestamp()),
+                    },
+                ));
+            }
+            items.sort_by(|a, b| b.0.cmp(&a.0));
+        }
+        Ok(Page { mailbox: state, page, pages, items: items.into_iter().map(|(_, i)| i).collect() })
+    }
+
+    /// The whole message, without setting \Seen. A changed UIDVALIDITY or a missing UID is
+    /// [`MailError::NotFound`].
+    pub async fn fetch_message(&mut self, mailbox: &str, uidvalidity: u32, uid: u32) -> Result<RawMessage, MailError> {
+        let key = format!("{mailbox}\u{0}{uidvalidity}\u{0}{uid}");
+        if let Some((k, m)) = &self.cached
+            && *k == key
+        {
+            return Ok(m.clone());
+        }
+        let state = self.select(mailbox).await?;
+        if state.uidvalidity != uidvalidity {
+            return Err(MailError::NotFound);
+        }
+        let timeout = self.timeout;
+        let fetches = timed(timeout, async {
+            let stream = self.session.uid_fetch(uid.to_string(), "(UID FLAGS BODY.PEEK[])").await?;
+            stream.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        self.absorb_unsolicited();
+        let Some(f) = fetches.into_iter().find(|f| f.uid == Some(uid)) else {
+            return Err(MailError::NotFound);
+        };
+        let (seen, flagged, _) = flag_bits(f.flags());
+        let bytes = Arc::new(f.body().map(<[u8]>::to_vec).unwrap_or_default());
+        let msg = RawMessage { uid, uidvalidity, seen, flagged, bytes };
+        if msg.bytes.len() <= MESSAGE_CACHE_MAX {
+            self.cached = Some((key, msg.clone()));
+        }
+        Ok(msg)
+    }
+
+    /// Sets or clears \Seen on one message.
+    pub async fn set_seen(&mut self, mailbox: &str, uidvalidity: u32, uid: u32, seen: bool) -> Result<(), MailError> {
+        let state = self.select(mailbox).await?;
+        if state.uidvalidity != uidvalidity {
+            return Err(MailError::NotFound);
+        }
+        let op = if seen { "+FLAGS.SILENT (\\Seen)" } else { "-FLAGS.SILENT (\\Seen)" };
+        let timeout = self.timeout;
+        timed(timeout, async {
+            let stream = self.session.uid_store(uid.to_string(), op).await?;
+            stream.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        self.absorb_unsolicited();
+        if let Some((_, m)) = self.cached.as_mut()
+            && m.uid == uid
+        {
+            m.seen = seen;
+        }
+        self.adjust_unread(mailbox, if seen { -1 } else { 1 });
+        Ok(())
+    }
+
+    fn adjust_unread(&mut self, mailbox: &str, delta: i64) {
+        if let Some((at, folders)) = &self.folders {
+            let mut v: Vec<Folder> = folders.as_ref().clone();
+            for f in v.iter_mut().filter(|f| f.name == mailbox) {
+                f.unread = (i64::from(f.unread) + delta).clamp(0, i64::from(f.total)) as u32;
+            }
+            self.folders = Some((*at, Arc::new(v)));
+        }
+    }
+
+    /// Drops caches that an idle user does not need.
+    pub fn trim(&mut self) {
+        self.cached = None;
+    }
+
+    pub async fn logout(mut self) {
+        let _ = timed(Duration::from_secs(5), self.session.logout()).await;
+    }
+}
+
+fn flag_bits<'a>(flags: impl Iterator<Item = Flag<'a>>) -> (bool, bool, bool) {
+    let (mut seen, mut flagged, mut answered) = (false, false, false);
+    for f in flags {
+        match f {
+            Flag::Seen => seen = true,
+            Flag::Flagged => flagged = true,
+            Flag::Answered => answered = true,
+            _ => {}
+        }
+    }
+    (seen, flagged, answered)
+}
+
+fn status_counts(attrs: &[StatusAttribute]) -> (u32, u32) {
+    let (mut unseen, mut messages) = (0, 0);
+    for a in attrs {
+        match a {
+            StatusAttribute::Unseen(n) => unseen = *n,
+            StatusAttribute::Messages(n) => messages = *n,
+            _ => {}
+        }
+    }
+    (unseen, messages)
+}
+
+/// Orders folders the way mail apps do: Inbox, the special-use folders, then the rest as a tree.
+pub fn arrange_folders(
+    raw: Vec<(String, String, bool, Option<Role>)>,
+    counts: &HashMap<String, (u32, u32)>,
+) -> Vec<Folder> {
+    let mut taken = std::collections::HashSet::new();
+    let mut folders: Vec<Folder> = raw
+        .into_iter()
+        .map(|(wire, delim, selectable, role)| {
+            let name = utf7::decode(&wire).unwrap_or_else(|| wire.clone());
+            let (unread, total) = counts.get(&wire).copied().unwrap_or((0, 0));
+            let depth = name.matches(delim.as_str()).count();
+            let label = name.rsplit(delim.as_str()).next().unwrap_or(&name).to_string();
+            Folder { name, wire, label, depth, role, selectable, unread, total }
+        })
+        .collect();
+    // One folder per role: attributes win, then common names for roles still missing.
+    for f in folders.iter_mut() {
+        if let Some(r) = f.role {
+            if !taken.insert(r) {
+                f.role = None;
+            }
+        }
+    }
+    for f in folders.iter_mut() {
+        if f.role.is_none()
+            && let Some(r) = Role::from_common_name(&f.name)
+            && taken.insert(r)
+        {
+            f.role = Some(r);
+        }
+    }
+    let (mut special, mut rest): (Vec<Folder>, Vec<Folder>) = folders.into_iter().partition(|f| f.role.is_some());
+    special.sort_by_key(|f| f.role);
+    rest.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    // A child whose parent is not in the tree shows its whole path.
+    let names: std::collections::HashSet<String> = rest.iter().map(|f| f.name.clone()).collect();
+    for f in rest.iter_mut() {
+        if f.depth > 0 {
+            let parent_len = f.name.len() - f.label.len();
+            let parent = f.name[..parent_len.saturating_sub(1)].to_string();
+            if !names.contains(&parent) {
+                f.label = f.name.clone();
+                f.depth = 0;
+            }
+        }
+    }
+    for f in special.iter_mut() {
+        f.depth = 0;
+    }
+    special.extend(rest);
+    special
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inbox_then_special_use_then_a_tree() {
+        let raw = vec![
+            ("Zeta".to_string(), "/".to_string(), true, None),
+            ("Trash".to_string(), "/".to_string(), true, Some(Role::Trash)),
+            ("Famille/&AMk-t&AOk- 2026".to_string(), "/".to_string(), true, None),
+            ("Famille".to_string(), "/".to_string(), true, None),
+            ("INBOX".to_string(), "/".to_string(), true, Some(Role::Inbox)),
+            ("Envoy&AOk-s".to_string(), "/".to_string(), true, None),
+            ("Orphan/child".to_string(), "/".to_string(), true, None),
+        ];
+        let mut counts = HashMap::new();
+        counts.insert("INBOX".to_string(), (3, 10));
+        let f = arrange_folders(raw, &counts);
+        let names: Vec<_> = f.iter().map(|f| f.label.as_str()).collect();
+        assert_eq!(names, ["INBOX", "Envoyés", "Trash", "Famille", "Été 2026", "Orphan/child", "Zeta"]);
+        assert_eq!(f[1].role, Some(Role::Sent), "common-name fallback");
+        assert_eq!(f[4].depth, 1);
+        assert_eq!(f[4].name, "Famille/Été 2026");
+        assert_eq!(f[0].unread, 3);
+    }
+}

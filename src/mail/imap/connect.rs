@@ -1,0 +1,187 @@
+//! Opening an authenticated IMAP session: TCP, implicit TLS or STARTTLS, greeting, LOGIN or
+//! AUTHENTICATE PLAIN. Every step is bounded by the connect timeout.
+
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_imap::{Client, Session};
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use crate::config::{Security, Upstream};
+use crate::mail::{Credentials, MailError};
+
+/// The byte stream under an IMAP session: plain TCP (loopback only) or TLS.
+#[derive(Debug)]
+pub enum ImapStream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for ImapStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for ImapStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_flush(cx),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+pub type ImapSession = Session<ImapStream>;
+
+/// TLS settings for upstream servers: Mozilla's roots plus an optional extra CA.
+#[derive(Clone)]
+pub struct TlsSetup {
+    connector: TlsConnector,
+}
+
+impl TlsSetup {
+    pub fn new(extra_ca: Option<&Path>) -> anyhow::Result<Self> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = extra_ca {
+            let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read CA file {}: {e}", path.display()))?;
+            let mut added = 0;
+            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let cert = cert.map_err(|e| anyhow::anyhow!("CA file {}: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| anyhow::anyhow!("CA file {}: {e}", path.display()))?;
+                added += 1;
+            }
+            if added == 0 {
+                anyhow::bail!("CA file {} holds no PEM certificate", path.display());
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self { connector: TlsConnector::from(Arc::new(config)) })
+    }
+
+    async fn wrap(&self, host: &str, tcp: TcpStream) -> Result<ImapStream, MailError> {
+        let name = ServerName::try_from(host.to_string())
+            .map_err(|_| MailError::Connect(format!("{host} is not a valid TLS server name")))?;
+        let tls = self
+            .connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| MailError::Connect(format!("TLS with {host}: {e}")))?;
+        Ok(ImapStream::Tls(Box::new(tls)))
+    }
+}
+
+/// Connects and logs in. Wrong credentials give [`MailError::Auth`].
+pub async fn open_session(
+    upstream: &Upstream,
+    tls: &TlsSetup,
+    creds: &Credentials,
+    timeout: Duration,
+) -> Result<ImapSession, MailError> {
+    let client = tokio::time::timeout(timeout, connect(upstream, tls))
+        .await
+        .map_err(|_| MailError::Timeout)??;
+    let password = creds.password.expose();
+    let login = async {
+        if password.is_ascii() && creds.username.is_ascii() {
+            client.login(&creds.username, password).await.map_err(|(e, _)| e)
+        } else {
+            // LOGIN takes 7-bit quoted strings only; SASL PLAIN carries UTF-8 safely.
+            let auth = PlainAuth { user: creds.username.clone(), password: password.to_string() };
+            client.authenticate("PLAIN", auth).await.map_err(|(e, _)| e)
+        }
+    };
+    match tokio::time::timeout(timeout, login).await {
+        Err(_) => Err(MailError::Timeout),
+        Ok(Ok(session)) => Ok(session),
+        Ok(Err(async_imap::error::Error::No(_))) => Err(MailError::Auth),
+        Ok(Err(e)) => Err(e.into()),
+    }
+}
+
+async fn connect(upstream: &Upstream, tls: &TlsSetup) -> Result<Client<ImapStream>, MailError> {
+    let tcp = TcpStream::connect((upstream.host.as_str(), upstream.port))
+        .await
+        .map_err(|e| MailError::Connect(format!("{}:{}: {e}", upstream.host, upstream.port)))?;
+    let _ = tcp.set_nodelay(true);
+    match upstream.security {
+        Security::Tls => {
+            let stream = tls.wrap(&upstream.host, tcp).await?;
+            let mut client = Client::new(stream);
+            greeting(&mut client).await?;
+            Ok(client)
+        }
+        Security::StartTls => {
+            let mut client = Client::new(ImapStream::Plain(tcp));
+            greeting(&mut client).await?;
+            client.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| match e {
+                async_imap::error::Error::No(_) | async_imap::error::Error::Bad(_) => {
+                    MailError::Connect(format!("{} does not offer STARTTLS", upstream.host))
+                }
+                other => other.into(),
+            })?;
+            let ImapStream::Plain(tcp) = client.into_inner() else {
+                return Err(MailError::Protocol("unexpected stream state".into()));
+            };
+            Ok(Client::new(tls.wrap(&upstream.host, tcp).await?))
+        }
+        Security::Plain => {
+            let mut client = Client::new(ImapStream::Plain(tcp));
+            greeting(&mut client).await?;
+            Ok(client)
+        }
+    }
+}
+
+async fn greeting(client: &mut Client<ImapStream>) -> Result<(), MailError> {
+    match client.read_response().await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(MailError::Connect("the server closed the connection before greeting".into())),
+        Err(e) => Err(MailError::Connect(format!("greeting: {e}"))),
+    }
+}
+
+struct PlainAuth {
+    user: String,
+    password: String,
+}
+
+impl async_imap::Authenticator for PlainAuth {
+    type Response = Vec<u8>;
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.user.len() + self.password.len() + 2);
+        v.push(0);
+        v.extend_from_slice(self.user.as_bytes());
+        v.push(0);
+        v.extend_from_slice(self.password.as_bytes());
+        v
+    }
+}

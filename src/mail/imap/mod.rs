@@ -1,0 +1,9 @@
+//! IMAP: connecting, one long-lived connection per logged-in user, and the operations pages need.
+
+pub mod conn;
+pub mod connect;
+pub mod registry;
+
+pub use conn::{Folder, ImapConn, ListItem, MailboxState, Page, RawMessage, Role};
+pub use connect::TlsSetup;
+pub use registry::Registry;

@@ -1,0 +1,221 @@
+//! The one door to every user's IMAP connection.
+//!
+//! Each logged-in web session has a slot holding at most one live connection, guarded by an
+//! async mutex: requests of the same user take turns on it (IMAP is one command at a time
+//! anyway), requests of different users never wait for each other. A connection that breaks
+//! or times out is dropped and, if it was an old one, reopened once from the user's
+//! credentials; connections unused for the idle timeout are logged out by a reaper and reopened
+//! on the next request.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+
+use super::conn::ImapConn;
+use super::connect::{TlsSetup, open_session};
+use crate::config::Upstream;
+use crate::mail::{Credentials, MailError};
+
+struct Slot {
+    conn: tokio::sync::Mutex<Option<ImapConn>>,
+    /// Milliseconds since the registry's epoch at the last use.
+    last_used: AtomicU64,
+}
+
+pub struct Registry {
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    upstream: Upstream,
+    tls: TlsSetup,
+    connect_timeout: Duration,
+    command_timeout: Duration,
+    idle_timeout: Duration,
+    epoch: Instant,
+    connects: AtomicU64,
+}
+
+impl Registry {
+    pub fn new(
+        upstream: Upstream,
+        tls: TlsSetup,
+        connect_timeout: Duration,
+        command_timeout: Duration,
+        idle_timeout: Duration,
+    ) -> Self {
+        Self {
+            slots: Mutex::new(HashMap::new()),
+            upstream,
+            tls,
+            connect_timeout,
+            command_timeout,
+            idle_timeout,
+            epoch: Instant::now(),
+            connects: AtomicU64::new(0),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    fn slot(&self, key: &str) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots
+            .entry(key.to_string())
+            .or_insert_with(|| {
+                Arc::new(Slot { conn: tokio::sync::Mutex::new(None), last_used: AtomicU64::new(self.now_ms()) })
+            })
+            .clone()
+    }
+
+    async fn open(&self, creds: &Credentials) -> Result<ImapConn, MailError> {
+        let session = open_session(&self.upstream, &self.tls, creds, self.connect_timeout).await?;
+        self.connects.fetch_add(1, Ordering::Relaxed);
+        ImapConn::new(session, self.command_timeout).await
+    }
+
+    /// Logs in for a new web session and keeps the connection under `key`.
+    pub async fn login(&self, key: &str, creds: &Credentials) -> Result<(), MailError> {
+        let conn = self.open(creds).await?;
+        let slot = self.slot(key);
+        let mut guard = slot.conn.lock().await;
+        if let Some(old) = guard.replace(conn) {
+            old.logout().await;
+        }
+        slot.last_used.store(self.now_ms(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Runs `op` on the user's connection, opening one first if there is none. When an old
+    /// connection turns out to be broken, it is replaced and `op` runs once more.
+    pub async fn run<T, F>(&self, key: &str, creds: &Credentials, mut op: F) -> Result<T, MailError>
+    where
+        F: for<'a> FnMut(&'a mut ImapConn) -> BoxFuture<'a, Result<T, MailError>>,
+    {
+        let slot = self.slot(key);
+        let mut guard = slot.conn.lock().await;
+        slot.last_used.store(self.now_ms(), Ordering::Relaxed);
+        let reused = guard.is_some();
+        let mut conn = match guard.take() {
+            Some(c) => c,
+            None => self.open(creds).await?,
+        };
+        match op(&mut conn).await {
+            Ok(v) => {
+                *guard = Some(conn);
+                Ok(v)
+            }
+            Err(e) if e.breaks_connection() && reused => {
+                tracing::info!(error = %e, "IMAP connection lost, reconnecting");
+                drop(conn);
+                let mut fresh = self.open(creds).await?;
+                let r = op(&mut fresh).await;
+                match &r {
+                    Err(e) if e.breaks_connection() => {}
+                    _ => *guard = Some(fresh),
+                }
+                r
+            }
+            Err(e) => {
+                if !e.breaks_connection() {
+                    *guard = Some(conn);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Logs out and forgets the connection of `key`.
+    pub async fn logout(&self, key: &str) {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots.remove(key)
+        };
+        if let Some(slot) = slot {
+            let conn = slot.conn.lock().await.take();
+            if let Some(conn) = conn {
+                conn.logout().await;
+            }
+        }
+    }
+
+    /// Number of IMAP connections currently open.
+    pub fn open_connections(&self) -> usize {
+        let slots: Vec<Arc<Slot>> = self.slots.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        slots.iter().filter(|s| s.conn.try_lock().map(|g| g.is_some()).unwrap_or(true)).count()
+    }
+
+    /// How many connections were opened since start (logins and reconnects).
+    pub fn connects(&self) -> u64 {
+        self.connects.load(Ordering::Relaxed)
+    }
+
+    /// One pass of the reaper: logs out connections idle longer than the idle timeout, trims
+    /// caches of users idle for a minute, forgets long-empty slots.
+    pub async fn reap(&self) {
+        let now = self.now_ms();
+        let idle_ms = self.idle_timeout.as_millis() as u64;
+        let slots: Vec<(String, Arc<Slot>)> = self
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (key, slot) in slots {
+            let idle = now.saturating_sub(slot.last_used.load(Ordering::Relaxed));
+            let Ok(mut guard) = slot.conn.try_lock() else { continue };
+            if idle >= idle_ms {
+                if let Some(conn) = guard.take() {
+                    tracing::debug!("logging out an idle IMAP connection");
+                    conn.logout().await;
+                }
+                if idle >= idle_ms.saturating_mul(2) {
+                    drop(guard);
+                    let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+                    if slots.get(&key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                        slots.remove(&key);
+                    }
+                }
+            } else if idle >= 60_000
+                && let Some(conn) = guard.as_mut()
+            {
+                conn.trim();
+            }
+        }
+    }
+
+    /// Runs [`Registry::reap`] periodically until the registry is dropped.
+    pub fn spawn_reaper(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let every = (self.idle_timeout / 4).clamp(Duration::from_millis(200), Duration::from_secs(30));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(reg) = weak.upgrade() else { break };
+                reg.reap().await;
+            }
+        });
+    }
+
+    /// Logs out every connection (graceful shutdown).
+    pub async fn shutdown(&self) {
+        let slots: Vec<Arc<Slot>> = {
+            let mut map = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            map.drain().map(|(_, v)| v).collect()
+        };
+        let mut tasks = Vec::new();
+        for slot in slots {
+            tasks.push(async move {
+                if let Some(conn) = slot.conn.lock().await.take() {
+                    conn.logout().await;
+                }
+            });
+        }
+        futures_util::future::join_all(tasks).await;
+    }
+}

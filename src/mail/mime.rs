@@ -1,0 +1,270 @@
+//! Reading messages: headers, the body to show, attachments and inline parts.
+//! Parsing never fails: a message mail-parser cannot read still shows its raw text.
+
+use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
+
+/// A mailbox of a header (From, To…), decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+impl Person {
+    /// The display name, else the address.
+    pub fn display(&self) -> String {
+        self.name.clone().filter(|n| !n.trim().is_empty()).or_else(|| self.address.clone()).unwrap_or_default()
+    }
+}
+
+/// What the reader shows as the message text.
+#[derive(Clone, Debug)]
+pub enum Body {
+    /// HTML from the message, unsanitized: it must go through [`crate::mail::sanitize`].
+    Html(String),
+    Text(String),
+    Empty,
+}
+
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    /// Index of the part in the parsed message: the id used in download URLs.
+    pub part: usize,
+    pub name: String,
+    pub content_type: String,
+    pub size: usize,
+    pub content_id: Option<String>,
+    /// Marked inline (or carries a Content-ID) rather than as an attachment.
+    pub inline: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ParsedMessage {
+    pub subject: String,
+    pub from: Vec<Person>,
+    pub to: Vec<Person>,
+    pub cc: Vec<Person>,
+    pub reply_to: Vec<Person>,
+    pub date: Option<i64>,
+    pub message_id: Option<String>,
+    pub body: Body,
+    pub attachments: Vec<Attachment>,
+    /// mail-parser could not read the message structure, or a part failed to decode.
+    pub damaged: bool,
+}
+
+/// Bytes of one part, ready to download or inline.
+#[derive(Clone, Debug)]
+pub struct PartData {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+fn people(a: Option<&Address<'_>>) -> Vec<Person> {
+    a.map(|a| {
+        a.iter()
+            .map(|x| Person {
+                name: x.name().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+                address: x.address().map(str::to_string),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Parses a whole message.
+pub fn parse(raw: &[u8]) -> ParsedMessage {
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        return ParsedMessage {
+            subject: String::new(),
+            from: vec![],
+            to: vec![],
+            cc: vec![],
+            reply_to: vec![],
+            date: None,
+            message_id: None,
+            body: Body::Text(String::from_utf8_lossy(raw).into_owned()),
+            attachments: vec![],
+            damaged: true,
+        };
+    };
+    let mut body = choose_body(&msg);
+    let attachments = attachments(&msg);
+    let mut damaged = msg.parts.iter().any(|p| p.is_encoding_problem);
+    let known_headers = msg.from().is_some() || msg.subject().is_some() || msg.date().is_some() || msg.to().is_some();
+    if matches!(body, Body::Empty) && !known_headers && !raw.is_empty() {
+        // Nothing that looks like a header: show the bytes as they are.
+        body = Body::Text(String::from_utf8_lossy(raw).into_owned());
+        damaged = true;
+    }
+    ParsedMessage {
+        subject: msg.subject().unwrap_or_default().trim().to_string(),
+        from: people(msg.from()),
+        to: people(msg.to()),
+        cc: people(msg.cc()),
+        reply_to: people(msg.reply_to()),
+        date: msg.date().map(|d| d.to_timestamp()),
+        message_id: msg.message_id().map(str::to_string),
+        body,
+        attachments,
+        damaged,
+    }
+}
+
+fn part_text(msg: &Message<'_>, id: u32) -> Option<(bool, String)> {
+    match &msg.part(id)?.body {
+        PartType::Html(h) => Some((true, h.to_string())),
+        PartType::Text(t) => Some((false, t.to_string())),
+        _ => None,
+    }
+}
+
+/// HTML when the message has any, else the text parts; several inline bodies are joined.
+fn choose_body(msg: &Message<'_>) -> Body {
+    let html: Vec<(bool, String)> = msg.html_body.iter().filter_map(|id| part_text(msg, *id)).collect();
+    if html.iter().any(|(is_html, _)| *is_html) {
+        let mut out = String::new();
+        for (is_html, s) in html {
+            if is_html {
+                out.push_str(&s);
+            } else {
+                // A text part between HTML parts: keep it, escaped, as a preformatted block.
+                out.push_str("<pre>");
+                out.push_str(&crate::mail::sanitize::escape_html(&s));
+                out.push_str("</pre>");
+            }
+        }
+        return Body::Html(out);
+    }
+    let text: Vec<String> = msg
+        .text_body
+        .iter()
+        .filter_map(|id| part_text(msg, *id))
+        .map(|(_, s)| s)
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    if text.is_empty() { Body::Empty } else { Body::Text(text.join("\n\n")) }
+}
+
+fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
+    let mut out = Vec::new();
+    for &id in &msg.attachments {
+        let Some(part) = msg.part(id) else { continue };
+        let content_type = part
+            .content_type()
+            .map(|ct| match ct.subtype() {
+                Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                None => ct.ctype().to_string(),
+            })
+            .unwrap_or_else(|| match part.body {
+                PartType::Message(_) => "message/rfc822".to_string(),
+                PartType::Text(_) => "text/plain".to_string(),
+                PartType::Html(_) => "text/html".to_string(),
+                _ => "application/octet-stream".to_string(),
+            })
+            .to_ascii_lowercase();
+        let name = part
+            .attachment_name()
+            .map(str::to_string)
+            .or_else(|| match &part.body {
+                PartType::Message(m) => m.subject().map(|s| format!("{s}.eml")),
+                _ => None,
+            })
+            .unwrap_or_else(|| format!("part-{id}{}", extension_for(&content_type)));
+        let disposition_inline = part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("inline"));
+        let content_id = part.content_id().map(|c| c.trim_matches(['<', '>']).to_string());
+        out.push(Attachment {
+            part: id as usize,
+            name,
+            size: part.contents().len(),
+            inline: disposition_inline || (content_id.is_some() && part.content_disposition().is_none()),
+            content_type,
+            content_id,
+        });
+    }
+    out
+}
+
+fn extension_for(content_type: &str) -> &'static str {
+    match content_type {
+        "message/rfc822" => ".eml",
+        "image/png" => ".png",
+        "image/jpeg" => ".jpg",
+        "image/gif" => ".gif",
+        "application/pdf" => ".pdf",
+        "text/plain" => ".txt",
+        "text/html" => ".html",
+        _ => ".bin",
+    }
+}
+
+/// The decoded bytes of part `index` (as listed in [`ParsedMessage::attachments`]).
+pub fn part(raw: &[u8], index: usize) -> Option<PartData> {
+    let msg = MessageParser::default().parse(raw)?;
+    let att = attachments(&msg).into_iter().find(|a| a.part == index)?;
+    let p = msg.parts.get(index)?;
+    let bytes = match &p.body {
+        PartType::Message(m) => m.raw_message().to_vec(),
+        _ => p.contents().to_vec(),
+    };
+    Some(PartData { name: att.name, content_type: att.content_type, bytes })
+}
+
+/// What a message list row needs, from the header fields fetched for it.
+#[derive(Clone, Debug, Default)]
+pub struct ListHeaders {
+    pub from: Option<Person>,
+    pub subject: String,
+    pub date: Option<i64>,
+    pub has_attachment: bool,
+}
+
+/// Reads the Date/From/Subject/Content-Type block fetched for a list row.
+pub fn list_headers(block: &[u8]) -> ListHeaders {
+    let Some(msg) = MessageParser::default().parse_headers(block) else { return ListHeaders::default() };
+    let has_attachment = msg.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("mixed") || s.eq_ignore_ascii_case("report"))
+    });
+    ListHeaders {
+        from: people(msg.from()).into_iter().next(),
+        subject: msg.subject().unwrap_or_default().trim().to_string(),
+        date: msg.date().map(|d| d.to_timestamp()),
+        has_attachment,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_words_and_latin1_are_decoded() {
+        let raw = b"From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.test>\r\nSubject: =?UTF-8?B?UsOpdW5pb24=?=\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n\xc9t\xe9\r\n";
+        let m = parse(raw);
+        assert_eq!(m.subject, "Réunion");
+        assert_eq!(m.from[0].display(), "André");
+        match m.body {
+            Body::Text(t) => assert!(t.contains("Été"), "{t}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_still_shows_something() {
+        let m = parse(b"\xff\xfe not a message at all");
+        match m.body {
+            Body::Text(t) => assert!(t.contains("not a message")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn list_headers_mark_attachments() {
+        let h = list_headers(b"From: Bob <bob@example.test>\r\nSubject: Hi\r\nContent-Type: multipart/mixed; boundary=x\r\nDate: Tue, 1 Jul 2025 10:00:00 +0000\r\n\r\n");
+        assert!(h.has_attachment);
+        assert_eq!(h.from.unwrap().display(), "Bob");
+        assert_eq!(h.date, Some(1751364000));
+    }
+}

@@ -1,0 +1,108 @@
+//! Building and running the application: state, database, session layer, router, listener,
+//! graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use tokio::net::TcpListener;
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::config::Config;
+use crate::mail::imap::{Registry, TlsSetup};
+use crate::secrets::ServerKey;
+use crate::web::{self, AppState, auth, middleware};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Prepares everything and binds the listener (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
+        let server_key = ServerKey::load_or_create(&config)?;
+        let db = crate::store::connect(&config.database_url).await?;
+        let tls = TlsSetup::new(config.tls_ca_file.as_deref())?;
+        let registry = Arc::new(Registry::new(
+            config.imap.clone(),
+            tls,
+            config.imap_connect_timeout,
+            config.imap_command_timeout,
+            config.imap_idle_timeout,
+        ));
+        registry.spawn_reaper();
+
+        let store = SqliteStore::new(db.clone());
+        tokio::spawn({
+            use tower_sessions::ExpiredDeletion;
+            let store = store.clone();
+            async move {
+                if let Err(e) = store.continuously_delete_expired(std::time::Duration::from_secs(300)).await {
+                    tracing::error!(error = %e, "expired-session cleanup stopped");
+                }
+            }
+        });
+        let idle = time::Duration::seconds(config.session_idle_timeout.as_secs() as i64);
+        let sessions = SessionManagerLayer::new(store)
+            .with_name(auth::SESSION_COOKIE)
+            .with_secure(config.cookie_secure)
+            .with_same_site(SameSite::Lax)
+            .with_http_only(true)
+            .with_expiry(Expiry::OnInactivity(idle));
+
+        let state = AppState { config: Arc::new(config), registry, server_key: Arc::new(server_key), db };
+        let router = web::routes()
+            .layer(sessions)
+            .layer(from_fn(middleware::same_origin))
+            .layer(from_fn_with_state(state.clone(), middleware::error_pages))
+            .layer(from_fn_with_state(state.clone(), middleware::security_headers))
+            .layer(from_fn(middleware::request_id))
+            .with_state(state.clone());
+        let listener = TcpListener::bind(state.config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.config.listen))?;
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and logs out of
+    /// every IMAP connection.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let registry = self.state.registry.clone();
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        tracing::info!("stopping: logging out of IMAP sessions");
+        registry.shutdown().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,190 @@
+//! Who is logged in: the web session (tower-sessions), the key cookie that opens the sealed
+//! IMAP password, and the extractor handlers use.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::AppState;
+use super::error::AppError;
+use crate::config::Secret;
+use crate::mail::Credentials;
+
+pub const SESSION_COOKIE: &str = "facteur_session";
+pub const KEY_COOKIE: &str = "facteur_key";
+const AUTH_KEY: &str = "auth";
+
+/// What the session store keeps about a login. The password is sealed (see [`crate::secrets`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthData {
+    /// Identifies this login's IMAP connection in the registry (stable across session id cycling).
+    pub login_id: String,
+    pub username: String,
+    pub sealed_password: Vec<u8>,
+    pub created_at: i64,
+    pub csrf: String,
+}
+
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The value of cookie `name`, if the request has it.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// A `Set-Cookie` header for our cookies: always HttpOnly and SameSite=Lax.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> (axum::http::HeaderName, HeaderValue) {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}");
+    if secure {
+        c.push_str("; Secure");
+    }
+    (SET_COOKIE, HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("")))
+}
+
+/// Only our own paths are valid redirect targets (no `//host`, no `/\host`, no scheme).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.chars().any(|c| c.is_control() || c == '\\')
+                && !n.starts_with("/login")
+                && !n.starts_with("/logout") =>
+        {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+/// Starts a logged-in session: new session id, sealed password, fresh key cookie.
+pub async fn begin(
+    state: &AppState,
+    session: &Session,
+    login_id: String,
+    creds: &Credentials,
+) -> Result<(axum::http::HeaderName, HeaderValue), AppError> {
+    let cookie_key: [u8; 32] = crate::secrets::random_bytes()?;
+    let sealed = state.server_key.seal(&cookie_key, creds.password.expose().as_bytes())?;
+    session.cycle_id().await?;
+    let auth = AuthData {
+        login_id,
+        username: creds.username.clone(),
+        sealed_password: sealed,
+        created_at: now_unix(),
+        csrf: crate::secrets::random_token::<24>()?,
+    };
+    session.insert(AUTH_KEY, auth).await?;
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cookie_key);
+    Ok(set_cookie(
+        KEY_COOKIE,
+        &value,
+        state.config.session_absolute_timeout.as_secs() as i64,
+        state.config.cookie_secure,
+    ))
+}
+
+/// Ends the session and returns the header that clears the key cookie.
+pub async fn end(state: &AppState, session: &Session) -> (axum::http::HeaderName, HeaderValue) {
+    if let Ok(Some(auth)) = session.get::<AuthData>(AUTH_KEY).await {
+        state.registry.logout(&auth.login_id).await;
+    }
+    if let Err(e) = session.flush().await {
+        tracing::warn!(error = %e, "could not delete the session");
+    }
+    set_cookie(KEY_COOKIE, "", 0, state.config.cookie_secure)
+}
+
+/// A logged-in user, with the credentials to (re)open their IMAP connection.
+pub struct CurrentUser {
+    pub auth: AuthData,
+    pub creds: Credentials,
+    pub session: Session,
+}
+
+impl CurrentUser {
+    /// Checks the CSRF token of a form.
+    pub fn check_csrf(&self, token: &str) -> Result<(), AppError> {
+        let a = self.auth.csrf.as_bytes();
+        let b = token.as_bytes();
+        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        if same { Ok(()) } else { Err(AppError::forbidden("CSRF token mismatch")) }
+    }
+}
+
+fn to_login(parts: &Parts, reason: Option<&str>) -> Response {
+    let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut url = format!(
+        "/login?next={}",
+        percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
+    );
+    if let Some(r) = reason {
+        url.push_str("&reason=");
+        url.push_str(r);
+    }
+    Redirect::to(&url).into_response()
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await.map_err(|e| e.into_response())?;
+        let auth = session.get::<AuthData>(AUTH_KEY).await.map_err(|e| AppError::from(e).into_response())?;
+        let Some(auth) = auth else { return Err(to_login(parts, None)) };
+        let expired = now_unix() - auth.created_at > state.config.session_absolute_timeout.as_secs() as i64;
+        let key = cookie_value(&parts.headers, KEY_COOKIE)
+            .and_then(|k| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(k).ok());
+        let password = match (expired, key) {
+            (false, Some(k)) => state.server_key.open(&k, &auth.sealed_password),
+            _ => None,
+        };
+        let Some(password) = password.and_then(|p| String::from_utf8(p).ok()) else {
+            state.registry.logout(&auth.login_id).await;
+            let _ = session.flush().await;
+            return Err(to_login(parts, Some("ended")));
+        };
+        let creds = Credentials { username: auth.username.clone(), password: Secret::new(password) };
+        Ok(Self { auth, creds, session })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_stay_on_our_site() {
+        assert_eq!(safe_next(Some("/f/INBOX?page=2")), "/f/INBOX?page=2");
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "javascript:x", "/a\r\nb", "/login"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn cookies_are_read_from_any_cookie_header() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, HeaderValue::from_static("a=1; facteur_key=abc"));
+        assert_eq!(cookie_value(&h, KEY_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie_value(&h, "b"), None);
+    }
+}

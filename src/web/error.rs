@@ -1,0 +1,92 @@
+//! Errors at the HTTP edge. Handlers return [`AppError`]; a middleware that knows the request
+//! (language, request id) turns it into a friendly page. Details go to the log once.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::mail::MailError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    BadRequest,
+    Forbidden,
+    MailUnavailable,
+    MailTimeout,
+    MailRefused,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::MailUnavailable | Self::MailRefused => StatusCode::BAD_GATEWAY,
+            Self::MailTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    detail: String,
+}
+
+impl AppError {
+    pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
+        Self { kind, detail: detail.into() }
+    }
+    pub fn not_found() -> Self {
+        Self::new(ErrorKind::NotFound, "")
+    }
+    pub fn forbidden(detail: &str) -> Self {
+        Self::new(ErrorKind::Forbidden, detail)
+    }
+}
+
+impl From<MailError> for AppError {
+    fn from(e: MailError) -> Self {
+        let kind = match &e {
+            MailError::NotFound => ErrorKind::NotFound,
+            MailError::Connect(_) | MailError::Protocol(_) => ErrorKind::MailUnavailable,
+            MailError::Timeout => ErrorKind::MailTimeout,
+            MailError::No(_) | MailError::Auth => ErrorKind::MailRefused,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::new(ErrorKind::Internal, format!("{e:#}"))
+    }
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        Self::new(ErrorKind::Internal, format!("session store: {e}"))
+    }
+}
+
+/// Marker put on error responses; the error-page middleware renders the body.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorMarker(pub ErrorKind);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self.kind {
+            ErrorKind::Internal => tracing::error!(detail = %self.detail, "request failed"),
+            ErrorKind::MailUnavailable | ErrorKind::MailTimeout | ErrorKind::MailRefused => {
+                tracing::warn!(detail = %self.detail, "mail server problem")
+            }
+            _ => tracing::debug!(kind = ?self.kind, detail = %self.detail, "request refused"),
+        }
+        let mut r = self.kind.status().into_response();
+        r.extensions_mut().insert(ErrorMarker(self.kind));
+        r
+    }
+}

@@ -1,0 +1,147 @@
+//! Request-wide concerns: request ids and access logs, error pages, security headers, and the
+//! same-origin check that every state-changing request passes.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderValue};
+use axum::http::{HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+
+use super::AppState;
+use super::error::{AppError, ErrorMarker};
+use super::views;
+use crate::i18n::I18n;
+
+/// The id of the current request, shown on error pages and in every log line.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = crate::secrets::random_bytes::<6>()
+        .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+        .unwrap_or_else(|_| "-".to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let span = tracing::info_span!("request", id = %id);
+    let started = std::time::Instant::now();
+    let mut res = next.run(req).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            %method,
+            path = %redact_path(&path),
+            status = res.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "http"
+        )
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// Logs mailbox paths without the folder and message identifiers.
+fn redact_path(path: &str) -> String {
+    let mut parts = path.splitn(3, '/');
+    let _ = parts.next();
+    match parts.next() {
+        Some(first @ ("f" | "m")) => format!("/{first}/…"),
+        Some(first) => match parts.next() {
+            Some(_) => format!("/{first}/…"),
+            None => format!("/{first}"),
+        },
+        None => "/".to_string(),
+    }
+}
+
+/// Renders the friendly page for responses that carry an [`ErrorMarker`].
+pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let i18n = I18n::negotiate(
+        req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+        &state.config.default_language,
+    );
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let res = next.run(req).await;
+    let Some(ErrorMarker(kind)) = res.extensions().get::<ErrorMarker>().copied() else { return res };
+    let status = res.status();
+    let mut page = views::ErrorPage::new(i18n, kind, request_id).into_response();
+    *page.status_mut() = status;
+    page
+}
+
+/// Refuses cross-site state-changing requests (Fetch metadata, then Origin against Host).
+pub async fn same_origin(req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !is_same_origin(req.headers()) {
+        return AppError::forbidden("cross-site request").into_response();
+    }
+    next.run(req).await
+}
+
+pub fn is_same_origin(h: &HeaderMap) -> bool {
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), h.get(header::HOST).and_then(|v| v.to_str().ok())) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.trim_end_matches('/').eq_ignore_ascii_case(host)),
+        // No Origin (old clients, some same-origin navigations): the CSRF token decides.
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Security headers on every response; a route that set its own CSP keeps it.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response<Body> {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"),
+    );
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if state.config.cookie_secure {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_checks() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("mail.example.org"));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://mail.example.org"));
+        assert!(is_same_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(!is_same_origin(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!is_same_origin(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(is_same_origin(&h));
+    }
+
+    #[test]
+    fn paths_in_logs_hide_mailboxes() {
+        assert_eq!(redact_path("/m/Secret%20stuff/1/2"), "/m/…");
+        assert_eq!(redact_path("/login"), "/login");
+    }
+}
