@@ -1,0 +1,450 @@
+//! Test harness: a real Dovecot on loopback (started once per test binary), one user per test,
+//! Facteur on 127.0.0.1:0 with a fresh data directory, and an independent IMAP client.
+//!
+//! A missing Dovecot is a failure, never a skip.
+
+use std::collections::HashMap;
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use async_imap::Session;
+use facteur::config::Config;
+use facteur::startup::Application;
+use facteur::web::AppState;
+use futures_util::TryStreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub const DOMAIN: &str = "example.test";
+const POOL: usize = 80;
+
+pub struct Dovecot {
+    pub dir: PathBuf,
+    pub imap_port: u16,
+    pub imaps_port: u16,
+    next_user: AtomicUsize,
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn script() -> PathBuf {
+    root().join("scripts/mailserver.sh")
+}
+
+pub fn user_name(i: usize) -> String {
+    format!("user{i}@{DOMAIN}")
+}
+
+pub fn user_password(i: usize) -> String {
+    // Every third user has a non-ASCII password, so SASL PLAIN is exercised all the time.
+    if i % 3 == 0 { format!("pässwörd-{i}") } else { format!("secret-{i}") }
+}
+
+static DOVECOT: OnceLock<Dovecot> = OnceLock::new();
+
+/// The shared Dovecot, started on first use and stopped when the test process exits.
+pub fn dovecot() -> &'static Dovecot {
+    DOVECOT.get_or_init(|| {
+        let which = Command::new("sh").arg("-c").arg("command -v dovecot || test -x /usr/sbin/dovecot").output();
+        assert!(
+            which.map(|o| o.status.success()).unwrap_or(false),
+            "Dovecot is not installed: the integration tests need a real IMAP server \
+             (apt-get install dovecot-imapd dovecot-lmtpd, or run .ci/run)"
+        );
+        let dir = tempfile::Builder::new().prefix("fxd.").tempdir_in("/tmp").expect("temp dir").keep();
+        let (imap_port, imaps_port) = (free_port(), free_port());
+        let out = Command::new("bash")
+            .arg(script())
+            .args(["start", dir.to_str().unwrap_or_default(), &imap_port.to_string(), &imaps_port.to_string()])
+            .output()
+            .expect("run mailserver.sh");
+        assert!(
+            out.status.success(),
+            "Dovecot did not start:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Stop it when this test process is gone.
+        let _ = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; bash {script} stop --fast {dir} >/dev/null 2>&1; rm -rf {dir}",
+                pid = std::process::id(),
+                script = script().display(),
+                dir = dir.display()
+            ))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let mut args = vec!["adduser".to_string(), dir.display().to_string()];
+        for i in 1..=POOL {
+            args.push(user_name(i));
+            args.push(user_password(i));
+        }
+        let out = Command::new("bash").arg(script()).args(&args).output().expect("adduser");
+        assert!(out.status.success(), "adduser failed: {}", String::from_utf8_lossy(&out.stderr));
+        Dovecot { dir, imap_port, imaps_port, next_user: AtomicUsize::new(1) }
+    })
+}
+
+impl Dovecot {
+    /// A user of its own for one test.
+    pub fn user(&self) -> TestUser {
+        let i = self.next_user.fetch_add(1, Ordering::SeqCst);
+        assert!(i <= POOL, "the test user pool is exhausted: raise POOL");
+        TestUser { name: user_name(i), password: user_password(i), port: self.imap_port }
+    }
+
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    /// Drops every IMAP connection of `user` on the server side.
+    pub fn kick(&self, user: &str) {
+        let out = Command::new("bash")
+            .arg(script())
+            .args(["kick", self.dir.to_str().unwrap_or_default(), user])
+            .output()
+            .expect("kick");
+        assert!(out.status.success(), "kick failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// How many IMAP connections `user` has open, as Dovecot sees them.
+    pub fn connections(&self, user: &str) -> usize {
+        let out = Command::new("doveadm")
+            .args(["-c", &self.dir.join("dovecot.conf").display().to_string(), "who", "-1", user])
+            .output()
+            .expect("doveadm who");
+        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(user) && l.contains("imap")).count()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub name: String,
+    pub password: String,
+    port: u16,
+}
+
+pub type Imap = Session<TcpStream>;
+
+impl TestUser {
+    /// An independent IMAP connection, as a desktop mail app would have.
+    pub async fn imap(&self) -> Imap {
+        let tcp = TcpStream::connect(("127.0.0.1", self.port)).await.expect("connect to Dovecot");
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.expect("greeting").expect("greeting");
+        struct Plain(String, String);
+        impl async_imap::Authenticator for Plain {
+            type Response = Vec<u8>;
+            fn process(&mut self, _: &[u8]) -> Vec<u8> {
+                format!("\0{}\0{}", self.0, self.1).into_bytes()
+            }
+        }
+        client
+            .authenticate("PLAIN", Plain(self.name.clone(), self.password.clone()))
+            .await
+            .map_err(|(e, _)| e)
+            .expect("independent client login")
+    }
+
+    /// Appends `messages` to `mailbox` in one pipelined MULTIAPPEND (LITERAL+): thousands in seconds.
+    pub async fn bulk_append(&self, mailbox_wire: &str, messages: &[Vec<u8>]) {
+        let mut tcp = TcpStream::connect(("127.0.0.1", self.port)).await.expect("connect");
+        let mut buf = vec![0u8; 65536];
+        let _ = tcp.read(&mut buf).await.expect("greeting");
+        let auth = base64_plain(&self.name, &self.password);
+        tcp.write_all(format!("a AUTHENTICATE PLAIN {auth}\r\n").as_bytes()).await.expect("write");
+        read_tagged(&mut tcp, "a").await;
+        for (n, chunk) in messages.chunks(500).enumerate() {
+            let tag = format!("b{n}");
+            let mut cmd = format!("{tag} APPEND \"{mailbox_wire}\"").into_bytes();
+            for m in chunk {
+                cmd.extend_from_slice(format!(" {{{}+}}\r\n", m.len()).as_bytes());
+                cmd.extend_from_slice(m);
+            }
+            cmd.extend_from_slice(b"\r\n");
+            tcp.write_all(&cmd).await.expect("write");
+            let resp = read_tagged(&mut tcp, &tag).await;
+            assert!(resp.contains(&format!("{tag} OK")), "APPEND failed: {resp}");
+        }
+        tcp.write_all(b"z LOGOUT\r\n").await.expect("write");
+    }
+}
+
+fn base64_plain(user: &str, pass: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"))
+}
+
+async fn read_tagged(tcp: &mut TcpStream, tag: &str) -> String {
+    let mut all = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let n = tokio::time::timeout_at(deadline.into(), tcp.read(&mut buf))
+            .await
+            .expect("IMAP answer in time")
+            .expect("read");
+        assert!(n > 0, "connection closed: {}", String::from_utf8_lossy(&all));
+        all.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&all);
+        if text.lines().any(|l| l.starts_with(&format!("{tag} "))) {
+            return text.into_owned();
+        }
+    }
+}
+
+/// Flags of message `uid` in `mailbox`, as the server has them.
+pub async fn flags_of(imap: &mut Imap, mailbox: &str, uid: u32) -> Vec<String> {
+    imap.select(mailbox).await.expect("select");
+    let fetches: Vec<_> = imap
+        .uid_fetch(uid.to_string(), "FLAGS")
+        .await
+        .expect("fetch")
+        .try_collect()
+        .await
+        .expect("fetch stream");
+    fetches.iter().flat_map(|f| f.flags().map(|fl| format!("{fl:?}"))).collect()
+}
+
+/// Appends one message; returns its UID and the mailbox's UIDVALIDITY.
+pub async fn append(imap: &mut Imap, mailbox: &str, raw: &[u8]) -> (u32, u32) {
+    imap.append(mailbox, None, None, raw).await.expect("append");
+    let mb = imap.select(mailbox).await.expect("select");
+    let uid = mb.uid_next.expect("UIDNEXT") - 1;
+    (uid, mb.uid_validity.expect("UIDVALIDITY"))
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(root().join("tests/fixtures").join(name)).expect("fixture")
+}
+
+/// A generated message with a numbered subject.
+pub fn numbered_message(i: usize) -> Vec<u8> {
+    format!(
+        "From: Sender {i} <sender{i}@example.org>\r\nTo: someone@example.test\r\nSubject: Message number {i:05}\r\n\
+         Date: Mon, 2 Mar 2026 10:{:02}:{:02} +0000\r\nMessage-ID: <n{i}@example.org>\r\n\r\nBody of message {i}.\r\n",
+        (i / 60) % 60,
+        i % 60
+    )
+    .into_bytes()
+}
+
+// ---------------------------------------------------------------- Facteur
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub state: AppState,
+    pub data_dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub fn test_env(data_dir: &Path, imap_port: u16) -> HashMap<String, String> {
+    let mut env = HashMap::new();
+    env.insert("FACTEUR_LISTEN".into(), "127.0.0.1:0".into());
+    env.insert("FACTEUR_DATA_DIR".into(), data_dir.display().to_string());
+    env.insert("FACTEUR_IMAP_HOST".into(), "127.0.0.1".into());
+    env.insert("FACTEUR_IMAP_PORT".into(), imap_port.to_string());
+    env.insert("FACTEUR_IMAP_SECURITY".into(), "plain".into());
+    env.insert("FACTEUR_COOKIE_SECURE".into(), "false".into());
+    env.insert("FACTEUR_IMAP_CONNECT_TIMEOUT_SECONDS".into(), "3".into());
+    env.insert("FACTEUR_IMAP_COMMAND_TIMEOUT_SECONDS".into(), "20".into());
+    env
+}
+
+impl TestApp {
+    /// Facteur against the shared Dovecot over plain IMAP on loopback.
+    pub async fn start() -> Self {
+        let d = dovecot();
+        Self::start_with(|_| {}, |env| drop(env.insert("FACTEUR_IMAP_PORT".into(), d.imap_port.to_string()))).await
+    }
+
+    /// Facteur with changes to its environment and then to the built configuration.
+    pub async fn start_with(
+        tweak_config: impl FnOnce(&mut Config),
+        tweak_env: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(data_dir, tweak_config, tweak_env).await
+    }
+
+    pub async fn start_in(
+        data_dir: tempfile::TempDir,
+        tweak_config: impl FnOnce(&mut Config),
+        tweak_env: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Self {
+        let mut env = test_env(data_dir.path(), dovecot().imap_port);
+        tweak_env(&mut env);
+        let mut config = Config::from_sources(None, &env).expect("test config");
+        tweak_config(&mut config);
+        let app = Application::build(config).await.expect("Facteur starts");
+        let addr = app.local_addr().expect("address");
+        let state = app.state.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = app
+                .run_until(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Self { addr, state, data_dir, stop: Some(tx), task: Some(task) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops serving and logs out of every IMAP session; returns the data directory.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.data_dir, dir)
+    }
+}
+
+/// A browser-like HTTP client with its own cookie jar. Redirects are not followed, so tests
+/// can see them; [`Browser::get`] follows them by hand.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    base: String,
+    lang: String,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub url: String,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        Self::with_lang(app, "en")
+    }
+
+    pub fn with_lang(app: &TestApp, lang: &str) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("http client");
+        Self { http, jar, base: app.url(""), lang: lang.to_string() }
+    }
+
+    fn abs(&self, path: &str) -> String {
+        if path.starts_with("http") { path.to_string() } else { format!("{}{}", self.base, path) }
+    }
+
+    async fn finish(&self, mut res: reqwest::Response, mut url: String) -> Page {
+        for _ in 0..5 {
+            if !res.status().is_redirection() {
+                break;
+            }
+            let loc = res.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or("/").to_string();
+            url = self.abs(&loc);
+            res = self.raw_get(&url).await;
+        }
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap_or_default();
+        Page { status, url, body, headers }
+    }
+
+    pub async fn raw_get(&self, url: &str) -> reqwest::Response {
+        self.http
+            .get(self.abs(url))
+            .header("accept-language", &self.lang)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// GET, following redirects.
+    pub async fn get(&self, path: &str) -> Page {
+        let url = self.abs(path);
+        let res = self.raw_get(&url).await;
+        self.finish(res, url).await
+    }
+
+    pub async fn raw_post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.abs(path))
+            .header("accept-language", &self.lang)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// POST a form, following redirects.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let res = self.raw_post(path, form).await;
+        let url = self.abs(path);
+        self.finish(res, url).await
+    }
+
+    /// Logs in and returns the page that follows (the inbox).
+    pub async fn login(&self, user: &TestUser) -> Page {
+        let page = self.post("/login", &[("username", &user.name), ("password", &user.password)]).await;
+        assert_eq!(page.status, 200, "login failed: {}", page.body);
+        assert!(page.url.contains("/f/INBOX"), "login did not land in the inbox: {}", page.url);
+        page
+    }
+}
+
+/// The CSRF token of the current page's forms.
+pub fn csrf(body: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = body.find(marker).expect("a CSRF field") + marker.len();
+    body[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+/// All `href="…"` values of a page that start with `prefix`.
+pub fn links(body: &str, prefix: &str) -> Vec<String> {
+    body.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.starts_with(prefix))
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
+}
+
+/// Polls `check` until it is true or `limit` passes.
+pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if check().await {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

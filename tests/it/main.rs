@@ -1,0 +1,7 @@
+//! Facteur's integration tests: one binary, a real Dovecot started by the harness, Facteur on
+//! loopback, and headless Chromium for the browser tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod browser;
+mod harness;
+mod reading;
