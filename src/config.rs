@@ -550,3 +550,42 @@ mod tests {
         assert_eq!(k[31], 31);
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    /// `config.example.toml` parses, names every setting, and documents every variable.
+    #[test]
+    fn the_example_file_is_complete_and_valid() {
+        let text = include_str!("../config.example.toml");
+        // Commented-out settings look like `# key = value`: uncomment them too.
+        let is_setting = |r: &str| r.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        let uncommented: String = text
+            .lines()
+            .map(|l| l.strip_prefix("# ").filter(|r| is_setting(r)).unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        // Both the live settings and the commented-out ones must be accepted by the parser...
+        let parsed: FileConfig = toml::from_str(&uncommented.replace("secret_key = \"...\"", "secret_key = \"x\"")).unwrap();
+        assert!(parsed.database_url.is_some() && parsed.tls_ca_file.is_some() && parsed.secret_key_file.is_some());
+        // ...and every environment variable the code reads is mentioned.
+        let code = include_str!("config.rs");
+        let mut missing = Vec::new();
+        for part in code.split("\"FACTEUR_").skip(1) {
+            let name: String = part.chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
+            if !name.is_empty() && name != "CONFIG" && !text.contains(&format!("FACTEUR_{name}")) {
+                missing.push(name);
+            }
+        }
+        for server in ["IMAP", "SMTP"] {
+            for key in ["HOST", "PORT", "SECURITY"] {
+                if !text.contains(&format!("FACTEUR_{server}_{key}")) {
+                    missing.push(format!("{server}_{key}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "undocumented: {missing:?}");
+        assert!(Config::from_sources(Some(text), &HashMap::new()).is_ok());
+    }
+}

@@ -1,1 +1,203 @@
-//! placeholder
+//! Browser tests in Debian's headless Chromium through ChromeDriver, with screenshots.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::harness::*;
+
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_binary(names: &[&str]) -> PathBuf {
+    for n in names {
+        for dir in ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"] {
+            let p = PathBuf::from(dir).join(n);
+            if p.exists() {
+                return p;
+            }
+        }
+    }
+    panic!("{names:?} not installed: the browser tests need Debian's chromium and chromium-driver (scripts/install-deps.sh)");
+}
+
+async fn browser(javascript: bool) -> (Driver, Client) {
+    let chromium = find_binary(&["chromium", "chromium-browser"]);
+    let chromedriver = find_binary(&["chromedriver"]);
+    let port = free_port();
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let driver = Driver { child, port, _profile: profile };
+    let ok = eventually(Duration::from_secs(15), || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+    })
+    .await;
+    assert!(ok, "chromedriver did not start");
+    let mut prefs = json!({});
+    if !javascript {
+        prefs = json!({ "profile.managed_default_content_settings.javascript": 2 });
+    }
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", "--lang=en-US",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ],
+            "prefs": prefs,
+        }
+    });
+    let caps = caps.as_object().cloned().expect("object");
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session");
+    (driver, client)
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("FACTEUR_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn login(c: &Client, app: &TestApp, user: &TestUser) {
+    c.goto(&app.url("/login")).await.expect("login page");
+    c.find(Locator::Css("input[name=username]")).await.expect("username").send_keys(&user.name).await.expect("type");
+    c.find(Locator::Css("input[name=password]")).await.expect("password").send_keys(&user.password).await.expect("type");
+    c.find(Locator::Css("form button[type=submit]")).await.expect("button").click().await.expect("submit");
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("the inbox list");
+}
+
+async fn seed(user: &TestUser) {
+    let mut imap = user.imap().await;
+    let many: Vec<Vec<u8>> = (1..=60).map(numbered_message).collect();
+    user.bulk_append("INBOX", &many).await;
+    for f in ["plain.eml", "attachments.eml", "encoded-words.eml", "iso-2022-jp.eml", "alternative.eml", "related-cid.eml"] {
+        append(&mut imap, "INBOX", &fixture(f)).await;
+    }
+    imap.create("Famille/&AMk-t&AOk- 2026").await.expect("create");
+}
+
+#[tokio::test]
+async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    seed(&user).await;
+    let (_driver, c) = browser(true).await;
+    c.set_window_size(1280, 860).await.expect("window size");
+    login(&c, &app, &user).await;
+    let title = c.title().await.expect("title");
+    assert!(title.starts_with("Inbox ("), "{title}");
+    shot(&c, "desktop-inbox").await;
+
+    // The newest message is the HTML one with an inline image.
+    let first = c.find(Locator::Css("ul.messages li.row a")).await.expect("a row");
+    first.click().await.expect("open");
+    let frame = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("iframe.body-frame"))
+        .await
+        .expect("the message frame");
+    assert_eq!(frame.attr("sandbox").await.expect("attr").as_deref(), Some("allow-popups allow-popups-to-escape-sandbox"));
+    frame.enter_frame().await.expect("enter frame");
+    let body = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("body")).await.expect("frame body");
+    assert!(body.text().await.expect("text").contains("GIRAFE"));
+    let img = c.find(Locator::Css("img")).await.expect("inline image");
+    assert!(img.attr("src").await.expect("src").unwrap_or_default().starts_with("data:image/png;base64,"));
+    // A decoded image has its natural size (a broken one reports 0).
+    let width = match img.prop("naturalWidth").await {
+        Ok(v) => v.unwrap_or_default(),
+        Err(fantoccini::error::CmdError::NotW3C(v)) => v.to_string(),
+        Err(e) => panic!("naturalWidth: {e}"),
+    };
+    assert_eq!(width, "16", "the cid: image is displayed");
+    c.enter_parent_frame().await.expect("leave frame");
+    shot(&c, "desktop-message").await;
+
+    // Back to the list: the message is now read.
+    c.find(Locator::Css(".toolbar a.button")).await.expect("back link").click().await.expect("back");
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("list again");
+    let first_row = c.find(Locator::Css("ul.messages li.row")).await.expect("row");
+    assert!(!first_row.attr("class").await.expect("class").unwrap_or_default().contains("unread"));
+
+    // Phone width: the same pages in one column, the folders behind the menu button.
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.refresh().await.expect("refresh");
+    c.wait().for_element(Locator::Css("ul.messages")).await.expect("list");
+    shot(&c, "phone-inbox").await;
+    let sidebar = c.find(Locator::Css("nav.sidebar")).await.expect("sidebar");
+    assert!(!sidebar.is_displayed().await.expect("displayed"), "folders are folded on a phone");
+    c.find(Locator::Css("label.nav-button")).await.expect("menu").click().await.expect("open menu");
+    assert!(sidebar.is_displayed().await.expect("displayed"));
+    shot(&c, "phone-folders").await;
+    c.find(Locator::Css("label.nav-button")).await.expect("menu").click().await.expect("close menu");
+    c.find(Locator::Css("ul.messages li.row a")).await.expect("row").click().await.expect("open");
+    c.wait().for_element(Locator::Css("article.message")).await.expect("message");
+    shot(&c, "phone-message").await;
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn without_javascript_everything_still_works() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    seed(&user).await;
+    let (_driver, c) = browser(false).await;
+    c.set_window_size(1280, 860).await.expect("window size");
+    login(&c, &app, &user).await;
+    // Older page, then a plain-text message with a link, then mark as unread and log out.
+    c.find(Locator::Css("a[rel=next]")).await.expect("older").click().await.expect("older");
+    c.wait().for_element(Locator::Css("a[rel=prev]")).await.expect("page 2");
+    c.goto(&app.url("/f/INBOX")).await.expect("inbox");
+    let rows = c.find_all(Locator::Css("ul.messages li.row a")).await.expect("rows");
+    let mut plain = None;
+    for r in rows {
+        if r.text().await.unwrap_or_default().contains("Compte rendu et lien") {
+            plain = Some(r);
+            break;
+        }
+    }
+    plain.expect("the plain-text message").click().await.expect("open");
+    let link = c
+        .wait()
+        .for_element(Locator::Css(".body-text a[href^='https://example.org/compte-rendu']"))
+        .await
+        .expect("a linkified URL");
+    assert_eq!(link.attr("rel").await.expect("rel").as_deref(), Some("noopener noreferrer"));
+    shot(&c, "nojs-message").await;
+    c.find(Locator::Css("form[action$='/unread'] button")).await.expect("mark unread").click().await.expect("click");
+    c.wait().for_element(Locator::Css("ul.messages li.row.unread")).await.expect("back in the list");
+    c.find(Locator::Css("form[action='/logout'] button")).await.expect("logout").click().await.expect("logout");
+    c.wait().for_element(Locator::Css("input[name=username]")).await.expect("login page");
+    c.close().await.expect("close");
+}

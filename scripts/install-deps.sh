@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the system packages Facteur's demo and tests need, from Debian/Ubuntu packages:
+# Dovecot (IMAP + LMTP), OpenSSL (test certificates), Chromium and ChromeDriver (browser tests).
+# Installing does not start the system-wide services: Facteur's scripts run private instances.
+#
+#   scripts/install-deps.sh           everything
+#   scripts/install-deps.sh --mail    only what the demo needs
+set -euo pipefail
+
+packages=(dovecot-imapd dovecot-lmtpd openssl ca-certificates python3)
+if [ "${1:-}" != "--mail" ]; then
+    packages+=(chromium chromium-driver fonts-noto-cjk)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+    SUDO=sudo
+fi
+
+echo "install-deps: installing ${missing[*]}"
+# Keep package installation from starting system services (ports 143/993 stay free).
+created_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+fi
+cleanup() { if [ "$created_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
