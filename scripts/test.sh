@@ -11,4 +11,4 @@ bash scripts/install-deps.sh
 # Screenshots of the browser tests land here.
 export FACTEUR_SCREENSHOT_DIR="${FACTEUR_SCREENSHOT_DIR:-$PWD/target/screenshots}"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
-cargo test --locked --all-targets "$@"
+cargo test --locked --lib --bins --tests "$@"

@@ -58,6 +58,7 @@ impl Application {
 
         let state = AppState { config: Arc::new(config), registry, server_key: Arc::new(server_key), db };
         let router = web::routes()
+            .layer(from_fn_with_state(state.clone(), middleware::reauth))
             .layer(sessions)
             .layer(from_fn(middleware::same_origin))
             .layer(from_fn_with_state(state.clone(), middleware::error_pages))

@@ -47,9 +47,7 @@ pub fn sanitize_html(html: &str, inline_images: HashMap<String, String>, allow_r
     tag_attributes.insert("a", ["href", "title", "name"].into());
     tag_attributes.insert("img", ["src", "alt", "title", "width", "height", "align", "border"].into());
     tag_attributes.insert("font", ["color", "face", "size"].into());
-    for t in ["table"] {
-        tag_attributes.insert(t, ["width", "border", "cellpadding", "cellspacing", "align", "bgcolor", "summary"].into());
-    }
+    tag_attributes.insert("table", ["width", "border", "cellpadding", "cellspacing", "align", "bgcolor", "summary"].into());
     for t in ["td", "th"] {
         tag_attributes.insert(t, ["width", "height", "align", "valign", "bgcolor", "colspan", "rowspan", "nowrap"].into());
     }

@@ -14,6 +14,9 @@ pub enum ErrorKind {
     MailUnavailable,
     MailTimeout,
     MailRefused,
+    /// The mail server no longer accepts the stored credentials (password changed elsewhere):
+    /// the session ends and the user signs in again.
+    Reauth,
     Internal,
 }
 
@@ -25,6 +28,7 @@ impl ErrorKind {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::MailUnavailable | Self::MailRefused => StatusCode::BAD_GATEWAY,
             Self::MailTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::Reauth => StatusCode::UNAUTHORIZED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -54,7 +58,8 @@ impl From<MailError> for AppError {
             MailError::NotFound => ErrorKind::NotFound,
             MailError::Connect(_) | MailError::Protocol(_) => ErrorKind::MailUnavailable,
             MailError::Timeout => ErrorKind::MailTimeout,
-            MailError::No(_) | MailError::Auth => ErrorKind::MailRefused,
+            MailError::No(_) => ErrorKind::MailRefused,
+            MailError::Auth => ErrorKind::Reauth,
         };
         Self::new(kind, e.to_string())
     }

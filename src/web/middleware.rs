@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
 use super::AppState;
-use super::error::{AppError, ErrorMarker};
+use super::error::{AppError, ErrorKind, ErrorMarker};
 use super::views;
 use crate::i18n::I18n;
 
@@ -70,6 +70,18 @@ pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next
     let mut page = views::ErrorPage::new(i18n, kind, request_id).into_response();
     *page.status_mut() = status;
     page
+}
+
+/// When the mail server stops accepting a user's stored credentials, ends the web session and
+/// sends the user to the login page (runs inside the session layer).
+pub async fn reauth(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let session = req.extensions().get::<tower_sessions::Session>().cloned();
+    let res = next.run(req).await;
+    if let (Some(ErrorMarker(ErrorKind::Reauth)), Some(session)) = (res.extensions().get::<ErrorMarker>(), session) {
+        let cookie = super::auth::end(&state, &session).await;
+        return ([cookie], axum::response::Redirect::to("/login?reason=ended")).into_response();
+    }
+    res
 }
 
 /// Refuses cross-site state-changing requests (Fetch metadata, then Origin against Host).

@@ -188,6 +188,7 @@ impl ErrorPage {
             ErrorKind::MailUnavailable => ("error-unavailable-title", "error-unavailable-text"),
             ErrorKind::MailTimeout => ("error-unavailable-title", "error-timeout-text"),
             ErrorKind::MailRefused => ("error-unavailable-title", "error-refused-text"),
+            ErrorKind::Reauth => ("login-title", "login-session-ended"),
             ErrorKind::Internal => ("error-internal-title", "error-internal-text"),
         };
         Self {

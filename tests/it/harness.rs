@@ -47,7 +47,7 @@ pub fn user_name(i: usize) -> String {
 
 pub fn user_password(i: usize) -> String {
     // Every third user has a non-ASCII password, so SASL PLAIN is exercised all the time.
-    if i % 3 == 0 { format!("pässwörd-{i}") } else { format!("secret-{i}") }
+    if i.is_multiple_of(3) { format!("pässwörd-{i}") } else { format!("secret-{i}") }
 }
 
 static DOVECOT: OnceLock<Dovecot> = OnceLock::new();
@@ -110,6 +110,16 @@ impl Dovecot {
         self.dir.join("ca.pem")
     }
 
+    /// Creates `user` or changes their password.
+    pub fn set_password(&self, user: &str, password: &str) {
+        let out = Command::new("bash")
+            .arg(script())
+            .args(["adduser", self.dir.to_str().unwrap_or_default(), user, password])
+            .output()
+            .expect("adduser");
+        assert!(out.status.success(), "adduser failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// Drops every IMAP connection of `user` on the server side.
     pub fn kick(&self, user: &str) {
         let out = Command::new("bash")
@@ -140,6 +150,10 @@ pub struct TestUser {
 pub type Imap = Session<TcpStream>;
 
 impl TestUser {
+    pub fn new(name: &str, password: &str, port: u16) -> Self {
+        Self { name: name.to_string(), password: password.to_string(), port }
+    }
+
     /// An independent IMAP connection, as a desktop mail app would have.
     pub async fn imap(&self) -> Imap {
         let tcp = TcpStream::connect(("127.0.0.1", self.port)).await.expect("connect to Dovecot");
@@ -343,6 +357,11 @@ impl Browser {
     }
 
     pub fn with_lang(app: &TestApp, lang: &str) -> Self {
+        Self::for_base(app.url(""), lang)
+    }
+
+    /// A client for a Facteur at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn for_base(base: String, lang: &str) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
@@ -350,7 +369,7 @@ impl Browser {
             .timeout(Duration::from_secs(60))
             .build()
             .expect("http client");
-        Self { http, jar, base: app.url(""), lang: lang.to_string() }
+        Self { http, jar, base, lang: lang.to_string() }
     }
 
     fn abs(&self, path: &str) -> String {

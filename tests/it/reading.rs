@@ -420,3 +420,22 @@ async fn a_restart_of_facteur_costs_only_a_reconnect_and_the_password_is_sealed(
     assert!(page.url.contains("/login"), "{}", page.url);
     assert!(page.body.contains("Your session has ended"));
 }
+
+#[tokio::test]
+async fn a_password_changed_elsewhere_ends_the_session_cleanly() {
+    let app = TestApp::start().await;
+    let d = dovecot();
+    // A user of this test only, so changing the password disturbs nobody else.
+    let user = TestUser::new(&format!("changes@{DOMAIN}"), "first-password", d.imap_port);
+    d.set_password(&user.name, &user.password);
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    d.set_password(&user.name, "second-password");
+    d.kick(&user.name);
+    let page = b.get("/f/INBOX").await;
+    assert_eq!(page.status, 200);
+    assert!(page.url.contains("/login"), "{}", page.url);
+    assert!(page.body.contains("Your session has ended"), "{}", page.body);
+    let again = b.raw_get("/f/INBOX").await;
+    assert_eq!(again.status(), 303, "the old session is gone");
+}

@@ -302,7 +302,7 @@ impl ImapConn {
                     },
                 ));
             }
-            items.sort_by(|a, b| b.0.cmp(&a.0));
+            items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
         }
         Ok(Page { mailbox: state, page, pages, items: items.into_iter().map(|(_, i)| i).collect() })
     }
@@ -425,10 +425,10 @@ pub fn arrange_folders(
         .collect();
     // One folder per role: attributes win, then common names for roles still missing.
     for f in folders.iter_mut() {
-        if let Some(r) = f.role {
-            if !taken.insert(r) {
-                f.role = None;
-            }
+        if let Some(r) = f.role
+            && !taken.insert(r)
+        {
+            f.role = None;
         }
     }
     for f in folders.iter_mut() {
@@ -441,7 +441,7 @@ pub fn arrange_folders(
     }
     let (mut special, mut rest): (Vec<Folder>, Vec<Folder>) = folders.into_iter().partition(|f| f.role.is_some());
     special.sort_by_key(|f| f.role);
-    rest.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    rest.sort_by_key(|f| f.name.to_lowercase());
     // A child whose parent is not in the tree shows its whole path.
     let names: std::collections::HashSet<String> = rest.iter().map(|f| f.name.clone()).collect();
     for f in rest.iter_mut() {
