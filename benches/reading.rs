@@ -179,6 +179,22 @@ async fn main() {
         let _: Vec<_> = imap.uid_fetch(uid.to_string(), "(UID FLAGS BODY.PEEK[])").await.unwrap().try_collect().await.unwrap();
         d_open.push(t.elapsed());
     }
+    // Opening an unread message also sets \Seen: Dovecot's share of that.
+    let mut d_open_seen = Vec::new();
+    for i in 0..rounds {
+        let uid = 50_000 + (i * 101) % 40_000;
+        let t = Instant::now();
+        let _: Vec<_> = imap.uid_fetch(uid.to_string(), "(UID FLAGS BODY.PEEK[])").await.unwrap().try_collect().await.unwrap();
+        let _: Vec<_> = imap.uid_store(uid.to_string(), "+FLAGS.SILENT (\\Seen)").await.unwrap().try_collect().await.unwrap();
+        d_open_seen.push(t.elapsed());
+    }
+    let mut reopen = Vec::new();
+    for i in 0..rounds {
+        let uid = 1 + (i * 487) % total;
+        let t = Instant::now();
+        assert_eq!(b.get(&format!("/m/INBOX/{uv}/{uid}")).await.status, 200);
+        reopen.push(t.elapsed());
+    }
     let mut d_login = Vec::new();
     for _ in 0..(rounds / 4).max(10) {
         let t = Instant::now();
@@ -193,9 +209,11 @@ async fn main() {
     println!("{:<34} {:>17}   {:>17}   {:>5}", "milliseconds", "Facteur p50  p95", "Dovecot p50  p95", "n");
     row("list page, first page", &stats(first), Some(&stats(d_first)));
     row("list page, page 1000+", &stats(deep), Some(&stats(d_deep)));
-    row("open a message (uncached)", &stats(open), Some(&stats(d_open)));
+    row("open an unread message", &stats(open), Some(&stats(d_open_seen)));
+    row("open a message already read", &stats(reopen), Some(&stats(d_open)));
     row("login to inbox", &stats(login), Some(&stats(d_login)));
-    println!("(Dovecot: NOOP + FETCH of the same 50 rows; UID FETCH BODY.PEEK[]; AUTHENTICATE + SELECT + FETCH)");
+    println!("(Dovecot alone: NOOP + FETCH of the same 50 rows; UID FETCH BODY.PEEK[] + UID STORE \\Seen;");
+    println!(" UID FETCH BODY.PEEK[]; AUTHENTICATE + SELECT + FETCH of 50 rows)");
 
     // Memory: many idle logged-in users, each with a small inbox.
     let before = rss_kib(pid);

@@ -96,6 +96,9 @@ pub struct Config {
     pub imap_connect_timeout: Duration,
     /// Bound on any single IMAP command.
     pub imap_command_timeout: Duration,
+    /// How often unread counts of all folders are refreshed for open tabs (the folder shown is
+    /// watched continuously with IDLE).
+    pub status_poll_interval: Duration,
     pub log_format: LogFormat,
     pub default_language: String,
 }
@@ -138,6 +141,7 @@ struct FileImap {
     idle_timeout_minutes: Option<u64>,
     connect_timeout_seconds: Option<u64>,
     command_timeout_seconds: Option<u64>,
+    status_poll_seconds: Option<u64>,
 }
 
 /// Every problem found, one per line.
@@ -316,7 +320,11 @@ impl Config {
         let imap_command = l
             .parse("FACTEUR_IMAP_COMMAND_TIMEOUT_SECONDS", file.imap.command_timeout_seconds)
             .unwrap_or(30);
+        let status_poll = l
+            .parse("FACTEUR_IMAP_STATUS_POLL_SECONDS", file.imap.status_poll_seconds)
+            .unwrap_or(60);
         for (name, v) in [
+            ("FACTEUR_IMAP_STATUS_POLL_SECONDS", status_poll),
             ("FACTEUR_SESSION_IDLE_TIMEOUT_MINUTES", idle_min),
             ("FACTEUR_SESSION_ABSOLUTE_TIMEOUT_HOURS", abs_hours),
             ("FACTEUR_IMAP_CONNECT_TIMEOUT_SECONDS", imap_connect),
@@ -365,6 +373,7 @@ impl Config {
             imap_idle_timeout: Duration::from_secs(imap_idle * 60),
             imap_connect_timeout: Duration::from_secs(imap_connect),
             imap_command_timeout: Duration::from_secs(imap_command),
+            status_poll_interval: Duration::from_secs(status_poll),
             log_format,
             default_language,
         })
@@ -407,6 +416,7 @@ impl Config {
         line("imap.idle_timeout_minutes", (self.imap_idle_timeout.as_secs() / 60).to_string());
         line("imap.connect_timeout_seconds", self.imap_connect_timeout.as_secs().to_string());
         line("imap.command_timeout_seconds", self.imap_command_timeout.as_secs().to_string());
+        line("imap.status_poll_seconds", self.status_poll_interval.as_secs().to_string());
         line("log_format", format!("{:?}", self.log_format).to_ascii_lowercase());
         line("default_language", self.default_language.clone());
         out

@@ -11,7 +11,7 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
-use crate::mail::imap::{Registry, TlsSetup};
+use crate::mail::imap::{Registry, TlsSetup, Watchers};
 use crate::secrets::ServerKey;
 use crate::web::{self, AppState, auth, middleware};
 
@@ -29,6 +29,13 @@ impl Application {
         let server_key = ServerKey::load_or_create(&config)?;
         let db = crate::store::connect(&config.database_url).await?;
         let tls = TlsSetup::new(config.tls_ca_file.as_deref())?;
+        let watchers = Arc::new(Watchers::new(
+            config.imap.clone(),
+            tls.clone(),
+            config.imap_connect_timeout,
+            config.imap_command_timeout,
+            config.status_poll_interval,
+        ));
         let registry = Arc::new(Registry::new(
             config.imap.clone(),
             tls,
@@ -56,7 +63,7 @@ impl Application {
             .with_http_only(true)
             .with_expiry(Expiry::OnInactivity(idle));
 
-        let state = AppState { config: Arc::new(config), registry, server_key: Arc::new(server_key), db };
+        let state = AppState { config: Arc::new(config), registry, watchers, server_key: Arc::new(server_key), db };
         let router = web::routes()
             .layer(from_fn_with_state(state.clone(), middleware::reauth))
             .layer(sessions)

@@ -55,7 +55,6 @@ msg-cc = Cc
 msg-reply-to = Reply to
 msg-date = Date
 msg-back = Back to { $folder }
-msg-mark-unread = Mark as unread
 msg-source = View source
 msg-show-images = Show images
 msg-images-blocked = Remote images are hidden to protect your privacy.
@@ -102,3 +101,97 @@ month-short-9 = Sep
 month-short-10 = Oct
 month-short-11 = Nov
 month-short-12 = Dec
+
+## Actions
+settings = Settings
+undo = Undo
+close = Close
+cancel = Cancel
+select = Select
+select-all = Select all on this page
+action-archive = Archive
+action-delete = Delete
+action-delete-forever = Delete forever
+action-spam = Report spam
+action-notspam = Not spam
+action-read = Mark as read
+action-unread = Mark as unread
+action-star = Star
+action-unstar = Remove star
+action-move = Move
+action-move-to = Move to folder
+notice-read = { $count ->
+    [one] Marked as read.
+   *[other] { $count } messages marked as read.
+}
+notice-unread = { $count ->
+    [one] Marked as unread.
+   *[other] { $count } messages marked as unread.
+}
+notice-starred = { $count ->
+    [one] Starred.
+   *[other] { $count } messages starred.
+}
+notice-unstarred = { $count ->
+    [one] Star removed.
+   *[other] Star removed from { $count } messages.
+}
+notice-archived = { $count ->
+    [one] Moved to { $folder }.
+   *[other] { $count } messages moved to { $folder }.
+}
+notice-moved = { $count ->
+    [one] Moved to { $folder }.
+   *[other] { $count } messages moved to { $folder }.
+}
+notice-deleted = { $count ->
+    [one] Moved to { $folder }.
+   *[other] { $count } messages moved to { $folder }.
+}
+notice-deleted-forever = { $count ->
+    [one] Deleted forever.
+   *[other] { $count } messages deleted forever.
+}
+notice-spam = { $count ->
+    [one] Reported as spam and moved to { $folder }.
+   *[other] { $count } messages reported as spam and moved to { $folder }.
+}
+notice-notspam = { $count ->
+    [one] Marked as not spam and moved to { $folder }.
+   *[other] { $count } messages marked as not spam and moved to { $folder }.
+}
+notice-nothing = Nothing to do: the messages are already there.
+notice-nothing-selected = Select one or more messages first.
+notice-undone = Undone.
+notice-undo-gone = Nothing to undo: the messages were changed meanwhile, perhaps by another mail app.
+confirm-title = Delete forever?
+confirm-delete-forever = { $count ->
+    [one] Delete this message forever? This cannot be undone.
+   *[other] Delete these { $count } messages forever? This cannot be undone.
+}
+confirm-delete-forever-js = Delete forever? This cannot be undone.
+error-gone-title = Message no longer here
+error-gone-text = This message was deleted or moved, perhaps by another mail app.
+
+## Keyboard shortcuts
+shortcuts-title = Keyboard shortcuts
+key-next-prev = Next / previous message
+key-open = Open the message
+key-back = Back to the list
+key-select = Select the message
+key-star = Star or unstar
+key-archive = Archive
+key-delete = Delete
+key-spam = Report spam
+key-read-unread = Mark as read / unread
+key-move = Move to a folder
+key-go = Go to Inbox / Sent / Drafts / Trash
+key-help = Show these shortcuts
+
+## Settings
+settings-title = Settings
+settings-language = Language
+settings-language-auto = Same as the browser
+settings-shortcuts = Keyboard shortcuts (press ? to see them)
+settings-save = Save
+settings-saved = Your settings are saved.

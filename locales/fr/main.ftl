@@ -58,7 +58,6 @@ msg-cc = Cc
 msg-reply-to = Répondre à
 msg-date = Date
 msg-back = Retour à { $folder }
-msg-mark-unread = Marquer comme non lu
 msg-source = Afficher la source
 msg-show-images = Afficher les images
 msg-images-blocked = Les images distantes sont masquées pour protéger votre vie privée.
@@ -105,3 +104,97 @@ month-short-9 = sept.
 month-short-10 = oct.
 month-short-11 = nov.
 month-short-12 = déc.
+
+## Actions
+settings = Paramètres
+undo = Annuler
+close = Fermer
+cancel = Annuler
+select = Sélectionner
+select-all = Tout sélectionner sur cette page
+action-archive = Archiver
+action-delete = Supprimer
+action-delete-forever = Supprimer définitivement
+action-spam = Signaler comme spam
+action-notspam = Pas un spam
+action-read = Marquer comme lu
+action-unread = Marquer comme non lu
+action-star = Suivre
+action-unstar = Ne plus suivre
+action-move = Déplacer
+action-move-to = Déplacer vers le dossier
+notice-read = { $count ->
+    [one] Marqué comme lu.
+   *[other] { $count } messages marqués comme lus.
+}
+notice-unread = { $count ->
+    [one] Marqué comme non lu.
+   *[other] { $count } messages marqués comme non lus.
+}
+notice-starred = { $count ->
+    [one] Message suivi.
+   *[other] { $count } messages suivis.
+}
+notice-unstarred = { $count ->
+    [one] Message plus suivi.
+   *[other] { $count } messages plus suivis.
+}
+notice-archived = { $count ->
+    [one] Déplacé vers { $folder }.
+   *[other] { $count } messages déplacés vers { $folder }.
+}
+notice-moved = { $count ->
+    [one] Déplacé vers { $folder }.
+   *[other] { $count } messages déplacés vers { $folder }.
+}
+notice-deleted = { $count ->
+    [one] Déplacé vers { $folder }.
+   *[other] { $count } messages déplacés vers { $folder }.
+}
+notice-deleted-forever = { $count ->
+    [one] Supprimé définitivement.
+   *[other] { $count } messages supprimés définitivement.
+}
+notice-spam = { $count ->
+    [one] Signalé comme spam et déplacé vers { $folder }.
+   *[other] { $count } messages signalés comme spam et déplacés vers { $folder }.
+}
+notice-notspam = { $count ->
+    [one] Marqué comme légitime et déplacé vers { $folder }.
+   *[other] { $count } messages marqués comme légitimes et déplacés vers { $folder }.
+}
+notice-nothing = Rien à faire : les messages y sont déjà.
+notice-nothing-selected = Sélectionnez d’abord un ou plusieurs messages.
+notice-undone = Action annulée.
+notice-undo-gone = Rien à annuler : les messages ont changé entre-temps, peut-être dans une autre application de messagerie.
+confirm-title = Supprimer définitivement ?
+confirm-delete-forever = { $count ->
+    [one] Supprimer ce message définitivement ? Cette action est irréversible.
+   *[other] Supprimer ces { $count } messages définitivement ? Cette action est irréversible.
+}
+confirm-delete-forever-js = Supprimer définitivement ? Cette action est irréversible.
+error-gone-title = Ce message n’est plus là
+error-gone-text = Ce message a été supprimé ou déplacé, peut-être depuis une autre application de messagerie.
+
+## Raccourcis clavier
+shortcuts-title = Raccourcis clavier
+key-next-prev = Message suivant / précédent
+key-open = Ouvrir le message
+key-back = Revenir à la liste
+key-select = Sélectionner le message
+key-star = Suivre ou ne plus suivre
+key-archive = Archiver
+key-delete = Supprimer
+key-spam = Signaler comme spam
+key-read-unread = Marquer comme lu / non lu
+key-move = Déplacer vers un dossier
+key-go = Aller à Boîte de réception / Envoyés / Brouillons / Corbeille
+key-help = Afficher ces raccourcis
+
+## Paramètres
+settings-title = Paramètres
+settings-language = Langue
+settings-language-auto = Celle du navigateur
+settings-shortcuts = Raccourcis clavier (appuyez sur ? pour les voir)
+settings-save = Enregistrer
+settings-saved = Vos paramètres sont enregistrés.

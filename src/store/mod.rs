@@ -1,5 +1,7 @@
 //! Facteur's own data (never mail): web sessions now; preferences, identities and contacts later.
 
+pub mod prefs;
+
 use std::str::FromStr;
 use std::time::Duration;
 

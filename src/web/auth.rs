@@ -17,17 +17,28 @@ use crate::mail::Credentials;
 
 pub const SESSION_COOKIE: &str = "facteur_session";
 pub const KEY_COOKIE: &str = "facteur_key";
-const AUTH_KEY: &str = "auth";
+pub const AUTH_KEY: &str = "auth";
 
 /// What the session store keeps about a login. The password is sealed (see [`crate::secrets`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuthData {
-    /// Identifies this login's IMAP connection in the registry (stable across session id cycling).
-    pub login_id: String,
     pub username: String,
     pub sealed_password: Vec<u8>,
     pub created_at: i64,
     pub csrf: String,
+    #[serde(default)]
+    pub prefs: crate::store::prefs::Preferences,
+}
+
+impl AuthData {
+    /// The user's key for their IMAP connections: one pair per user, however many sessions.
+    pub fn key(&self) -> String {
+        user_key(&self.username)
+    }
+}
+
+pub fn user_key(username: &str) -> String {
+    username.trim().to_lowercase()
 }
 
 pub fn now_unix() -> i64 {
@@ -79,18 +90,20 @@ pub fn safe_next(next: Option<&str>) -> String {
 pub async fn begin(
     state: &AppState,
     session: &Session,
-    login_id: String,
     creds: &Credentials,
 ) -> Result<(axum::http::HeaderName, HeaderValue), AppError> {
+    let prefs = crate::store::prefs::get(&state.db, &user_key(&creds.username))
+        .await
+        .map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
     let cookie_key: [u8; 32] = crate::secrets::random_bytes()?;
     let sealed = state.server_key.seal(&cookie_key, creds.password.expose().as_bytes())?;
     session.cycle_id().await?;
     let auth = AuthData {
-        login_id,
         username: creds.username.clone(),
         sealed_password: sealed,
         created_at: now_unix(),
         csrf: crate::secrets::random_token::<24>()?,
+        prefs,
     };
     session.insert(AUTH_KEY, auth).await?;
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cookie_key);
@@ -105,7 +118,7 @@ pub async fn begin(
 /// Ends the session and returns the header that clears the key cookie.
 pub async fn end(state: &AppState, session: &Session) -> (axum::http::HeaderName, HeaderValue) {
     if let Ok(Some(auth)) = session.get::<AuthData>(AUTH_KEY).await {
-        state.registry.logout(&auth.login_id).await;
+        state.registry.logout(&auth.key()).await;
     }
     if let Err(e) = session.flush().await {
         tracing::warn!(error = %e, "could not delete the session");
@@ -118,9 +131,15 @@ pub struct CurrentUser {
     pub auth: AuthData,
     pub creds: Credentials,
     pub session: Session,
+    /// The user's language: their preference, else the browser's.
+    pub i18n: crate::i18n::I18n,
 }
 
 impl CurrentUser {
+    pub fn key(&self) -> String {
+        self.auth.key()
+    }
+
     /// Checks the CSRF token of a form.
     pub fn check_csrf(&self, token: &str) -> Result<(), AppError> {
         let a = self.auth.csrf.as_bytes();
@@ -158,12 +177,18 @@ impl FromRequestParts<AppState> for CurrentUser {
             _ => None,
         };
         let Some(password) = password.and_then(|p| String::from_utf8(p).ok()) else {
-            state.registry.logout(&auth.login_id).await;
             let _ = session.flush().await;
             return Err(to_login(parts, Some("ended")));
         };
         let creds = Credentials { username: auth.username.clone(), password: Secret::new(password) };
-        Ok(Self { auth, creds, session })
+        let i18n = match &auth.prefs.language {
+            Some(l) => crate::i18n::I18n::new(l),
+            None => crate::i18n::I18n::negotiate(
+                parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+                &state.config.default_language,
+            ),
+        };
+        Ok(Self { auth, creds, session, i18n })
     }
 }
 

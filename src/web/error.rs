@@ -9,6 +9,8 @@ use crate::mail::MailError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     NotFound,
+    /// A message that was there: deleted or moved, often by another mail app.
+    MessageGone,
     BadRequest,
     Forbidden,
     MailUnavailable,
@@ -23,7 +25,7 @@ pub enum ErrorKind {
 impl ErrorKind {
     pub fn status(self) -> StatusCode {
         match self {
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::MessageGone => StatusCode::NOT_FOUND,
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::MailUnavailable | Self::MailRefused => StatusCode::BAD_GATEWAY,
@@ -47,6 +49,14 @@ impl AppError {
     pub fn not_found() -> Self {
         Self::new(ErrorKind::NotFound, "")
     }
+    /// For message routes: a missing message was most likely deleted or moved elsewhere.
+    pub fn gone_if_missing(e: MailError) -> Self {
+        match e {
+            MailError::NotFound => Self::new(ErrorKind::MessageGone, ""),
+            e => e.into(),
+        }
+    }
+
     pub fn forbidden(detail: &str) -> Self {
         Self::new(ErrorKind::Forbidden, detail)
     }

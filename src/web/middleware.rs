@@ -107,7 +107,7 @@ pub fn is_same_origin(h: &HeaderMap) -> bool {
 }
 
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Security headers on every response; a route that set its own CSP keeps it.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response<Body> {

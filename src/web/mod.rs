@@ -14,7 +14,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::config::Config;
-use crate::mail::imap::Registry;
+use crate::mail::imap::{Registry, Watchers};
 use crate::secrets::ServerKey;
 use crate::store::Db;
 
@@ -22,6 +22,7 @@ use crate::store::Db;
 pub struct AppState {
     pub config: Arc<Config>,
     pub registry: Arc<Registry>,
+    pub watchers: Arc<Watchers>,
     pub server_key: Arc<ServerKey>,
     pub db: Db,
 }
@@ -30,14 +31,17 @@ pub struct AppState {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(routes::home))
-        .route("/login", get(routes::login_form).post(routes::login))
-        .route("/logout", post(routes::logout))
-        .route("/f/{mailbox}", get(routes::mailbox))
-        .route("/m/{mailbox}/{uidvalidity}/{uid}", get(routes::message))
-        .route("/m/{mailbox}/{uidvalidity}/{uid}/body", get(routes::message_body))
-        .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}", get(routes::part))
-        .route("/m/{mailbox}/{uidvalidity}/{uid}/source", get(routes::source))
-        .route("/m/{mailbox}/{uidvalidity}/{uid}/unread", post(routes::mark_unread))
+        .route("/login", get(routes::login::login_form).post(routes::login::login))
+        .route("/logout", post(routes::login::logout))
+        .route("/f/{mailbox}", get(routes::mailbox::mailbox))
+        .route("/f/{mailbox}/actions", post(routes::actions::actions))
+        .route("/undo", post(routes::actions::undo))
+        .route("/events", get(routes::events::events))
+        .route("/settings", get(routes::settings::settings_page).post(routes::settings::save_settings))
+        .route("/m/{mailbox}/{uidvalidity}/{uid}", get(routes::message::message))
+        .route("/m/{mailbox}/{uidvalidity}/{uid}/body", get(routes::message::message_body))
+        .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}", get(routes::message::part))
+        .route("/m/{mailbox}/{uidvalidity}/{uid}/source", get(routes::message::source))
         .route("/healthz", get(routes::healthz))
         .route("/static/{name}", get(assets::serve))
         .fallback(routes::fallback)

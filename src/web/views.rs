@@ -40,6 +40,18 @@ pub struct FolderLink {
     pub selectable: bool,
 }
 
+/// A folder a message can be moved to.
+pub struct MoveTarget {
+    pub name: String,
+    pub label: String,
+}
+
+/// One line of the keyboard shortcut help.
+pub struct Shortcut {
+    pub keys: &'static str,
+    pub what: String,
+}
+
 /// What every logged-in page shows around its content.
 pub struct Chrome {
     pub i18n: I18n,
@@ -48,10 +60,44 @@ pub struct Chrome {
     pub folders: Vec<FolderLink>,
     pub css: &'static str,
     pub js: &'static str,
+    /// The folder shown (UTF-8 name), for live updates.
+    pub folder: String,
+    pub role: Option<Role>,
+    pub events: String,
+    pub shortcuts: bool,
+    pub shortcut_help: Vec<Shortcut>,
+    pub move_targets: Vec<MoveTarget>,
+    pub notice: Option<Notice>,
 }
 
+pub struct Notice {
+    pub text: String,
+    pub undo: bool,
+}
+
+const SHORTCUTS: &[(&str, &str)] = &[
+    ("j / k", "key-next-prev"),
+    ("o, Enter", "key-open"),
+    ("u", "key-back"),
+    ("x", "key-select"),
+    ("s", "key-star"),
+    ("e", "key-archive"),
+    ("#", "key-delete"),
+    ("!", "key-spam"),
+    ("Shift+i / Shift+u", "key-read-unread"),
+    ("v", "key-move"),
+    ("g i / g s / g d / g t", "key-go"),
+    ("?", "key-help"),
+];
+
 impl Chrome {
-    pub fn new(i18n: I18n, username: &str, csrf: &str, folders: &[Folder], current: &str) -> Self {
+    pub fn new(
+        i18n: I18n,
+        user: &crate::web::auth::AuthData,
+        folders: &[Folder],
+        current: &str,
+        notice: Option<crate::web::routes::Flash>,
+    ) -> Self {
         let links = folders
             .iter()
             .map(|f| FolderLink {
@@ -73,14 +119,39 @@ impl Chrome {
                 selectable: f.selectable,
             })
             .collect();
+        let move_targets = folders
+            .iter()
+            .filter(|f| f.selectable && f.name != current)
+            .map(|f| MoveTarget { name: f.name.clone(), label: folder_title(f, &i18n) })
+            .collect();
+        let shortcut_help = SHORTCUTS.iter().map(|(keys, key)| Shortcut { keys, what: i18n.t(key) }).collect();
         Self {
-            i18n,
-            username: username.to_string(),
-            csrf: csrf.to_string(),
+            username: user.username.clone(),
+            csrf: user.csrf.clone(),
             folders: links,
             css: assets::css_url(),
             js: assets::js_url(),
+            folder: current.to_string(),
+            role: folders.iter().find(|f| f.name == current).and_then(|f| f.role),
+            events: format!("/events?folder={}", seg(current)),
+            shortcuts: user.prefs.shortcuts,
+            shortcut_help,
+            move_targets,
+            notice: notice.map(|n| Notice { text: n.text, undo: n.undo }),
+            i18n,
         }
+    }
+
+    pub fn in_trash(&self) -> bool {
+        self.role == Some(Role::Trash)
+    }
+
+    pub fn in_junk(&self) -> bool {
+        self.role == Some(Role::Junk)
+    }
+
+    pub fn actions_href(&self) -> String {
+        format!("/f/{}/actions", seg(&self.folder))
     }
 }
 
@@ -97,6 +168,8 @@ pub struct LoginPage {
 }
 
 pub struct Row {
+    pub uid: u32,
+    pub checked: bool,
     pub href: String,
     pub from: String,
     pub from_title: String,
@@ -113,6 +186,9 @@ pub struct Row {
 #[template(path = "pages/mailbox.html")]
 pub struct MailboxPage {
     pub chrome: Chrome,
+    pub uidvalidity: u32,
+    pub page: u32,
+    pub select_all_href: String,
     pub title: String,
     pub heading: String,
     pub count: String,
@@ -138,6 +214,9 @@ pub struct AttachmentLink {
 #[template(path = "pages/message.html")]
 pub struct MessagePage {
     pub chrome: Chrome,
+    pub uid: u32,
+    pub uidvalidity: u32,
+    pub flagged: bool,
     pub title: String,
     pub subject: String,
     pub from: String,
@@ -147,7 +226,6 @@ pub struct MessagePage {
     pub date: String,
     pub back_href: String,
     pub back_label: String,
-    pub unread_action: String,
     pub source_href: String,
     /// The sandboxed frame's URL, for HTML bodies.
     pub frame_src: Option<String>,
@@ -168,6 +246,28 @@ pub struct MessageFrame {
     pub html: String,
 }
 
+/// Asks before deleting for good (the no-JavaScript path; with JavaScript a dialog asks).
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub question: String,
+    pub uidvalidity: u32,
+    pub uids: Vec<u32>,
+    pub page: u32,
+    pub back_href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/settings.html")]
+pub struct SettingsPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub language: String,
+    pub saved: bool,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "errors/error.html")]
 pub struct ErrorPage {
@@ -183,6 +283,7 @@ impl ErrorPage {
     pub fn new(i18n: I18n, kind: ErrorKind, request_id: String) -> Self {
         let (title, text) = match kind {
             ErrorKind::NotFound => ("error-not-found-title", "error-not-found-text"),
+            ErrorKind::MessageGone => ("error-gone-title", "error-gone-text"),
             ErrorKind::BadRequest => ("error-bad-request-title", "error-bad-request-text"),
             ErrorKind::Forbidden => ("error-forbidden-title", "error-forbidden-text"),
             ErrorKind::MailUnavailable => ("error-unavailable-title", "error-unavailable-text"),

@@ -1,9 +1,221 @@
-// Facteur's pages work without JavaScript; this file only adds comfort.
+// Facteur's pages work without JavaScript. This file only adds comfort: actions in place,
+// live updates pushed by the server (SSE), selection helpers and keyboard shortcuts.
 (function () {
   "use strict";
+
   // Tell the server the local time zone offset (minutes east of UTC) so dates read right.
   var off = -new Date().getTimezoneOffset();
   if (document.cookie.indexOf("facteur_tz=" + off) === -1) {
     document.cookie = "facteur_tz=" + off + "; path=/; max-age=31536000; samesite=lax";
   }
+
+  var body = document.body;
+  if (!body || !body.classList.contains("app")) return;
+
+  // ------------------------------------------------------------ swapping pages in place
+
+  function selectedUids() {
+    return Array.prototype.map.call(document.querySelectorAll("input[name=uid]:checked"), function (c) { return c.value; });
+  }
+
+  function restoreSelection(uids) {
+    uids.forEach(function (u) {
+      var c = document.querySelector("input[name=uid][value='" + u + "']");
+      if (c) c.checked = true;
+    });
+    syncSelectAll();
+  }
+
+  var cursorUid = null;
+
+  // Replaces the main content, the sidebar and the title with those of `html` (a page of ours).
+  function swap(html, url, push) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var next = doc.getElementById("content");
+    var cur = document.getElementById("content");
+    if (!next || !cur || !doc.body.classList.contains("app")) { location.href = url; return; }
+    var keep = selectedUids();
+    cur.replaceWith(document.adoptNode(next));
+    var side = doc.querySelector("nav.sidebar"), curSide = document.querySelector("nav.sidebar");
+    if (side && curSide) curSide.replaceWith(document.adoptNode(side));
+    document.title = doc.title;
+    body.className = doc.body.className;
+    ["folder", "events"].forEach(function (k) { if (doc.body.dataset[k] !== undefined) body.dataset[k] = doc.body.dataset[k]; });
+    if (url && url !== location.href) {
+      if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
+    }
+    restoreSelection(keep);
+    placeCursor();
+  }
+
+  function load(url, options, push) {
+    options = options || {};
+    options.credentials = "same-origin";
+    return fetch(url, options).then(function (r) {
+      if (/\/login(\?|$)/.test(new URL(r.url).pathname + "?")) { location.href = r.url; return; }
+      return r.text().then(function (t) { swap(t, r.url, push); });
+    }).catch(function () { if (options.method === "POST") location.reload(); });
+  }
+
+  var refreshTimer = null;
+  function refreshSoon() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(function () { refreshTimer = null; load(location.href); }, 120);
+  }
+
+  // Every POST form (actions, undo) runs in place; the server answers with the page to show.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form || (form.method || "").toLowerCase() !== "post" || form.hasAttribute("data-reload")) return;
+    var button = e.submitter;
+    var confirmText = button && button.getAttribute("data-confirm");
+    if (confirmText && !window.confirm(confirmText)) { e.preventDefault(); return; }
+    e.preventDefault();
+    var data = new FormData(form);
+    if (button && button.name) data.append(button.name, button.value);
+    if (confirmText) data.append("confirmed", "1");
+    var here = location.pathname;
+    load(form.action, { method: "POST", body: new URLSearchParams(data) }).then(function () {
+      if (location.pathname !== here) history.replaceState(null, "", location.href);
+    });
+  });
+
+  // ------------------------------------------------------------ selection
+
+  function syncSelectAll() {
+    var all = document.getElementById("select-all");
+    if (!all) return;
+    var boxes = document.querySelectorAll("input[name=uid]");
+    var on = document.querySelectorAll("input[name=uid]:checked").length;
+    all.checked = boxes.length > 0 && on === boxes.length;
+    all.indeterminate = on > 0 && on < boxes.length;
+    body.classList.toggle("has-selection", on > 0);
+  }
+
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.id === "select-all") {
+      Array.prototype.forEach.call(document.querySelectorAll("input[name=uid]"), function (c) { c.checked = t.checked; });
+    }
+    if (t.id === "select-all" || t.name === "uid") syncSelectAll();
+  });
+
+  // ------------------------------------------------------------ live updates
+
+  function updateCounts(d) {
+    (d.folders || []).forEach(function (f) {
+      var a = document.querySelector("nav.sidebar a[data-folder='" + CSS.escape(f.href) + "']");
+      if (!a) return;
+      var badge = a.querySelector(".badge");
+      var li = a.parentNode;
+      if (f.unread > 0) {
+        if (!badge) { badge = document.createElement("span"); badge.className = "badge"; a.appendChild(badge); }
+        badge.textContent = String(f.unread);
+        badge.title = f.label;
+        li.classList.add("has-unread");
+      } else {
+        if (badge) badge.remove();
+        li.classList.remove("has-unread");
+      }
+    });
+    if (d.title) document.title = d.title;
+  }
+
+  function onList() { return !!document.getElementById("list-form"); }
+
+  if (body.dataset.events && window.EventSource) {
+    var source = new EventSource(body.dataset.events);
+    source.addEventListener("counts", function (e) { updateCounts(JSON.parse(e.data)); });
+    source.addEventListener("changed", function (e) {
+      var d = JSON.parse(e.data);
+      if (onList() && d.folder === body.dataset.folder) refreshSoon();
+    });
+    source.addEventListener("resync", function () { if (onList()) refreshSoon(); });
+    source.addEventListener("gone", function () { location.href = "/login?reason=ended"; });
+  }
+
+  // ------------------------------------------------------------ keyboard shortcuts
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("li.row")); }
+
+  function placeCursor() {
+    var list = rows();
+    list.forEach(function (r) { r.classList.remove("cursor"); });
+    if (!list.length) return;
+    var r = list.filter(function (x) { return x.dataset.uid === cursorUid; })[0] || list[0];
+    cursorUid = r.dataset.uid;
+    r.classList.add("cursor");
+  }
+
+  function moveCursor(step) {
+    var list = rows();
+    if (!list.length) return;
+    var i = list.findIndex(function (x) { return x.dataset.uid === cursorUid; });
+    i = Math.max(0, Math.min(list.length - 1, (i < 0 ? 0 : i + step)));
+    cursorUid = list[i].dataset.uid;
+    placeCursor();
+    list[i].scrollIntoView({ block: "nearest" });
+  }
+
+  function cursorRow() { return document.querySelector("li.row.cursor"); }
+
+  // Runs a toolbar action on the selection (or the row under the cursor) or on the open message.
+  function act(action) {
+    var button = document.querySelector("button[name=action][value='" + action + "']");
+    var form = button ? button.form : null;
+    if (!form) return;
+    if (form.id === "list-form" && selectedUids().length === 0) {
+      var r = cursorRow();
+      if (!r) return;
+      var box = r.querySelector("input[name=uid]");
+      if (box) box.checked = true;
+    }
+    form.requestSubmit(button);
+  }
+
+  var gPending = false;
+  document.addEventListener("keydown", function (e) {
+    if (body.dataset.shortcuts !== "on" || e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(t.tagName))) return;
+    var k = e.key;
+    var help = document.getElementById("shortcuts");
+    if (gPending) {
+      gPending = false;
+      var role = { i: "inbox", s: "sent", d: "drafts", t: "trash" }[k];
+      var link = role && document.querySelector("nav.sidebar li.icon-" + role + " a");
+      if (link) { location.href = link.href; e.preventDefault(); }
+      return;
+    }
+    var row = cursorRow();
+    switch (k) {
+      case "j": moveCursor(1); break;
+      case "k": moveCursor(-1); break;
+      case "o": case "Enter":
+        if (row) location.href = row.querySelector("a.open").href; else return;
+        break;
+      case "u": var back = document.querySelector("a.back"); if (back) location.href = back.href; else return; break;
+      case "x":
+        if (!row) return;
+        var box = row.querySelector("input[name=uid]");
+        box.checked = !box.checked; syncSelectAll(); break;
+      case "s":
+        var starred = document.querySelector("article.message") ? body.classList.contains("is-flagged") : row && row.classList.contains("flagged");
+        act(starred ? "unstar" : "star"); break;
+      case "e": act("archive"); break;
+      case "#": act("delete"); break;
+      case "!": act("spam"); break;
+      case "I": act("read"); break;
+      case "U": act("unread"); break;
+      case "v": var sel = document.querySelector("select[name=target]"); if (sel) sel.focus(); else return; break;
+      case "g": gPending = true; setTimeout(function () { gPending = false; }, 1500); break;
+      case "?": if (help && help.showModal) { if (help.open) help.close(); else help.showModal(); } break;
+      case "Escape": if (help && help.open) help.close(); else return; break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+
+  placeCursor();
+  syncSelectAll();
 })();

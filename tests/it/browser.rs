@@ -120,7 +120,7 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     shot(&c, "desktop-inbox").await;
 
     // The newest message is the HTML one with an inline image.
-    let first = c.find(Locator::Css("ul.messages li.row a")).await.expect("a row");
+    let first = c.find(Locator::Css("ul.messages li.row a.open")).await.expect("a row");
     first.click().await.expect("open");
     let frame = c
         .wait()
@@ -145,7 +145,7 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     shot(&c, "desktop-message").await;
 
     // Back to the list: the message is now read.
-    c.find(Locator::Css(".toolbar a.button")).await.expect("back link").click().await.expect("back");
+    c.find(Locator::Css(".toolbar a.back")).await.expect("back link").click().await.expect("back");
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("list again");
     let first_row = c.find(Locator::Css("ul.messages li.row")).await.expect("row");
     assert!(!first_row.attr("class").await.expect("class").unwrap_or_default().contains("unread"));
@@ -161,7 +161,7 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     assert!(sidebar.is_displayed().await.expect("displayed"));
     shot(&c, "phone-folders").await;
     c.find(Locator::Css("label.nav-button")).await.expect("menu").click().await.expect("close menu");
-    c.find(Locator::Css("ul.messages li.row a")).await.expect("row").click().await.expect("open");
+    c.find(Locator::Css("ul.messages li.row a.open")).await.expect("row").click().await.expect("open");
     c.wait().for_element(Locator::Css("article.message")).await.expect("message");
     shot(&c, "phone-message").await;
     c.close().await.expect("close");
@@ -179,7 +179,7 @@ async fn without_javascript_everything_still_works() {
     c.find(Locator::Css("a[rel=next]")).await.expect("older").click().await.expect("older");
     c.wait().for_element(Locator::Css("a[rel=prev]")).await.expect("page 2");
     c.goto(&app.url("/f/INBOX")).await.expect("inbox");
-    let rows = c.find_all(Locator::Css("ul.messages li.row a")).await.expect("rows");
+    let rows = c.find_all(Locator::Css("ul.messages li.row a.open")).await.expect("rows");
     let mut plain = None;
     for r in rows {
         if r.text().await.unwrap_or_default().contains("Compte rendu et lien") {
@@ -195,7 +195,7 @@ async fn without_javascript_everything_still_works() {
         .expect("a linkified URL");
     assert_eq!(link.attr("rel").await.expect("rel").as_deref(), Some("noopener noreferrer"));
     shot(&c, "nojs-message").await;
-    c.find(Locator::Css("form[action$='/unread'] button")).await.expect("mark unread").click().await.expect("click");
+    c.find(Locator::Css("form.toolbar button[value=unread]")).await.expect("mark unread").click().await.expect("click");
     c.wait().for_element(Locator::Css("ul.messages li.row.unread")).await.expect("back in the list");
     c.find(Locator::Css("form[action='/logout'] button")).await.expect("logout").click().await.expect("logout");
     c.wait().for_element(Locator::Css("input[name=username]")).await.expect("login page");

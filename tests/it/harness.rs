@@ -446,7 +446,7 @@ pub fn links(body: &str, prefix: &str) -> Vec<String> {
         .skip(1)
         .filter_map(|s| s.split('"').next())
         .filter(|h| h.starts_with(prefix))
-        .map(|h| h.replace("&amp;", "&"))
+        .map(|h| h.replace("&amp;", "&").replace("&#38;", "&"))
         .collect()
 }
 

@@ -155,13 +155,18 @@ impl ImapConn {
     fn absorb_unsolicited(&mut self) -> Vec<UnsolicitedResponse> {
         let mut others = Vec::new();
         while let Ok(r) = self.session.unsolicited_responses.try_recv() {
-            match (&r, self.selected.as_mut()) {
-                (UnsolicitedResponse::Exists(n), Some(sel)) => sel.exists = *n,
-                (UnsolicitedResponse::Expunge(_), Some(sel)) => sel.exists = sel.exists.saturating_sub(1),
-                _ => others.push(r),
-            }
+            others.extend(self.apply_unsolicited(r));
         }
         others
+    }
+
+    fn apply_unsolicited(&mut self, r: UnsolicitedResponse) -> Option<UnsolicitedResponse> {
+        match (&r, self.selected.as_mut()) {
+            (UnsolicitedResponse::Exists(n), Some(sel)) => sel.exists = *n,
+            (UnsolicitedResponse::Expunge(_), Some(sel)) => sel.exists = sel.exists.saturating_sub(1),
+            _ => return Some(r),
+        }
+        None
     }
 
     /// Selects `name` (UTF-8) or, if it is already selected, asks the server for news (NOOP).
@@ -215,52 +220,12 @@ impl ImapConn {
 
     async fn fetch_folders(&mut self) -> Result<Vec<Folder>, MailError> {
         let list_status = self.has_capability("LIST-STATUS");
-        let pattern = if list_status { "\"*\" RETURN (STATUS (MESSAGES UNSEEN))" } else { "\"*\"" };
-        let timeout = self.timeout;
-        let names = timed(timeout, async {
-            let stream = self.session.list(Some(""), Some(pattern)).await?;
-            stream.try_collect::<Vec<_>>().await
-        })
-        .await?;
-        let mut counts: HashMap<String, (u32, u32)> = HashMap::new();
-        for r in self.absorb_unsolicited() {
-            if let UnsolicitedResponse::Status { mailbox, attributes } = r {
-                counts.insert(mailbox, status_counts(&attributes));
-            }
+        let (folders, other) = load_folders(&mut self.session, self.timeout, list_status).await?;
+        for r in other {
+            self.apply_unsolicited(r);
         }
-        let mut raw = Vec::with_capacity(names.len());
-        for n in &names {
-            let wire = n.name().to_string();
-            let delimiter = n.delimiter().unwrap_or("/").to_string();
-            let attrs = n.attributes();
-            let selectable = !attrs
-                .iter()
-                .any(|a| matches!(a, NameAttribute::NoSelect) || matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\NonExistent")));
-            let role = if wire.eq_ignore_ascii_case("INBOX") {
-                Some(Role::Inbox)
-            } else {
-                attrs.iter().find_map(|a| match a {
-                    NameAttribute::Drafts => Some(Role::Drafts),
-                    NameAttribute::Sent => Some(Role::Sent),
-                    NameAttribute::Archive => Some(Role::Archive),
-                    NameAttribute::Junk => Some(Role::Junk),
-                    NameAttribute::Trash => Some(Role::Trash),
-                    _ => None,
-                })
-            };
-            raw.push((wire, delimiter, selectable, role));
-        }
-        // Missing counts (no LIST-STATUS, or a server that skipped some): one STATUS each.
-        for (wire, _, selectable, _) in &raw {
-            if *selectable && !counts.contains_key(wire) {
-                let mb = timed(timeout, self.session.status(wire, "(MESSAGES UNSEEN)")).await;
-                self.absorb_unsolicited();
-                if let Ok(mb) = mb {
-                    counts.insert(wire.clone(), (mb.unseen.unwrap_or(0), mb.exists));
-                }
-            }
-        }
-        Ok(arrange_folders(raw, &counts))
+        self.absorb_unsolicited();
+        Ok(folders)
     }
 
     /// One page (1-based) of `mailbox`, newest first, fetching only that window.
@@ -372,6 +337,129 @@ impl ImapConn {
         }
     }
 
+    /// Adds or removes `flags` (e.g. `\\Flagged`, `$Junk`) on messages of `mailbox`.
+    pub async fn store_flags(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32], add: bool, flags: &str) -> Result<(), MailError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        self.select_valid(mailbox, uidvalidity).await?;
+        let op = format!("{}FLAGS.SILENT ({flags})", if add { "+" } else { "-" });
+        let timeout = self.timeout;
+        timed(timeout, async {
+            let stream = self.session.uid_store(uid_set(uids), op).await?;
+            stream.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        self.absorb_unsolicited();
+        self.cached = None;
+        if flags.contains("\\Seen") {
+            self.invalidate_folders();
+        }
+        Ok(())
+    }
+
+    /// Moves messages to `target` (MOVE, or COPY + \Deleted + UID EXPUNGE of exactly these UIDs).
+    /// Returns where they went, when the server says (COPYUID), for undo.
+    pub async fn move_messages(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32], target: &str) -> Result<Moved, MailError> {
+        if uids.is_empty() {
+            return Ok(Moved::default());
+        }
+        self.select_valid(mailbox, uidvalidity).await?;
+        let set = uid_set(uids);
+        let target_wire = utf7::encode(target);
+        let timeout = self.timeout;
+        if self.has_capability("MOVE") {
+            timed(timeout, self.session.uid_mv(&set, &target_wire)).await.map_err(not_found_on_no)?;
+        } else {
+            if !self.has_capability("UIDPLUS") {
+                // A plain EXPUNGE would also remove what other clients marked \Deleted.
+                return Err(MailError::No("the server supports neither MOVE nor UIDPLUS".into()));
+            }
+            timed(timeout, self.session.uid_copy(&set, &target_wire)).await.map_err(not_found_on_no)?;
+            timed(timeout, async {
+                let stream = self.session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?;
+                stream.try_collect::<Vec<_>>().await
+            })
+            .await?;
+            timed(timeout, async {
+                let stream = self.session.uid_expunge(&set).await?;
+                stream.try_collect::<Vec<_>>().await
+            })
+            .await?;
+        }
+        let mut moved = Moved::default();
+        for r in self.absorb_unsolicited() {
+            if let UnsolicitedResponse::Other(data) = r
+                && let async_imap::imap_proto::Response::Data { outcome, .. } = data.parsed()
+                && let Some(async_imap::imap_proto::ResponseCode::CopyUid(uv, _, dst)) = &outcome.code
+            {
+                moved.target_uidvalidity = Some(*uv);
+                moved.new_uids.extend(expand_uid_set(dst));
+            }
+        }
+        self.cached = None;
+        self.invalidate_folders();
+        Ok(moved)
+    }
+
+    /// Deletes messages for good: \Deleted + UID EXPUNGE of exactly these UIDs.
+    pub async fn delete_forever(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<(), MailError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        self.select_valid(mailbox, uidvalidity).await?;
+        let set = uid_set(uids);
+        let timeout = self.timeout;
+        timed(timeout, async {
+            let stream = self.session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?;
+            stream.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        if self.has_capability("UIDPLUS") {
+            timed(timeout, async {
+                let stream = self.session.uid_expunge(&set).await?;
+                stream.try_collect::<Vec<_>>().await
+            })
+            .await?;
+        }
+        self.absorb_unsolicited();
+        self.cached = None;
+        self.invalidate_folders();
+        Ok(())
+    }
+
+    /// The folder with `role`; Archive, Junk and Trash are created when the server has none, as
+    /// users expect.
+    pub async fn folder_for(&mut self, role: Role) -> Result<Option<String>, MailError> {
+        let folders = self.folders().await?;
+        if let Some(f) = folders.iter().find(|f| f.role == Some(role)) {
+            return Ok(Some(f.name.clone()));
+        }
+        let name = match role {
+            Role::Archive => "Archive",
+            Role::Junk => "Junk",
+            Role::Trash => "Trash",
+            _ => return Ok(None),
+        };
+        let timeout = self.timeout;
+        match timed(timeout, self.session.create(utf7::encode(name))).await {
+            Ok(()) | Err(MailError::No(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let _ = timed(timeout, self.session.subscribe(utf7::encode(name))).await;
+        self.absorb_unsolicited();
+        self.invalidate_folders();
+        Ok(Some(name.to_string()))
+    }
+
+    async fn select_valid(&mut self, mailbox: &str, uidvalidity: u32) -> Result<(), MailError> {
+        let state = self.select(mailbox).await?;
+        if state.uidvalidity != uidvalidity {
+            return Err(MailError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Drops caches that an idle user does not need.
     pub fn trim(&mut self) {
         self.cached = None;
@@ -380,6 +468,58 @@ impl ImapConn {
     pub async fn logout(mut self) {
         let _ = timed(Duration::from_secs(5), self.session.logout()).await;
     }
+}
+
+/// Where moved messages went.
+#[derive(Clone, Debug, Default)]
+pub struct Moved {
+    pub target_uidvalidity: Option<u32>,
+    pub new_uids: Vec<u32>,
+}
+
+fn not_found_on_no(e: MailError) -> MailError {
+    match e {
+        MailError::No(_) => MailError::NotFound,
+        e => e,
+    }
+}
+
+/// A compact UID set: `1:3,7,9:10`.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut v: Vec<u32> = uids.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < v.len() {
+        let start = v[i];
+        let mut end = start;
+        while i + 1 < v.len() && v[i + 1] == end + 1 {
+            i += 1;
+            end = v[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if start == end {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+fn expand_uid_set(set: &[async_imap::imap_proto::rfc4315::UidSetMember]) -> Vec<u32> {
+    let mut out = Vec::new();
+    for m in set {
+        match m {
+            async_imap::imap_proto::rfc4315::UidSetMember::Uid(u) => out.push(*u),
+            async_imap::imap_proto::rfc4315::UidSetMember::UidRange(r) => out.extend(r.clone().take(100_000)),
+        }
+    }
+    out
 }
 
 fn flag_bits<'a>(flags: impl Iterator<Item = Flag<'a>>) -> (bool, bool, bool) {
@@ -405,6 +545,66 @@ fn status_counts(attrs: &[StatusAttribute]) -> (u32, u32) {
         }
     }
     (unseen, messages)
+}
+
+/// LIST with unread and total counts: one round trip with LIST-STATUS, else one STATUS per folder.
+/// Also returns the other unsolicited responses seen meanwhile (EXISTS, EXPUNGE…) for the
+/// caller to apply.
+pub(super) async fn load_folders(
+    session: &mut ImapSession,
+    timeout: Duration,
+    list_status: bool,
+) -> Result<(Vec<Folder>, Vec<UnsolicitedResponse>), MailError> {
+    let pattern = if list_status { "\"*\" RETURN (STATUS (MESSAGES UNSEEN))" } else { "\"*\"" };
+    let names = timed(timeout, async {
+        let stream = session.list(Some(""), Some(pattern)).await?;
+        stream.try_collect::<Vec<_>>().await
+    })
+    .await?;
+    let mut counts: HashMap<String, (u32, u32)> = HashMap::new();
+    let mut other = Vec::new();
+    while let Ok(r) = session.unsolicited_responses.try_recv() {
+        match r {
+            UnsolicitedResponse::Status { mailbox, attributes } => {
+                counts.insert(mailbox, status_counts(&attributes));
+            }
+            r => other.push(r),
+        }
+    }
+    let mut raw = Vec::with_capacity(names.len());
+    for n in &names {
+        let wire = n.name().to_string();
+        let delimiter = n.delimiter().unwrap_or("/").to_string();
+        let attrs = n.attributes();
+        let selectable = !attrs.iter().any(|a| {
+            matches!(a, NameAttribute::NoSelect)
+                || matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\NonExistent"))
+        });
+        let role = if wire.eq_ignore_ascii_case("INBOX") {
+            Some(Role::Inbox)
+        } else {
+            attrs.iter().find_map(|a| match a {
+                NameAttribute::Drafts => Some(Role::Drafts),
+                NameAttribute::Sent => Some(Role::Sent),
+                NameAttribute::Archive => Some(Role::Archive),
+                NameAttribute::Junk => Some(Role::Junk),
+                NameAttribute::Trash => Some(Role::Trash),
+                _ => None,
+            })
+        };
+        raw.push((wire, delimiter, selectable, role));
+    }
+    // Missing counts (no LIST-STATUS, or a server that skipped some): one STATUS each.
+    for (wire, _, selectable, _) in &raw {
+        if *selectable && !counts.contains_key(wire) {
+            let mb = timed(timeout, session.status(wire, "(MESSAGES UNSEEN)")).await;
+            while session.unsolicited_responses.try_recv().is_ok() {}
+            if let Ok(mb) = mb {
+                counts.insert(wire.clone(), (mb.unseen.unwrap_or(0), mb.exists));
+            }
+        }
+    }
+    Ok((arrange_folders(raw, &counts), other))
 }
 
 /// Orders folders the way mail apps do: Inbox, the special-use folders, then the rest as a tree.
@@ -464,6 +664,12 @@ pub fn arrange_folders(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uid_sets_are_compact() {
+        assert_eq!(uid_set(&[5, 1, 2, 3, 9, 7, 8, 3]), "1:3,5,7:9");
+        assert_eq!(uid_set(&[42]), "42");
+    }
 
     #[test]
     fn inbox_then_special_use_then_a_tree() {

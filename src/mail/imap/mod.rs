@@ -3,7 +3,9 @@
 pub mod conn;
 pub mod connect;
 pub mod registry;
+pub mod watch;
 
-pub use conn::{Folder, ImapConn, ListItem, MailboxState, Page, RawMessage, Role};
+pub use conn::{Folder, ImapConn, ListItem, MailboxState, Moved, Page, RawMessage, Role};
 pub use connect::TlsSetup;
 pub use registry::Registry;
+pub use watch::{MailEvent, Watcher, Watchers};

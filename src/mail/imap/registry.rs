@@ -1,6 +1,6 @@
 //! The one door to every user's IMAP connection.
 //!
-//! Each logged-in web session has a slot holding at most one live connection, guarded by an
+//! Each logged-in user (all their web sessions together) has a slot holding at most one live connection, guarded by an
 //! async mutex: requests of the same user take turns on it (IMAP is one command at a time
 //! anyway), requests of different users never wait for each other. A connection that breaks
 //! or times out is dropped and, if it was an old one, reopened once from the user's
@@ -8,7 +8,7 @@
 //! on the next request.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,8 @@ struct Slot {
     conn: tokio::sync::Mutex<Option<ImapConn>>,
     /// Milliseconds since the registry's epoch at the last use.
     last_used: AtomicU64,
+    /// Another connection saw counts change: the cached folder list is out of date.
+    folders_stale: AtomicBool,
 }
 
 pub struct Registry {
@@ -65,7 +67,11 @@ impl Registry {
         slots
             .entry(key.to_string())
             .or_insert_with(|| {
-                Arc::new(Slot { conn: tokio::sync::Mutex::new(None), last_used: AtomicU64::new(self.now_ms()) })
+                Arc::new(Slot {
+                    conn: tokio::sync::Mutex::new(None),
+                    last_used: AtomicU64::new(self.now_ms()),
+                    folders_stale: AtomicBool::new(false),
+                })
             })
             .clone()
     }
@@ -102,6 +108,9 @@ impl Registry {
             Some(c) => c,
             None => self.open(creds).await?,
         };
+        if slot.folders_stale.swap(false, Ordering::Relaxed) {
+            conn.invalidate_folders();
+        }
         match op(&mut conn).await {
             Ok(v) => {
                 *guard = Some(conn);
@@ -124,6 +133,13 @@ impl Registry {
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// Tells the connection of `key` that its cached folder counts are out of date.
+    pub fn mark_folders_stale(&self, key: &str) {
+        if let Some(slot) = self.slots.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
+            slot.folders_stale.store(true, Ordering::Relaxed);
         }
     }
 

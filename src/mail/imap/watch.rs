@@ -1,0 +1,272 @@
+//! Live updates. While a user has at least one tab open, a second IMAP connection of theirs
+//! IDLEs on the folder shown and reports changes made by any client; unread counts of every
+//! folder are refreshed with one LIST-STATUS at each change and at a modest interval.
+//!
+//! Why a second connection rather than IDLE on the request connection: IDLE holds the
+//! connection, and leaving it for every click (DONE, command, IDLE again) adds a round trip to
+//! each request and makes request latency depend on the watcher. Two connections per user (the
+//! request one and this watcher) stay well under Dovecot's default of 10 per user and address,
+//! however many tabs are open: all tabs of a user share one watcher.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+
+use super::conn::{Folder, load_folders};
+use super::connect::{ImapSession, TlsSetup, open_session};
+use crate::config::Upstream;
+use crate::mail::{Credentials, MailError, utf7};
+
+/// What the browser tabs of a user are told.
+#[derive(Clone, Debug)]
+pub enum MailEvent {
+    /// Messages of this folder (UTF-8 name) changed: new, flags, gone.
+    Changed { folder: String },
+    /// Unread and total counts of every folder.
+    Counts { folders: Arc<Vec<Folder>> },
+    /// The folder list itself changed (created, deleted, renamed).
+    FoldersChanged,
+    /// The watcher lost track for a while (reconnected): tabs should refresh.
+    Resync,
+    /// The server no longer accepts the user's password.
+    Gone,
+}
+
+pub struct Watcher {
+    events: broadcast::Sender<MailEvent>,
+    folder: watch::Sender<String>,
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Watcher {
+    /// Watches `folder` from now on (the folder the user looked at last).
+    pub fn show(&self, folder: &str) {
+        self.folder.send_if_modified(|f| {
+            if f != folder {
+                *f = folder.to_string();
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
+pub struct Watchers {
+    map: Mutex<HashMap<String, Weak<Watcher>>>,
+    upstream: Upstream,
+    tls: TlsSetup,
+    connect_timeout: Duration,
+    command_timeout: Duration,
+    poll: Duration,
+}
+
+impl Watchers {
+    pub fn new(upstream: Upstream, tls: TlsSetup, connect_timeout: Duration, command_timeout: Duration, poll: Duration) -> Self {
+        Self { map: Mutex::new(HashMap::new()), upstream, tls, connect_timeout, command_timeout, poll }
+    }
+
+    /// Joins (or starts) the watcher of `key` and points it at `folder`. The watcher lives as
+    /// long as someone holds the returned handle.
+    pub fn subscribe(&self, key: &str, creds: &Credentials, folder: &str) -> (Arc<Watcher>, broadcast::Receiver<MailEvent>) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, w| w.strong_count() > 0);
+        if let Some(w) = map.get(key).and_then(Weak::upgrade) {
+            w.show(folder);
+            let rx = w.events.subscribe();
+            return (w, rx);
+        }
+        let (events, rx) = broadcast::channel(64);
+        let (folder_tx, folder_rx) = watch::channel(folder.to_string());
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let w = Arc::new(Watcher { events: events.clone(), folder: folder_tx, stop: stop_tx });
+        map.insert(key.to_string(), Arc::downgrade(&w));
+        let task = Task {
+            upstream: self.upstream.clone(),
+            tls: self.tls.clone(),
+            creds: creds.clone(),
+            connect_timeout: self.connect_timeout,
+            command_timeout: self.command_timeout,
+            poll: self.poll,
+            events,
+            folder: folder_rx,
+            stop: stop_rx,
+        };
+        tokio::spawn(task.run());
+        (w, rx)
+    }
+
+    /// Watchers alive (one per user with open tabs).
+    pub fn active(&self) -> usize {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).values().filter(|w| w.strong_count() > 0).count()
+    }
+}
+
+struct Task {
+    upstream: Upstream,
+    tls: TlsSetup,
+    creds: Credentials,
+    connect_timeout: Duration,
+    command_timeout: Duration,
+    poll: Duration,
+    events: broadcast::Sender<MailEvent>,
+    folder: watch::Receiver<String>,
+    stop: watch::Receiver<bool>,
+}
+
+enum Wake {
+    Changed,
+    Poll,
+    FolderSwitch,
+    Stop,
+}
+
+impl Task {
+    async fn run(mut self) {
+        let mut backoff = Duration::from_millis(500);
+        let mut first = true;
+        loop {
+            if *self.stop.borrow() {
+                break;
+            }
+            match self.watch(first).await {
+                Ok(()) => break,
+                Err(MailError::Auth) => {
+                    let _ = self.events.send(MailEvent::Gone);
+                    break;
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "watcher connection lost; reconnecting");
+                    first = false;
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = self.stop.changed() => break,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                }
+            }
+        }
+        tracing::debug!("watcher stopped");
+    }
+
+    async fn timed<T>(&self, f: impl std::future::Future<Output = Result<T, async_imap::error::Error>>) -> Result<T, MailError> {
+        match tokio::time::timeout(self.command_timeout, f).await {
+            Ok(r) => r.map_err(MailError::from),
+            Err(_) => Err(MailError::Timeout),
+        }
+    }
+
+    /// One connection's life. `Ok` means: stop requested.
+    async fn watch(&mut self, first: bool) -> Result<(), MailError> {
+        let mut session = open_session(&self.upstream, &self.tls, &self.creds, self.connect_timeout).await?;
+        let caps = self.timed(session.capabilities()).await?;
+        let list_status = caps.has_str("LIST-STATUS");
+        let mut last: Option<Arc<Vec<Folder>>> = None;
+        if !first {
+            let _ = self.events.send(MailEvent::Resync);
+        }
+        loop {
+            let folder = self.folder.borrow_and_update().clone();
+            let selected = self.timed(session.examine(utf7::encode(&folder))).await.is_ok();
+            while session.unsolicited_responses.try_recv().is_ok() {}
+            self.counts(&mut session, list_status, &mut last).await?;
+            loop {
+                let (s, wake) = if selected { self.idle(session).await? } else { self.sleep(session).await };
+                session = s;
+                match wake {
+                    Wake::Stop => {
+                        let _ = tokio::time::timeout(Duration::from_secs(3), session.logout()).await;
+                        return Ok(());
+                    }
+                    Wake::FolderSwitch => break,
+                    Wake::Changed => {
+                        // Let a burst of changes settle, then collect what came meanwhile.
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        self.timed(session.noop()).await?;
+                        while session.unsolicited_responses.try_recv().is_ok() {}
+                        let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
+                        self.counts(&mut session, list_status, &mut last).await?;
+                    }
+                    Wake::Poll => {
+                        self.counts(&mut session, list_status, &mut last).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// IDLE until the server reports something, the poll interval passes, or the tabs move on.
+    async fn idle(&mut self, session: ImapSession) -> Result<(ImapSession, Wake), MailError> {
+        let mut handle = session.idle();
+        match tokio::time::timeout(self.command_timeout, handle.init()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => return Err(MailError::Timeout),
+        }
+        let wake = {
+            let (wait, _interrupt) = handle.wait_with_timeout(self.poll);
+            tokio::select! {
+                r = wait => match r {
+                    Ok(async_imap::extensions::idle::IdleResponse::NewData(_)) => Wake::Changed,
+                    Ok(async_imap::extensions::idle::IdleResponse::Timeout) => Wake::Poll,
+                    // The stream ended: the connection is gone. DONE below reports the error.
+                    Ok(async_imap::extensions::idle::IdleResponse::ManualInterrupt) => Wake::Poll,
+                    Err(e) => return Err(e.into()),
+                },
+                _ = self.folder.changed() => Wake::FolderSwitch,
+                _ = self.stop.changed() => Wake::Stop,
+            }
+        };
+        let session = match tokio::time::timeout(self.command_timeout, handle.done()).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => return Err(MailError::Timeout),
+        };
+        Ok((session, wake))
+    }
+
+    /// For a folder that cannot be selected: only poll counts.
+    async fn sleep(&mut self, session: ImapSession) -> (ImapSession, Wake) {
+        let wake = tokio::select! {
+            _ = tokio::time::sleep(self.poll) => Wake::Poll,
+            _ = self.folder.changed() => Wake::FolderSwitch,
+            _ = self.stop.changed() => Wake::Stop,
+        };
+        (session, wake)
+    }
+
+    /// Refreshes counts; tells the tabs what changed since last time.
+    async fn counts(&self, session: &mut ImapSession, list_status: bool, last: &mut Option<Arc<Vec<Folder>>>) -> Result<(), MailError> {
+        let (folders, _) = load_folders(session, self.command_timeout, list_status).await?;
+        let folders = Arc::new(folders);
+        if let Some(prev) = last.as_ref() {
+            let names = |v: &[Folder]| v.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
+            if names(prev) != names(&folders) {
+                let _ = self.events.send(MailEvent::FoldersChanged);
+            }
+            for f in folders.iter() {
+                if let Some(p) = prev.iter().find(|p| p.name == f.name)
+                    && (p.unread, p.total) != (f.unread, f.total)
+                {
+                    let _ = self.events.send(MailEvent::Changed { folder: f.name.clone() });
+                }
+            }
+            let counts = |v: &[Folder]| v.iter().map(|f| (f.unread, f.total)).collect::<Vec<_>>();
+            if counts(prev) != counts(&folders) {
+                let _ = self.events.send(MailEvent::Counts { folders: folders.clone() });
+            }
+        } else {
+            let _ = self.events.send(MailEvent::Counts { folders: folders.clone() });
+        }
+        *last = Some(folders);
+        Ok(())
+    }
+}

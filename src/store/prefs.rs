@@ -1,0 +1,58 @@
+//! Per-user preferences.
+
+use serde::{Deserialize, Serialize};
+
+use super::Db;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    /// `None`: follow the browser's languages.
+    pub language: Option<String>,
+    /// Gmail's keyboard shortcuts (on by default).
+    pub shortcuts: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self { language: None, shortcuts: true }
+    }
+}
+
+pub async fn get(db: &Db, username: &str) -> Result<Preferences, sqlx::Error> {
+    let row: Option<(Option<String>, i64)> =
+        sqlx::query_as("SELECT language, shortcuts FROM preferences WHERE username = $1")
+            .bind(username)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(language, shortcuts)| Preferences { language, shortcuts: shortcuts != 0 }).unwrap_or_default())
+}
+
+pub async fn set(db: &Db, username: &str, p: &Preferences) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO preferences (username, language, shortcuts, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (username) DO UPDATE SET language = excluded.language, shortcuts = excluded.shortcuts, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(username)
+    .bind(&p.language)
+    .bind(i64::from(p.shortcuts))
+    .bind(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn preferences_round_trip_with_defaults() {
+        let db = crate::store::connect("sqlite::memory:").await.unwrap();
+        assert_eq!(get(&db, "a@example.test").await.unwrap(), Preferences::default());
+        let p = Preferences { language: Some("fr".into()), shortcuts: false };
+        set(&db, "a@example.test", &p).await.unwrap();
+        set(&db, "a@example.test", &p).await.unwrap();
+        assert_eq!(get(&db, "a@example.test").await.unwrap(), p);
+    }
+}
