@@ -11,6 +11,7 @@
 
   var body = document.body;
   if (!body || !body.classList.contains("app")) return;
+  body.classList.add("js");
 
   // ------------------------------------------------------------ swapping pages in place
 
@@ -29,18 +30,23 @@
   var cursorUid = null;
 
   // Replaces the main content, the sidebar and the title with those of `html` (a page of ours).
-  function swap(html, url, push) {
+  // A live refresh keeps the notice on screen (its Undo stays reachable).
+  function swap(html, url, push, live) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var next = doc.getElementById("content");
     var cur = document.getElementById("content");
     if (!next || !cur || !doc.body.classList.contains("app")) { location.href = url; return; }
     var keep = selectedUids();
+    var notice = document.getElementById("notice");
+    if (live && notice && !next.querySelector("#notice")) next.insertBefore(notice, next.firstChild);
     cur.replaceWith(document.adoptNode(next));
     var side = doc.querySelector("nav.sidebar"), curSide = document.querySelector("nav.sidebar");
     if (side && curSide) curSide.replaceWith(document.adoptNode(side));
     document.title = doc.title;
-    body.className = doc.body.className;
+    body.className = doc.body.className + " js";
     ["folder", "events"].forEach(function (k) { if (doc.body.dataset[k] !== undefined) body.dataset[k] = doc.body.dataset[k]; });
+    // The notice id in the URL is for this one display only.
+    if (url) url = url.replace(/([?&])n=[^&#]*&?/, "$1").replace(/[?&]$/, "");
     if (url && url !== location.href) {
       if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
     }
@@ -48,25 +54,26 @@
     placeCursor();
   }
 
-  function load(url, options, push) {
+  function load(url, options, push, live) {
     options = options || {};
     options.credentials = "same-origin";
     return fetch(url, options).then(function (r) {
       if (/\/login(\?|$)/.test(new URL(r.url).pathname + "?")) { location.href = r.url; return; }
-      return r.text().then(function (t) { swap(t, r.url, push); });
+      return r.text().then(function (t) { swap(t, r.url, push, live); });
     }).catch(function () { if (options.method === "POST") location.reload(); });
   }
 
   var refreshTimer = null;
   function refreshSoon() {
     if (refreshTimer) return;
-    refreshTimer = setTimeout(function () { refreshTimer = null; load(location.href); }, 120);
+    refreshTimer = setTimeout(function () { refreshTimer = null; load(location.href, null, false, true); }, 120);
   }
 
   // Every POST form (actions, undo) runs in place; the server answers with the page to show.
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (!form || (form.method || "").toLowerCase() !== "post" || form.hasAttribute("data-reload")) return;
+    // getAttribute: form.action and form.method are shadowed by fields named "action".
+    if (!form || (form.getAttribute("method") || "").toLowerCase() !== "post" || form.hasAttribute("data-reload")) return;
     var button = e.submitter;
     var confirmText = button && button.getAttribute("data-confirm");
     if (confirmText && !window.confirm(confirmText)) { e.preventDefault(); return; }
@@ -75,7 +82,7 @@
     if (button && button.name) data.append(button.name, button.value);
     if (confirmText) data.append("confirmed", "1");
     var here = location.pathname;
-    load(form.action, { method: "POST", body: new URLSearchParams(data) }).then(function () {
+    load(new URL(form.getAttribute("action"), location.href).href, { method: "POST", body: new URLSearchParams(data) }).then(function () {
       if (location.pathname !== here) history.replaceState(null, "", location.href);
     });
   });
@@ -177,8 +184,10 @@
   document.addEventListener("keydown", function (e) {
     if (body.dataset.shortcuts !== "on" || e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
-    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(t.tagName))) return;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     var k = e.key;
+    // Enter on a focused link or button keeps its usual meaning.
+    if (k === "Enter" && t && /^(A|BUTTON)$/.test(t.tagName)) return;
     var help = document.getElementById("shortcuts");
     if (gPending) {
       gPending = false;

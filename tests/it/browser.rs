@@ -120,8 +120,7 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     shot(&c, "desktop-inbox").await;
 
     // The newest message is the HTML one with an inline image.
-    let first = c.find(Locator::Css("ul.messages li.row a.open")).await.expect("a row");
-    first.click().await.expect("open");
+    click(&c, "ul.messages li.row a.open").await;
     let frame = c
         .wait()
         .at_most(Duration::from_secs(20))
@@ -145,7 +144,7 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     shot(&c, "desktop-message").await;
 
     // Back to the list: the message is now read.
-    c.find(Locator::Css(".toolbar a.back")).await.expect("back link").click().await.expect("back");
+    click(&c, ".toolbar a.back").await;
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("list again");
     let first_row = c.find(Locator::Css("ul.messages li.row")).await.expect("row");
     assert!(!first_row.attr("class").await.expect("class").unwrap_or_default().contains("unread"));
@@ -161,7 +160,7 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     assert!(sidebar.is_displayed().await.expect("displayed"));
     shot(&c, "phone-folders").await;
     c.find(Locator::Css("label.nav-button")).await.expect("menu").click().await.expect("close menu");
-    c.find(Locator::Css("ul.messages li.row a.open")).await.expect("row").click().await.expect("open");
+    click(&c, "ul.messages li.row a.open").await;
     c.wait().for_element(Locator::Css("article.message")).await.expect("message");
     shot(&c, "phone-message").await;
     c.close().await.expect("close");
@@ -199,5 +198,113 @@ async fn without_javascript_everything_still_works() {
     c.wait().for_element(Locator::Css("ul.messages li.row.unread")).await.expect("back in the list");
     c.find(Locator::Css("form[action='/logout'] button")).await.expect("logout").click().await.expect("logout");
     c.wait().for_element(Locator::Css("input[name=username]")).await.expect("login page");
+    c.close().await.expect("close");
+}
+
+/// Clicks the first element matching `css`, again if a live update replaced it meanwhile.
+async fn click(c: &Client, css: &str) {
+    for _ in 0..5 {
+        match c.find(Locator::Css(css)).await {
+            Ok(e) => match e.click().await {
+                Ok(()) => return,
+                Err(fantoccini::error::CmdError::Standard(w)) if w.error == fantoccini::error::ErrorStatus::StaleElementReference => {}
+                Err(e) => panic!("click {css}: {e}"),
+            },
+            Err(e) => panic!("find {css}: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} kept changing");
+}
+
+async fn press(c: &Client, keys: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut seq = KeyActions::new("keyboard".into());
+    for ch in keys.chars() {
+        seq = seq.then(KeyAction::Down { value: ch }).then(KeyAction::Up { value: ch });
+    }
+    c.perform_actions(seq).await.expect("keys");
+}
+
+#[tokio::test]
+async fn an_open_inbox_tab_shows_new_mail_live_and_its_actions_reach_other_clients() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    for i in 1..=3 {
+        append(&mut imap, "INBOX", &numbered_message(i)).await;
+    }
+    let (_driver, c) = browser(true).await;
+    c.set_window_size(1280, 860).await.expect("window size");
+    login(&c, &app, &user).await;
+    // Let the page's event stream connect (its watcher reports counts first).
+    assert!(eventually(Duration::from_secs(10), || async { app.state.watchers.active() == 1 }).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Another client delivers a message: it appears without a reload, with the new counts.
+    append(&mut imap, "INBOX", &fixture("encoded-words.eml")).await;
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath("//li[contains(@class,'row')]//span[contains(.,'Résumé de la réunion')]"))
+        .await
+        .expect("the new message shows up live");
+    assert!(row.is_displayed().await.expect("displayed"));
+    assert!(
+        eventually(Duration::from_secs(10), || async { c.title().await.unwrap_or_default().starts_with("Inbox (4)") }).await,
+        "tab title count: {}",
+        c.title().await.unwrap_or_default()
+    );
+    shot(&c, "live-new-message").await;
+
+    // Star the newest row from its star button: the other client sees \Flagged.
+    click(&c, "li.row button.star-toggle").await;
+    if c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("li.row.flagged")).await.is_err() {
+        shot(&c, "debug-star").await;
+        let logs = c.execute("return document.documentElement.outerHTML.slice(0, 3000)", vec![]).await;
+        panic!("no starred row: {logs:?}");
+    }
+    let newest = imap.select("INBOX").await.unwrap().uid_next.unwrap() - 1;
+    assert!(flags_of(&mut imap, "INBOX", newest).await.contains(&"Flagged".to_string()));
+    assert!(c.find(Locator::Css("#notice")).await.expect("notice").text().await.unwrap().contains("Starred."));
+
+    // Keyboard: j moves down, e archives the message under the cursor; Undo brings it back.
+    press(&c, "j").await;
+    let cursor_uid = c.find(Locator::Css("li.row.cursor")).await.expect("cursor").attr("data-uid").await.unwrap().unwrap();
+    press(&c, "e").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#notice .link-button"))
+        .await
+        .expect("archived, with undo");
+    let uid: u32 = cursor_uid.parse().unwrap();
+    assert!(eventually(Duration::from_secs(5), || async {
+        c.find_all(Locator::Css(&format!("li.row[data-uid='{uid}']"))).await.map(|v| v.is_empty()).unwrap_or(false)
+    })
+    .await);
+    let mut other = user.imap().await;
+    let archived = other.select("Archive").await.unwrap().exists;
+    assert_eq!(archived, 1);
+    shot(&c, "after-archive-undo-notice").await;
+    click(&c, "#notice .link-button").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("li.row[data-uid]:nth-child(2)"))
+        .await
+        .expect("list again");
+    let mut back = false;
+    for _ in 0..50 {
+        if other.select("Archive").await.map(|m| m.exists == 0).unwrap_or(false) {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "undo moved it back");
+    // ? shows the shortcuts.
+    press(&c, "?").await;
+    let help = c.find(Locator::Css("dialog#shortcuts")).await.expect("help");
+    assert!(help.is_displayed().await.expect("displayed"));
+    shot(&c, "shortcuts-help").await;
     c.close().await.expect("close");
 }

@@ -372,6 +372,10 @@ impl Browser {
         Self { http, jar, base, lang: lang.to_string() }
     }
 
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     fn abs(&self, path: &str) -> String {
         if path.starts_with("http") { path.to_string() } else { format!("{}{}", self.base, path) }
     }

@@ -6,3 +6,4 @@ mod browser;
 mod cli;
 mod harness;
 mod reading;
+mod sync;

@@ -273,11 +273,14 @@ impl ImapConn {
     }
 
     /// The whole message, without setting \Seen. A changed UIDVALIDITY or a missing UID is
-    /// [`MailError::NotFound`].
-    pub async fn fetch_message(&mut self, mailbox: &str, uidvalidity: u32, uid: u32) -> Result<RawMessage, MailError> {
+    /// [`MailError::NotFound`]. With `cached`, the copy kept from the last fetch of the same
+    /// message may answer (for the frame and parts requests that follow a message page);
+    /// without, the server is asked, so a message deleted elsewhere is noticed.
+    pub async fn fetch_message(&mut self, mailbox: &str, uidvalidity: u32, uid: u32, cached: bool) -> Result<RawMessage, MailError> {
         let key = format!("{mailbox}\u{0}{uidvalidity}\u{0}{uid}");
         if let Some((k, m)) = &self.cached
             && *k == key
+            && cached
         {
             return Ok(m.clone());
         }

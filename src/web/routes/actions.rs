@@ -121,16 +121,17 @@ fn list_url(mailbox: &str, page: u32) -> String {
     if page > 1 { format!("{}?page={page}", views::folder_href(mailbox)) } else { views::folder_href(mailbox) }
 }
 
-async fn set_flash(user: &CurrentUser, text: String, undo: Option<UndoEntry>) -> Result<(), AppError> {
-    let has_undo = undo.is_some();
+/// Keeps the notice (and the undo, if any) for the page at `url`; returns that page's URL.
+async fn set_flash(user: &CurrentUser, text: String, undo: Option<UndoEntry>, url: &str) -> Result<String, AppError> {
+    let flash = Flash::new(text, undo.is_some())?;
     match undo {
         Some(u) => user.session.insert(UNDO_KEY, u).await?,
         None => {
             user.session.remove::<UndoEntry>(UNDO_KEY).await?;
         }
     }
-    user.session.insert(FLASH_KEY, Flash { text, undo: has_undo }).await?;
-    Ok(())
+    user.session.insert(FLASH_KEY, flash.clone()).await?;
+    Ok(flash.url(url))
 }
 
 fn folder_label(folders: &[Folder], name: &str, i18n: &I18n) -> String {
@@ -222,8 +223,8 @@ pub async fn actions(
         return Err(AppError::new(ErrorKind::BadRequest, "unknown action"));
     };
     let (Some(uv), false) = (form.uidvalidity, form.uids.is_empty()) else {
-        set_flash(&user, i18n.t("notice-nothing-selected"), None).await?;
-        return Ok(Redirect::to(&list).into_response());
+        let url = set_flash(&user, i18n.t("notice-nothing-selected"), None, &list).await?;
+        return Ok(Redirect::to(&url).into_response());
     };
     let message_url = (form.back == "message" && form.uids.len() == 1)
         .then(|| views::message_href(&mailbox, uv, form.uids[0]));
@@ -272,8 +273,8 @@ pub async fn actions(
     let folder = done.folder.as_deref().map(|f| folder_label(&folders, f, &i18n)).unwrap_or_default();
     let text = i18n.ta(done.notice_key, &[("count", FluentArg::Num(count)), ("folder", FluentArg::Str(folder))]);
     let undo = done.undo.map(|undo| UndoEntry { undo, return_to: return_to.clone() });
-    set_flash(&user, text, undo).await?;
-    Ok(Redirect::to(&return_to).into_response())
+    let url = set_flash(&user, text, undo, &return_to).await?;
+    Ok(Redirect::to(&url).into_response())
 }
 
 #[derive(Deserialize)]
@@ -312,8 +313,9 @@ pub async fn undo(State(state): State<AppState>, user: CurrentUser, Form(form): 
         Err(MailError::NotFound) => user.i18n.t("notice-undo-gone"),
         Err(e) => return Err(e.into()),
     };
-    user.session.insert(FLASH_KEY, Flash { text, undo: false }).await?;
-    Ok(Redirect::to(&entry.return_to).into_response())
+    let flash = Flash::new(text, false)?;
+    user.session.insert(FLASH_KEY, flash.clone()).await?;
+    Ok(Redirect::to(&flash.url(&entry.return_to)).into_response())
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub async fn mailbox(
         .collect();
     let (heading, _) = folder_display(&folders, &mailbox, &i18n);
     let href = views::folder_href(&mailbox);
-    let notice = take_flash(&user).await;
+    let notice = take_flash(&user, &q).await;
     let view = views::MailboxPage {
         uidvalidity: page.mailbox.uidvalidity,
         page: page.page,

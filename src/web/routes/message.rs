@@ -26,7 +26,7 @@ async fn fetch(state: &AppState, user: &CurrentUser, mailbox: &str, uv: u32, uid
         .registry
         .run(&user.key(), &user.creds, |c| {
             let mailbox = mailbox.to_string();
-            Box::pin(async move { c.fetch_message(&mailbox, uv, uid).await })
+            Box::pin(async move { c.fetch_message(&mailbox, uv, uid, true).await })
         })
         .await
         .map_err(AppError::gone_if_missing)
@@ -63,7 +63,7 @@ pub async fn message(
         .run(&user.key(), &user.creds, |c| {
             let mailbox = mailbox.clone();
             Box::pin(async move {
-                let raw = c.fetch_message(&mailbox, uv, uid).await?;
+                let raw = c.fetch_message(&mailbox, uv, uid, false).await?;
                 if !raw.seen {
                     c.set_seen(&mailbox, uv, uid, true).await?;
                 }
@@ -112,7 +112,7 @@ pub async fn message(
         .collect();
     let (folder_name, _) = folder_display(&folders, &mailbox, &i18n);
     let subject = if parsed.subject.is_empty() { i18n.t("list-no-subject") } else { parsed.subject.clone() };
-    let notice = take_flash(&user).await;
+    let notice = take_flash(&user, &q).await;
     let view = views::MessagePage {
         uid,
         uidvalidity: uv,

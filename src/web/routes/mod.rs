@@ -61,18 +61,39 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-/// A one-time notice shown on the next page ("Moved to Archive — Undo").
+/// A one-time notice shown on the page an action leads to ("Moved to Archive — Undo"). Only
+/// the page whose URL carries its id (`?n=…`) shows it, so a live refresh of another tab or of
+/// the same tab cannot take it first.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Flash {
+    pub id: String,
     pub text: String,
     pub undo: bool,
 }
 
 pub const FLASH_KEY: &str = "flash";
 
-/// Takes the pending notice, if any.
-pub async fn take_flash(user: &CurrentUser) -> Option<Flash> {
-    user.session.remove::<Flash>(FLASH_KEY).await.ok().flatten()
+impl Flash {
+    pub fn new(text: String, undo: bool) -> Result<Self, AppError> {
+        Ok(Self { id: crate::secrets::random_token::<6>()?, text, undo })
+    }
+
+    /// `url` with this notice's id added.
+    pub fn url(&self, url: &str) -> String {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}n={}", self.id)
+    }
+}
+
+/// Takes the pending notice if the page's URL names it.
+pub async fn take_flash(user: &CurrentUser, q: &HashMap<String, String>) -> Option<Flash> {
+    let id = q.get("n")?;
+    let flash = user.session.get::<Flash>(FLASH_KEY).await.ok().flatten()?;
+    if &flash.id != id {
+        return None;
+    }
+    let _ = user.session.remove::<Flash>(FLASH_KEY).await;
+    Some(flash)
 }
 
 pub fn page_param(q: &HashMap<String, String>) -> u32 {
