@@ -252,6 +252,12 @@ protocol imap {
   mail_max_userip_connections = 20
 }
 
+# Benchmarks hold a thousand connections (500 users, two each).
+service imap {
+  process_limit = 2048
+}
+default_client_limit = 4096
+
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1

@@ -306,3 +306,23 @@ async fn many_tabs_share_two_connections_and_the_watcher_survives_a_dropped_conn
     assert!(eventually(Duration::from_secs(10), || async { app.state.watchers.active() == 0 }).await);
     assert!(eventually(Duration::from_secs(10), || async { d.connections(&user.name) <= 2 }).await);
 }
+
+#[tokio::test]
+async fn while_another_folder_is_shown_new_inbox_mail_still_updates_the_counts_at_once() {
+    // Counts are polled only every minute here: what arrives sooner comes from NOTIFY.
+    let app = TestApp::start_with(|c| c.status_poll_interval = Duration::from_secs(600), |_| {}).await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    imap.create("Projets").await.unwrap();
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let mut events = Events::open(&b, "Projets", None).await;
+    let first = events.next("counts", LIVE).await.expect("initial counts");
+    assert!(first["title"].as_str().unwrap().starts_with("Projets"), "{first}");
+    append(&mut imap, "INBOX", &numbered_message(1)).await;
+    let changed = events.next("changed", LIVE).await.expect("INBOX changed");
+    assert_eq!(changed["folder"], "INBOX");
+    let counts = events.next("counts", LIVE).await.expect("counts after new inbox mail");
+    let inbox = counts["folders"].as_array().unwrap().iter().find(|f| f["href"] == "/f/INBOX").unwrap().clone();
+    assert_eq!(inbox["unread"], 1, "{counts}");
+}

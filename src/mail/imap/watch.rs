@@ -124,6 +124,8 @@ struct Task {
 
 enum Wake {
     Changed,
+    /// NOTIFY reported a change in another folder.
+    Elsewhere,
     Poll,
     FolderSwitch,
     Stop,
@@ -169,6 +171,15 @@ impl Task {
         let mut session = open_session(&self.upstream, &self.tls, &self.creds, self.connect_timeout).await?;
         let caps = self.timed(session.capabilities()).await?;
         let list_status = caps.has_str("LIST-STATUS");
+        // With NOTIFY (RFC 5465) the server also reports changes in every other folder (the
+        // Inbox above all) while we IDLE on the one shown; without it, counts are polled.
+        if caps.has_str("NOTIFY") {
+            let set = "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) \
+                       (personal (MessageNew MessageExpunge FlagChange))";
+            if let Err(e) = self.timed(session.run_command_and_check_ok(set)).await {
+                tracing::debug!(error = %e, "NOTIFY refused; polling counts instead");
+            }
+        }
         let mut last: Option<Arc<Vec<Folder>>> = None;
         if !first {
             let _ = self.events.send(MailEvent::Resync);
@@ -195,7 +206,9 @@ impl Task {
                         let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
                         self.counts(&mut session, list_status, &mut last).await?;
                     }
-                    Wake::Poll => {
+                    Wake::Elsewhere | Wake::Poll => {
+                        // `counts` tells the tabs which folders changed.
+                        while session.unsolicited_responses.try_recv().is_ok() {}
                         self.counts(&mut session, list_status, &mut last).await?;
                     }
                 }
@@ -215,7 +228,12 @@ impl Task {
             let (wait, _interrupt) = handle.wait_with_timeout(self.poll);
             tokio::select! {
                 r = wait => match r {
-                    Ok(async_imap::extensions::idle::IdleResponse::NewData(_)) => Wake::Changed,
+                    Ok(async_imap::extensions::idle::IdleResponse::NewData(data)) => match data.parsed() {
+                        async_imap::imap_proto::Response::MailboxData(
+                            async_imap::imap_proto::MailboxDatum::Status { .. },
+                        ) => Wake::Elsewhere,
+                        _ => Wake::Changed,
+                    },
                     Ok(async_imap::extensions::idle::IdleResponse::Timeout) => Wake::Poll,
                     // The stream ended: the connection is gone. DONE below reports the error.
                     Ok(async_imap::extensions::idle::IdleResponse::ManualInterrupt) => Wake::Poll,

@@ -1,0 +1,190 @@
+//! Live-update benchmark against a real Dovecot.
+//!
+//!     cargo bench --bench live          (FACTEUR_BENCH_CHANGES, FACTEUR_BENCH_WATCHERS to scale)
+//!
+//! 1. Latency from an APPEND or a STORE by another IMAP client to the `changed` event reaching
+//!    an open event stream, p50/p95.
+//! 2. Facteur's resident memory and CPU with many users each watching their inbox (IDLE), while
+//!    nothing changes. Figures, not assertions.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[allow(dead_code)]
+#[path = "../tests/it/harness.rs"]
+mod harness;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::{StreamExt, TryStreamExt};
+use harness::*;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn proc_field(pid: u32, file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// User + system CPU time of `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or_default();
+    let f: Vec<&str> = after.split_whitespace().collect();
+    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+}
+
+struct Stream {
+    inner: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: String,
+}
+
+impl Stream {
+    async fn open(b: &Browser) -> Self {
+        let res = b.http.get(format!("{}/events?folder=INBOX", b.base())).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        Self { inner: Box::pin(res.bytes_stream()), buf: String::new() }
+    }
+
+    /// Waits for an event named `name`; `None` after `limit`.
+    async fn wait(&mut self, name: &str, limit: Duration) -> Option<()> {
+        let deadline = tokio::time::Instant::now() + limit;
+        let marker = format!("event: {name}\n");
+        loop {
+            if let Some(i) = self.buf.find(&marker) {
+                self.buf.drain(..i + marker.len());
+                return Some(());
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.inner.next()).await.ok()??.ok()?;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Reads whatever arrives within `d` and forgets it.
+    async fn drain(&mut self, d: Duration) {
+        let deadline = tokio::time::Instant::now() + d;
+        while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, self.inner.next()).await {}
+        self.buf.clear();
+    }
+}
+
+fn ms(v: &mut [Duration], q: usize) -> f64 {
+    v.sort();
+    v[(v.len() * q / 100).min(v.len() - 1)].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("live benchmark: run it with `cargo bench --bench live`");
+        return;
+    }
+    // Hundreds of HTTP streams here too: raise this process's open-file limit.
+    let _ = Command::new("prlimit").args(["--pid", &std::process::id().to_string(), "--nofile=16384:16384"]).status();
+    let changes = env_usize("FACTEUR_BENCH_CHANGES", 200);
+    let watchers = env_usize("FACTEUR_BENCH_WATCHERS", 500);
+    let d = dovecot();
+    let user = d.user();
+
+    let port = free_port();
+    let data = tempfile::tempdir().unwrap();
+    // Two IMAP connections and one event stream per user: raise the open-file limit.
+    let mut facteur = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 16384 && exec \"$0\" serve")
+        .arg(env!("CARGO_BIN_EXE_facteur"))
+        .env_clear()
+        .envs(test_env(data.path(), d.imap_port))
+        .env("FACTEUR_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start facteur");
+    let pid = facteur.id();
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+        })
+        .await
+    );
+
+    // 1. Latency.
+    let b = Browser::for_base(base.clone(), "en");
+    b.login(&user).await;
+    let mut stream = Stream::open(&b).await;
+    stream.wait("counts", Duration::from_secs(10)).await.expect("watcher up");
+    let mut imap = user.imap().await;
+    imap.select("INBOX").await.unwrap();
+    let mut appends = Vec::new();
+    let mut stores = Vec::new();
+    for i in 0..changes {
+        let t = Instant::now();
+        if i % 2 == 0 {
+            imap.append("INBOX", None, None, &numbered_message(i)).await.unwrap();
+        } else {
+            let flag = if i % 4 == 1 { "+FLAGS.SILENT (\\Flagged)" } else { "-FLAGS.SILENT (\\Flagged)" };
+            let _: Vec<_> = imap.store("1", flag).await.unwrap().try_collect().await.unwrap();
+        }
+        stream.wait("changed", Duration::from_secs(10)).await.expect("a changed event");
+        let took = t.elapsed();
+        if i % 2 == 0 { appends.push(took) } else { stores.push(took) }
+        // The counts and the second `changed` of the same change.
+        stream.drain(Duration::from_millis(120)).await;
+    }
+    let mut all: Vec<Duration> = appends.iter().chain(stores.iter()).copied().collect();
+    println!("latency from another client's change to the event, ms (n = {changes}):");
+    println!("  APPEND  p50 {:>7.1}  p95 {:>7.1}", ms(&mut appends, 50), ms(&mut appends, 95));
+    println!("  STORE   p50 {:>7.1}  p95 {:>7.1}", ms(&mut stores, 50), ms(&mut stores, 95));
+    println!("  all     p50 {:>7.1}  p95 {:>7.1}", ms(&mut all, 50), ms(&mut all, 95));
+    drop(stream);
+
+    // 2. Many idle watchers.
+    let before = proc_field(pid, "status", "VmRSS:");
+    let names: Vec<(String, String)> = (1..=watchers).map(|i| (format!("watch{i}@{DOMAIN}"), format!("watch-pw-{i}"))).collect();
+    let mut args = vec!["adduser".to_string(), d.dir.display().to_string()];
+    for (n, p) in &names {
+        args.push(n.clone());
+        args.push(p.clone());
+    }
+    let out = Command::new("bash").arg(root().join("scripts/mailserver.sh")).args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut tabs = Vec::new();
+    let started = Instant::now();
+    for (n, p) in &names {
+        let u = TestUser::new(n, p, d.imap_port);
+        let br = Browser::for_base(base.clone(), "en");
+        br.login(&u).await;
+        let mut s = Stream::open(&br).await;
+        s.wait("counts", Duration::from_secs(30)).await.expect("watcher up");
+        tabs.push((br, s));
+    }
+    println!();
+    println!("{watchers} users logged in, each with a tab watching the inbox, in {:.1} s", started.elapsed().as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = proc_field(pid, "status", "VmRSS:");
+    let ticks_per_s = 100.0;
+    let c0 = cpu_ticks(pid);
+    let window = Duration::from_secs(20);
+    tokio::time::sleep(window).await;
+    let c1 = cpu_ticks(pid);
+    println!(
+        "memory: {before} KiB before, {after} KiB after: {:.0} KiB per watching user (two IMAP connections, one event stream)",
+        after.saturating_sub(before) as f64 / watchers as f64
+    );
+    println!(
+        "CPU while nothing changes: {:.1} ms of CPU over {} s ({} ticks)",
+        (c1 - c0) as f64 / ticks_per_s * 1000.0,
+        window.as_secs(),
+        c1 - c0
+    );
+    println!("IMAP connections of the first watching user: {}", d.connections(&names[0].0));
+    drop(tabs);
+    let _ = facteur.kill();
+    let _ = facteur.wait();
+}
