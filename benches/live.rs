@@ -100,7 +100,7 @@ async fn main() {
         .env_clear()
         .envs(test_env(data.path(), d.imap_port))
         .env("FACTEUR_LISTEN", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", std::env::var("FACTEUR_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -131,7 +131,9 @@ async fn main() {
             let flag = if i % 4 == 1 { "+FLAGS.SILENT (\\Flagged)" } else { "-FLAGS.SILENT (\\Flagged)" };
             let _: Vec<_> = imap.store("1", flag).await.unwrap().try_collect().await.unwrap();
         }
-        stream.wait("changed", Duration::from_secs(10)).await.expect("a changed event");
+        if stream.wait("changed", Duration::from_secs(10)).await.is_none() {
+            panic!("no changed event for change {i} ({})", if i % 2 == 0 { "APPEND" } else { "STORE" });
+        }
         let took = t.elapsed();
         if i % 2 == 0 { appends.push(took) } else { stores.push(took) }
         // The counts and the second `changed` of the same change.
@@ -143,6 +145,24 @@ async fn main() {
     println!("  STORE   p50 {:>7.1}  p95 {:>7.1}", ms(&mut stores, 50), ms(&mut stores, 95));
     println!("  all     p50 {:>7.1}  p95 {:>7.1}", ms(&mut all, 50), ms(&mut all, 95));
     drop(stream);
+
+    // The same for a client IDLE-ing on Dovecot directly: the server's own share.
+    let mut watcher = user.imap().await;
+    watcher.select("INBOX").await.unwrap();
+    let mut direct = Vec::new();
+    for i in 0..(changes / 5).max(10) {
+        let mut handle = watcher.idle();
+        handle.init().await.unwrap();
+        let (wait, _stop) = handle.wait_with_timeout(Duration::from_secs(10));
+        let t = Instant::now();
+        imap.append("INBOX", None, None, &numbered_message(10_000 + i)).await.unwrap();
+        let r = wait.await.unwrap();
+        direct.push(t.elapsed());
+        assert!(matches!(r, async_imap::extensions::idle::IdleResponse::NewData(_)));
+        watcher = handle.done().await.unwrap();
+        while watcher.unsolicited_responses.try_recv().is_ok() {}
+    }
+    println!("  Dovecot alone (IDLE on a raw connection, APPEND by another): p50 {:>7.1}  p95 {:>7.1}  (n = {})", ms(&mut direct, 50), ms(&mut direct, 95), direct.len());
 
     // 2. Many idle watchers.
     let before = proc_field(pid, "status", "VmRSS:");

@@ -195,3 +195,4 @@ settings-language-auto = Same as the browser
 settings-shortcuts = Keyboard shortcuts (press ? to see them)
 settings-save = Save
 settings-saved = Your settings are saved.
+notice-stale = This folder changed in the meantime, perhaps in another mail app: here it is as it is now. Nothing was done.

@@ -198,3 +198,4 @@ settings-language-auto = Celle du navigateur
 settings-shortcuts = Raccourcis clavier (appuyez sur ? pour les voir)
 settings-save = Enregistrer
 settings-saved = Vos paramètres sont enregistrés.
+notice-stale = Ce dossier a changé entre-temps, peut-être dans une autre application de messagerie : le voici tel qu’il est maintenant. Rien n’a été fait.

@@ -151,6 +151,10 @@ async fn a_message_deleted_elsewhere_says_so_and_actions_on_it_do_not_fail_loudl
     // Acting on it from a stale list: no error page, the list is shown again.
     let p = act(&b, &csrf(&inbox.body), "INBOX", uv, &[uid], "archive", &[]).await;
     assert_eq!(p.status, 200, "{}", p.body);
+    // A folder recreated elsewhere (new UIDVALIDITY): the action does nothing and says so.
+    let p = act(&b, &csrf(&inbox.body), "INBOX", uv.wrapping_add(1), &[uid], "archive", &[]).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("This folder changed in the meantime"), "{}", p.body);
 }
 
 /// A server-sent event stream read by the test.

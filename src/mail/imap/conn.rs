@@ -601,7 +601,11 @@ pub(super) async fn load_folders(
     for (wire, _, selectable, _) in &raw {
         if *selectable && !counts.contains_key(wire) {
             let mb = timed(timeout, session.status(wire, "(MESSAGES UNSEEN)")).await;
-            while session.unsolicited_responses.try_recv().is_ok() {}
+            while let Ok(r) = session.unsolicited_responses.try_recv() {
+                if !matches!(r, UnsolicitedResponse::Status { .. }) {
+                    other.push(r);
+                }
+            }
             if let Ok(mb) = mb {
                 counts.insert(wire.clone(), (mb.unseen.unwrap_or(0), mb.exists));
             }

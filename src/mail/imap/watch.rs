@@ -104,10 +104,29 @@ impl Watchers {
         (w, rx)
     }
 
+    /// Tells the tabs of `key` at once about a change Facteur itself made (another tab's
+    /// action), without waiting for the server to report it back through IDLE.
+    pub fn announce(&self, key: &str, event: MailEvent) {
+        let w = self.map.lock().unwrap_or_else(|p| p.into_inner()).get(key).and_then(Weak::upgrade);
+        if let Some(w) = w {
+            let _ = w.events.send(event);
+        }
+    }
+
     /// Watchers alive (one per user with open tabs).
     pub fn active(&self) -> usize {
         self.map.lock().unwrap_or_else(|p| p.into_inner()).values().filter(|w| w.strong_count() > 0).count()
     }
+}
+
+/// Empties the unsolicited responses; true when one says the selected folder changed
+/// (EXISTS, EXPUNGE, FETCH FLAGS…) rather than another folder's STATUS.
+fn take_news(session: &mut ImapSession) -> bool {
+    let mut news = false;
+    while let Ok(r) = session.unsolicited_responses.try_recv() {
+        news |= !matches!(r, async_imap::types::UnsolicitedResponse::Status { .. });
+    }
+    news
 }
 
 struct Task {
@@ -188,7 +207,7 @@ impl Task {
             let folder = self.folder.borrow_and_update().clone();
             let selected = self.timed(session.examine(utf7::encode(&folder))).await.is_ok();
             while session.unsolicited_responses.try_recv().is_ok() {}
-            self.counts(&mut session, list_status, &mut last).await?;
+            self.counts(&mut session, list_status, &mut last, &folder).await?;
             loop {
                 let (s, wake) = if selected { self.idle(session).await? } else { self.sleep(session).await };
                 session = s;
@@ -199,17 +218,19 @@ impl Task {
                     }
                     Wake::FolderSwitch => break,
                     Wake::Changed => {
-                        // Let a burst of changes settle, then collect what came meanwhile.
-                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        // Collect what else came with it, then tell the tabs.
                         self.timed(session.noop()).await?;
-                        while session.unsolicited_responses.try_recv().is_ok() {}
+                        take_news(&mut session);
                         let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
-                        self.counts(&mut session, list_status, &mut last).await?;
+                        self.counts(&mut session, list_status, &mut last, &folder).await?;
                     }
                     Wake::Elsewhere | Wake::Poll => {
-                        // `counts` tells the tabs which folders changed.
-                        while session.unsolicited_responses.try_recv().is_ok() {}
-                        self.counts(&mut session, list_status, &mut last).await?;
+                        // The folder shown may have news in the same batch; `counts` tells the
+                        // tabs which other folders changed.
+                        if take_news(&mut session) {
+                            let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
+                        }
+                        self.counts(&mut session, list_status, &mut last, &folder).await?;
                     }
                 }
             }
@@ -218,13 +239,32 @@ impl Task {
 
     /// IDLE until the server reports something, the poll interval passes, or the tabs move on.
     async fn idle(&mut self, session: ImapSession) -> Result<(ImapSession, Wake), MailError> {
+        let unsolicited = session.unsolicited_responses.clone();
         let mut handle = session.idle();
         match tokio::time::timeout(self.command_timeout, handle.init()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(e.into()),
             Err(_) => return Err(MailError::Timeout),
         }
-        let wake = {
+        // Changes made just before IDLE are reported before its continuation and land among
+        // the unsolicited responses: IDLE would not report them again.
+        let (mut news, mut elsewhere) = (false, false);
+        while let Ok(r) = unsolicited.try_recv() {
+            match r {
+                async_imap::types::UnsolicitedResponse::Status { .. } => elsewhere = true,
+                _ => news = true,
+            }
+        }
+        let pending = if news {
+            Some(Wake::Changed)
+        } else if elsewhere {
+            Some(Wake::Elsewhere)
+        } else {
+            None
+        };
+        let wake = if let Some(w) = pending {
+            w
+        } else {
             let (wait, _interrupt) = handle.wait_with_timeout(self.poll);
             tokio::select! {
                 r = wait => match r {
@@ -261,9 +301,20 @@ impl Task {
         (session, wake)
     }
 
-    /// Refreshes counts; tells the tabs what changed since last time.
-    async fn counts(&self, session: &mut ImapSession, list_status: bool, last: &mut Option<Arc<Vec<Folder>>>) -> Result<(), MailError> {
-        let (folders, _) = load_folders(session, self.command_timeout, list_status).await?;
+    /// Refreshes counts; tells the tabs what changed since last time. Changes to the folder
+    /// shown that the server reported meanwhile (EXISTS, EXPUNGE, FETCH) are announced too:
+    /// IDLE will not report them again.
+    async fn counts(
+        &self,
+        session: &mut ImapSession,
+        list_status: bool,
+        last: &mut Option<Arc<Vec<Folder>>>,
+        shown: &str,
+    ) -> Result<(), MailError> {
+        let (folders, news) = load_folders(session, self.command_timeout, list_status).await?;
+        if !news.is_empty() {
+            let _ = self.events.send(MailEvent::Changed { folder: shown.to_string() });
+        }
         let folders = Arc::new(folders);
         if let Some(prev) = last.as_ref() {
             let names = |v: &[Folder]| v.iter().map(|f| f.name.clone()).collect::<Vec<_>>();

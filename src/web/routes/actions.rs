@@ -248,7 +248,7 @@ pub async fn actions(
     }
     let uids = form.uids.clone();
     let target = form.target.clone();
-    let (done, folders) = state
+    let result = state
         .registry
         .run(&user.key(), &user.creds, |c| {
             let (mailbox, uids, target) = (mailbox.clone(), uids.clone(), target.clone());
@@ -259,12 +259,24 @@ pub async fn actions(
             })
         })
         .await
-        .map_err(|e| match e {
-            MailError::NotFound if message_url.is_some() => AppError::gone_if_missing(e),
-            e => e.into(),
-        })?;
+        ;
+    let (done, folders) = match result {
+        Ok(v) => v,
+        Err(MailError::NotFound) if message_url.is_some() => return Err(AppError::gone_if_missing(MailError::NotFound)),
+        // The folder was recreated (UIDVALIDITY changed) or its target vanished meanwhile:
+        // show the folder as it is now.
+        Err(MailError::NotFound) => {
+            let url = set_flash(&user, i18n.t("notice-stale"), None, &list).await?;
+            return Ok(Redirect::to(&url).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
     // From a message: stay on it, unless it left the folder or was just marked unread (opening
     // it again would mark it read).
+    state.watchers.announce(&user.key(), crate::mail::imap::MailEvent::Changed { folder: mailbox.clone() });
+    if let Some(dest) = &done.folder {
+        state.watchers.announce(&user.key(), crate::mail::imap::MailEvent::Changed { folder: dest.clone() });
+    }
     let return_to = match (&message_url, action.removes() || action == Action::Unread) {
         (Some(m), false) => m.clone(),
         _ => list.clone(),
