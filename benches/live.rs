@@ -101,6 +101,10 @@ async fn main() {
         .envs(test_env(data.path(), d.imap_port))
         .env("FACTEUR_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", std::env::var("FACTEUR_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
+        .env(
+            "FACTEUR_IMAP_STATUS_POLL_SECONDS",
+            std::env::var("FACTEUR_IMAP_STATUS_POLL_SECONDS").unwrap_or_else(|_| "60".into()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -124,6 +124,23 @@ pub struct ImapConn {
     selected: Option<MailboxState>,
     folders: Option<(Instant, Arc<Vec<Folder>>)>,
     cached: Option<(String, RawMessage)>,
+    /// The list window shown last, kept to refresh it in O(changes) with CONDSTORE.
+    window: Option<Window>,
+    /// EXPUNGEs seen on the selected mailbox so far (a window built before one is stale).
+    expunges: u64,
+}
+
+/// A list page as fetched, with the highest MODSEQ among its rows.
+struct Window {
+    mailbox: String,
+    uidvalidity: u32,
+    page: u32,
+    per_page: u32,
+    exists: u32,
+    expunges: u64,
+    modseq: u64,
+    /// (sequence number, row), newest first.
+    items: Vec<(u32, ListItem)>,
 }
 
 async fn timed<T, E: Into<MailError>>(d: Duration, f: impl Future<Output = Result<T, E>>) -> Result<T, MailError> {
@@ -144,7 +161,7 @@ impl ImapConn {
                 async_imap::types::Capability::Atom(a) => a.to_ascii_uppercase(),
             })
             .collect();
-        Ok(Self { session, timeout, capabilities, selected: None, folders: None, cached: None })
+        Ok(Self { session, timeout, capabilities, selected: None, folders: None, cached: None, window: None, expunges: 0 })
     }
 
     pub fn has_capability(&self, cap: &str) -> bool {
@@ -154,8 +171,16 @@ impl ImapConn {
     /// Applies what the server told us on the side (EXISTS, EXPUNGE) to the selected mailbox.
     fn absorb_unsolicited(&mut self) -> Vec<UnsolicitedResponse> {
         let mut others = Vec::new();
+        let mut n = 0;
         while let Ok(r) = self.session.unsolicited_responses.try_recv() {
+            n += 1;
             others.extend(self.apply_unsolicited(r));
+        }
+        // async-imap keeps at most 100 of them and drops the rest: past that, nothing we
+        // know about the selected mailbox can be trusted; select it again next time.
+        if n >= 90 {
+            self.selected = None;
+            self.window = None;
         }
         others
     }
@@ -163,7 +188,10 @@ impl ImapConn {
     fn apply_unsolicited(&mut self, r: UnsolicitedResponse) -> Option<UnsolicitedResponse> {
         match (&r, self.selected.as_mut()) {
             (UnsolicitedResponse::Exists(n), Some(sel)) => sel.exists = *n,
-            (UnsolicitedResponse::Expunge(_), Some(sel)) => sel.exists = sel.exists.saturating_sub(1),
+            (UnsolicitedResponse::Expunge(_), Some(sel)) => {
+                sel.exists = sel.exists.saturating_sub(1);
+                self.expunges += 1;
+            }
             _ => return Some(r),
         }
         None
@@ -181,6 +209,7 @@ impl ImapConn {
             }
         }
         self.selected = None;
+        self.window = None;
         let wire = utf7::encode(name);
         let mailbox = match timed(self.timeout, self.session.select(&wire)).await {
             Ok(m) => m,
@@ -228,25 +257,44 @@ impl ImapConn {
         Ok(folders)
     }
 
-    /// One page (1-based) of `mailbox`, newest first, fetching only that window.
+    /// One page (1-based) of `mailbox`, newest first, fetching only that window. When the same
+    /// page was shown last and no message arrived or left since, only the rows whose flags
+    /// changed are fetched (CONDSTORE `CHANGEDSINCE`): a refresh costs O(changes). Otherwise,
+    /// or without CONDSTORE, the window is fetched again.
     pub async fn list_page(&mut self, mailbox: &str, page: u32, per_page: u32) -> Result<Page, MailError> {
         let state = self.select(mailbox).await?;
         let per_page = per_page.max(1);
         let pages = state.exists.div_ceil(per_page).max(1);
         let page = page.clamp(1, pages);
+        let condstore = self.has_capability("CONDSTORE");
+        let reusable = condstore
+            && self.window.as_ref().is_some_and(|w| {
+                w.mailbox == state.name
+                    && w.uidvalidity == state.uidvalidity
+                    && w.page == page
+                    && w.per_page == per_page
+                    && w.exists == state.exists
+                    && w.expunges == self.expunges
+            });
+        if reusable && self.refresh_window().await? {
+            if let Some(w) = &self.window {
+                let items = w.items.iter().map(|(_, i)| i.clone()).collect();
+                return Ok(Page { mailbox: state, page, pages, items });
+            }
+        }
         let mut items = Vec::new();
+        let mut modseq = 0;
         if state.exists > 0 {
             let hi = state.exists - (page - 1) * per_page;
             let lo = hi.saturating_sub(per_page - 1).max(1);
+            let query = if condstore {
+                "(UID FLAGS MODSEQ RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])"
+            } else {
+                "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])"
+            };
             let timeout = self.timeout;
             let fetches = timed(timeout, async {
-                let stream = self
-                    .session
-                    .fetch(
-                        format!("{lo}:{hi}"),
-                        "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])",
-                    )
-                    .await?;
+                let stream = self.session.fetch(format!("{lo}:{hi}"), query).await?;
                 stream.try_collect::<Vec<_>>().await
             })
             .await?;
@@ -254,6 +302,7 @@ impl ImapConn {
             for f in &fetches {
                 let Some(uid) = f.uid else { continue };
                 let (seen, flagged, answered) = flag_bits(f.flags());
+                modseq = modseq.max(f.modseq.unwrap_or(0));
                 items.push((
                     f.message,
                     ListItem {
@@ -269,7 +318,50 @@ impl ImapConn {
             }
             items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
         }
+        self.window = (condstore && modseq > 0).then(|| Window {
+            mailbox: state.name.clone(),
+            uidvalidity: state.uidvalidity,
+            page,
+            per_page,
+            exists: state.exists,
+            expunges: self.expunges,
+            modseq,
+            items: items.clone(),
+        });
         Ok(Page { mailbox: state, page, pages, items: items.into_iter().map(|(_, i)| i).collect() })
+    }
+
+    /// Applies flag changes since the window was fetched. `false`: fetch the window again.
+    async fn refresh_window(&mut self) -> Result<bool, MailError> {
+        let Some(w) = &self.window else { return Ok(false) };
+        let (Some(hi), Some(lo)) = (w.items.first().map(|(s, _)| *s), w.items.last().map(|(s, _)| *s)) else {
+            return Ok(false);
+        };
+        let since = w.modseq;
+        let timeout = self.timeout;
+        let fetches = timed(timeout, async {
+            let stream = self.session.fetch(format!("{lo}:{hi}"), format!("(UID FLAGS) (CHANGEDSINCE {since})")).await?;
+            stream.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        let expunges = self.expunges;
+        self.absorb_unsolicited();
+        let Some(w) = self.window.as_mut() else { return Ok(false) };
+        if self.expunges != expunges {
+            return Ok(false);
+        }
+        for f in &fetches {
+            let Some(row) = w.items.iter_mut().find(|(seq, _)| *seq == f.message) else { return Ok(false) };
+            if Some(row.1.uid) != f.uid {
+                return Ok(false);
+            }
+            let (seen, flagged, answered) = flag_bits(f.flags());
+            row.1.seen = seen;
+            row.1.flagged = flagged;
+            row.1.answered = answered;
+            w.modseq = w.modseq.max(f.modseq.unwrap_or(0));
+        }
+        Ok(true)
     }
 
     /// The whole message, without setting \Seen. A changed UIDVALIDITY or a missing UID is

@@ -209,6 +209,18 @@ impl Task {
             while session.unsolicited_responses.try_recv().is_ok() {}
             self.counts(&mut session, list_status, &mut last, &folder).await?;
             loop {
+                if selected {
+                    // What changed while we were busy (LIST-STATUS does not sync the selected
+                    // folder) would not be reported by IDLE: ask with NOOP before idling.
+                    for _ in 0..3 {
+                        self.timed(session.noop()).await?;
+                        if !take_news(&mut session) {
+                            break;
+                        }
+                        let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
+                        self.counts(&mut session, list_status, &mut last, &folder).await?;
+                    }
+                }
                 let (s, wake) = if selected { self.idle(session).await? } else { self.sleep(session).await };
                 session = s;
                 match wake {
