@@ -276,11 +276,12 @@ impl ImapConn {
                     && w.exists == state.exists
                     && w.expunges == self.expunges
             });
-        if reusable && self.refresh_window().await? {
-            if let Some(w) = &self.window {
-                let items = w.items.iter().map(|(_, i)| i.clone()).collect();
-                return Ok(Page { mailbox: state, page, pages, items });
-            }
+        if reusable
+            && self.refresh_window().await?
+            && let Some(w) = &self.window
+        {
+            let items = w.items.iter().map(|(_, i)| i.clone()).collect();
+            return Ok(Page { mailbox: state, page, pages, items });
         }
         let mut items = Vec::new();
         let mut modseq = 0;
