@@ -105,8 +105,11 @@ async fn main() {
             "FACTEUR_IMAP_STATUS_POLL_SECONDS",
             std::env::var("FACTEUR_IMAP_STATUS_POLL_SECONDS").unwrap_or_else(|_| "60".into()),
         )
-        .stdout(Stdio::null())
         .stderr(Stdio::inherit())
+        .stdout(match std::env::var("FACTEUR_BENCH_LOG_FILE") {
+            Ok(f) => Stdio::from(std::fs::File::create(f).unwrap()),
+            Err(_) => Stdio::null(),
+        })
         .spawn()
         .expect("start facteur");
     let pid = facteur.id();
@@ -136,7 +139,11 @@ async fn main() {
             let _: Vec<_> = imap.store("1", flag).await.unwrap().try_collect().await.unwrap();
         }
         if stream.wait("changed", Duration::from_secs(10)).await.is_none() {
-            panic!("no changed event for change {i} ({})", if i % 2 == 0 { "APPEND" } else { "STORE" });
+            panic!(
+                "no changed event for change {i} ({}); the stream said: {:?}",
+                if i % 2 == 0 { "APPEND" } else { "STORE" },
+                stream.buf
+            );
         }
         let took = t.elapsed();
         if i % 2 == 0 { appends.push(took) } else { stores.push(took) }

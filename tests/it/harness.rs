@@ -366,7 +366,9 @@ impl Browser {
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
+            // Per read, not per request: event streams stay open as long as a tab would.
+            .read_timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
             .build()
             .expect("http client");
         Self { http, jar, base, lang: lang.to_string() }

@@ -124,6 +124,7 @@ impl Watchers {
 fn take_news(session: &mut ImapSession) -> bool {
     let mut news = false;
     while let Ok(r) = session.unsolicited_responses.try_recv() {
+        tracing::trace!(response = ?r, "unsolicited");
         news |= !matches!(r, async_imap::types::UnsolicitedResponse::Status { .. });
     }
     news
@@ -139,6 +140,18 @@ struct Task {
     events: broadcast::Sender<MailEvent>,
     folder: watch::Receiver<String>,
     stop: watch::Receiver<bool>,
+}
+
+impl Wake {
+    fn name(&self) -> &'static str {
+        match self {
+            Wake::Changed => "changed",
+            Wake::Elsewhere => "elsewhere",
+            Wake::Poll => "poll",
+            Wake::FolderSwitch => "folder",
+            Wake::Stop => "stop",
+        }
+    }
 }
 
 enum Wake {
@@ -223,6 +236,7 @@ impl Task {
                 }
                 let (s, wake) = if selected { self.idle(session).await? } else { self.sleep(session).await };
                 session = s;
+                tracing::trace!(wake = wake.name(), "watcher woke");
                 match wake {
                     Wake::Stop => {
                         let _ = tokio::time::timeout(Duration::from_secs(3), session.logout()).await;
@@ -280,12 +294,14 @@ impl Task {
             let (wait, _interrupt) = handle.wait_with_timeout(self.poll);
             tokio::select! {
                 r = wait => match r {
-                    Ok(async_imap::extensions::idle::IdleResponse::NewData(data)) => match data.parsed() {
+                    Ok(async_imap::extensions::idle::IdleResponse::NewData(data)) => {
+                        tracing::trace!(response = ?data.parsed(), "IDLE reported");
+                        match data.parsed() {
                         async_imap::imap_proto::Response::MailboxData(
                             async_imap::imap_proto::MailboxDatum::Status { .. },
                         ) => Wake::Elsewhere,
                         _ => Wake::Changed,
-                    },
+                    }},
                     Ok(async_imap::extensions::idle::IdleResponse::Timeout) => Wake::Poll,
                     // The stream ended: the connection is gone. DONE below reports the error.
                     Ok(async_imap::extensions::idle::IdleResponse::ManualInterrupt) => Wake::Poll,

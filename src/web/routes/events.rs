@@ -38,6 +38,7 @@ fn event(name: &str, data: serde_json::Value) -> Event {
 
 impl Tab {
     fn render(&self, ev: MailEvent) -> Option<Event> {
+        tracing::trace!(event = ?ev, "to a tab");
         Some(match ev {
             MailEvent::Changed { folder } => {
                 self.state.registry.mark_folders_stale(&self.key);
