@@ -12,8 +12,9 @@
 #[allow(dead_code)]
 #[path = "../tests/it/harness.rs"]
 mod harness;
+mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, TryStreamExt};
@@ -21,13 +22,6 @@ use harness::*;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn proc_field(pid: u32, file: &str, key: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
 }
 
 /// User + system CPU time of `pid`, in clock ticks.
@@ -90,36 +84,10 @@ async fn main() {
     let d = dovecot();
     let user = d.user();
 
-    let port = free_port();
-    let data = tempfile::tempdir().unwrap();
-    // Two IMAP connections and one event stream per user: raise the open-file limit.
-    let mut facteur = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -n 16384 && exec \"$0\" serve")
-        .arg(env!("CARGO_BIN_EXE_facteur"))
-        .env_clear()
-        .envs(test_env(data.path(), d.imap_port))
-        .env("FACTEUR_LISTEN", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", std::env::var("FACTEUR_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
-        .env(
-            "FACTEUR_IMAP_STATUS_POLL_SECONDS",
-            std::env::var("FACTEUR_IMAP_STATUS_POLL_SECONDS").unwrap_or_else(|_| "60".into()),
-        )
-        .stderr(Stdio::inherit())
-        .stdout(match std::env::var("FACTEUR_BENCH_LOG_FILE") {
-            Ok(f) => Stdio::from(std::fs::File::create(f).unwrap()),
-            Err(_) => Stdio::null(),
-        })
-        .spawn()
-        .expect("start facteur");
-    let pid = facteur.id();
-    let base = format!("http://127.0.0.1:{port}");
-    assert!(
-        eventually(Duration::from_secs(20), || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
-        })
-        .await
-    );
+    // A panic anywhere still stops it (Drop).
+    let facteur = common::Facteur::start(d).await;
+    let pid = facteur.pid();
+    let base = facteur.base.clone();
 
     // 1. Latency.
     let b = Browser::for_base(base.clone(), "en");
@@ -176,7 +144,7 @@ async fn main() {
     println!("  Dovecot alone (IDLE on a raw connection, APPEND by another): p50 {:>7.1}  p95 {:>7.1}  (n = {})", ms(&mut direct, 50), ms(&mut direct, 95), direct.len());
 
     // 2. Many idle watchers.
-    let before = proc_field(pid, "status", "VmRSS:");
+    let before = facteur.rss_kib();
     let names: Vec<(String, String)> = (1..=watchers).map(|i| (format!("watch{i}@{DOMAIN}"), format!("watch-pw-{i}"))).collect();
     let mut args = vec!["adduser".to_string(), d.dir.display().to_string()];
     for (n, p) in &names {
@@ -198,7 +166,7 @@ async fn main() {
     println!();
     println!("{watchers} users logged in, each with a tab watching the inbox, in {:.1} s", started.elapsed().as_secs_f64());
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = proc_field(pid, "status", "VmRSS:");
+    let after = facteur.rss_kib();
     let ticks_per_s = 100.0;
     let c0 = cpu_ticks(pid);
     let window = Duration::from_secs(20);
@@ -216,6 +184,5 @@ async fn main() {
     );
     println!("IMAP connections of the first watching user: {}", d.connections(&names[0].0));
     drop(tabs);
-    let _ = facteur.kill();
-    let _ = facteur.wait();
+    drop(facteur);
 }

@@ -12,8 +12,9 @@
 #[allow(dead_code)]
 #[path = "../tests/it/harness.rs"]
 mod harness;
+mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
@@ -46,17 +47,6 @@ fn row(name: &str, facteur: &Stats, dovecot: Option<&Stats>) {
     }
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
 fn message_of_size(i: usize) -> Vec<u8> {
     let mut m = numbered_message(i);
     // Realistic spread of sizes: mostly short, some longer bodies.
@@ -87,26 +77,9 @@ async fn main() {
     println!("seeded {total} messages into Dovecot in {:.1} s", started.elapsed().as_secs_f64());
 
     // Facteur, release build, its own process.
-    let port = free_port();
-    let data = tempfile::tempdir().unwrap();
-    let mut facteur = Command::new(env!("CARGO_BIN_EXE_facteur"))
-        .arg("serve")
-        .env_clear()
-        .envs(test_env(data.path(), d.imap_port))
-        .env("FACTEUR_LISTEN", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start facteur");
-    let pid = facteur.id();
-    let base = format!("http://127.0.0.1:{port}");
-    assert!(
-        eventually(Duration::from_secs(20), || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
-        })
-        .await
-    );
+    // A panic anywhere still stops it (Drop).
+    let facteur = common::Facteur::start(d).await;
+    let base = facteur.base.clone();
 
     let b = Browser::for_base(base.clone(), "en");
     b.login(&user).await;
@@ -216,7 +189,7 @@ async fn main() {
     println!(" UID FETCH BODY.PEEK[]; AUTHENTICATE + SELECT + FETCH of 50 rows)");
 
     // Memory: many idle logged-in users, each with a small inbox.
-    let before = rss_kib(pid);
+    let before = facteur.rss_kib();
     let names: Vec<(String, String)> = (1..=idle_users).map(|i| (format!("idle{i}@{DOMAIN}"), format!("idle-pw-{i}"))).collect();
     let mut args = vec!["adduser".to_string(), d.dir.display().to_string()];
     for (n, p) in &names {
@@ -234,12 +207,11 @@ async fn main() {
         br.login(&u).await;
         browsers.push(br);
     }
-    let after = rss_kib(pid);
+    let after = facteur.rss_kib();
     println!();
     println!(
         "memory: {before} KiB before, {after} KiB with {idle_users} users logged in: {:.0} KiB per logged-in user",
         (after.saturating_sub(before)) as f64 / idle_users as f64
     );
-    let _ = facteur.kill();
-    let _ = facteur.wait();
+    drop(facteur);
 }
