@@ -201,14 +201,24 @@ fn extension_for(content_type: &str) -> &'static str {
 
 /// The decoded bytes of part `index` (as listed in [`ParsedMessage::attachments`]).
 pub fn part(raw: &[u8], index: usize) -> Option<PartData> {
-    let msg = MessageParser::default().parse(raw)?;
-    let att = attachments(&msg).into_iter().find(|a| a.part == index)?;
-    let p = msg.parts.get(index)?;
-    let bytes = match &p.body {
-        PartType::Message(m) => m.raw_message().to_vec(),
-        _ => p.contents().to_vec(),
-    };
-    Some(PartData { name: att.name, content_type: att.content_type, bytes })
+    parts(raw, &[index]).into_iter().next().map(|(_, p)| p)
+}
+
+/// The decoded bytes of several parts, with their indices, from one parse of the message.
+pub fn parts(raw: &[u8], indices: &[usize]) -> Vec<(usize, PartData)> {
+    let Some(msg) = MessageParser::default().parse(raw) else { return Vec::new() };
+    attachments(&msg)
+        .into_iter()
+        .filter(|a| indices.contains(&a.part))
+        .filter_map(|att| {
+            let p = msg.parts.get(att.part)?;
+            let bytes = match &p.body {
+                PartType::Message(m) => m.raw_message().to_vec(),
+                _ => p.contents().to_vec(),
+            };
+            Some((att.part, PartData { name: att.name, content_type: att.content_type, bytes }))
+        })
+        .collect()
 }
 
 /// What a message list row needs, from the header fields fetched for it.

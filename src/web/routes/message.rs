@@ -34,20 +34,27 @@ async fn fetch(state: &AppState, user: &CurrentUser, mailbox: &str, uv: u32, uid
 
 /// `data:` URLs for the message's raster inline parts, keyed by Content-ID.
 fn inline_images(raw: &[u8], parsed: &mime::ParsedMessage) -> HashMap<String, String> {
-    let mut out = HashMap::new();
     let mut budget = 4 * INLINE_IMAGE_MAX;
+    let mut wanted: HashMap<usize, String> = HashMap::new();
     for a in &parsed.attachments {
         let Some(cid) = &a.content_id else { continue };
-        if !INLINE_IMAGE_TYPES.contains(&a.content_type.as_str()) || a.size > INLINE_IMAGE_MAX || a.size > budget {
-            continue;
-        }
-        if let Some(p) = mime::part(raw, a.part) {
+        if INLINE_IMAGE_TYPES.contains(&a.content_type.as_str()) && a.size <= INLINE_IMAGE_MAX && a.size <= budget {
             budget -= a.size;
-            let b64 = base64::engine::general_purpose::STANDARD.encode(&p.bytes);
-            out.insert(cid.clone(), format!("data:{};base64,{b64}", a.content_type));
+            wanted.insert(a.part, cid.clone());
         }
     }
-    out
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
+    let indices: Vec<usize> = wanted.keys().copied().collect();
+    mime::parts(raw, &indices)
+        .into_iter()
+        .filter_map(|(index, p)| {
+            let cid = wanted.remove(&index)?;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&p.bytes);
+            Some((cid, format!("data:{};base64,{b64}", p.content_type)))
+        })
+        .collect()
 }
 
 pub async fn message(
