@@ -68,6 +68,8 @@ pub struct Chrome {
     pub shortcut_help: Vec<Shortcut>,
     pub move_targets: Vec<MoveTarget>,
     pub notice: Option<Notice>,
+    /// On a message page: whether it is starred (the toolbar offers the opposite).
+    pub message_flagged: Option<bool>,
 }
 
 pub struct Notice {
@@ -138,6 +140,7 @@ impl Chrome {
             shortcut_help,
             move_targets,
             notice: notice.map(|n| Notice { text: n.text, undo: n.undo }),
+            message_flagged: None,
             i18n,
         }
     }

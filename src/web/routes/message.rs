@@ -141,7 +141,7 @@ pub async fn message(
         attachments_label: i18n.tn("msg-attachments", "count", attachments.len() as i64),
         attachments,
         damaged: parsed.damaged,
-        chrome: Chrome::new(i18n, &user.auth, &folders, &mailbox, notice),
+        chrome: Chrome { message_flagged: Some(raw.flagged), ..Chrome::new(i18n, &user.auth, &folders, &mailbox, notice) },
     };
     Ok(view.into_response())
 }
