@@ -146,13 +146,7 @@ async fn main() {
     // 2. Many idle watchers.
     let before = facteur.rss_kib();
     let names: Vec<(String, String)> = (1..=watchers).map(|i| (format!("watch{i}@{DOMAIN}"), format!("watch-pw-{i}"))).collect();
-    let mut args = vec!["adduser".to_string(), d.dir.display().to_string()];
-    for (n, p) in &names {
-        args.push(n.clone());
-        args.push(p.clone());
-    }
-    let out = Command::new("bash").arg(root().join("scripts/mailserver.sh")).args(&args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    d.add_users(&names);
     let mut tabs = Vec::new();
     let started = Instant::now();
     for (n, p) in &names {

@@ -14,7 +14,6 @@
 mod harness;
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
@@ -191,13 +190,7 @@ async fn main() {
     // Memory: many idle logged-in users, each with a small inbox.
     let before = facteur.rss_kib();
     let names: Vec<(String, String)> = (1..=idle_users).map(|i| (format!("idle{i}@{DOMAIN}"), format!("idle-pw-{i}"))).collect();
-    let mut args = vec!["adduser".to_string(), d.dir.display().to_string()];
-    for (n, p) in &names {
-        args.push(n.clone());
-        args.push(p.clone());
-    }
-    let out = Command::new("bash").arg(root().join("scripts/mailserver.sh")).args(&args).output().unwrap();
-    assert!(out.status.success());
+    d.add_users(&names);
     let mut browsers = Vec::new();
     let small: Vec<Vec<u8>> = (1..=30).map(numbered_message).collect();
     for (n, p) in &names {

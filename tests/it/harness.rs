@@ -52,6 +52,16 @@ pub fn user_password(i: usize) -> String {
 
 static DOVECOT: OnceLock<Dovecot> = OnceLock::new();
 
+fn add_users(dir: &Path, users: &[(String, String)]) {
+    let mut args = vec!["adduser".to_string(), dir.display().to_string()];
+    for (name, password) in users {
+        args.push(name.clone());
+        args.push(password.clone());
+    }
+    let out = Command::new("bash").arg(script()).args(&args).output().expect("adduser");
+    assert!(out.status.success(), "adduser failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// The shared Dovecot, started on first use and stopped when the test process exits.
 pub fn dovecot() -> &'static Dovecot {
     DOVECOT.get_or_init(|| {
@@ -87,13 +97,8 @@ pub fn dovecot() -> &'static Dovecot {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn();
-        let mut args = vec!["adduser".to_string(), dir.display().to_string()];
-        for i in 1..=POOL {
-            args.push(user_name(i));
-            args.push(user_password(i));
-        }
-        let out = Command::new("bash").arg(script()).args(&args).output().expect("adduser");
-        assert!(out.status.success(), "adduser failed: {}", String::from_utf8_lossy(&out.stderr));
+        let pool: Vec<(String, String)> = (1..=POOL).map(|i| (user_name(i), user_password(i))).collect();
+        add_users(&dir, &pool);
         Dovecot { dir, imap_port, imaps_port, next_user: AtomicUsize::new(1) }
     })
 }
@@ -112,12 +117,12 @@ impl Dovecot {
 
     /// Creates `user` or changes their password.
     pub fn set_password(&self, user: &str, password: &str) {
-        let out = Command::new("bash")
-            .arg(script())
-            .args(["adduser", self.dir.to_str().unwrap_or_default(), user, password])
-            .output()
-            .expect("adduser");
-        assert!(out.status.success(), "adduser failed: {}", String::from_utf8_lossy(&out.stderr));
+        self.add_users(&[(user.to_string(), password.to_string())]);
+    }
+
+    /// Creates (or updates) many users at once: one pass over the users file.
+    pub fn add_users(&self, users: &[(String, String)]) {
+        add_users(&self.dir, users);
     }
 
     /// Drops every IMAP connection of `user` on the server side.

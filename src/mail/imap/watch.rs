@@ -244,8 +244,8 @@ impl Task {
                     }
                     Wake::FolderSwitch => break,
                     Wake::Changed => {
-                        // Collect what else came with it, then tell the tabs.
-                        self.timed(session.noop()).await?;
+                        // DONE collected the rest of the batch; the NOOP before the next IDLE
+                        // catches anything later.
                         take_news(&mut session);
                         let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
                         self.counts(&mut session, list_status, &mut last, &folder).await?;
