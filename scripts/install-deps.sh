@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages Facteur's demo and tests need, from Debian/Ubuntu packages:
-# Dovecot (IMAP + LMTP), OpenSSL (test certificates), Chromium and ChromeDriver (browser tests).
-# Installing does not start the system-wide services: Facteur's scripts run private instances.
+# Dovecot (IMAP + LMTP), Postfix (submission), OpenSSL (test certificates), Chromium and
+# ChromeDriver (browser tests).
+# Installing does not start the system-wide services (ports 25, 143, 993 stay free) and leaves
+# Postfix unconfigured: Facteur's scripts run private instances.
 #
 #   scripts/install-deps.sh           everything
 #   scripts/install-deps.sh --mail    only what the demo needs
 set -euo pipefail
 
-packages=(dovecot-imapd dovecot-lmtpd openssl ca-certificates python3)
+packages=(dovecot-imapd dovecot-lmtpd postfix openssl ca-certificates python3)
 if [ "${1:-}" != "--mail" ]; then
     packages+=(chromium chromium-driver fonts-noto-cjk)
 fi
@@ -28,7 +30,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 echo "install-deps: installing ${missing[*]}"
-# Keep package installation from starting system services (ports 143/993 stay free).
+# Keep package installation from starting system services (ports 25/143/993 stay free).
 created_policy=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
@@ -39,5 +41,10 @@ cleanup() { if [ "$created_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
+# Postfix asks no questions and writes no system-wide main.cf ("No configuration").
+$SUDO debconf-set-selections <<'EOF'
+postfix postfix/main_mailer_type select No configuration
+postfix postfix/mailname string facteur.test
+EOF
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

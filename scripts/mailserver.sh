@@ -1,26 +1,48 @@
 #!/usr/bin/env bash
-# Private Dovecot instance for Facteur's tests and demo.
+# Private Dovecot (IMAP, LMTP) and, optionally, Postfix (submission) instances
+# for Facteur's tests and demo.
 #
-# Everything (config, TLS material, logs, state, mail) lives under one
+# Everything (config, TLS material, logs, state, mail, queue) lives under one
 # directory DIR, so several instances can run side by side on different ports.
 #
-#   scripts/mailserver.sh start   DIR IMAP_PORT IMAPS_PORT
-#   scripts/mailserver.sh adduser DIR USER PASSWORD [USER PASSWORD...]
-#   scripts/mailserver.sh deluser DIR USER
-#   scripts/mailserver.sh kick    DIR USER
-#   scripts/mailserver.sh stop    [--fast] DIR
-#   scripts/mailserver.sh status  DIR
+#   scripts/mailserver.sh start    DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
+#   scripts/mailserver.sh adduser  DIR USER PASSWORD [USER PASSWORD...]
+#   scripts/mailserver.sh deluser  DIR USER
+#   scripts/mailserver.sh addalias DIR ALIAS USER
+#   scripts/mailserver.sh kick     DIR USER
+#   scripts/mailserver.sh smtp-stop  DIR
+#   scripts/mailserver.sh smtp-start DIR
+#   scripts/mailserver.sh stop     [--fast] DIR
+#   scripts/mailserver.sh status   DIR
 #
 # start    creates DIR, a CA and a server certificate (once), the config, and
 #          starts Dovecot listening on 127.0.0.1 only: IMAP_PORT (plain, with
 #          STARTTLS) and IMAPS_PORT (implicit TLS). Waits until both ports
 #          accept connections (10 s at most). Restarts an instance already
 #          running in DIR.
+#          With SUBMISSION_PORT, also starts a private Postfix on 127.0.0.1:
+#          SUBMISSION_PORT (plain, STARTTLS offered) and SUBMISSIONS_PORT
+#          (implicit TLS), same certificate as Dovecot. AUTH PLAIN/LOGIN
+#          through Dovecot's users, allowed without TLS; only authenticated
+#          clients may submit, and only from their own address or an alias
+#          given to them (addalias): otherwise 553 5.7.1 at RCPT TO. Mail for
+#          the domains of DIR/users goes to Dovecot by LMTP (unknown users of
+#          those domains are rejected at RCPT TO: 550 5.1.1); mail for any other
+#          domain is accepted and discarded: nothing leaves the machine.
+#          Messages up to 60 MB.
 # adduser  adds or replaces USER (localpart@domain) in DIR/users; usable at
-#          once by a running instance (waits < 1 s for Dovecot to notice).
+#          once by a running instance (waits < 1 s for Dovecot to notice, and
+#          for Postfix to reload its recipient tables).
+# addalias lets USER send as ALIAS (MAIL FROM), in DIR/sender-aliases; usable
+#          at once by a running Postfix (reloaded). ALIAS need not be a user.
 # kick     disconnects every IMAP connection of USER (a server-side drop:
 #          the client reads "* BYE Server shutting down.").
-# stop     graceful stop (about 1 s); --fast kills at once (throwaway DIRs).
+# smtp-stop   stops only the Postfix of DIR; returns once its ports are closed.
+# smtp-start  starts it again on the ports given at start; returns once they
+#          accept connections.
+# stop     graceful stop of Dovecot and Postfix (about 1 s); --fast kills at
+#          once (throwaway DIRs).
+# status   exit status 0 when Dovecot runs, 3 when not; also reports Postfix.
 #
 # Prefer a short DIR (e.g. `mktemp -d /tmp/fxd.XXXX`): Dovecot puts unix
 # sockets in its base_dir and socket paths are limited to ~107 bytes. When DIR
@@ -35,11 +57,23 @@
 #   users                  passwd-file (USER:{PLAIN}PASSWORD)
 #   dovecot.log            errors and warnings; dovecot-info.log: logins, deliveries
 #   dovecot.stdout/.stderr output of the master process
-#   run/                   base_dir: sockets (LMTP: run/lmtp), master.pid
+#   run/                   base_dir: sockets (LMTP: run/lmtp; Postfix's SASL:
+#                          run/auth-postfix), master.pid
 #   state/                 state_dir
 #   mail/DOMAIN/LOCALPART/Maildir   mail, owned by the system user facteur-vmail
+# and with Postfix:
+#   postfix/               config_directory: main.cf, master.cf (rewritten at
+#                          every start), tables generated from users (domains,
+#                          mailboxes) and sender-self (everyone owns their address)
+#   sender-aliases         ALIAS USER lines (texthash: read at start and reload)
+#   postfix.ports          SUBMISSION_PORT [SUBMISSIONS_PORT], for smtp-start
+#   postfix.log            Postfix's log (connections, SASL, deliveries, rejects)
+#   postfix.stdout/.stderr output of the postfix command
+#   postfix-queue/         queue_directory (pid/master.pid); postfix-data/: data_directory
 #
-# Requires root (Dovecot's master starts as root and drops privileges).
+# Requires root (Dovecot's and Postfix's masters start as root and drop
+# privileges). Postfix comes from the Debian package, left unconfigured: the
+# system-wide instance (port 25) is never started.
 
 set -euo pipefail
 
@@ -47,6 +81,7 @@ VMAIL_USER=facteur-vmail
 WAIT_SECONDS=${FACTEUR_MAILSERVER_WAIT:-10}
 SOCKET_DIR_MAX=40   # longest DIR whose base_dir may live inside it
 LOG_OFFSET=0
+PF_LOG_OFFSET=0
 
 die() { echo "mailserver.sh: $*" >&2; exit 1; }
 
@@ -158,7 +193,7 @@ EOF
 }
 
 write_config() {
-    local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4
+    local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0}
     local uid gid instance
     uid=$(id -u "$VMAIL_USER")
     gid=$(id -g "$VMAIL_USER")
@@ -277,6 +312,19 @@ service lmtp {
   }
 }
 EOF
+    if [ "$with_postfix" = 1 ]; then
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
+
+# SASL for the private Postfix's smtpd (smtpd_sasl_type = dovecot).
+service auth {
+  unix_listener auth-postfix {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+EOF
+    fi
     mv -f "$dir/dovecot.conf.tmp" "$dir/dovecot.conf"
 }
 
@@ -301,21 +349,320 @@ show_logs() {
     fi
 }
 
+# ---------------------------------------------------------------------------
+# Postfix
+
+need_postfix() {
+    local t
+    for t in postfix postconf; do
+        command -v "$t" >/dev/null 2>&1 || die "$t not found (scripts/install-deps.sh installs Postfix)"
+    done
+    if ! getent passwd postfix >/dev/null || ! getent group postdrop >/dev/null; then
+        die "system user postfix or group postdrop missing (reinstall the postfix package)"
+    fi
+}
+
+# Pid of the Postfix master of DIR, if it runs.
+postfix_pid() {
+    local dir=$1 pid
+    pid=$(awk 'NR == 1 { print $1 }' "$dir/postfix-queue/pid/master.pid" 2>/dev/null) || return 1
+    case "$pid" in ''|*[!0-9]*) return 1 ;; esac
+    alive "$pid" || return 1
+    # Guard against a recycled pid, possibly another instance's master.
+    grep -qa 'postfix/sbin/master' "/proc/$pid/cmdline" 2>/dev/null || return 1
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "MAIL_CONFIG=$dir/postfix" || return 1
+    printf '%s\n' "$pid"
+}
+
+# The submission ports recorded at start ("SUBMISSION_PORT [SUBMISSIONS_PORT]").
+postfix_ports() {
+    local dir=$1
+    [ -s "$dir/postfix.ports" ] || return 1
+    cat "$dir/postfix.ports"
+}
+
+# Postfix's tables derived from DIR/users: the domains delivered to Dovecot
+# and their mailboxes. texthash: needs no postmap; read at (re)start only.
+# Prints "changed" when they changed.
+write_postfix_maps() {
+    local dir=$1 conf tmp
+    conf="$dir/postfix"
+    [ -d "$conf" ] || return 0
+    [ -f "$dir/users" ] || : >"$dir/users"
+    tmp=$(mktemp "$conf/.maps.XXXXXX")
+    awk -F: 'NF && $1 ~ /@/ { print tolower($1) "\tOK" }' "$dir/users" | sort -u >"$tmp.mailboxes"
+    awk -F: 'NF && $1 ~ /@/ { d = tolower($1); sub(/^.*@/, "", d); print d "\tOK" }' "$dir/users" \
+        | sort -u >"$tmp.domains"
+    local m changed=0
+    for m in mailboxes domains; do
+        chmod 0644 "$tmp.$m"
+        if cmp -s "$tmp.$m" "$conf/$m"; then
+            rm -f "$tmp.$m"
+        else
+            mv -f "$tmp.$m" "$conf/$m"
+            changed=1
+        fi
+    done
+    rm -f "$tmp"
+    if [ $changed = 1 ]; then echo changed; fi
+}
+
+write_postfix_config() {
+    local dir=$1 base_dir=$2 sub_port=$3 subs_port=$4
+    local conf="$dir/postfix"
+    mkdir -p "$conf"
+    chmod 0755 "$conf"
+    cat >"$conf/sender-self" <<'EOF'
+# Every authenticated user may send as their own address (login = address).
+/^(.+)$/	${1}
+EOF
+    cat >"$conf/main.cf.tmp" <<EOF
+# Generated by scripts/mailserver.sh for a private Facteur test instance.
+# Regenerated at every start: edit the script, not this file.
+compatibility_level = 3.6
+
+queue_directory = $dir/postfix-queue
+data_directory = $dir/postfix-data
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = $dir/postfix.log
+maillog_file_prefixes = $dir
+syslog_name = postfix
+
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = localhost
+mydomain = localdomain
+myorigin = \$myhostname
+mydestination =
+mynetworks = 127.0.0.1/32
+smtpd_banner = \$myhostname ESMTP Facteur test (Postfix)
+biff = no
+append_dot_mydomain = no
+
+# Nothing leaves the machine: no relay host, no smtp transport; mail for
+# unknown domains is discarded.
+relayhost =
+relay_domains =
+default_transport = discard:not delivered: Facteur test server
+relay_transport = discard:not delivered: Facteur test server
+local_transport = error:5.1.1 local delivery disabled
+alias_maps =
+alias_database =
+local_recipient_maps =
+
+# The domains of DIR/users: delivered to the Dovecot of DIR by LMTP.
+virtual_mailbox_domains = texthash:$conf/domains
+virtual_mailbox_maps = texthash:$conf/mailboxes
+virtual_alias_maps =
+virtual_transport = lmtp:unix:$base_dir/lmtp
+lmtp_tls_security_level = none
+# Hand Dovecot the message bytes as submitted.
+disable_mime_output_conversion = yes
+
+message_size_limit = 62914560
+mailbox_size_limit = 0
+virtual_mailbox_limit = 0
+
+# Submission: AUTH through Dovecot, also without TLS; only authenticated
+# clients, only from addresses they own.
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $base_dir/auth-postfix
+smtpd_sasl_security_options = noanonymous
+smtpd_sasl_tls_security_options = noanonymous
+smtpd_tls_auth_only = no
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $dir/server.pem
+smtpd_tls_key_file = $dir/server.key
+smtpd_tls_loglevel = 0
+smtpd_sender_login_maps = texthash:$dir/sender-aliases, regexp:$conf/sender-self
+smtpd_client_restrictions = permit_sasl_authenticated, reject
+smtpd_sender_restrictions = reject_sender_login_mismatch
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+smtpd_recipient_restrictions =
+
+# Fast tests: no delays after errors or under load, quick retries.
+smtpd_error_sleep_time = 0
+in_flow_delay = 0
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 10s
+delay_warning_time = 0
+EOF
+    {
+        cat <<'EOF'
+# Generated by scripts/mailserver.sh: no smtp/relay/local transport, no port 25.
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+EOF
+        printf '127.0.0.1:%s inet n - n - - smtpd\n' "$sub_port"
+        printf '  -o syslog_name=postfix/submission\n'
+        if [ -n "$subs_port" ]; then
+            printf '127.0.0.1:%s inet n - n - - smtpd\n' "$subs_port"
+            printf '  -o syslog_name=postfix/submissions\n'
+            printf '  -o smtpd_tls_wrappermode=yes\n'
+            printf '  -o smtpd_tls_security_level=encrypt\n'
+        fi
+        cat <<'EOF'
+pickup     unix  n - n 60   1 pickup
+cleanup    unix  n - n -    0 cleanup
+qmgr       unix  n - n 300  1 qmgr
+tlsmgr     unix  - - n 1000? 1 tlsmgr
+rewrite    unix  - - n -    - trivial-rewrite
+bounce     unix  - - n -    0 bounce
+defer      unix  - - n -    0 bounce
+trace      unix  - - n -    0 bounce
+verify     unix  - - n -    1 verify
+flush      unix  n - n 1000? 0 flush
+proxymap   unix  - - n -    - proxymap
+proxywrite unix  - - n -    1 proxymap
+showq      unix  n - n -    - showq
+error      unix  - - n -    - error
+retry      unix  - - n -    - error
+discard    unix  - - n -    - discard
+lmtp       unix  - - n -    - lmtp
+anvil      unix  - - n -    1 anvil
+scache     unix  - - n -    1 scache
+postlog    unix-dgram n - n - 1 postlogd
+EOF
+    } >"$conf/master.cf.tmp"
+    chmod 0644 "$conf/main.cf.tmp" "$conf/master.cf.tmp" "$conf/sender-self"
+    mv -f "$conf/main.cf.tmp" "$conf/main.cf"
+    mv -f "$conf/master.cf.tmp" "$conf/master.cf"
+    write_postfix_maps "$dir" >/dev/null
+}
+
+# Print what Postfix wrote since PF_LOG_OFFSET (size of postfix.log before).
+show_postfix_logs() {
+    local dir=$1 f
+    for f in postfix.stderr postfix.stdout; do
+        if [ -s "$dir/$f" ]; then
+            echo "--- $dir/$f (tail)" >&2
+            tail -n 30 "$dir/$f" >&2
+        fi
+    done
+    if [ -s "$dir/postfix.log" ]; then
+        echo "--- $dir/postfix.log (since this start, tail)" >&2
+        tail -c +$((PF_LOG_OFFSET + 1)) "$dir/postfix.log" | tail -n 30 >&2
+    fi
+}
+
+# Start the Postfix of DIR (config written) and wait for its ports.
+postfix_start() {
+    local dir=$1 ports port
+    ports=$(postfix_ports "$dir") || die "no Postfix configured in $dir (start with a SUBMISSION_PORT)"
+    [ -f "$dir/postfix/main.cf" ] || die "no Postfix configured in $dir (start with a SUBMISSION_PORT)"
+    if postfix_pid "$dir" >/dev/null; then
+        echo "mailserver.sh: postfix in $dir is already running" >&2
+        return 0
+    fi
+    mkdir -p "$dir/postfix-queue"
+    chown root:root "$dir/postfix-queue"
+    chmod 0755 "$dir/postfix-queue"
+    [ -f "$dir/sender-aliases" ] || : >"$dir/sender-aliases"
+    chmod 0644 "$dir/sender-aliases"
+    write_postfix_maps "$dir" >/dev/null
+
+    PF_LOG_OFFSET=$(stat -c %s "$dir/postfix.log" 2>/dev/null || echo 0)
+    : >"$dir/postfix.stdout"
+    : >"$dir/postfix.stderr"
+    if ! postfix -c "$dir/postfix" start </dev/null >>"$dir/postfix.stdout" 2>>"$dir/postfix.stderr"; then
+        show_postfix_logs "$dir"
+        die "postfix failed to start"
+    fi
+    local deadline=$((SECONDS + WAIT_SECONDS)) ok=0 all
+    while [ $SECONDS -le $deadline ]; do
+        postfix_pid "$dir" >/dev/null || break
+        all=1
+        for port in $ports; do
+            wait_port "$port" || { all=0; break; }
+        done
+        if [ $all = 1 ]; then ok=1; break; fi
+        sleep 0.1
+    done
+    if [ $ok != 1 ]; then
+        show_postfix_logs "$dir"
+        local pid
+        if pid=$(postfix_pid "$dir"); then kill "$pid" 2>/dev/null || true; fi
+        die "postfix did not accept connections on 127.0.0.1 ports $ports within ${WAIT_SECONDS}s"
+    fi
+    # shellcheck disable=SC2086
+    set -- $ports
+    echo "postfix running: pid $(postfix_pid "$dir"), submission 127.0.0.1:$1${2:+, submissions 127.0.0.1:$2}, log $dir/postfix.log"
+}
+
+# Stop the Postfix of DIR if it runs; returns once its ports are closed.
+postfix_stop() {
+    local dir=$1 fast=${2:-0} pid
+    if pid=$(postfix_pid "$dir"); then
+        if [ "$fast" = 1 ]; then
+            # The master leads the process group of all its children.
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        else
+            # The master terminates its children, then exits (well under 1 s).
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
+        local deadline=$((SECONDS + WAIT_SECONDS))
+        while alive "$pid" && [ $SECONDS -le $deadline ]; do
+            sleep 0.05
+        done
+        if alive "$pid"; then
+            echo "mailserver.sh: postfix master $pid still alive after ${WAIT_SECONDS}s, killing it" >&2
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+            sleep 0.2
+        fi
+        echo "postfix in $dir stopped (pid $pid)"
+    else
+        [ ! -f "$dir/postfix.ports" ] || echo "postfix in $dir is not running"
+    fi
+    local port i
+    for port in $(postfix_ports "$dir" 2>/dev/null || true); do
+        for i in $(seq 1 100); do
+            wait_port "$port" || break
+            sleep 0.05
+        done
+    done
+}
+
+# Make a running Postfix re-read its config and tables; returns once the
+# master has reloaded (new connections then see the change).
+postfix_reload() {
+    local dir=$1 offset i
+    postfix_pid "$dir" >/dev/null || return 0
+    offset=$(stat -c %s "$dir/postfix.log" 2>/dev/null || echo 0)
+    postfix -c "$dir/postfix" reload </dev/null >>"$dir/postfix.stdout" 2>>"$dir/postfix.stderr" \
+        || die "postfix reload failed (see $dir/postfix.stderr)"
+    for i in $(seq 1 $((WAIT_SECONDS * 20))); do
+        if tail -c +$((offset + 1)) "$dir/postfix.log" 2>/dev/null | grep -q 'master.*: reload'; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "mailserver.sh: postfix in $dir did not log its reload" >&2
+}
+
 cmd_start() {
-    [ $# -eq 3 ] || usage
-    local dir imap_port imaps_port
+    if [ $# -lt 3 ] || [ $# -gt 5 ]; then usage; fi
+    local dir imap_port imaps_port sub_port=${4:-} subs_port=${5:-} with_postfix=0
     dir=$(abs_dir "$1"); imap_port=$2; imaps_port=$3
     case "$imap_port$imaps_port" in *[!0-9]*|'') die "ports must be numbers" ;; esac
+    case "$sub_port$subs_port" in *[!0-9]*) die "ports must be numbers" ;; esac
     [ "$imap_port" != "$imaps_port" ] || die "IMAP_PORT and IMAPS_PORT must differ"
+    if [ -n "$sub_port" ]; then
+        with_postfix=1
+        [ -n "$(printf '%s\n' "$imap_port" "$imaps_port" "$sub_port" ${subs_port:+"$subs_port"} | sort | uniq -d)" ] \
+            && die "the ports must all differ"
+    fi
     need_root
     need_tools
+    [ $with_postfix = 0 ] || need_postfix
 
     mkdir -p "$dir"
     # Dovecot's auth process (user dovecot) and mail processes (facteur-vmail)
     # must be able to traverse DIR.
     chmod 0711 "$dir"
 
-    if master_pid "$dir" >/dev/null; then
+    if master_pid "$dir" >/dev/null || postfix_pid "$dir" >/dev/null; then
         echo "mailserver.sh: an instance is already running in $dir; restarting it" >&2
         cmd_stop "$dir"
     fi
@@ -364,7 +711,13 @@ cmd_start() {
     [ -f "$dir/users" ] || : >"$dir/users"
     fix_users_perms "$dir"
 
-    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir"
+    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix"
+    if [ $with_postfix = 1 ]; then
+        printf '%s\n' "$sub_port${subs_port:+ $subs_port}" >"$dir/postfix.ports"
+        write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port"
+    else
+        rm -f "$dir/postfix.ports"
+    fi
 
     local check
     if ! check=$(dovecot -c "$dir/dovecot.conf" -n 2>&1 >/dev/null); then
@@ -399,6 +752,9 @@ cmd_start() {
         die "dovecot did not accept connections on 127.0.0.1:$imap_port and :$imaps_port within ${WAIT_SECONDS}s"
     fi
     echo "dovecot running: pid $(master_pid "$dir"), imap 127.0.0.1:$imap_port, imaps 127.0.0.1:$imaps_port, CA $dir/ca.pem, base_dir $base_dir"
+    if [ $with_postfix = 1 ]; then
+        postfix_start "$dir"
+    fi
 }
 
 fix_users_perms() {
@@ -466,7 +822,20 @@ cmd_adduser() {
         rewrite_users "$dir" "$user" "$user:{$scheme}$value::::::"
         echo "user $user set in $dir/users"
     done
+    refresh_postfix_maps "$dir"
     wait_auth_resync "$dir"
+}
+
+# After a change of DIR/users: regenerate Postfix's recipient tables and
+# reload a running Postfix when they changed.
+refresh_postfix_maps() {
+    local dir=$1 changed
+    [ -d "$dir/postfix" ] || return 0
+    # Under the users lock: concurrent adduser calls write the tables in turn.
+    changed=$(flock "$dir/.users.lock" bash "$0" __maps "$dir")
+    if [ -n "$changed" ]; then
+        postfix_reload "$dir"
+    fi
 }
 
 # Dovecot's auth process stats the passwd-file at most once per wall-clock
@@ -487,7 +856,49 @@ cmd_deluser() {
     need_root
     rewrite_users "$dir" "$2" ""
     echo "user $2 removed from $dir/users"
+    refresh_postfix_maps "$dir"
     wait_auth_resync "$dir"
+}
+
+cmd_addalias() {
+    [ $# -eq 3 ] || usage
+    local dir alias user tmp
+    dir=$(abs_dir "$1"); alias=$2; user=$3
+    need_root
+    [ -d "$dir" ] || die "no such directory: $dir"
+    local a
+    for a in "$alias" "$user"; do
+        case "$a" in
+            *[[:space:]]*|*,*|'') die "invalid address: '$a'" ;;
+            *@*) ;;
+            *) die "address must look like localpart@domain (got '$a')" ;;
+        esac
+    done
+    exec 9>"$dir/.users.lock"
+    flock 9
+    [ -f "$dir/sender-aliases" ] || : >"$dir/sender-aliases"
+    tmp=$(mktemp "$dir/.sender-aliases.XXXXXX")
+    # One line per alias; a second USER for the same alias joins the line.
+    awk -v a="$alias" -v u="$user" '
+        tolower($1) == tolower(a) {
+            if (!done) {
+                line = $1
+                for (i = 2; i <= NF; i++) { line = line " " $i; if (tolower($i) == tolower(u)) seen = 1 }
+                if (!seen) line = line " " u
+                print line
+                done = 1
+            }
+            next
+        }
+        { print }
+        END { if (!done) print a " " u }
+    ' "$dir/sender-aliases" >"$tmp"
+    chmod 0644 "$tmp"
+    mv -f "$tmp" "$dir/sender-aliases"
+    flock -u 9
+    exec 9>&-
+    echo "alias $alias of $user set in $dir/sender-aliases"
+    postfix_reload "$dir"
 }
 
 cmd_stop() {
@@ -497,6 +908,7 @@ cmd_stop() {
     local dir pid
     dir=$(abs_dir "$1")
     need_root
+    postfix_stop "$dir" "$fast"
     if pid=$(master_pid "$dir"); then
         if [ $fast = 1 ]; then
             # Throwaway instances: no need for Dovecot's graceful shutdown,
@@ -550,16 +962,43 @@ cmd_kick() {
     doveadm -c "$dir/dovecot.conf" kick "$2"
 }
 
+cmd_smtp_stop() {
+    [ $# -eq 1 ] || usage
+    local dir
+    dir=$(abs_dir "$1")
+    need_root
+    postfix_ports "$dir" >/dev/null || die "no Postfix configured in $dir (start with a SUBMISSION_PORT)"
+    postfix_stop "$dir"
+}
+
+cmd_smtp_start() {
+    [ $# -eq 1 ] || usage
+    local dir
+    dir=$(abs_dir "$1")
+    need_root
+    need_postfix
+    master_pid "$dir" >/dev/null || echo "mailserver.sh: warning: dovecot in $dir is not running (no AUTH, no delivery)" >&2
+    postfix_start "$dir"
+}
+
 cmd_status() {
     [ $# -eq 1 ] || usage
-    local dir pid
+    local dir pid rc=0
     dir=$(abs_dir "$1")
     if pid=$(master_pid "$dir"); then
         echo "running (pid $pid, base_dir $(base_dir_of "$dir"))"
     else
         echo "not running"
-        return 3
+        rc=3
     fi
+    if postfix_ports "$dir" >/dev/null; then
+        if pid=$(postfix_pid "$dir"); then
+            echo "postfix running (pid $pid, ports $(postfix_ports "$dir"))"
+        else
+            echo "postfix not running"
+        fi
+    fi
+    return $rc
 }
 
 [ $# -ge 1 ] || usage
@@ -570,7 +1009,11 @@ case "$sub" in
     stop) cmd_stop "$@" ;;
     adduser) cmd_adduser "$@" ;;
     deluser) cmd_deluser "$@" ;;
+    addalias) cmd_addalias "$@" ;;
+    __maps) write_postfix_maps "$(abs_dir "$1")" ;;  # internal (refresh_postfix_maps)
     kick) cmd_kick "$@" ;;
+    smtp-stop) cmd_smtp_stop "$@" ;;
+    smtp-start) cmd_smtp_start "$@" ;;
     status) cmd_status "$@" ;;
     -h|--help|help) usage ;;
     *) usage ;;

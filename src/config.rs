@@ -101,6 +101,12 @@ pub struct Config {
     pub status_poll_interval: Duration,
     pub log_format: LogFormat,
     pub default_language: String,
+    /// Bound on each SMTP step (connect, every command, the message data).
+    pub smtp_timeout: Duration,
+    /// Keep a copy of sent mail in the Sent folder (off for servers that file it themselves).
+    pub save_sent: bool,
+    /// Largest message a user may send, attachments included, in bytes.
+    pub max_message_size: u64,
 }
 
 /// The file layout, every field optional: what a TOML file may say.
@@ -121,15 +127,18 @@ struct FileConfig {
     #[serde(default)]
     imap: FileImap,
     #[serde(default)]
-    smtp: FileServer,
+    smtp: FileSmtp,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileServer {
+struct FileSmtp {
     host: Option<String>,
     port: Option<u16>,
     security: Option<String>,
+    timeout_seconds: Option<u64>,
+    save_sent: Option<bool>,
+    max_message_mb: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -292,6 +301,9 @@ impl Config {
 
         let imap = upstream(&mut l, "IMAP", file.imap.host, file.imap.port, file.imap.security, (993, 143));
         let smtp = upstream(&mut l, "SMTP", file.smtp.host, file.smtp.port, file.smtp.security, (465, 587));
+        let smtp_timeout = l.parse("FACTEUR_SMTP_TIMEOUT_SECONDS", file.smtp.timeout_seconds).unwrap_or(30);
+        let save_sent = l.boolean("FACTEUR_SMTP_SAVE_SENT", file.smtp.save_sent).unwrap_or(true);
+        let max_message_mb = l.parse("FACTEUR_SMTP_MAX_MESSAGE_MB", file.smtp.max_message_mb).unwrap_or(25);
 
         let tls_ca_file = l.string("FACTEUR_TLS_CA_FILE", file.tls_ca_file).map(|(v, _)| PathBuf::from(v));
         if let Some(p) = &tls_ca_file
@@ -329,6 +341,8 @@ impl Config {
             ("FACTEUR_SESSION_ABSOLUTE_TIMEOUT_HOURS", abs_hours),
             ("FACTEUR_IMAP_CONNECT_TIMEOUT_SECONDS", imap_connect),
             ("FACTEUR_IMAP_COMMAND_TIMEOUT_SECONDS", imap_command),
+            ("FACTEUR_SMTP_TIMEOUT_SECONDS", smtp_timeout),
+            ("FACTEUR_SMTP_MAX_MESSAGE_MB", max_message_mb),
         ] {
             if v == 0 {
                 l.errors.push(format!("{name}: must be at least 1"));
@@ -376,6 +390,9 @@ impl Config {
             status_poll_interval: Duration::from_secs(status_poll),
             log_format,
             default_language,
+            smtp_timeout: Duration::from_secs(smtp_timeout),
+            save_sent,
+            max_message_size: max_message_mb.saturating_mul(1024 * 1024),
         })
     }
 
@@ -417,6 +434,9 @@ impl Config {
         line("imap.connect_timeout_seconds", self.imap_connect_timeout.as_secs().to_string());
         line("imap.command_timeout_seconds", self.imap_command_timeout.as_secs().to_string());
         line("imap.status_poll_seconds", self.status_poll_interval.as_secs().to_string());
+        line("smtp.timeout_seconds", self.smtp_timeout.as_secs().to_string());
+        line("smtp.save_sent", self.save_sent.to_string());
+        line("smtp.max_message_mb", (self.max_message_size / (1024 * 1024)).to_string());
         line("log_format", format!("{:?}", self.log_format).to_ascii_lowercase());
         line("default_language", self.default_language.clone());
         out

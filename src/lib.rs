@@ -7,4 +7,5 @@ pub mod mail;
 pub mod secrets;
 pub mod startup;
 pub mod store;
+pub mod uploads;
 pub mod web;

@@ -63,8 +63,35 @@ impl Application {
             .with_http_only(true)
             .with_expiry(Expiry::OnInactivity(idle));
 
-        let state = AppState { config: Arc::new(config), registry, watchers, server_key: Arc::new(server_key), db };
-        let router = web::routes()
+        let extra_ca = match &config.tls_ca_file {
+            Some(p) => Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read CA file {}: {e}", p.display()))?),
+            None => None,
+        };
+        let smtp = Arc::new(crate::mail::smtp::Smtp::new(config.smtp.clone(), extra_ca, config.smtp_timeout));
+        let uploads = crate::uploads::Uploads::new(&config.data_dir);
+        tokio::spawn({
+            let uploads = uploads.clone();
+            async move {
+                loop {
+                    let removed = uploads.sweep(std::time::Duration::from_secs(3 * 86400)).await;
+                    if removed > 0 {
+                        tracing::info!(removed, "abandoned attachments removed");
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                }
+            }
+        });
+        let max_upload = usize::try_from(config.max_message_size.saturating_mul(2).saturating_add(16 << 20)).unwrap_or(usize::MAX);
+        let state = AppState {
+            config: Arc::new(config),
+            registry,
+            watchers,
+            server_key: Arc::new(server_key),
+            db,
+            smtp,
+            uploads,
+        };
+        let router = web::routes(max_upload)
             .layer(from_fn_with_state(state.clone(), middleware::reauth))
             .layer(sessions)
             .layer(from_fn(middleware::same_origin))

@@ -221,6 +221,91 @@ pub fn parts(raw: &[u8], indices: &[usize]) -> Vec<(usize, PartData)> {
         .collect()
 }
 
+/// What replying to, forwarding or resuming a message needs from it.
+#[derive(Clone, Debug, Default)]
+pub struct Original {
+    pub subject: String,
+    pub from: Vec<Person>,
+    pub reply_to: Vec<Person>,
+    pub to: Vec<Person>,
+    pub cc: Vec<Person>,
+    pub bcc: Vec<Person>,
+    /// Addresses the message was delivered to (Delivered-To, X-Original-To).
+    pub delivered_to: Vec<String>,
+    pub date: Option<i64>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    /// The text of the message (HTML converted to text when there is no text part).
+    pub text: String,
+    /// The HTML body when the message has one (unsanitized).
+    pub html: Option<String>,
+    /// Real attachments (not inline images), decoded.
+    pub attachments: Vec<PartData>,
+    /// Free header fields Facteur writes into drafts (`X-Facteur-*`), decoded as text.
+    pub facteur_headers: Vec<(String, String)>,
+}
+
+fn id_list(v: &mail_parser::HeaderValue<'_>) -> Vec<String> {
+    match v {
+        mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
+        mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads what a reply, a forward or a resumed draft needs. `None` if the bytes are no message.
+pub fn original(raw: &[u8]) -> Option<Original> {
+    let msg = MessageParser::default().parse(raw)?;
+    let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let html = if msg.html_body.iter().any(|id| matches!(msg.part(*id).map(|p| &p.body), Some(PartType::Html(_)))) {
+        msg.body_html(0).map(|h| h.into_owned())
+    } else {
+        None
+    };
+    let wanted: Vec<usize> = attachments(&msg).iter().filter(|a| !a.inline).map(|a| a.part).collect();
+    let mut files = Vec::new();
+    for att in attachments(&msg).into_iter().filter(|a| wanted.contains(&a.part)) {
+        let Some(p) = msg.parts.get(att.part) else { continue };
+        let bytes = match &p.body {
+            PartType::Message(m) => m.raw_message().to_vec(),
+            _ => p.contents().to_vec(),
+        };
+        files.push(PartData { name: att.name, content_type: att.content_type, bytes });
+    }
+    let mut delivered_to = Vec::new();
+    let mut facteur_headers = Vec::new();
+    for h in msg.headers() {
+        let name = h.name();
+        if name.eq_ignore_ascii_case("Delivered-To") || name.eq_ignore_ascii_case("X-Original-To") {
+            if let Some(t) = h.value().as_text() {
+                delivered_to.push(t.trim().trim_matches(['<', '>']).to_string());
+            }
+        } else if name.get(..10).is_some_and(|p| p.eq_ignore_ascii_case("X-Facteur-"))
+            && let Some(t) = h.value().as_text()
+        {
+            facteur_headers.push((name.to_string(), t.trim().to_string()));
+        }
+    }
+    Some(Original {
+        subject: msg.subject().unwrap_or_default().trim().to_string(),
+        from: people(msg.from()),
+        reply_to: people(msg.reply_to()),
+        to: people(msg.to()),
+        cc: people(msg.cc()),
+        bcc: people(msg.bcc()),
+        delivered_to,
+        date: msg.date().map(|d| d.to_timestamp()),
+        message_id: msg.message_id().map(str::to_string),
+        in_reply_to: id_list(msg.in_reply_to()),
+        references: id_list(msg.references()),
+        text,
+        html,
+        attachments: files,
+        facteur_headers,
+    })
+}
+
 /// What a message list row needs, from the header fields fetched for it.
 #[derive(Clone, Debug, Default)]
 pub struct ListHeaders {

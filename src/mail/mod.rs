@@ -1,9 +1,11 @@
 //! Everything that speaks to mail servers or reads mail: IMAP sessions, MIME, sanitizing.
 //! Knows nothing of HTTP or of the database.
 
+pub mod compose;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;
+pub mod smtp;
 pub mod utf7;
 
 use crate::config::Secret;

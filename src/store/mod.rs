@@ -1,5 +1,6 @@
 //! Facteur's own data (never mail): web sessions now; preferences, identities and contacts later.
 
+pub mod compose;
 pub mod prefs;
 
 use std::str::FromStr;

@@ -25,10 +25,14 @@ pub struct AppState {
     pub watchers: Arc<Watchers>,
     pub server_key: Arc<ServerKey>,
     pub db: Db,
+    pub smtp: Arc<crate::mail::smtp::Smtp>,
+    pub uploads: crate::uploads::Uploads,
 }
 
 /// Every route. Layers are added by [`crate::startup`].
-pub fn routes() -> Router<AppState> {
+/// `max_upload` bounds a compose form's body (attachments beyond the message size limit are
+/// read and dropped, so the form's text still arrives).
+pub fn routes(max_upload: usize) -> Router<AppState> {
     Router::new()
         .route("/", get(routes::home))
         .route("/login", get(routes::login::login_form).post(routes::login::login))
@@ -37,6 +41,11 @@ pub fn routes() -> Router<AppState> {
         .route("/f/{mailbox}/actions", post(routes::actions::actions))
         .route("/undo", post(routes::actions::undo))
         .route("/events", get(routes::events::events))
+        .route(
+            "/compose",
+            get(routes::compose::compose_page).post(routes::compose::compose_post).layer(axum::extract::DefaultBodyLimit::max(max_upload)),
+        )
+        .route("/contacts/suggest", get(routes::compose::suggest))
         .route("/settings", get(routes::settings::settings_page).post(routes::settings::save_settings))
         .route("/m/{mailbox}/{uidvalidity}/{uid}", get(routes::message::message))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/body", get(routes::message::message_body))

@@ -89,6 +89,8 @@ const SHORTCUTS: &[(&str, &str)] = &[
     ("Shift+i / Shift+u", "key-read-unread"),
     ("v", "key-move"),
     ("g i / g s / g d / g t", "key-go"),
+    ("c", "key-compose"),
+    ("r / a / f", "key-reply"),
     ("?", "key-help"),
 ];
 
@@ -239,6 +241,10 @@ pub struct MessagePage {
     pub attachments: Vec<AttachmentLink>,
     pub attachments_label: String,
     pub damaged: bool,
+    /// `mb=…&uv=…&uid=…` for the compose links (reply, forward, edit draft).
+    pub compose_query: String,
+    /// The message is in the Drafts folder: offer to continue it.
+    pub is_draft: bool,
 }
 
 /// The document inside the sandboxed frame: sanitized mail HTML. The only `|safe` in Facteur.
@@ -269,6 +275,30 @@ pub struct SettingsPage {
     pub title: String,
     pub language: String,
     pub saved: bool,
+}
+
+pub struct IdentityOption {
+    pub id: i64,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct UploadView {
+    pub id: u32,
+    pub name: String,
+    pub size: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/compose.html")]
+pub struct ComposePage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub form: crate::web::routes::compose::ComposeForm,
+    pub errors: crate::web::routes::compose::FieldErrors,
+    pub identities: Vec<IdentityOption>,
+    pub attachments: Vec<UploadView>,
+    pub max_size: String,
 }
 
 #[derive(Template, WebTemplate)]

@@ -26,6 +26,9 @@ pub struct Dovecot {
     pub dir: PathBuf,
     pub imap_port: u16,
     pub imaps_port: u16,
+    /// Postfix submission (STARTTLS offered, AUTH also in plain text) and submissions (TLS).
+    pub submission_port: u16,
+    pub submissions_port: u16,
     next_user: AtomicUsize,
 }
 
@@ -71,16 +74,28 @@ pub fn dovecot() -> &'static Dovecot {
             "Dovecot is not installed: the integration tests need a real IMAP server \
              (apt-get install dovecot-imapd dovecot-lmtpd, or run .ci/run)"
         );
+        let which = Command::new("sh").arg("-c").arg("command -v postfix || test -x /usr/sbin/postfix").output();
+        assert!(
+            which.map(|o| o.status.success()).unwrap_or(false),
+            "Postfix is not installed: the sending tests need a real SMTP server (apt-get install postfix, or run .ci/run)"
+        );
         let dir = tempfile::Builder::new().prefix("fxd.").tempdir_in("/tmp").expect("temp dir").keep();
-        let (imap_port, imaps_port) = (free_port(), free_port());
+        let (imap_port, imaps_port, submission_port, submissions_port) = (free_port(), free_port(), free_port(), free_port());
         let out = Command::new("bash")
             .arg(script())
-            .args(["start", dir.to_str().unwrap_or_default(), &imap_port.to_string(), &imaps_port.to_string()])
+            .args([
+                "start",
+                dir.to_str().unwrap_or_default(),
+                &imap_port.to_string(),
+                &imaps_port.to_string(),
+                &submission_port.to_string(),
+                &submissions_port.to_string(),
+            ])
             .output()
             .expect("run mailserver.sh");
         assert!(
             out.status.success(),
-            "Dovecot did not start:\n{}\n{}",
+            "Dovecot and Postfix did not start:\n{}\n{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -99,7 +114,7 @@ pub fn dovecot() -> &'static Dovecot {
             .spawn();
         let pool: Vec<(String, String)> = (1..=POOL).map(|i| (user_name(i), user_password(i))).collect();
         add_users(&dir, &pool);
-        Dovecot { dir, imap_port, imaps_port, next_user: AtomicUsize::new(1) }
+        Dovecot { dir, imap_port, imaps_port, submission_port, submissions_port, next_user: AtomicUsize::new(1) }
     })
 }
 
@@ -142,6 +157,50 @@ impl Dovecot {
             .output()
             .expect("doveadm who");
         String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(user) && l.contains("imap")).count()
+    }
+}
+
+fn run_script(args: &[&str]) {
+    let out = Command::new("bash").arg(script()).args(args).output().expect("run mailserver.sh");
+    assert!(
+        out.status.success(),
+        "mailserver.sh {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A Dovecot + Postfix of one test's own, for tests that stop parts of it. Stopped on drop.
+pub struct PrivateMail {
+    pub dir: PathBuf,
+    pub imap_port: u16,
+    pub submission_port: u16,
+}
+
+impl PrivateMail {
+    pub fn start(users: &[(String, String)]) -> Self {
+        dovecot();
+        let dir = tempfile::Builder::new().prefix("fxp.").tempdir_in("/tmp").expect("temp dir").keep();
+        let (imap_port, imaps_port, submission_port) = (free_port(), free_port(), free_port());
+        let d = dir.display().to_string();
+        run_script(&["start", &d, &imap_port.to_string(), &imaps_port.to_string(), &submission_port.to_string()]);
+        add_users(&dir, users);
+        Self { dir, imap_port, submission_port }
+    }
+
+    pub fn smtp_stop(&self) {
+        run_script(&["smtp-stop", &self.dir.display().to_string()]);
+    }
+
+    pub fn smtp_start(&self) {
+        run_script(&["smtp-start", &self.dir.display().to_string()]);
+    }
+}
+
+impl Drop for PrivateMail {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(script()).args(["stop", "--fast", &self.dir.display().to_string()]).output();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -281,6 +340,12 @@ pub fn test_env(data_dir: &Path, imap_port: u16) -> HashMap<String, String> {
     env.insert("FACTEUR_COOKIE_SECURE".into(), "false".into());
     env.insert("FACTEUR_IMAP_CONNECT_TIMEOUT_SECONDS".into(), "3".into());
     env.insert("FACTEUR_IMAP_COMMAND_TIMEOUT_SECONDS".into(), "20".into());
+    env.insert("FACTEUR_SMTP_HOST".into(), "127.0.0.1".into());
+    env.insert("FACTEUR_SMTP_SECURITY".into(), "plain".into());
+    env.insert("FACTEUR_SMTP_TIMEOUT_SECONDS".into(), "10".into());
+    if let Some(d) = DOVECOT.get() {
+        env.insert("FACTEUR_SMTP_PORT".into(), d.submission_port.to_string());
+    }
     env
 }
 

@@ -4,6 +4,7 @@
 
 mod browser;
 mod cli;
+mod compose;
 mod harness;
 mod reading;
 mod sync;

@@ -523,8 +523,66 @@ impl ImapConn {
         Ok(())
     }
 
-    /// The folder with `role`; Archive, Junk and Trash are created when the server has none, as
-    /// users expect.
+    /// Appends `message` to `mailbox` with `flags` (e.g. `\\Seen \\Draft`) and returns its
+    /// UIDVALIDITY and UID when the server tells (UIDPLUS `APPENDUID`), else by searching the
+    /// folder for `message_id`.
+    pub async fn append(&mut self, mailbox: &str, flags: &str, message: &[u8], message_id: &str) -> Result<Option<(u32, u32)>, MailError> {
+        use async_imap::imap_proto::{Response, ResponseCode, Status};
+        let wire = utf7::encode(mailbox);
+        let timeout = self.timeout;
+        let quoted = quote(&wire).ok_or_else(|| MailError::No("bad folder name".into()))?;
+        let mut placed = None;
+        match std::str::from_utf8(message) {
+            Ok(text) => {
+                // async-imap's append() drops the tagged APPENDUID; read the replies here.
+                let id = timed(timeout, self.session.run_command(format!("APPEND {quoted} ({flags}) {{{}}}", message.len()))).await?;
+                let mut sent = false;
+                loop {
+                    let Some(r) = timed(timeout, async { self.session.read_response().await.map_err(async_imap::error::Error::Io) }).await? else {
+                        return Err(MailError::Protocol("connection closed during APPEND".into()));
+                    };
+                    match r.parsed() {
+                        Response::Continue { .. } if !sent => {
+                            timed(timeout, self.session.run_command_untagged(text)).await?;
+                            sent = true;
+                        }
+                        Response::Done { tag, status, outcome } if *tag == id => {
+                            let information = &outcome.information;
+                            match status {
+                                Status::Ok => {}
+                                Status::No => return Err(MailError::No(information.as_deref().unwrap_or("").to_string())),
+                                _ => return Err(MailError::Protocol(information.as_deref().unwrap_or("APPEND failed").to_string())),
+                            }
+                            if let Some(ResponseCode::AppendUid(uv, set)) = &outcome.code {
+                                placed = expand_uid_set(set).first().map(|uid| (*uv, *uid));
+                            }
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Err(_) => {
+                timed(timeout, self.session.append(&wire, Some(&format!("({flags})")), None, message)).await?;
+            }
+        }
+        self.absorb_unsolicited();
+        self.invalidate_folders();
+        if placed.is_none() && !message_id.is_empty() {
+            let sel = self.select(mailbox).await?;
+            let q = quote(message_id).ok_or_else(|| MailError::No("bad message id".into()))?;
+            let found = timed(timeout, self.session.uid_search(format!("HEADER Message-ID {q}"))).await?;
+            placed = found.into_iter().max().map(|uid| (sel.uidvalidity, uid));
+        }
+        if let Some(sel) = &self.selected
+            && sel.name == mailbox
+        {
+            self.cached = None;
+        }
+        Ok(placed)
+    }
+
+    /// The folder with `role`; it is created when the server has none, as users expect.
     pub async fn folder_for(&mut self, role: Role) -> Result<Option<String>, MailError> {
         let folders = self.folders().await?;
         if let Some(f) = folders.iter().find(|f| f.role == Some(role)) {
@@ -534,7 +592,9 @@ impl ImapConn {
             Role::Archive => "Archive",
             Role::Junk => "Junk",
             Role::Trash => "Trash",
-            _ => return Ok(None),
+            Role::Drafts => "Drafts",
+            Role::Sent => "Sent",
+            Role::Inbox => return Ok(Some("INBOX".to_string())),
         };
         let timeout = self.timeout;
         match timed(timeout, self.session.create(utf7::encode(name))).await {
@@ -767,6 +827,24 @@ pub fn arrange_folders(
     special
 }
 
+/// An IMAP quoted string, or `None` when `s` cannot be one (CR, LF, NUL or non-ASCII: those
+/// need a literal).
+pub fn quote(s: &str) -> Option<String> {
+    if s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0 || b >= 0x80) {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -799,3 +877,4 @@ mod tests {
         assert_eq!(f[0].unread, 3);
     }
 }
+

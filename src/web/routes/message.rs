@@ -141,6 +141,8 @@ pub async fn message(
         attachments_label: i18n.tn("msg-attachments", "count", attachments.len() as i64),
         attachments,
         damaged: parsed.damaged,
+        compose_query: format!("mb={}&uv={uv}&uid={uid}", views::seg(&mailbox)),
+        is_draft: folders.iter().any(|f| f.name == mailbox && f.role == Some(crate::mail::imap::Role::Drafts)),
         chrome: Chrome { message_flagged: Some(raw.flagged), ..Chrome::new(i18n, &user.auth, &folders, &mailbox, notice) },
     };
     Ok(view.into_response())

@@ -1,6 +1,7 @@
 //! Handlers: extract → call `mail::` → build a view → respond.
 
 pub mod actions;
+pub mod compose;
 pub mod events;
 pub mod login;
 pub mod mailbox;
