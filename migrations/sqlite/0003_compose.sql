@@ -6,9 +6,8 @@ CREATE TABLE identities (
     username TEXT NOT NULL,
     email TEXT NOT NULL,
     name TEXT NOT NULL DEFAULT '',
-    -- Plain-text signature, and its rich version (sanitized HTML, or empty).
+    -- Plain-text signature, added below new messages and above quoted text.
     signature TEXT NOT NULL DEFAULT '',
-    signature_html TEXT NOT NULL DEFAULT '',
     is_default INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX identities_by_user ON identities (username);

@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 
 use super::mime::{Original, Person};
 
@@ -211,7 +211,9 @@ pub fn build(d: &Draft, purpose: Purpose) -> Result<Built, String> {
             Part::Single(s) => MultiPart::mixed().singlepart(s),
         };
         for a in &d.attachments {
-            mixed = mixed.singlepart(Attachment::new(clean_file_name(&a.name)).body(a.bytes.clone(), content_type(&a.content_type)));
+            // Base64 whatever the type: a text file's line endings stay as they are.
+            let body = Body::new_with_encoding(a.bytes.clone(), ContentTransferEncoding::Base64).unwrap_or_else(Body::new);
+            mixed = mixed.singlepart(Attachment::new(clean_file_name(&a.name)).body(body, content_type(&a.content_type)));
         }
         b.multipart(mixed)
     }
@@ -421,7 +423,10 @@ mod tests {
             in_reply_to: Some("<a@x>".into()),
             references: vec!["<a@x>".into()],
             date: std::time::SystemTime::now(),
-            attachments: vec![FileAttachment { name: "../rapport été.pdf".into(), content_type: "application/pdf".into(), bytes: vec![0, 1, 2, 255] }],
+            attachments: vec![
+                FileAttachment { name: "../rapport été.pdf".into(), content_type: "application/pdf".into(), bytes: vec![0, 1, 2, 255] },
+                FileAttachment { name: "unix.txt".into(), content_type: "text/plain".into(), bytes: b"a\nb\n".to_vec() },
+            ],
             draft_headers: vec![("X-Facteur-Origin", "answered 1 2 INBOX".into())],
         };
         let sent = build(&d, Purpose::Send).unwrap();
@@ -437,9 +442,10 @@ mod tests {
         assert!(draft.contains("X-Facteur-Origin: answered 1 2 INBOX"));
         let parsed = crate::mail::mime::original(&sent.bytes).unwrap();
         assert_eq!(parsed.subject, "Café ☕");
-        assert_eq!(parsed.attachments.len(), 1);
+        assert_eq!(parsed.attachments.len(), 2);
         assert_eq!(parsed.attachments[0].name, "rapport été.pdf");
         assert_eq!(parsed.attachments[0].bytes, vec![0, 1, 2, 255]);
+        assert_eq!(parsed.attachments[1].bytes, b"a\nb\n", "line endings of text files are kept");
         // A draft needs no recipient.
         let empty = Draft { to: vec![], bcc: vec![], ..d };
         assert!(build(&empty, Purpose::Draft).is_ok());

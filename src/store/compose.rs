@@ -16,20 +16,19 @@ pub struct Identity {
     pub email: String,
     pub name: String,
     pub signature: String,
-    pub signature_html: String,
     pub is_default: bool,
 }
 
-type IdentityRow = (i64, String, String, String, String, i64);
+type IdentityRow = (i64, String, String, String, i64);
 
 fn identity(r: IdentityRow) -> Identity {
-    Identity { id: r.0, email: r.1, name: r.2, signature: r.3, signature_html: r.4, is_default: r.5 != 0 }
+    Identity { id: r.0, email: r.1, name: r.2, signature: r.3, is_default: r.4 != 0 }
 }
 
 /// The user's identities, the default first. A user who configured none has their login.
 pub async fn identities(db: &Db, username: &str) -> Result<Vec<Identity>, sqlx::Error> {
     let rows: Vec<IdentityRow> = sqlx::query_as(
-        "SELECT id, email, name, signature, signature_html, is_default FROM identities \
+        "SELECT id, email, name, signature, is_default FROM identities \
          WHERE username = $1 ORDER BY is_default DESC, id",
     )
     .bind(username)
@@ -42,7 +41,6 @@ pub async fn identities(db: &Db, username: &str) -> Result<Vec<Identity>, sqlx::
             email: username.to_string(),
             name: String::new(),
             signature: String::new(),
-            signature_html: String::new(),
             is_default: true,
         });
     }
@@ -62,29 +60,27 @@ pub async fn save_identity(db: &Db, username: &str, i: &Identity) -> Result<i64,
     }
     let id = if i.id == 0 {
         let r: (i64,) = sqlx::query_as(
-            "INSERT INTO identities (username, email, name, signature, signature_html, is_default) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO identities (username, email, name, signature, is_default) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(username)
         .bind(&i.email)
         .bind(&i.name)
         .bind(&i.signature)
-        .bind(&i.signature_html)
         .bind(i64::from(i.is_default))
         .fetch_one(&mut *tx)
         .await?;
         r.0
     } else {
         sqlx::query(
-            "UPDATE identities SET email = $3, name = $4, signature = $5, signature_html = $6, \
-             is_default = CASE WHEN $7 = 1 THEN 1 ELSE is_default END WHERE username = $1 AND id = $2",
+            "UPDATE identities SET email = $3, name = $4, signature = $5, \
+             is_default = CASE WHEN $6 = 1 THEN 1 ELSE is_default END WHERE username = $1 AND id = $2",
         )
         .bind(username)
         .bind(i.id)
         .bind(&i.email)
         .bind(&i.name)
         .bind(&i.signature)
-        .bind(&i.signature_html)
         .bind(i64::from(i.is_default))
         .execute(&mut *tx)
         .await?;
@@ -208,7 +204,7 @@ mod tests {
         let ids = identities(&db, u).await.unwrap();
         assert_eq!(ids.len(), 1);
         assert_eq!((ids[0].id, ids[0].email.as_str(), ids[0].is_default), (0, u, true));
-        let mut a = Identity { id: 0, email: "a@example.test".into(), name: "A".into(), signature: "--\nA".into(), signature_html: String::new(), is_default: false };
+        let mut a = Identity { id: 0, email: "a@example.test".into(), name: "A".into(), signature: "--\nA".into(), is_default: false };
         a.id = save_identity(&db, u, &a).await.unwrap();
         let b = Identity { id: 0, email: "b@example.test".into(), is_default: true, ..a.clone() };
         let b_id = save_identity(&db, u, &b).await.unwrap();

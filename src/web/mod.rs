@@ -45,7 +45,9 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
             "/compose",
             get(routes::compose::compose_page).post(routes::compose::compose_post).layer(axum::extract::DefaultBodyLimit::max(max_upload)),
         )
+        .route("/contacts", get(routes::contacts::contacts_page).post(routes::contacts::save_contact))
         .route("/contacts/suggest", get(routes::compose::suggest))
+        .route("/settings/identities", post(routes::settings::save_identity))
         .route("/settings", get(routes::settings::settings_page).post(routes::settings::save_settings))
         .route("/m/{mailbox}/{uidvalidity}/{uid}", get(routes::message::message))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/body", get(routes::message::message_body))

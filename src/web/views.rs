@@ -275,6 +275,17 @@ pub struct SettingsPage {
     pub title: String,
     pub language: String,
     pub saved: bool,
+    pub identities: Vec<crate::store::compose::Identity>,
+    pub identity_error: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/contacts.html")]
+pub struct ContactsPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub contacts: Vec<crate::store::compose::Contact>,
+    pub error: Option<String>,
 }
 
 pub struct IdentityOption {

@@ -233,6 +233,14 @@
   syncSelectAll();
 
   // Writing mail: autosave to Drafts, rich text, attachments, address suggestions.
+  var mailto = document.querySelector("[data-register-mailto]");
+  if (mailto && navigator.registerProtocolHandler) {
+    mailto.hidden = false;
+    mailto.addEventListener("click", function () {
+      try { navigator.registerProtocolHandler("mailto", location.origin + "/compose?mailto=%s"); } catch (e) { mailto.disabled = true; }
+    });
+  }
+
   var compose = document.getElementById("compose");
   if (compose) setupCompose(compose);
 
@@ -248,8 +256,10 @@
       if (rich()) { field("html").value = editor.innerHTML; textarea.value = editor.innerText; }
       else field("html").value = "";
     }
-    function setRich(on) {
-      if (on) {
+    function setRich(on, init) {
+      if (init) {
+        // Starts as text; the HTML field is only filled from the editor, at save or send.
+      } else if (on) {
         editor.textContent = "";
         textarea.value.split("\n").forEach(function (line, i) {
           if (i) editor.appendChild(document.createElement("br"));
@@ -264,7 +274,10 @@
       bar.querySelectorAll("[data-cmd]").forEach(function (b) { b.hidden = !on; });
     }
     bar.hidden = false;
-    setRich(false);
+    setRich(false, true);
+    // Where one starts writing: the recipients if there are none yet, else the text's top.
+    if (!field("to").value.trim()) field("to").focus();
+    else if (!form.querySelector("[aria-invalid]")) { textarea.focus(); textarea.setSelectionRange(0, 0); textarea.scrollTop = 0; }
     toggle.addEventListener("click", function () { setRich(!rich()); changed(); });
     bar.addEventListener("click", function (e) {
       var b = e.target.closest("[data-cmd]");

@@ -308,3 +308,121 @@ async fn an_open_inbox_tab_shows_new_mail_live_and_its_actions_reach_other_clien
     shot(&c, "shortcuts-help").await;
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn in_chromium_a_user_writes_with_an_attachment_sends_finds_it_in_sent_and_replies() {
+    let app = TestApp::start().await;
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let mut imap = alice.imap().await;
+    let lunch = format!(
+        "From: Bob Martin <{}>\r\nTo: {}\r\nSubject: Lunch?\r\nMessage-ID: <lunch-1@example.test>\r\nDate: Thu, 26 Nov 2026 11:00:00 +0100\r\n\r\nNoon at the usual place?\r\n",
+        bob.name, alice.name
+    );
+    let (lunch_uid, uv) = append(&mut imap, "INBOX", lunch.as_bytes()).await;
+    facteur::store::compose::note_contacts(&app.state.db, &alice.name.to_lowercase(), &[("Bob Martin".into(), bob.name.clone())]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file_name = "chiffres-novembre.csv";
+    let file_path = dir.path().join(file_name);
+    std::fs::write(&file_path, "month,total\nnovembre,1234\n").unwrap();
+
+    let (_driver, c) = browser(true).await;
+    c.set_window_size(1280, 900).await.expect("window size");
+    login(&c, &app, &alice).await;
+    press(&c, "c").await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("form#compose")).await.expect("the compose page");
+
+    // The address comes from the contacts' suggestions.
+    c.find(Locator::Css("#to")).await.unwrap().send_keys("Bob M").await.unwrap();
+    c.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css("ul.suggest li")).await.expect("a suggestion");
+    c.find(Locator::Css("#to")).await.unwrap().send_keys("\u{E015}\u{E007}").await.unwrap(); // ArrowDown, Enter
+    let to = c.find(Locator::Css("#to")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+    assert!(to.contains(&bob.name) && to.contains("Bob Martin"), "{to}");
+    c.find(Locator::Css("#subject")).await.unwrap().send_keys("Chiffres de novembre").await.unwrap();
+    c.find(Locator::Css("#body")).await.unwrap().send_keys("Bonjour Bob,\nles chiffres sont joints.").await.unwrap();
+
+    // Rich text: the same text in the editor, then a bold word.
+    click(&c, "[data-rich-toggle]").await;
+    let editor = c.find(Locator::Css(".editor")).await.unwrap();
+    assert!(editor.is_displayed().await.unwrap());
+    editor.click().await.unwrap();
+    c.execute("var e=document.querySelector('.editor');var r=document.createRange();r.selectNodeContents(e);r.collapse(false);var s=getSelection();s.removeAllRanges();s.addRange(r);", vec![]).await.unwrap();
+    click(&c, "[data-cmd=bold]").await;
+    editor.send_keys(" Important.").await.unwrap();
+
+    // The file is uploaded as soon as it is chosen.
+    c.find(Locator::Css("input[type=file]")).await.unwrap().send_keys(&file_path.display().to_string()).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&format!("//ul[@class='upload-list']//span[.='{file_name}']")))
+        .await
+        .expect("the attachment is listed");
+    // Autosave puts one draft in Drafts.
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath("//span[contains(@class,'autosave') and contains(.,'Draft saved.')]"))
+        .await
+        .expect("autosaved");
+    let drafts = imap.select("Drafts").await.unwrap().exists;
+    assert_eq!(drafts, 1);
+    shot(&c, "compose").await;
+
+    click(&c, "button.send").await;
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("back to the inbox");
+    let notice = c.find(Locator::Css("#notice")).await.expect("notice").text().await.unwrap();
+    assert!(notice.contains("Message sent."), "{notice}");
+    assert_eq!(imap.select("Drafts").await.unwrap().exists, 0, "the autosaved draft is gone");
+
+    let mut bob_imap = bob.imap().await;
+    let mut raw = Vec::new();
+    for _ in 0..100 {
+        bob_imap.select("INBOX").await.unwrap();
+        if let Some(uid) = bob_imap.uid_search("SUBJECT \"novembre\"").await.unwrap().into_iter().next() {
+            let f: Vec<_> = futures_util::TryStreamExt::try_collect(bob_imap.uid_fetch(uid.to_string(), "BODY.PEEK[]").await.unwrap()).await.unwrap();
+            raw = f[0].body().unwrap().to_vec();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let m = facteur::mail::mime::original(&raw).expect("Bob got it");
+    assert_eq!(m.attachments.len(), 1);
+    assert_eq!(m.attachments[0].bytes, b"month,total\nnovembre,1234\n");
+    let html = m.html.expect("a rich message has HTML");
+    assert!(html.contains("<b>") && html.contains("Important.</b>"), "{html}");
+    assert!(m.text.contains("les chiffres sont joints.") && m.text.contains("Important."), "text alternative: {}", m.text);
+
+    // It is in Sent.
+    click(&c, "nav.sidebar li.icon-sent a").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//li[contains(@class,'row')]//span[contains(.,'Chiffres de novembre')]"))
+        .await
+        .expect("the message in Sent");
+    shot(&c, "sent-folder").await;
+
+    // Reply from the message view.
+    c.goto(&app.url(&format!("/m/INBOX/{uv}/{lunch_uid}"))).await.unwrap();
+    click(&c, "a[data-key=r]").await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("form#compose")).await.expect("reply form");
+    let subject = c.find(Locator::Css("#subject")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+    assert_eq!(subject, "Re: Lunch?");
+    c.find(Locator::Css("#body")).await.unwrap().send_keys("\nYes, see you at noon.").await.unwrap();
+    shot(&c, "reply").await;
+    click(&c, "button.send").await;
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("article.message")).await.expect("back to the original");
+    let mut found = None;
+    for _ in 0..100 {
+        bob_imap.select("INBOX").await.unwrap();
+        if let Some(uid) = bob_imap.uid_search("SUBJECT \"Re: Lunch?\"").await.unwrap().into_iter().next() {
+            found = Some(uid);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let uid = found.expect("the reply arrives");
+    let f: Vec<_> = futures_util::TryStreamExt::try_collect(bob_imap.uid_fetch(uid.to_string(), "BODY.PEEK[]").await.unwrap()).await.unwrap();
+    let reply = facteur::mail::mime::original(f[0].body().unwrap()).unwrap();
+    assert_eq!(reply.in_reply_to, vec!["lunch-1@example.test".to_string()]);
+    assert!(reply.text.contains("> Noon at the usual place?") && reply.text.contains("Yes, see you at noon."), "{}", reply.text);
+    assert!(flags_of(&mut imap, "INBOX", lunch_uid).await.contains(&"Answered".to_string()));
+    c.close().await.expect("close");
+}

@@ -185,7 +185,7 @@ async fn a_message_with_two_attachments_reaches_the_recipient_intact_and_is_file
     let (_, mut form) = compose_page(&b, "/compose").await;
     assert_eq!(form.get("identity"), "0", "the login is the default identity");
     let pdf = random_bytes(700_000, 1);
-    let text = "Zoé's notes — ünïcödé\r\nline two\r\n".as_bytes().to_vec();
+    let text = "Zoé's notes — ünïcödé\nline two, Unix line ends\n".as_bytes().to_vec();
     let subject = "Rapport trimestriel — été 2026";
     form.set("to", &format!("Bob <{}>", bob.name))
         .set("bcc", &carol.name)
@@ -553,7 +553,6 @@ async fn a_silent_smtp_server_times_out_and_a_foreign_sender_is_refused() {
             email: "ceo@example.test".into(),
             name: "Not Me".into(),
             signature: String::new(),
-            signature_html: String::new(),
             is_default: true,
         },
     )
@@ -610,4 +609,69 @@ async fn smtp_over_starttls_and_implicit_tls_with_a_private_ca() {
         let mut bob_imap = bob.imap().await;
         arrives(&mut bob_imap, "INBOX", &subject).await;
     }
+}
+
+#[tokio::test]
+async fn identities_choose_the_sender_and_contacts_are_editable() {
+    let app = TestApp::start().await;
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let alias = format!("sales-{}", alice.name);
+    dovecot().add_alias(&alias, &alice.name);
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    let settings = b.get("/settings").await;
+    let token = csrf(&settings.body);
+    assert!(settings.body.contains(&alice.name), "the login is listed as the first address");
+
+    // Bad input is refused with a message.
+    let page = b.post("/settings/identities", &[("csrf", &token), ("id", "0"), ("email", "not an address"), ("op", "save")]).await;
+    assert!(page.body.contains("Enter one email address"), "{}", page.body);
+    let page = b.post("/settings/identities", &[("csrf", &token), ("id", "0"), ("email", &alias), ("name", "Ann\r\nBcc: x@example.org"), ("op", "save")]).await;
+    assert!(page.body.contains("The name must fit on one line"));
+
+    b.post("/settings/identities", &[("csrf", &token), ("id", "0"), ("email", &alice.name), ("name", "Alice"), ("signature", "Alice\nAccounts"), ("default", "on"), ("op", "save")]).await;
+    b.post("/settings/identities", &[("csrf", &token), ("id", "0"), ("email", &alias), ("name", "Alice (Sales)"), ("signature", "The sales team"), ("op", "save")]).await;
+    let ids = facteur::store::compose::identities(&app.state.db, &alice.name.to_lowercase()).await.unwrap();
+    assert_eq!(ids.iter().map(|i| (i.email.as_str(), i.is_default)).collect::<Vec<_>>(), vec![(alice.name.as_str(), true), (alias.as_str(), false)]);
+
+    // A new message starts with the default identity's signature.
+    let (_, form) = compose_page(&b, "/compose").await;
+    assert_eq!(form.get("identity"), ids[0].id.to_string());
+    assert!(form.get("body").ends_with("\n-- \nAlice\nAccounts"), "{:?}", form.get("body"));
+
+    // A reply to mail written to the alias goes out from the alias, with its signature.
+    let mut alice_imap = alice.imap().await;
+    let msg = format!("From: {bob}\r\nTo: {alias}\r\nSubject: Quote please\r\nMessage-ID: <q1@example.test>\r\n\r\nHow much?\r\n", bob = bob.name);
+    let (uid, uv) = append(&mut alice_imap, "INBOX", msg.as_bytes()).await;
+    let (_, mut form) = compose_page(&b, &format!("/compose?mode=reply&mb=INBOX&uv={uv}&uid={uid}")).await;
+    assert_eq!(form.get("identity"), ids[1].id.to_string());
+    assert!(form.get("body").contains("The sales team"));
+    form.set("body", &format!("10 euros.{}", form.get("body")));
+    let page = follow(&b, post_compose(&b, &form, "send", &[], false).await).await;
+    assert!(page.body.contains("Message sent."), "{}", page.body);
+    let mut bob_imap = bob.imap().await;
+    let got = arrives(&mut bob_imap, "INBOX", "Re: Quote please").await;
+    let m = facteur::mail::mime::original(&fetch_raw(&mut bob_imap, "INBOX", got).await).unwrap();
+    assert_eq!(m.from[0].address.as_deref(), Some(alias.as_str()));
+    assert_eq!(m.from[0].name.as_deref(), Some("Alice (Sales)"));
+
+    // Contacts: collected on send, added, renamed and removed by hand.
+    let contacts = b.get("/contacts").await;
+    assert!(contacts.body.contains(&bob.name));
+    let token = csrf(&contacts.body);
+    b.post("/contacts", &[("csrf", &token), ("email", "Zoe@Example.org"), ("name", "Zoé <script>"), ("op", "save")]).await;
+    let page = b.get("/contacts").await;
+    assert!(page.body.contains("zoe@example.org") && page.body.contains("Zoé &#60;script&#62;"), "names are text");
+    let s = b.get("/contacts/suggest?q=zo").await;
+    let v: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+    assert_eq!(v[0]["email"], "zoe@example.org");
+    assert_eq!(v[0]["text"], "\"Zoé <script>\" <zoe@example.org>");
+    b.post("/contacts", &[("csrf", &token), ("email", "zoe@example.org"), ("op", "delete")]).await;
+    assert!(!b.get("/contacts").await.body.contains("zoe@example.org"));
+    let page = b.post("/contacts", &[("csrf", &token), ("email", "nope"), ("op", "save")]).await;
+    assert!(page.body.contains("Enter one email address"));
+    // Another user sees none of it.
+    let other = Browser::new(&app);
+    other.login(&bob).await;
+    assert_eq!(other.get("/contacts/suggest?q=zo").await.body, "[]");
 }

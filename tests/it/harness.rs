@@ -140,6 +140,11 @@ impl Dovecot {
         add_users(&self.dir, users);
     }
 
+    /// Lets `user` send as `alias` (Postfix's sender login map).
+    pub fn add_alias(&self, alias: &str, user: &str) {
+        run_script(&["addalias", &self.dir.display().to_string(), alias, user]);
+    }
+
     /// Drops every IMAP connection of `user` on the server side.
     pub fn kick(&self, user: &str) {
         let out = Command::new("bash")

@@ -25,7 +25,7 @@ use crate::uploads::Stored;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{AppError, ErrorKind};
-use crate::web::format;
+use crate::web::format::{self, TzOffset};
 use crate::web::views::{self, Chrome, ComposePage};
 
 /// The message being written, as the form carries it.
@@ -197,17 +197,17 @@ fn pick_identity(identities: &[Identity], o: &Original) -> i64 {
         .unwrap_or(0)
 }
 
-fn attribution(i18n: &I18n, o: &Original) -> String {
+fn attribution(i18n: &I18n, o: &Original, tz: TzOffset) -> String {
     let who = o.from.first().map(|p| p.display()).unwrap_or_default();
-    let when = format::full_date(o.date, crate::web::format::TzOffset(0), i18n);
+    let when = format::full_date(o.date, tz, i18n);
     i18n.ta("compose-attribution", &[("date", FluentArg::Str(when)), ("name", FluentArg::Str(who))])
 }
 
-fn forward_block(i18n: &I18n, o: &Original) -> String {
+fn forward_block(i18n: &I18n, o: &Original, tz: TzOffset) -> String {
     let mut s = format!("\n\n{}\n", i18n.t("compose-forwarded-header"));
     s.push_str(&format!("{}: {}\n", i18n.t("msg-from"), compose::people_text(&o.from)));
     if o.date.is_some() {
-        s.push_str(&format!("{}: {}\n", i18n.t("msg-date"), format::full_date(o.date, crate::web::format::TzOffset(0), i18n)));
+        s.push_str(&format!("{}: {}\n", i18n.t("msg-date"), format::full_date(o.date, tz, i18n)));
     }
     s.push_str(&format!("{}: {}\n", i18n.t("compose-subject"), o.subject));
     if !o.to.is_empty() {
@@ -249,6 +249,7 @@ fn new_token() -> Result<String, AppError> {
 pub async fn compose_page(
     State(state): State<AppState>,
     user: CurrentUser,
+    tz: TzOffset,
     Query(mut q): Query<ComposeQuery>,
 ) -> Result<Response, AppError> {
     let i18n = user.i18n.clone();
@@ -277,7 +278,7 @@ pub async fn compose_page(
                 form.references = refs.join(" ");
                 form.identity = pick_identity(&identities, &o);
                 let sig = signature_block(identities.iter().find(|i| i.id == form.identity));
-                form.body = format!("\n{sig}\n\n{}\n{}", attribution(&i18n, &o), compose::quote_text(&o.text));
+                form.body = format!("\n{sig}\n\n{}\n{}", attribution(&i18n, &o, tz), compose::quote_text(&o.text));
                 signature_wanted = false;
                 form.origin = format!("answered {} {} {}", q.uv, q.uid, q.mb);
             }
@@ -286,7 +287,7 @@ pub async fn compose_page(
                 form.identity = pick_identity(&identities, &o);
                 let sig = signature_block(identities.iter().find(|i| i.id == form.identity));
                 if q.mode == "forward" {
-                    form.body = format!("\n{sig}{}", forward_block(&i18n, &o));
+                    form.body = format!("\n{sig}{}", forward_block(&i18n, &o, tz));
                     for a in &o.attachments {
                         uploads
                             .add_bytes(&key, &form.draft, &a.name, &a.content_type, &a.bytes)
@@ -372,8 +373,15 @@ async fn render(
         Some(text) => Some(Flash::new(text, false)?),
         None => None,
     };
+    let title = if form.origin.starts_with("answered") {
+        i18n.t("msg-reply")
+    } else if form.origin.starts_with("forwarded") {
+        i18n.t("msg-forward")
+    } else {
+        i18n.t("compose-title")
+    };
     let view = ComposePage {
-        title: i18n.t("compose-title"),
+        title,
         identities: identities
             .iter()
             .map(|i| views::IdentityOption {

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod compose;
+pub mod contacts;
 pub mod events;
 pub mod login;
 pub mod mailbox;
