@@ -29,6 +29,7 @@ impl Application {
         let server_key = ServerKey::load_or_create(&config)?;
         let db = crate::store::connect(&config.database_url).await?;
         let tls = TlsSetup::new(config.tls_ca_file.as_deref())?;
+        let smtp_tls = tls.clone();
         let watchers = Arc::new(Watchers::new(
             config.imap.clone(),
             tls.clone(),
@@ -67,7 +68,7 @@ impl Application {
             Some(p) => Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read CA file {}: {e}", p.display()))?),
             None => None,
         };
-        let smtp = Arc::new(crate::mail::smtp::Smtp::new(config.smtp.clone(), extra_ca, config.smtp_timeout));
+        let smtp = Arc::new(crate::mail::smtp::Smtp::new(config.smtp.clone(), smtp_tls, extra_ca, config.smtp_timeout));
         let uploads = crate::uploads::Uploads::new(&config.data_dir);
         tokio::spawn({
             let uploads = uploads.clone();

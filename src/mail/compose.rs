@@ -40,10 +40,8 @@ pub struct Draft {
 /// What the built message is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
-    /// Handed to SMTP: no Bcc field.
+    /// Handed to SMTP: no Bcc field (the Sent copy adds it back, see [`with_bcc`]).
     Send,
-    /// Kept in Sent: Bcc kept, as desktop apps do, so the sender sees whom they sent it to.
-    Sent,
     /// Kept in Drafts: Bcc and the draft fields kept; recipients may be missing.
     Draft,
 }
@@ -224,6 +222,21 @@ pub fn build(d: &Draft, purpose: Purpose) -> Result<Built, String> {
 enum Part {
     Single(SinglePart),
     Multi(MultiPart),
+}
+
+/// The sender's copy of a message built for sending: the same bytes with the Bcc field on top,
+/// so the Sent folder shows whom it went to without building (and encoding) it twice.
+pub fn with_bcc(sent: &[u8], bcc: &[Mailbox]) -> Vec<u8> {
+    if bcc.is_empty() {
+        return sent.to_vec();
+    }
+    let mut headers = lettre::message::header::Headers::new();
+    headers.set(lettre::message::header::Bcc::from(lettre::message::Mailboxes::from(bcc.to_vec())));
+    let field = headers.to_string();
+    let mut out = Vec::with_capacity(field.len() + sent.len());
+    out.extend_from_slice(field.as_bytes());
+    out.extend_from_slice(sent);
+    out
 }
 
 /// A new Message-ID for a message from `from`: `<random@domain>`.
@@ -436,10 +449,15 @@ mod tests {
         assert!(!text.contains("X-Facteur-Origin"));
         assert!(text.contains("In-Reply-To: <a@x>"));
         assert_eq!(sent.envelope.to().len(), 2);
-        let stored = String::from_utf8(build(&d, Purpose::Sent).unwrap().bytes).unwrap();
-        assert!(stored.contains("hidden@example.test"));
+        let copy = with_bcc(&sent.bytes, &["Zoé Bcc <hidden@example.test>".parse().unwrap(), "b2@example.test".parse().unwrap()]);
+        let parsed_copy = crate::mail::mime::original(&copy).unwrap();
+        assert_eq!(parsed_copy.bcc.len(), 2);
+        assert_eq!(parsed_copy.bcc[0].name.as_deref(), Some("Zoé Bcc"));
+        assert_eq!(parsed_copy.attachments.len(), 2);
+        assert!(copy.is_ascii());
         let draft = String::from_utf8(build(&d, Purpose::Draft).unwrap().bytes).unwrap();
         assert!(draft.contains("X-Facteur-Origin: answered 1 2 INBOX"));
+        assert!(draft.contains("hidden@example.test"), "drafts keep Bcc");
         let parsed = crate::mail::mime::original(&sent.bytes).unwrap();
         assert_eq!(parsed.subject, "Café ☕");
         assert_eq!(parsed.attachments.len(), 2);

@@ -1,17 +1,24 @@
 //! Sending through the user's own SMTP submission server, with their own credentials.
 //!
-//! A transport is built per send (one TLS handshake, about a millisecond on a LAN) rather than
-//! pooled: lettre's pool is for one fixed relay and fixed credentials. lettre's own timeout
-//! only bounds connecting, so the whole send is also bounded here.
+//! One connection per send, logged in as the user (lettre's pool is for one fixed relay and
+//! fixed credentials). Facteur opens the TCP connection itself to turn off Nagle's algorithm:
+//! lettre writes the message and its final dot separately, and with Nagle on, the second write
+//! waits for the server's delayed ACK (about 40 ms per message on Linux). lettre's own timeout
+//! only bounds connecting, so the whole exchange is bounded here.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials as SmtpCredentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 
 use crate::config::{Security, Upstream};
 use crate::mail::Credentials;
+use crate::mail::imap::TlsSetup;
 
 /// Why a message was not sent, grouped by what the user can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -35,15 +42,45 @@ pub enum SendError {
 #[derive(Clone)]
 pub struct Smtp {
     upstream: Upstream,
+    tls: TlsSetup,
     extra_ca_pem: Option<Vec<u8>>,
     timeout: Duration,
 }
 
+/// An implicit-TLS stream handed to lettre.
+#[derive(Debug)]
+struct TlsConn(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncRead for TlsConn {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsConn {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for TlsConn {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
 impl Smtp {
-    pub fn new(upstream: Upstream, extra_ca_pem: Option<Vec<u8>>, timeout: Duration) -> Self {
-        Self { upstream, extra_ca_pem, timeout }
+    pub fn new(upstream: Upstream, tls: TlsSetup, extra_ca_pem: Option<Vec<u8>>, timeout: Duration) -> Self {
+        Self { upstream, tls, extra_ca_pem, timeout }
     }
 
+    /// lettre's TLS settings for STARTTLS: Mozilla's roots plus the configured CA.
     fn tls_parameters(&self) -> Result<TlsParameters, SendError> {
         let mut b = TlsParameters::builder(self.upstream.host.clone());
         if let Some(pem) = &self.extra_ca_pem {
@@ -53,31 +90,55 @@ impl Smtp {
         b.build_rustls().map_err(|e| SendError::Connect(e.to_string()))
     }
 
-    fn transport(&self, creds: &Credentials) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
-        let tls = match self.upstream.security {
-            Security::Tls => Tls::Wrapper(self.tls_parameters()?),
-            Security::StartTls => Tls::Required(self.tls_parameters()?),
-            Security::Plain => Tls::None,
+    /// Connects, greets, secures the connection as configured and logs in.
+    async fn session(&self, creds: &Credentials) -> Result<AsyncSmtpConnection, SendError> {
+        let host = self.upstream.host.as_str();
+        let tcp = TcpStream::connect((host, self.upstream.port))
+            .await
+            .map_err(|e| SendError::Connect(format!("{host}:{}: {e}", self.upstream.port)))?;
+        let _ = tcp.set_nodelay(true);
+        let hello = ClientId::default();
+        let mut conn = match self.upstream.security {
+            Security::Tls => {
+                let tls = self.tls.client(host, tcp).await.map_err(|e| SendError::Connect(e.to_string()))?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(TlsConn(tls)), &hello).await.map_err(|e| classify(&e))?
+            }
+            Security::StartTls => {
+                let mut c = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await.map_err(|e| classify(&e))?;
+                if !c.can_starttls() {
+                    return Err(SendError::Connect(format!("{host} does not offer STARTTLS")));
+                }
+                c.starttls(self.tls_parameters()?, &hello).await.map_err(|e| SendError::Connect(format!("STARTTLS with {host}: {e}")))?;
+                c
+            }
+            Security::Plain => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await.map_err(|e| classify(&e))?,
         };
-        Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.upstream.host.clone())
-            .port(self.upstream.port)
-            .tls(tls)
-            .credentials(SmtpCredentials::new(creds.username.clone(), creds.password.expose().to_string()))
-            .authentication(vec![Mechanism::Plain, Mechanism::Login])
-            .timeout(Some(self.timeout))
-            .build())
+        let smtp_creds = SmtpCredentials::new(creds.username.clone(), creds.password.expose().to_string());
+        conn.auth(&[Mechanism::Plain, Mechanism::Login], &smtp_creds).await.map_err(|e| match classify(&e) {
+            SendError::Rejected(_) => SendError::Auth,
+            other => other,
+        })?;
+        Ok(conn)
     }
 
     /// Sends `message` (RFC 5322 bytes) to the envelope's recipients.
     pub async fn send(&self, creds: &Credentials, envelope: &lettre::address::Envelope, message: &[u8]) -> Result<(), SendError> {
-        let transport = self.transport(creds)?;
-        // Connect, greet, authenticate, and each recipient and the data: bounded as a whole,
+        // Connecting, greeting, logging in, each recipient and the data, bounded as a whole;
         // generously for large messages on slow links.
         let budget = self.timeout + Duration::from_secs((message.len() / (256 * 1024)) as u64);
-        match tokio::time::timeout(budget, transport.send_raw(envelope, message)).await {
+        let exchange = async {
+            let mut conn = self.session(creds).await?;
+            let sent = conn.send(envelope, message).await.map_err(|e| classify(&e));
+            if sent.is_ok() {
+                let _ = conn.quit().await;
+            } else {
+                conn.abort().await;
+            }
+            sent.map(|_| ())
+        };
+        match tokio::time::timeout(budget, exchange).await {
             Err(_) => Err(SendError::Timeout),
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(classify(&e)),
+            Ok(r) => r,
         }
     }
 }

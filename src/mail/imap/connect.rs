@@ -88,14 +88,14 @@ impl TlsSetup {
     }
 
     async fn wrap(&self, host: &str, tcp: TcpStream) -> Result<ImapStream, MailError> {
+        Ok(ImapStream::Tls(Box::new(self.client(host, tcp).await?)))
+    }
+
+    /// A TLS client session over `tcp`, checking `host`'s certificate (IMAP and SMTP alike).
+    pub async fn client(&self, host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, MailError> {
         let name = ServerName::try_from(host.to_string())
             .map_err(|_| MailError::Connect(format!("{host} is not a valid TLS server name")))?;
-        let tls = self
-            .connector
-            .connect(name, tcp)
-            .await
-            .map_err(|e| MailError::Connect(format!("TLS with {host}: {e}")))?;
-        Ok(ImapStream::Tls(Box::new(tls)))
+        self.connector.connect(name, tcp).await.map_err(|e| MailError::Connect(format!("TLS with {host}: {e}")))
     }
 }
 

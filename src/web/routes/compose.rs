@@ -6,6 +6,7 @@
 //! replaced at each save: the form carries the UID of the version it replaces.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -549,12 +550,12 @@ async fn check(state: &AppState, user: &CurrentUser, form: &ComposeForm, identit
 /// Saves the draft in the Drafts folder, replacing the version the form had. Returns the new
 /// version as `UIDVALIDITY:UID` (empty if the server did not say).
 async fn save_draft(state: &AppState, creds: &Credentials, key: &str, draft: &Draft, replaces: Option<(u32, u32)>) -> Result<String, AppError> {
-    let built = compose::build(draft, Purpose::Draft).map_err(|e| anyhow::anyhow!("building a draft: {e}"))?;
+    let built = Arc::new(compose::build(draft, Purpose::Draft).map_err(|e| anyhow::anyhow!("building a draft: {e}"))?.bytes);
     let message_id = draft.message_id.clone();
     let placed = state
         .registry
         .run(key, creds, |c| {
-            let bytes = built.bytes.clone();
+            let bytes = built.clone();
             let message_id = message_id.clone();
             Box::pin(async move {
                 let drafts = c.folder_for(Role::Drafts).await?.ok_or(MailError::NotFound)?;
@@ -698,14 +699,17 @@ async fn send(state: AppState, user: CurrentUser, mut form: ComposeForm, identit
         // A double click or a resubmitted form: this message was already sent (or is being sent).
         return flash_redirect(&user, i18n.t("compose-already-sent"), "/f/INBOX").await;
     }
-    let built = match compose::build(&draft, Purpose::Send) {
+    let mut built = match compose::build(&draft, Purpose::Send) {
         Ok(b) => b,
         Err(e) => {
             let _ = store::release_send_key(&state.db, &key, &form.send_key).await;
             return Err(anyhow::anyhow!("building a message: {e}").into());
         }
     };
-    if let Err(e) = state.smtp.send(&user.creds, &built.envelope, &built.bytes).await {
+    let smtp_started = std::time::Instant::now();
+    let sent = state.smtp.send(&user.creds, &built.envelope, &built.bytes).await;
+    let smtp_ms = smtp_started.elapsed().as_millis() as u64;
+    if let Err(e) = sent {
         let _ = store::release_send_key(&state.db, &key, &form.send_key).await;
         tracing::warn!(error = %e, "sending failed");
         let reason = match &e {
@@ -733,7 +737,14 @@ async fn send(state: AppState, user: CurrentUser, mut form: ComposeForm, identit
 
     // Sent. What follows must not make the user send again: problems become a warning.
     let _ = store::mark_sent(&state.db, &key, &form.send_key).await;
-    let stored = if state.config.save_sent { compose::build(&draft, Purpose::Sent).ok() } else { None };
+    let mut draft = draft;
+    draft.attachments = Vec::new();
+    let stored: Option<Arc<Vec<u8>>> = if state.config.save_sent {
+        Some(Arc::new(if draft.bcc.is_empty() { std::mem::take(&mut built.bytes) } else { compose::with_bcc(&built.bytes, &draft.bcc) }))
+    } else {
+        None
+    };
+    drop(built);
     let origin = parse_origin(&form.origin);
     let replaces = form.replaces();
     let message_id = draft.message_id.clone();
@@ -741,7 +752,7 @@ async fn send(state: AppState, user: CurrentUser, mut form: ComposeForm, identit
     let filed = state
         .registry
         .run(&key, &user.creds, |c| {
-            let stored = stored.as_ref().map(|s| s.bytes.clone());
+            let stored = stored.clone();
             let message_id = message_id.clone();
             let origin_target = origin_target.clone();
             Box::pin(async move {
@@ -766,6 +777,12 @@ async fn send(state: AppState, user: CurrentUser, mut form: ComposeForm, identit
             })
         })
         .await;
+    tracing::info!(
+        smtp_ms,
+        filing_ms = smtp_started.elapsed().as_millis() as u64 - smtp_ms,
+        recipients = draft.to.len() + draft.cc.len() + draft.bcc.len(),
+        "message sent"
+    );
     let people: Vec<(String, String)> = draft
         .to
         .iter()
