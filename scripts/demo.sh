@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Facteur against a local demo mail server, on a fresh Debian/Ubuntu machine:
-# installs Dovecot if needed, starts a private instance on 127.0.0.1 (IMAPS, with its own CA),
-# creates a demo account with a few hundred varied messages, and runs Facteur.
+# installs Dovecot and Postfix if needed, starts private instances on 127.0.0.1 (IMAPS and SMTP
+# submission with STARTTLS, with their own CA), creates two demo accounts (the first with a few
+# hundred varied messages), and runs Facteur.
 #
 #   scripts/demo.sh            then open http://127.0.0.1:8080
 #
-# Everything lives in .demo/ (delete it to start over). Ctrl-C stops Facteur and Dovecot.
-# Environment: FACTEUR_DEMO_PORT (8080), FACTEUR_DEMO_IMAP_PORT (14143, IMAPS is +850),
-# FACTEUR_DEMO_RELEASE=1 for an optimized build.
+# Everything lives in .demo/ (delete it to start over). Ctrl-C stops Facteur, Dovecot, Postfix.
+# Environment: FACTEUR_DEMO_PORT (8080), FACTEUR_DEMO_IMAP_PORT (14143, IMAPS is +850,
+# submission +1444), FACTEUR_DEMO_RELEASE=1 for an optimized build. Mail to other domains than
+# example.test is accepted and dropped: nothing leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -15,8 +17,10 @@ demo="$root/.demo"
 web_port=${FACTEUR_DEMO_PORT:-8080}
 imap_port=${FACTEUR_DEMO_IMAP_PORT:-14143}
 imaps_port=$((imap_port + 850))
+submission_port=$((imap_port + 1444))
 user=demo@example.test
 password=demo
+friend=friend@example.test
 
 command -v cargo >/dev/null || { echo "demo.sh: Rust (cargo, 1.95 or newer) is needed: https://rustup.rs" >&2; exit 1; }
 bash scripts/install-deps.sh --mail
@@ -27,10 +31,10 @@ cargo build --locked "${build_flags[@]}"
 
 mkdir -p "$demo"
 chmod 711 "$demo"
-bash scripts/mailserver.sh start "$demo/mail" "$imap_port" "$imaps_port"
+bash scripts/mailserver.sh start "$demo/mail" "$imap_port" "$imaps_port" "$submission_port"
 stop_mail() { bash scripts/mailserver.sh stop "$demo/mail" >/dev/null 2>&1 || true; }
 trap stop_mail EXIT
-bash scripts/mailserver.sh adduser "$demo/mail" "$user" "$password" >/dev/null
+bash scripts/mailserver.sh adduser "$demo/mail" "$user" "$password" "$friend" "$password" >/dev/null
 if [ ! -f "$demo/seeded" ]; then
     python3 scripts/demo-corpus.py --host 127.0.0.1 --port "$imap_port" --user "$user" --password "$password"
     touch "$demo/seeded"
@@ -39,8 +43,9 @@ fi
 cat <<MSG
 
   Facteur demo: http://127.0.0.1:$web_port
-  Log in as $user with password $password
-  (IMAP: Dovecot on 127.0.0.1:$imaps_port, implicit TLS; Ctrl-C stops everything)
+  Log in as $user with password $password ($friend too, to write to each other)
+  (IMAP: Dovecot on 127.0.0.1:$imaps_port, implicit TLS; SMTP: Postfix on
+  127.0.0.1:$submission_port, STARTTLS; Ctrl-C stops everything)
 
 MSG
 FACTEUR_LISTEN="127.0.0.1:$web_port" \
@@ -50,5 +55,7 @@ FACTEUR_IMAP_PORT="$imaps_port" \
 FACTEUR_IMAP_SECURITY=tls \
 FACTEUR_TLS_CA_FILE="$demo/mail/ca.pem" \
 FACTEUR_SMTP_HOST=localhost \
+FACTEUR_SMTP_PORT="$submission_port" \
+FACTEUR_SMTP_SECURITY=starttls \
 FACTEUR_COOKIE_SECURE=false \
 "target/$profile/facteur" serve
