@@ -217,6 +217,7 @@
       case "I": act("read"); break;
       case "U": act("unread"); break;
       case "c": case "r": case "a": case "f":
+        if (document.getElementById("compose")) return;
         var target = document.querySelector("[data-key='" + k + "']");
         if (target) location.href = target.href; else return;
         break;

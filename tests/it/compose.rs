@@ -375,6 +375,16 @@ async fn drafts_are_replaced_not_piled_up_and_continue_in_compose() {
     assert_eq!(m.attachments.len(), 1);
     assert!(!String::from_utf8_lossy(&fetch_raw(&mut bob_imap, "INBOX", got).await).contains("X-Facteur"), "draft fields stay private");
 
+    // A draft saves while addresses are half typed: the finished ones are kept.
+    let (_, mut form) = compose_page(&b, "/compose").await;
+    form.set("to", &format!("{}, bo", bob.name)).set("subject", "Half typed\r\n");
+    let res = post_compose(&b, &form, "save", &[], true).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let uid = search(&mut alice_imap, "Drafts", "Subject", "Half typed").await[0];
+    let saved = facteur::mail::mime::original(&fetch_raw(&mut alice_imap, "Drafts", uid).await).unwrap();
+    assert_eq!(saved.to.len(), 1);
+    assert_eq!(saved.subject, "Half typed");
+
     // Discarding a saved draft removes it.
     let (_, mut form) = compose_page(&b, "/compose").await;
     form.set("subject", "To be discarded");

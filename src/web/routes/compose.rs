@@ -420,6 +420,8 @@ async fn read_form(state: &AppState, user: &CurrentUser, mut mp: Multipart) -> R
                 while let Ok(Some(_)) = field.chunk().await {}
                 continue;
             }
+            // Nothing is written to disk for a form without its token (the fields come first).
+            user.check_csrf(&form.csrf)?;
             if !crate::uploads::valid_draft_id(&form.draft) {
                 return Err(AppError::new(ErrorKind::BadRequest, "files before the draft id"));
             }
@@ -465,8 +467,16 @@ async fn read_form(state: &AppState, user: &CurrentUser, mut mp: Multipart) -> R
 async fn check(state: &AppState, user: &CurrentUser, form: &ComposeForm, identities: &[Identity], for_sending: bool) -> Result<Draft, FieldErrors> {
     let i18n = &user.i18n;
     let mut errors = FieldErrors::default();
+    // A draft is saved as it is while being typed: half-written addresses are left out of the
+    // saved copy (the form keeps them) instead of refusing the save.
     let field = |value: &str, slot: &mut Option<String>| match compose::parse_addresses(value) {
         Ok(v) => v,
+        Err(_) if !for_sending => compose::split_addresses(value)
+            .iter()
+            .filter(|p| !compose::has_line_break(p))
+            .filter_map(|p| compose::parse_addresses(p).ok())
+            .flatten()
+            .collect(),
         Err(bad) => {
             *slot = Some(i18n.ta("compose-error-address", &[("address", FluentArg::Str(bad.join(", ")))]));
             Vec::new()
@@ -475,9 +485,14 @@ async fn check(state: &AppState, user: &CurrentUser, form: &ComposeForm, identit
     let to = field(&form.to, &mut errors.to);
     let cc = field(&form.cc, &mut errors.cc);
     let bcc = field(&form.bcc, &mut errors.bcc);
-    if compose::has_line_break(&form.subject) {
-        errors.subject = Some(i18n.t("compose-error-line-break"));
-    }
+    let subject = if compose::has_line_break(&form.subject) {
+        if for_sending {
+            errors.subject = Some(i18n.t("compose-error-line-break"));
+        }
+        form.subject.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect()
+    } else {
+        form.subject.clone()
+    };
     if for_sending && errors.to.is_none() && errors.cc.is_none() && errors.bcc.is_none() && to.is_empty() && cc.is_empty() && bcc.is_empty() {
         errors.to = Some(i18n.t("compose-error-no-recipient"));
     }
@@ -535,7 +550,7 @@ async fn check(state: &AppState, user: &CurrentUser, form: &ComposeForm, identit
         to,
         cc,
         bcc,
-        subject: form.subject.trim().to_string(),
+        subject: subject.trim().to_string(),
         text,
         html,
         in_reply_to,
