@@ -196,6 +196,44 @@ async fn without_javascript_everything_still_works() {
     shot(&c, "nojs-message").await;
     c.find(Locator::Css("form.toolbar button[value=unread]")).await.expect("mark unread").click().await.expect("click");
     c.wait().for_element(Locator::Css("ul.messages li.row.unread")).await.expect("back in the list");
+
+    // Writing without JavaScript: attach with the button, remove, send.
+    let dir = tempfile::tempdir().unwrap();
+    let (keep, drop_me) = (dir.path().join("keep.txt"), dir.path().join("drop.txt"));
+    std::fs::write(&keep, "kept\n").unwrap();
+    std::fs::write(&drop_me, "dropped\n").unwrap();
+    c.find(Locator::Css("a.compose-button")).await.expect("compose").click().await.expect("compose");
+    c.wait().for_element(Locator::Css("form#compose")).await.expect("compose page");
+    c.find(Locator::Css("#to")).await.unwrap().send_keys(&user.name).await.unwrap();
+    c.find(Locator::Css("#subject")).await.unwrap().send_keys("Sans JavaScript").await.unwrap();
+    c.find(Locator::Css("#body")).await.unwrap().send_keys("Écrit sans JavaScript.").await.unwrap();
+    let files = format!("{}\n{}", keep.display(), drop_me.display());
+    c.find(Locator::Css("input[type=file]")).await.unwrap().send_keys(&files).await.unwrap();
+    c.find(Locator::Css("button.attach-button")).await.expect("attach button").click().await.expect("attach");
+    c.wait().for_element(Locator::XPath("//ul[@class='upload-list']//span[.='drop.txt']")).await.expect("attached");
+    c.find(Locator::Css("button[value='remove:2']")).await.expect("remove").click().await.expect("remove");
+    c.wait().for_element(Locator::XPath("//ul[@class='upload-list']//span[.='keep.txt']")).await.expect("still attached");
+    assert!(c.find_all(Locator::XPath("//ul[@class='upload-list']//span[.='drop.txt']")).await.unwrap().is_empty());
+    assert_eq!(c.find(Locator::Css("#body")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("Écrit sans JavaScript."));
+    shot(&c, "nojs-compose").await;
+    c.find(Locator::Css("button.send")).await.expect("send").click().await.expect("send");
+    c.wait().for_element(Locator::Css("#notice")).await.expect("sent notice");
+    let mut imap = user.imap().await;
+    let mut got = None;
+    for _ in 0..100 {
+        imap.select("INBOX").await.unwrap();
+        if let Some(uid) = imap.uid_search("SUBJECT \"Sans JavaScript\"").await.unwrap().into_iter().next() {
+            got = Some(uid);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let uid = got.expect("the message sent to oneself arrives");
+    let f: Vec<_> = futures_util::TryStreamExt::try_collect(imap.uid_fetch(uid.to_string(), "BODY.PEEK[]").await.unwrap()).await.unwrap();
+    let m = facteur::mail::mime::original(f[0].body().unwrap()).unwrap();
+    assert_eq!(m.attachments.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), vec!["keep.txt"]);
+    assert!(m.text.contains("Écrit sans JavaScript."));
+
     c.find(Locator::Css("form[action='/logout'] button")).await.expect("logout").click().await.expect("logout");
     c.wait().for_element(Locator::Css("input[name=username]")).await.expect("login page");
     c.close().await.expect("close");

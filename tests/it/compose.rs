@@ -685,3 +685,19 @@ async fn identities_choose_the_sender_and_contacts_are_editable() {
     other.login(&bob).await;
     assert_eq!(other.get("/contacts/suggest?q=zo").await.body, "[]");
 }
+
+#[tokio::test]
+async fn with_saving_to_sent_turned_off_nothing_is_filed_in_sent() {
+    let app = TestApp::start_with(|c| c.save_sent = false, |_| {}).await;
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    let (_, mut form) = compose_page(&b, "/compose").await;
+    form.set("to", &bob.name).set("subject", "Not filed");
+    let page = follow(&b, post_compose(&b, &form, "send", &[], false).await).await;
+    assert!(page.body.contains("Message sent."));
+    let mut bob_imap = bob.imap().await;
+    arrives(&mut bob_imap, "INBOX", "Not filed").await;
+    let mut alice_imap = alice.imap().await;
+    assert!(search(&mut alice_imap, "Sent", "Subject", "Not filed").await.is_empty());
+}
