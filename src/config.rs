@@ -107,6 +107,13 @@ pub struct Config {
     pub save_sent: bool,
     /// Largest message a user may send, attachments included, in bytes.
     pub max_message_size: u64,
+    /// Failed logins allowed from one address (or for one account) before each further attempt
+    /// must wait, twice as long each time.
+    pub login_free_attempts: u32,
+    /// The longest wait for one address (an account waits one minute at most).
+    pub login_max_backoff: Duration,
+    /// Take the client's address from the last X-Forwarded-For entry (behind a reverse proxy).
+    pub trust_forwarded_for: bool,
 }
 
 /// The file layout, every field optional: what a TOML file may say.
@@ -124,6 +131,9 @@ struct FileConfig {
     session_absolute_timeout_hours: Option<u64>,
     log_format: Option<String>,
     default_language: Option<String>,
+    login_free_attempts: Option<u32>,
+    login_max_backoff_seconds: Option<u64>,
+    trust_forwarded_for: Option<bool>,
     #[serde(default)]
     imap: FileImap,
     #[serde(default)]
@@ -348,6 +358,9 @@ impl Config {
                 l.errors.push(format!("{name}: must be at least 1"));
             }
         }
+        let login_free_attempts = l.parse("FACTEUR_LOGIN_FREE_ATTEMPTS", file.login_free_attempts).unwrap_or(5);
+        let login_max_backoff = l.parse("FACTEUR_LOGIN_MAX_BACKOFF_SECONDS", file.login_max_backoff_seconds).unwrap_or(900);
+        let trust_forwarded_for = l.boolean("FACTEUR_TRUST_FORWARDED_FOR", file.trust_forwarded_for).unwrap_or(false);
         let log_format = match l.string("FACTEUR_LOG_FORMAT", file.log_format) {
             None => LogFormat::Text,
             Some((v, origin)) => match v.to_ascii_lowercase().as_str() {
@@ -393,6 +406,9 @@ impl Config {
             smtp_timeout: Duration::from_secs(smtp_timeout),
             save_sent,
             max_message_size: max_message_mb.saturating_mul(1024 * 1024),
+            login_free_attempts,
+            login_max_backoff: Duration::from_secs(login_max_backoff),
+            trust_forwarded_for,
         })
     }
 
@@ -437,6 +453,9 @@ impl Config {
         line("smtp.timeout_seconds", self.smtp_timeout.as_secs().to_string());
         line("smtp.save_sent", self.save_sent.to_string());
         line("smtp.max_message_mb", (self.max_message_size / (1024 * 1024)).to_string());
+        line("login_free_attempts", self.login_free_attempts.to_string());
+        line("login_max_backoff_seconds", self.login_max_backoff.as_secs().to_string());
+        line("trust_forwarded_for", self.trust_forwarded_for.to_string());
         line("log_format", format!("{:?}", self.log_format).to_ascii_lowercase());
         line("default_language", self.default_language.clone());
         out

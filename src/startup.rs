@@ -83,6 +83,7 @@ impl Application {
             }
         });
         let max_upload = usize::try_from(config.max_message_size.saturating_mul(2).saturating_add(16 << 20)).unwrap_or(usize::MAX);
+        let (config_free_attempts, config_max_backoff) = (config.login_free_attempts, config.login_max_backoff);
         let state = AppState {
             config: Arc::new(config),
             registry,
@@ -91,6 +92,10 @@ impl Application {
             db,
             smtp,
             uploads,
+            login_throttle: Arc::new(crate::web::throttle::LoginThrottle::new(
+                config_free_attempts,
+                config_max_backoff,
+            )),
         };
         let router = web::routes(max_upload)
             .layer(from_fn_with_state(state.clone(), middleware::reauth))
@@ -114,7 +119,9 @@ impl Application {
     /// every IMAP connection.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let registry = self.state.registry.clone();
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
         tracing::info!("stopping: logging out of IMAP sessions");
         registry.shutdown().await;
         Ok(())

@@ -270,3 +270,5 @@ contacts-name = Name
 contacts-email = Email address
 contacts-add = Add
 contacts-empty = No contacts yet.
+login-error-expired = This form has expired. Please sign in again.
+login-error-throttled = Too many failed attempts. Try again in { $seconds } seconds.

@@ -273,3 +273,5 @@ contacts-name = Nom
 contacts-email = Adresse e-mail
 contacts-add = Ajouter
 contacts-empty = Aucun contact pour l’instant.
+login-error-expired = Ce formulaire a expiré. Veuillez vous connecter de nouveau.
+login-error-throttled = Trop de tentatives échouées. Réessayez dans { $seconds } secondes.

@@ -41,6 +41,7 @@ const STYLE_PROPERTIES: &[&str] = &[
 /// Sanitizes message HTML. `inline_images` maps Content-IDs to `data:` URLs of raster parts;
 /// remote images are kept only when `allow_remote` is set.
 pub fn sanitize_html(html: &str, inline_images: HashMap<String, String>, allow_remote: bool) -> Sanitized {
+    let pixels = tracking_pixels(html);
     let blocked = Arc::new(AtomicBool::new(false));
     let blocked_in_filter = blocked.clone();
     let mut tag_attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
@@ -74,8 +75,15 @@ pub fn sanitize_html(html: &str, inline_images: HashMap<String, String>, allow_r
         .set_tag_attribute_value("a", "target", "_blank")
         .strip_comments(true)
         .attribute_filter(move |element, attribute, value| {
+            if attribute == "style" {
+                return clean_style(value).map(Cow::Owned);
+            }
             if element == "img" && attribute == "src" {
                 let v = value.trim();
+                if pixels.contains(v) {
+                    // A tracking pixel: never loaded, and not worth a "show images" prompt.
+                    return None;
+                }
                 if let Some(cid) = strip_prefix_ci(v, "cid:") {
                     let cid = percent_decode(cid);
                     return inline_images.get(cid.trim_matches(['<', '>'])).cloned().map(Cow::Owned);
@@ -94,6 +102,111 @@ pub fn sanitize_html(html: &str, inline_images: HashMap<String, String>, allow_r
         .clean(html)
         .to_string();
     Sanitized { html: clean, blocked_remote: blocked.load(Ordering::Relaxed) }
+}
+
+/// Style values that could fetch something, run something or hide what follows.
+const STYLE_VALUE_DENY: &[&str] = &[
+    "url(", "image-set(", "image(", "var(", "env(", "attr(", "expression(", "@import", "javascript:", "behavior",
+    "-moz-binding", "\\", "<", ">", "/*", "&",
+];
+
+/// Keeps the declarations of a `style` attribute whose property is allowed and whose value
+/// cannot load or run anything. `None` when nothing is left.
+fn clean_style(style: &str) -> Option<String> {
+    let mut out = String::new();
+    for decl in style.split(';') {
+        let Some((prop, value)) = decl.split_once(':') else { continue };
+        let prop = prop.trim().to_ascii_lowercase();
+        let value = value.trim();
+        let lower = value.to_ascii_lowercase();
+        if !STYLE_PROPERTIES.contains(&prop.as_str())
+            || value.is_empty()
+            || value.chars().any(char::is_control)
+            || STYLE_VALUE_DENY.iter().any(|d| lower.contains(d))
+            || (prop != "font-family" && (value.contains('"') || value.contains('\'')))
+        {
+            continue;
+        }
+        out.push_str(&prop);
+        out.push(':');
+        out.push_str(value);
+        out.push(';');
+    }
+    if out.is_empty() { None } else { Some(out) }
+}
+
+/// The `src` of images that are tracking pixels (1×1 or smaller, or hidden). Found by a scan of
+/// the raw HTML that changes nothing: the sanitizer then leaves these sources out.
+fn tracking_pixels(html: &str) -> HashSet<String> {
+    let mut found = HashSet::new();
+    let lower = html.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("<img") {
+        let start = from + i;
+        let end = lower[start..].find('>').map(|e| start + e).unwrap_or(lower.len());
+        let attrs = tag_attributes(&html[start + 4..end]);
+        from = end.min(lower.len());
+        let get = |n: &str| attrs.iter().find(|(k, _)| k == n).map(|(_, v)| v.trim().to_ascii_lowercase());
+        let tiny = |v: Option<String>| v.is_some_and(|v| v.trim_end_matches("px").trim().parse::<f32>().is_ok_and(|n| n <= 1.0));
+        let style = get("style").unwrap_or_default().replace(' ', "");
+        let hidden = style.contains("display:none") || style.contains("visibility:hidden");
+        let tiny_style = ["width:0", "width:1px", "height:0", "height:1px"].iter().filter(|p| style.contains(*p)).count() >= 2;
+        if ((tiny(get("width")) && tiny(get("height"))) || hidden || tiny_style)
+            && let Some(src) = attrs.iter().find(|(k, _)| k == "src").map(|(_, v)| v.trim().to_string())
+        {
+            found.insert(src);
+        }
+    }
+    found
+}
+
+/// `name=value` pairs of a tag's attribute text (quoted or not), names lower-cased.
+fn tag_attributes(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        let ns = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
+            i += 1;
+        }
+        let name = s[ns..i].to_ascii_lowercase();
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                let q = b[i];
+                i += 1;
+                let vs = i;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                value = s[vs..i].to_string();
+                i += 1;
+            } else {
+                let vs = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                value = s[vs..i].to_string();
+            }
+        }
+        if name.is_empty() {
+            i += 1;
+        } else {
+            out.push((name, value));
+        }
+    }
+    out
 }
 
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
@@ -191,6 +304,31 @@ mod tests {
         let s = sanitize_html(html, inline, true);
         assert!(!s.blocked_remote);
         assert!(s.html.contains("https://tracker.example/p.gif"));
+    }
+
+    #[test]
+    fn css_that_could_load_run_or_overlay_is_dropped() {
+        let s = clean(concat!(
+            r#"<p style="color:red; background-color: var(--x); width: expression(alert(1)); "#,
+            r#"font-size: 12px; border: 1px solid u\72l(https://evil/); list-style-type: url(https://evil/)">a</p>"#,
+            r#"<div style="position: fixed; top: 0; z-index: 9999; text-align:center">b</div>"#,
+            r#"<span style="font-family: 'Comic Sans'; color: image-set('x.png' 1x)">c</span>"#
+        ));
+        let h = s.html.to_lowercase();
+        for bad in ["var(", "expression", "url", "u\\72l", "position", "z-index", "image-set", "evil"] {
+            assert!(!h.contains(bad), "{bad} survived in {h}");
+        }
+        assert!(h.contains("color:red") && h.contains("font-size:12px") && h.contains("text-align:center"), "{h}");
+        assert!(h.contains("font-family:&quot;comic sans&quot;"), "{h}");
+    }
+
+    #[test]
+    fn tracking_pixels_never_load() {
+        let html = r#"<img src="https://t.example/open.gif" width="1" height="1"><img src='https://t.example/b.png' style="display:none">
+            <IMG SRC=https://t.example/c.gif WIDTH=0 HEIGHT=0><img src="https://cdn.example/photo.jpg" width="600" height="1">"#;
+        let s = sanitize_html(html, HashMap::new(), true);
+        assert!(!s.html.contains("t.example"), "{}", s.html);
+        assert!(s.html.contains("https://cdn.example/photo.jpg"));
     }
 
     #[test]

@@ -106,15 +106,33 @@ pub fn is_same_origin(h: &HeaderMap) -> bool {
     }
 }
 
-const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+tokio::task_local! {
+    static NONCE: String;
+}
 
-/// Security headers on every response; a route that set its own CSP keeps it.
+/// The CSP nonce of the response being built (empty outside a request).
+pub fn nonce() -> String {
+    NONCE.try_with(Clone::clone).unwrap_or_default()
+}
+
+fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// Security headers on every response; a route that set its own CSP keeps it. Each response
+/// gets a fresh script nonce, which the views read while the handler runs.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response<Body> {
-    let mut res = next.run(req).await;
+    let nonce = crate::secrets::random_token::<16>().unwrap_or_default();
+    let mut res = NONCE.scope(nonce.clone(), next.run(req)).await;
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+        if let Ok(v) = HeaderValue::from_str(&page_csp(&nonce)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

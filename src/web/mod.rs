@@ -6,6 +6,7 @@ pub mod error;
 pub mod format;
 pub mod middleware;
 pub mod routes;
+pub mod throttle;
 pub mod views;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub db: Db,
     pub smtp: Arc<crate::mail::smtp::Smtp>,
     pub uploads: crate::uploads::Uploads,
+    pub login_throttle: Arc<throttle::LoginThrottle>,
 }
 
 /// Every route. Layers are added by [`crate::startup`].

@@ -60,6 +60,8 @@ pub struct Chrome {
     pub folders: Vec<FolderLink>,
     pub css: &'static str,
     pub js: &'static str,
+    /// This response's CSP nonce: the only scripts the page may run carry it.
+    pub nonce: String,
     /// The folder shown (UTF-8 name), for live updates.
     pub folder: String,
     pub role: Option<Role>,
@@ -135,6 +137,7 @@ impl Chrome {
             folders: links,
             css: assets::css_url(),
             js: assets::js_url(),
+            nonce: crate::web::middleware::nonce(),
             folder: current.to_string(),
             role: folders.iter().find(|f| f.name == current).and_then(|f| f.role),
             events: format!("/events?folder={}", seg(current)),
@@ -166,6 +169,8 @@ pub struct LoginPage {
     pub i18n: I18n,
     pub css: &'static str,
     pub js: &'static str,
+    pub nonce: String,
+    pub csrf: String,
     pub username: String,
     pub next: String,
     pub error: Option<String>,

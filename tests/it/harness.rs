@@ -453,6 +453,10 @@ impl Browser {
         &self.base
     }
 
+    pub fn url(&self, path: &str) -> String {
+        self.abs(path)
+    }
+
     fn abs(&self, path: &str) -> String {
         if path.starts_with("http") { path.to_string() } else { format!("{}{}", self.base, path) }
     }
@@ -505,9 +509,16 @@ impl Browser {
         self.finish(res, url).await
     }
 
+    /// Opens the login page and submits it (with its token), as a person would.
+    pub async fn login_attempt(&self, username: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        let token = csrf(&form.body);
+        self.post("/login", &[("csrf", &token), ("username", username), ("password", password)]).await
+    }
+
     /// Logs in and returns the page that follows (the inbox).
     pub async fn login(&self, user: &TestUser) -> Page {
-        let page = self.post("/login", &[("username", &user.name), ("password", &user.password)]).await;
+        let page = self.login_attempt(&user.name, &user.password).await;
         assert_eq!(page.status, 200, "login failed: {}", page.body);
         assert!(page.url.contains("/f/INBOX"), "login did not land in the inbox: {}", page.url);
         page

@@ -7,4 +7,5 @@ mod cli;
 mod compose;
 mod harness;
 mod reading;
+mod security;
 mod sync;

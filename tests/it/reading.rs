@@ -22,13 +22,13 @@ async fn a_right_password_opens_the_inbox_and_a_wrong_one_says_so() {
     let app = TestApp::start().await;
     let user = dovecot().user();
     let b = Browser::new(&app);
-    let bad = b.post("/login", &[("username", &user.name), ("password", "not-the-password")]).await;
+    let bad = b.login_attempt(&user.name, "not-the-password").await;
     assert_eq!(bad.status, 401);
     assert!(bad.body.contains("Wrong email address or password"), "{}", bad.body);
     assert!(bad.body.contains(&user.name), "the form keeps the user name");
-    let fr = Browser::with_lang(&app, "fr").post("/login", &[("username", &user.name), ("password", "x")]).await;
+    let fr = Browser::with_lang(&app, "fr").login_attempt(&user.name, "x").await;
     assert!(fr.body.contains("Adresse e-mail ou mot de passe incorrect"));
-    let empty = b.post("/login", &[("username", ""), ("password", "")]).await;
+    let empty = b.login_attempt("", "").await;
     assert_eq!(empty.status, 422);
 
     let inbox = b.login(&user).await;
@@ -73,7 +73,7 @@ async fn login_works_over_implicit_tls_and_starttls_with_a_non_ascii_password() 
         },
     )
     .await;
-    let page = Browser::new(&app).post("/login", &[("username", &user.name), ("password", &user.password)]).await;
+    let page = Browser::new(&app).login_attempt(&user.name, &user.password).await;
     assert_eq!(page.status, 502);
     assert!(page.body.contains("cannot be reached"), "{}", page.body);
 }
@@ -82,7 +82,7 @@ async fn login_works_over_implicit_tls_and_starttls_with_a_non_ascii_password() 
 async fn an_unreachable_or_silent_server_gets_a_clear_page() {
     let closed = free_port();
     let app = TestApp::start_with(|_| {}, |env| drop(env.insert("FACTEUR_IMAP_PORT".into(), closed.to_string()))).await;
-    let page = Browser::new(&app).post("/login", &[("username", "a@example.test"), ("password", "x")]).await;
+    let page = Browser::new(&app).login_attempt("a@example.test", "x").await;
     assert_eq!(page.status, 502);
     assert!(page.body.contains("The mail server cannot be reached"), "{}", page.body);
 
@@ -103,7 +103,7 @@ async fn an_unreachable_or_silent_server_gets_a_clear_page() {
         },
     )
     .await;
-    let page = Browser::with_lang(&app, "fr").post("/login", &[("username", "a@example.test"), ("password", "x")]).await;
+    let page = Browser::with_lang(&app, "fr").login_attempt("a@example.test", "x").await;
     assert_eq!(page.status, 504);
     assert!(page.body.contains("n’a pas répondu à temps"), "{}", page.body);
     hold.abort();
@@ -250,6 +250,8 @@ async fn hostile_html_is_sanitized_and_remote_images_wait_for_consent() {
     let frame = b.get(&format!("{url}/body?images=1")).await;
     assert!(frame.headers["content-security-policy"].to_str().unwrap().contains("img-src data: https: http:"));
     assert!(!frame.body.to_lowercase().contains("<script"));
+    assert!(frame.body.contains("https://images.example.net/vacances.jpg"), "the photo shows once allowed");
+    assert!(!frame.body.contains("tracker.example.net"), "the tracking pixel never does");
 }
 
 #[tokio::test]

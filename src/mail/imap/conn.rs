@@ -728,14 +728,14 @@ pub(super) async fn load_folders(
     while let Ok(r) = session.unsolicited_responses.try_recv() {
         match r {
             UnsolicitedResponse::Status { mailbox, attributes } => {
-                counts.insert(mailbox, status_counts(&attributes));
+                counts.insert(unescape_quoted(&mailbox), status_counts(&attributes));
             }
             r => other.push(r),
         }
     }
     let mut raw = Vec::with_capacity(names.len());
     for n in &names {
-        let wire = n.name().to_string();
+        let wire = unescape_quoted(n.name());
         let delimiter = n.delimiter().unwrap_or("/").to_string();
         let attrs = n.attributes();
         let selectable = !attrs.iter().any(|a| {
@@ -825,6 +825,32 @@ pub fn arrange_folders(
     }
     special.extend(rest);
     special
+}
+
+/// A mailbox name as the server meant it. imap-proto hands quoted strings over with their
+/// escapes (`\"`, `\\`) still in; a name with a quote or a backslash would otherwise be wrong
+/// in every later command.
+pub fn unescape_quoted(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(n @ ('"' | '\\')) => out.push(n),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An IMAP quoted string, or `None` when `s` cannot be one (CR, LF, NUL or non-ASCII: those

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{CsrfForm, Lang};
+use super::{ClientIp, CsrfForm, Lang};
 use crate::config::Secret;
 use crate::i18n::I18n;
 use crate::mail::{Credentials, MailError};
@@ -23,20 +23,62 @@ pub struct LoginQuery {
     reason: Option<String>,
 }
 
-fn login_page(i18n: I18n, username: String, next: String, error: Option<String>, notice: Option<String>) -> views::LoginPage {
-    views::LoginPage { i18n, css: assets::css_url(), js: assets::js_url(), username, next, error, notice }
+/// The login form's CSRF token travels in this cookie and in the form (no session exists yet).
+const LOGIN_COOKIE: &str = "facteur_login";
+
+fn login_page(
+    i18n: I18n,
+    csrf: String,
+    username: String,
+    next: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> views::LoginPage {
+    views::LoginPage {
+        i18n,
+        css: assets::css_url(),
+        js: assets::js_url(),
+        nonce: crate::web::middleware::nonce(),
+        csrf,
+        username,
+        next,
+        error,
+        notice,
+    }
 }
 
-pub async fn login_form(session: Session, Lang(i18n): Lang, Query(q): Query<LoginQuery>) -> Response {
+/// A fresh login token and the cookie that carries it.
+fn login_token(state: &AppState) -> Result<(String, (axum::http::HeaderName, axum::http::HeaderValue)), AppError> {
+    let token = crate::secrets::random_token::<18>()?;
+    let mut cookie = auth::set_cookie(LOGIN_COOKIE, &token, 3 * 3600, state.config.cookie_secure);
+    if let Ok(v) = cookie.1.to_str().map(|v| v.replace("SameSite=Lax", "SameSite=Strict"))
+        && let Ok(v) = axum::http::HeaderValue::from_str(&v)
+    {
+        cookie.1 = v;
+    }
+    Ok((token, cookie))
+}
+
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len() && !a.is_empty() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    session: Session,
+    Lang(i18n): Lang,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, AppError> {
     if let Ok(Some(_)) = session.get::<AuthData>(auth::AUTH_KEY).await {
-        return Redirect::to(&auth::safe_next(q.next.as_deref())).into_response();
+        return Ok(Redirect::to(&auth::safe_next(q.next.as_deref())).into_response());
     }
     let notice = match q.reason.as_deref() {
         Some("ended") => Some(i18n.t("login-session-ended")),
         Some("signed-out") => Some(i18n.t("login-signed-out")),
         _ => None,
     };
-    login_page(i18n, String::new(), auth::safe_next(q.next.as_deref()), None, notice).into_response()
+    let (token, cookie) = login_token(&state)?;
+    Ok(([cookie], login_page(i18n, token, String::new(), auth::safe_next(q.next.as_deref()), None, notice)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -45,6 +87,8 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    csrf: String,
     next: Option<String>,
 }
 
@@ -52,34 +96,63 @@ pub async fn login(
     State(state): State<AppState>,
     session: Session,
     Lang(i18n): Lang,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let username = form.username.trim().to_string();
     let next = auth::safe_next(form.next.as_deref());
+    let csrf = form.csrf.clone();
     let fail = |i18n: I18n, status: StatusCode, key: &str, username: String, next: String| {
         let msg = i18n.t(key);
-        (status, login_page(i18n, username, next, Some(msg), None)).into_response()
+        (status, login_page(i18n, csrf.clone(), username, next, Some(msg), None)).into_response()
     };
+    // The token in the form must match the one in the cookie set with the form.
+    let cookie = auth::cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if !same_token(&cookie, &form.csrf) {
+        let (token, cookie) = login_token(&state)?;
+        let msg = i18n.t("login-error-expired");
+        let page = login_page(i18n, token, username, next, Some(msg), None);
+        return Ok((StatusCode::FORBIDDEN, [cookie], page).into_response());
+    }
     if username.is_empty() || form.password.is_empty() {
         return Ok(fail(i18n, StatusCode::UNPROCESSABLE_ENTITY, "login-error-missing", username, next));
     }
+    let account = user_key(&username);
+    let wait = state.login_throttle.check(ip, &account);
+    if !wait.is_zero() {
+        let secs = wait.as_secs().max(1);
+        tracing::warn!(user = %username, ip = %ip, wait_seconds = secs, "login throttled");
+        let msg = i18n.t1("login-error-throttled", "seconds", secs.to_string());
+        let page = login_page(i18n, csrf.clone(), username, next, Some(msg), None);
+        return Ok((StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, secs.to_string())], page).into_response());
+    }
     if username.chars().any(char::is_control) || form.password.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+        state.login_throttle.failure(ip, &account);
         return Ok(fail(i18n, StatusCode::UNAUTHORIZED, "login-error-credentials", username, next));
     }
     let creds = Credentials { username: username.clone(), password: Secret::new(form.password) };
-    if let Err(e) = state.registry.login(&user_key(&username), &creds).await {
+    if let Err(e) = state.registry.login(&account, &creds).await {
         let (status, key) = match e {
             MailError::Auth => (StatusCode::UNAUTHORIZED, "login-error-credentials"),
             MailError::Connect(_) | MailError::Protocol(_) => (StatusCode::BAD_GATEWAY, "login-error-unreachable"),
             MailError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "login-error-timeout"),
             MailError::No(_) | MailError::NotFound => (StatusCode::BAD_GATEWAY, "login-error-server"),
         };
-        tracing::warn!(user = %username, error = %e, "login failed");
+        if matches!(e, MailError::Auth) {
+            state.login_throttle.failure(ip, &account);
+            // One line per failure, easy to match for fail2ban.
+            tracing::warn!(user = %username, ip = %ip, "authentication failure");
+        } else {
+            tracing::warn!(user = %username, ip = %ip, error = %e, "login failed");
+        }
         return Ok(fail(i18n, status, key, username, next));
     }
-    tracing::info!(user = %username, "login");
+    state.login_throttle.success(ip, &account);
+    tracing::info!(user = %username, ip = %ip, "login");
     let cookie = auth::begin(&state, &session, &creds).await?;
-    Ok(([cookie], Redirect::to(&next)).into_response())
+    let clear = auth::set_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
+    Ok((axum::response::AppendHeaders([cookie, clear]), Redirect::to(&next)).into_response())
 }
 
 pub async fn logout(State(state): State<AppState>, session: Session, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {

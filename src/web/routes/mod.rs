@@ -45,6 +45,34 @@ impl FromRequestParts<AppState> for TzOffset {
     }
 }
 
+/// The client's address: the peer, or behind a trusted reverse proxy the last X-Forwarded-For
+/// entry (the one the proxy wrote).
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_for
+            && let Some(ip) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+                .next_back()
+        {
+            return Ok(ClientIp(ip));
+        }
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        Ok(ClientIp(peer))
+    }
+}
+
 pub async fn healthz() -> &'static str {
     "ok"
 }

@@ -1,0 +1,230 @@
+//! The web app's own defences: CSRF on every state-changing route, login throttling, quoting of
+//! user input in IMAP commands, and the security headers.
+
+use crate::harness::*;
+
+/// Every `.route("…", …post(…))` of the router, read from its source so that a new route cannot
+/// be forgotten here.
+fn post_routes() -> Vec<String> {
+    let src = std::fs::read_to_string(root().join("src/web/mod.rs")).unwrap();
+    let mut out = Vec::new();
+    let mut rest = src.as_str();
+    while let Some(i) = rest.find(".route(") {
+        rest = &rest[i + 7..];
+        let end = rest.find(".route(").unwrap_or(rest.len());
+        let call = &rest[..end];
+        let path = call.split('"').nth(1).unwrap().to_string();
+        if call.contains("post(") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| match seg {
+            "{mailbox}" => "INBOX",
+            s if s.starts_with('{') => "1",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_state_changing_route_refuses_a_request_without_a_valid_token() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let token = csrf(&b.get("/f/INBOX").await.body);
+    let routes = post_routes();
+    for expected in ["/login", "/logout", "/f/{mailbox}/actions", "/undo", "/compose", "/settings", "/settings/identities", "/contacts"] {
+        assert!(routes.iter().any(|r| r == expected), "{expected} not found among {routes:?}");
+    }
+    let uv_s = uv.to_string();
+    let uid_s = uid.to_string();
+    for route in &routes {
+        let path = concrete(route);
+        let fields: Vec<(&str, &str)> = vec![
+            ("uidvalidity", &uv_s),
+            ("uid", &uid_s),
+            ("action", "delete"),
+            ("language", "fr"),
+            ("email", "x@example.test"),
+            ("op", "save"),
+            ("username", &user.name),
+            ("password", &user.password),
+        ];
+        // The compose form only takes multipart bodies (checked below); anything else is a 400.
+        let refused: &[u16] = if route == "/compose" { &[400, 403] } else { &[403] };
+        // 1. Same origin, no token.
+        let res = b.http.post(b.url(&path)).header("sec-fetch-site", "same-origin").form(&fields).send().await.unwrap();
+        assert!(refused.contains(&res.status().as_u16()), "POST {path} without a token: {}", res.status());
+        // 2. Same origin, a wrong token.
+        let mut wrong = fields.clone();
+        wrong.push(("csrf", "not-the-token"));
+        let res = b.http.post(b.url(&path)).header("sec-fetch-site", "same-origin").form(&wrong).send().await.unwrap();
+        assert!(refused.contains(&res.status().as_u16()), "POST {path} with a wrong token: {}", res.status());
+        // 3. The right token, from another site.
+        let mut right = fields.clone();
+        right.push(("csrf", &token));
+        for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
+            let res = b.http.post(b.url(&path)).header(name, value).form(&right).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 403, "POST {path} with {name}: {value}");
+        }
+    }
+    // The compose form is multipart: the same holds, and nothing reaches the upload store.
+    for (token_value, site) in [(None, "same-origin"), (Some("wrong"), "same-origin"), (Some(token.as_str()), "cross-site")] {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(t) = token_value {
+            form = form.text("csrf", t.to_string());
+        }
+        let form = form
+            .text("draft", "abcdefghijklmnopqrstuvwx")
+            .text("send_key", "k")
+            .text("to", user.name.clone())
+            .text("op", "send")
+            .part("attachments", reqwest::multipart::Part::bytes(vec![1u8; 1000]).file_name("x.bin"));
+        let res = b.http.post(b.url("/compose")).header("sec-fetch-site", site).multipart(form).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 403, "multipart compose, token {token_value:?}, {site}");
+    }
+    assert!(app.state.uploads.list(&user.name.to_lowercase(), "abcdefghijklmnopqrstuvwx").await.is_empty());
+    // Nothing happened: the message is still in the inbox, the session still alive.
+    imap.select("INBOX").await.unwrap();
+    assert_eq!(imap.uid_search("ALL").await.unwrap().len(), 1);
+    assert_eq!(b.get("/f/INBOX").await.status, 200);
+}
+
+#[tokio::test]
+async fn failed_logins_slow_down_the_address_much_more_than_the_account() {
+    let app = TestApp::start_with(
+        |c| {
+            c.login_free_attempts = 2;
+            c.trust_forwarded_for = true;
+        },
+        |_| {},
+    )
+    .await;
+    let user = dovecot().user();
+    let attacker = Browser::new(&app);
+    let attempt = |b: &Browser, ip: &'static str, password: String| {
+        let name = user.name.clone();
+        let b = b.http.clone();
+        let base = app.url("");
+        async move {
+            let form = b.get(format!("{base}/login")).header("x-forwarded-for", ip).send().await.unwrap().text().await.unwrap();
+            let token = csrf(&form);
+            let res = b
+                .post(format!("{base}/login"))
+                .header("x-forwarded-for", format!("198.51.100.1, {ip}"))
+                .form(&[("csrf", token.as_str()), ("username", name.as_str()), ("password", password.as_str())])
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let retry: u64 = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+            (status, retry, res.text().await.unwrap())
+        }
+    };
+    assert_eq!(attempt(&attacker, "203.0.113.5", "wrong".into()).await.0, 401);
+    assert_eq!(attempt(&attacker, "203.0.113.5", "wrong".into()).await.0, 401);
+    let (status, retry, body) = attempt(&attacker, "203.0.113.5", "wrong".into()).await;
+    assert_eq!(status, 429, "the third attempt must wait");
+    assert!(retry >= 1 && body.contains("Too many failed attempts"), "{retry} {body}");
+    // The attacker keeps going: their waits grow (simulated by the throttle's clock here:
+    // failures recorded directly, as if each had waited its turn).
+    for _ in 0..12 {
+        app.state.login_throttle.failure("203.0.113.5".parse().unwrap(), &user.name.to_lowercase());
+    }
+    let (status, retry, _) = attempt(&attacker, "203.0.113.5", user.password.clone()).await;
+    assert_eq!(status, 429);
+    assert!(retry > 300, "the attacking address waits long: {retry}");
+    // The real user, elsewhere, waits a minute at most, then gets in: no lockout.
+    let victim = Browser::new(&app);
+    let (status, retry, _) = attempt(&victim, "192.0.2.77", user.password.clone()).await;
+    assert_eq!(status, 429);
+    assert!(retry <= 60, "the account waits at most a minute: {retry}");
+    // Another account from the victim's address is not slowed at all.
+    let other = dovecot().user();
+    let form = victim.get("/login").await;
+    let res = victim
+        .http
+        .post(victim.url("/login"))
+        .header("x-forwarded-for", "192.0.2.77")
+        .form(&[("csrf", csrf(&form.body).as_str()), ("username", other.name.as_str()), ("password", other.password.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn folder_names_with_quotes_braces_line_breaks_and_accents_cannot_inject_imap() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    for i in 1..=3 {
+        append(&mut imap, "INBOX", &numbered_message(i)).await;
+    }
+    // Created by another client: a quote, a backslash, a literal-looking {5}, accents.
+    let odd = "Q\"uo\\te {5}";
+    imap.create(odd).await.unwrap(); // async-imap quotes it
+    imap.create("&AMk-t&AOk-").await.unwrap(); // "Été" in modified UTF-7
+    let b = Browser::new(&app);
+    let inbox = b.login(&user).await;
+    let token = csrf(&inbox.body);
+    assert!(inbox.body.contains("Q&#34;uo\\te {5}</span>"), "the odd name is shown as it is");
+    let uv = imap.select("INBOX").await.unwrap().uid_validity.unwrap().to_string();
+    let uids: Vec<u32> = {
+        let mut v: Vec<u32> = imap.uid_search("ALL").await.unwrap().into_iter().collect();
+        v.sort_unstable();
+        v
+    };
+    for (uid, target) in [(uids[0], odd), (uids[1], "Été")] {
+        let page = b
+            .post("/f/INBOX/actions", &[("csrf", &token), ("uidvalidity", &uv), ("uid", &uid.to_string()), ("action", "move"), ("target", target)])
+            .await;
+        assert_eq!(page.status, 200, "move to {target}: {}", page.body);
+    }
+    assert_eq!(imap.select(odd).await.unwrap().exists, 1, "moved into the odd folder");
+    assert_eq!(imap.select("&AMk-t&AOk-").await.unwrap().exists, 1, "moved into Été");
+    // A line break in a folder name cannot start a second command.
+    for target in ["INBOX\r\nA1 DELETE INBOX", "Trash\"\r\nA2 CREATE Injected", "{5+}\r\nhello"] {
+        let page = b
+            .post("/f/INBOX/actions", &[("csrf", &token), ("uidvalidity", &uv), ("uid", &uids[2].to_string()), ("action", "move"), ("target", target)])
+            .await;
+        assert!(page.status < 500 || page.status == 502, "{target:?}: {}", page.status);
+    }
+    let names: Vec<String> = {
+        use futures_util::TryStreamExt;
+        imap.list(Some(""), Some("*")).await.unwrap().map_ok(|n| n.name().to_string()).try_collect().await.unwrap()
+    };
+    assert!(!names.iter().any(|n| n.contains("Injected")), "{names:?}");
+    assert_eq!(imap.select("INBOX").await.unwrap().exists, 1, "the third message stayed");
+}
+
+#[tokio::test]
+async fn pages_carry_a_fresh_script_nonce_and_the_security_headers() {
+    let app = TestApp::start_with(|c| c.cookie_secure = true, |_| {}).await;
+    let b = Browser::new(&app);
+    let one = b.get("/login").await;
+    let two = b.get("/login").await;
+    let csp = |p: &Page| p.headers.get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    let nonce = |p: &Page| csp(p).split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_string();
+    assert_ne!(nonce(&one), nonce(&two), "a new nonce per response");
+    assert!(one.body.contains(&format!("nonce=\"{}\"", nonce(&one))), "the script carries it");
+    let policy = csp(&one);
+    for part in ["default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'"] {
+        assert!(policy.contains(part), "{policy}");
+    }
+    assert!(!policy.contains("unsafe-eval") && !policy.contains("unsafe-inline"), "{policy}");
+    let h = &one.headers;
+    assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer");
+    assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+    assert!(h.get("permissions-policy").is_some());
+    assert!(h.get("strict-transport-security").is_some(), "HSTS when served over https");
+}
