@@ -114,6 +114,8 @@ pub struct Config {
     pub login_max_backoff: Duration,
     /// Take the client's address from the last X-Forwarded-For entry (behind a reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Let the image proxy fetch from private and loopback addresses (intranets, tests).
+    pub image_proxy_allow_private: bool,
 }
 
 /// The file layout, every field optional: what a TOML file may say.
@@ -134,6 +136,7 @@ struct FileConfig {
     login_free_attempts: Option<u32>,
     login_max_backoff_seconds: Option<u64>,
     trust_forwarded_for: Option<bool>,
+    image_proxy_allow_private: Option<bool>,
     #[serde(default)]
     imap: FileImap,
     #[serde(default)]
@@ -361,6 +364,8 @@ impl Config {
         let login_free_attempts = l.parse("FACTEUR_LOGIN_FREE_ATTEMPTS", file.login_free_attempts).unwrap_or(5);
         let login_max_backoff = l.parse("FACTEUR_LOGIN_MAX_BACKOFF_SECONDS", file.login_max_backoff_seconds).unwrap_or(900);
         let trust_forwarded_for = l.boolean("FACTEUR_TRUST_FORWARDED_FOR", file.trust_forwarded_for).unwrap_or(false);
+        let image_proxy_allow_private =
+            l.boolean("FACTEUR_IMAGE_PROXY_ALLOW_PRIVATE", file.image_proxy_allow_private).unwrap_or(false);
         let log_format = match l.string("FACTEUR_LOG_FORMAT", file.log_format) {
             None => LogFormat::Text,
             Some((v, origin)) => match v.to_ascii_lowercase().as_str() {
@@ -409,6 +414,7 @@ impl Config {
             login_free_attempts,
             login_max_backoff: Duration::from_secs(login_max_backoff),
             trust_forwarded_for,
+            image_proxy_allow_private,
         })
     }
 
@@ -456,6 +462,7 @@ impl Config {
         line("login_free_attempts", self.login_free_attempts.to_string());
         line("login_max_backoff_seconds", self.login_max_backoff.as_secs().to_string());
         line("trust_forwarded_for", self.trust_forwarded_for.to_string());
+        line("image_proxy_allow_private", self.image_proxy_allow_private.to_string());
         line("log_format", format!("{:?}", self.log_format).to_ascii_lowercase());
         line("default_language", self.default_language.clone());
         out

@@ -75,6 +75,15 @@ impl ServerKey {
         Self(b)
     }
 
+    /// A key for one purpose (`label`), derived from the server key.
+    pub fn derive(&self, label: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(label);
+        h.update([0u8]);
+        h.update(self.0);
+        h.finalize().into()
+    }
+
     fn cipher(&self, cookie_key: &[u8]) -> XChaCha20Poly1305 {
         let mut h = Sha256::new();
         h.update(b"facteur credentials v1\0");

@@ -84,7 +84,9 @@ impl Application {
         });
         let max_upload = usize::try_from(config.max_message_size.saturating_mul(2).saturating_add(16 << 20)).unwrap_or(usize::MAX);
         let (config_free_attempts, config_max_backoff) = (config.login_free_attempts, config.login_max_backoff);
+        let image_signer = Arc::new(crate::web::image_proxy::Signer::new(&server_key));
         let state = AppState {
+            image_signer,
             config: Arc::new(config),
             registry,
             watchers,

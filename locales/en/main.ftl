@@ -272,3 +272,5 @@ contacts-add = Add
 contacts-empty = No contacts yet.
 login-error-expired = This form has expired. Please sign in again.
 login-error-throttled = Too many failed attempts. Try again in { $seconds } seconds.
+msg-always-show-images = Always show images from { $sender }
+settings-image-senders = Images always shown from

@@ -275,3 +275,5 @@ contacts-add = Ajouter
 contacts-empty = Aucun contact pour l’instant.
 login-error-expired = Ce formulaire a expiré. Veuillez vous connecter de nouveau.
 login-error-throttled = Trop de tentatives échouées. Réessayez dans { $seconds } secondes.
+msg-always-show-images = Toujours afficher les images de { $sender }
+settings-image-senders = Images toujours affichées pour

@@ -38,10 +38,18 @@ const STYLE_PROPERTIES: &[&str] = &[
     "white-space", "width", "word-break", "word-spacing", "overflow-wrap",
 ];
 
+/// What becomes of remote images: `None` leaves them out; a function gives the URL to load one
+/// through instead (the image proxy), or `None` to leave it out.
+pub type RemoteImages = Option<Arc<dyn Fn(&str) -> Option<String> + Send + Sync>>;
+
 /// Sanitizes message HTML. `inline_images` maps Content-IDs to `data:` URLs of raster parts;
-/// remote images are kept only when `allow_remote` is set.
-pub fn sanitize_html(html: &str, inline_images: HashMap<String, String>, allow_remote: bool) -> Sanitized {
+/// remote images are left out unless `remote` says where to load them from.
+pub fn sanitize_html(html: &str, inline_images: HashMap<String, String>, remote: RemoteImages) -> Sanitized {
     let pixels = tracking_pixels(html);
+    // Relative URLs are refused, except the proxy URLs this very pass wrote (a message cannot
+    // bring a proxy URL of its own: its relative `src` never gets past the filter below).
+    let ours: Arc<std::sync::Mutex<HashSet<String>>> = Arc::new(std::sync::Mutex::new(HashSet::new()));
+    let ours_in_filter = ours.clone();
     let blocked = Arc::new(AtomicBool::new(false));
     let blocked_in_filter = blocked.clone();
     let mut tag_attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
@@ -70,7 +78,10 @@ pub fn sanitize_html(html: &str, inline_images: HashMap<String, String>, allow_r
         .generic_attributes(["style", "title", "dir", "lang"].into())
         .filter_style_properties(STYLE_PROPERTIES.iter().copied().collect())
         .url_schemes(["http", "https", "mailto", "cid"].into())
-        .url_relative(ammonia::UrlRelative::Deny)
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(relative_filter(move |url| {
+            let ours = ours.lock().unwrap_or_else(|p| p.into_inner());
+            ours.contains(url).then_some(Cow::Borrowed(url))
+        }))))
         .link_rel(Some("noopener noreferrer"))
         .set_tag_attribute_value("a", "target", "_blank")
         .strip_comments(true)
@@ -88,8 +99,12 @@ pub fn sanitize_html(html: &str, inline_images: HashMap<String, String>, allow_r
                     let cid = percent_decode(cid);
                     return inline_images.get(cid.trim_matches(['<', '>'])).cloned().map(Cow::Owned);
                 }
-                if allow_remote && (starts_with_ci(v, "https:") || starts_with_ci(v, "http:")) {
-                    return Some(Cow::Borrowed(value));
+                if let Some(through) = &remote
+                    && (starts_with_ci(v, "https:") || starts_with_ci(v, "http:"))
+                    && let Some(url) = through(v)
+                {
+                    ours_in_filter.lock().unwrap_or_else(|p| p.into_inner()).insert(url.clone());
+                    return Some(Cow::Owned(url));
                 }
                 blocked_in_filter.store(true, Ordering::Relaxed);
                 return None;
@@ -209,6 +224,14 @@ fn tag_attributes(s: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Pins the closure's signature to the one ammonia's relative-URL hook wants.
+fn relative_filter<F>(f: F) -> F
+where
+    F: for<'u> Fn(&'u str) -> Option<Cow<'u, str>> + Send + Sync,
+{
+    f
+}
+
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.is_char_boundary(prefix.len()) && s[..prefix.len()].eq_ignore_ascii_case(prefix)
 }
@@ -271,7 +294,11 @@ mod tests {
     use super::*;
 
     fn clean(html: &str) -> Sanitized {
-        sanitize_html(html, HashMap::new(), false)
+        sanitize_html(html, HashMap::new(), None)
+    }
+
+    fn proxied() -> RemoteImages {
+        Some(Arc::new(|u: &str| Some(format!("/img?u={u}"))))
     }
 
     #[test]
@@ -297,13 +324,13 @@ mod tests {
         let html = r#"<img src="https://tracker.example/p.gif"><img src="cid:logo@x">"#;
         let mut inline = HashMap::new();
         inline.insert("logo@x".to_string(), "data:image/png;base64,AAAA".to_string());
-        let s = sanitize_html(html, inline.clone(), false);
+        let s = sanitize_html(html, inline.clone(), None);
         assert!(s.blocked_remote);
         assert!(!s.html.contains("tracker"));
         assert!(s.html.contains("data:image/png;base64,AAAA"));
-        let s = sanitize_html(html, inline, true);
+        let s = sanitize_html(html, inline, proxied());
         assert!(!s.blocked_remote);
-        assert!(s.html.contains("https://tracker.example/p.gif"));
+        assert!(s.html.contains(r#"src="/img?u=https://tracker.example/p.gif""#), "{}", s.html);
     }
 
     #[test]
@@ -323,12 +350,21 @@ mod tests {
     }
 
     #[test]
+    fn a_message_cannot_bring_its_own_proxy_or_relative_urls() {
+        let html = r#"<img src="/img?u=https://t.example/x&e=9999999999&s=stolen"><a href="/logout">x</a><img src="//t.example/y.png">"#;
+        for remote in [None, proxied()] {
+            let s = sanitize_html(html, HashMap::new(), remote);
+            assert!(!s.html.contains("/img?") && !s.html.contains("/logout") && !s.html.contains("t.example"), "{}", s.html);
+        }
+    }
+
+    #[test]
     fn tracking_pixels_never_load() {
         let html = r#"<img src="https://t.example/open.gif" width="1" height="1"><img src='https://t.example/b.png' style="display:none">
             <IMG SRC=https://t.example/c.gif WIDTH=0 HEIGHT=0><img src="https://cdn.example/photo.jpg" width="600" height="1">"#;
-        let s = sanitize_html(html, HashMap::new(), true);
+        let s = sanitize_html(html, HashMap::new(), proxied());
         assert!(!s.html.contains("t.example"), "{}", s.html);
-        assert!(s.html.contains("https://cdn.example/photo.jpg"));
+        assert!(s.html.contains("/img?u=https://cdn.example/photo.jpg"));
     }
 
     #[test]

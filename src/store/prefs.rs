@@ -42,6 +42,34 @@ pub async fn set(db: &Db, username: &str, p: &Preferences) -> Result<(), sqlx::E
     Ok(())
 }
 
+/// Whether `sender`'s messages show their remote images without asking.
+pub async fn images_trusted(db: &Db, username: &str, sender: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM image_senders WHERE username = $1 AND sender = $2")
+        .bind(username)
+        .bind(sender.to_lowercase())
+        .fetch_optional(db)
+        .await?;
+    Ok(row.is_some())
+}
+
+pub async fn set_images_trusted(db: &Db, username: &str, sender: &str, trusted: bool) -> Result<(), sqlx::Error> {
+    let q = if trusted {
+        "INSERT INTO image_senders (username, sender) VALUES ($1, $2) ON CONFLICT (username, sender) DO NOTHING"
+    } else {
+        "DELETE FROM image_senders WHERE username = $1 AND sender = $2"
+    };
+    sqlx::query(q).bind(username).bind(sender.to_lowercase()).execute(db).await?;
+    Ok(())
+}
+
+pub async fn image_senders(db: &Db, username: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT sender FROM image_senders WHERE username = $1 ORDER BY sender")
+        .bind(username)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +82,13 @@ mod tests {
         set(&db, "a@example.test", &p).await.unwrap();
         set(&db, "a@example.test", &p).await.unwrap();
         assert_eq!(get(&db, "a@example.test").await.unwrap(), p);
+        assert!(!images_trusted(&db, "a@example.test", "News@Example.org").await.unwrap());
+        set_images_trusted(&db, "a@example.test", "News@Example.org", true).await.unwrap();
+        set_images_trusted(&db, "a@example.test", "news@example.org", true).await.unwrap();
+        assert!(images_trusted(&db, "a@example.test", "NEWS@example.org").await.unwrap());
+        assert!(!images_trusted(&db, "b@example.test", "news@example.org").await.unwrap());
+        assert_eq!(image_senders(&db, "a@example.test").await.unwrap(), vec!["news@example.org".to_string()]);
+        set_images_trusted(&db, "a@example.test", "news@example.org", false).await.unwrap();
+        assert!(image_senders(&db, "a@example.test").await.unwrap().is_empty());
     }
 }

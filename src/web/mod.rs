@@ -4,6 +4,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod format;
+pub mod image_proxy;
 pub mod middleware;
 pub mod routes;
 pub mod throttle;
@@ -29,6 +30,7 @@ pub struct AppState {
     pub smtp: Arc<crate::mail::smtp::Smtp>,
     pub uploads: crate::uploads::Uploads,
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    pub image_signer: Arc<image_proxy::Signer>,
 }
 
 /// Every route. Layers are added by [`crate::startup`].
@@ -55,6 +57,8 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/m/{mailbox}/{uidvalidity}/{uid}/body", get(routes::message::message_body))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}", get(routes::message::part))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/source", get(routes::message::source))
+        .route("/img", get(image_proxy::image))
+        .route("/images/senders", post(routes::message::trust_sender))
         .route("/healthz", get(routes::healthz))
         .route("/static/{name}", get(assets::serve))
         .fallback(routes::fallback)

@@ -243,6 +243,9 @@ pub struct MessagePage {
     pub text: Option<Vec<Seg>>,
     pub images_blocked: bool,
     pub show_images_href: String,
+    /// The sender whose images could always be shown (empty: nothing to offer).
+    pub image_sender: String,
+    pub images_trusted: bool,
     pub attachments: Vec<AttachmentLink>,
     pub attachments_label: String,
     pub damaged: bool,
@@ -282,6 +285,8 @@ pub struct SettingsPage {
     pub saved: bool,
     pub identities: Vec<crate::store::compose::Identity>,
     pub identity_error: Option<String>,
+    /// Senders whose images are always shown.
+    pub image_senders: Vec<String>,
 }
 
 #[derive(Template, WebTemplate)]

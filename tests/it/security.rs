@@ -228,3 +228,139 @@ async fn pages_carry_a_fresh_script_nonce_and_the_security_headers() {
     assert!(h.get("permissions-policy").is_some());
     assert!(h.get("strict-transport-security").is_some(), "HSTS when served over https");
 }
+
+/// A tiny HTTP server on loopback that records every request (path and headers) it gets.
+pub struct Beacon {
+    pub port: u16,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+pub const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+impl Beacon {
+    pub async fn start() -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 16384];
+                    let mut head = Vec::new();
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                        if head.len() > 65536 {
+                            break;
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&head).to_string();
+                    let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    seen.lock().unwrap().push(text);
+                    use base64::Engine;
+                    let png = base64::engine::general_purpose::STANDARD.decode(PNG_1X1).unwrap();
+                    let (status, ct, body, extra): (&str, &str, Vec<u8>, String) = match path.as_str() {
+                        "/a.png" => ("200 OK", "image/png", png, "Set-Cookie: tracker=1\r\n".into()),
+                        "/page.html" => ("200 OK", "text/html", b"<script>alert(1)</script>".to_vec(), String::new()),
+                        "/img.svg" => ("200 OK", "image/svg+xml", b"<svg onload=alert(1)></svg>".to_vec(), String::new()),
+                        "/big.png" => ("200 OK", "image/png", vec![0u8; 6 * 1024 * 1024], String::new()),
+                        "/redirect" => ("302 Found", "text/plain", Vec::new(), "Location: /a.png\r\n".into()),
+                        _ => ("404 Not Found", "text/plain", Vec::new(), String::new()),
+                    };
+                    let head = format!("HTTP/1.1 {status}\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n", body.len());
+                    let _ = s.write_all(head.as_bytes()).await;
+                    let _ = s.write_all(&body).await;
+                });
+            }
+        });
+        Self { port, requests }
+    }
+
+    pub fn count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+}
+
+fn proxy_links(frame: &str) -> Vec<String> {
+    frame.split("src=\"").skip(1).filter_map(|s| s.split('"').next()).filter(|s| s.starts_with("/img?")).map(|s| s.replace("&amp;", "&")).collect()
+}
+
+#[tokio::test]
+async fn remote_images_come_only_through_the_proxy_which_refuses_private_addresses() {
+    let beacon = Beacon::start().await;
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    let html = format!(
+        "From: News <news@shop.example>\r\nTo: {}\r\nSubject: Offers\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n\
+         <p>Offers</p><img src=\"http://127.0.0.1:{p}/a.png\" width=\"40\" height=\"40\"><img src=\"http://127.0.0.1:{p}/open.gif\" width=\"1\" height=\"1\">\r\n",
+        user.name,
+        p = beacon.port
+    );
+    let (uid, uv) = append(&mut imap, "INBOX", html.as_bytes()).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let url = format!("/m/INBOX/{uv}/{uid}");
+    let page = b.get(&url).await;
+    assert!(page.body.contains("Remote images are hidden") && page.body.contains("Always show images from news@shop.example"));
+    let frame = b.get(&format!("{url}/body?images=1")).await;
+    assert!(frame.headers["content-security-policy"].to_str().unwrap().contains("img-src data: 'self';"));
+    assert!(!frame.body.contains("http://127.0.0.1"), "no direct remote URL: {}", frame.body);
+    let links = proxy_links(&frame.body);
+    assert_eq!(links.len(), 1, "the photo through the proxy, the pixel not at all: {links:?}");
+    // The proxy needs no cookie (the sandboxed frame sends none) and refuses loopback.
+    let anon = Browser::new(&app);
+    let res = anon.raw_get(&links[0]).await;
+    assert_eq!(res.status().as_u16(), 403);
+    let tampered = links[0].replace("a.png", "b.png");
+    assert_eq!(anon.raw_get(&tampered).await.status().as_u16(), 403);
+    assert_eq!(beacon.count(), 0, "nothing reached the remote server");
+
+    // Always for this sender: stored, and the page shows them without asking.
+    let token = csrf(&page.body);
+    b.post("/images/senders", &[("csrf", &token), ("sender", "news@shop.example"), ("trust", "1"), ("back", &url)]).await;
+    let page = b.get(&url).await;
+    assert!(!page.body.contains("Remote images are hidden"));
+    assert!(page.body.contains(&format!("src=\"{url}/body?images=1\"")));
+    assert!(b.get("/settings").await.body.contains("news@shop.example"));
+}
+
+#[tokio::test]
+async fn the_proxy_strips_cookies_and_referer_and_passes_only_raster_images() {
+    let beacon = Beacon::start().await;
+    let app = TestApp::start_with(|c| c.image_proxy_allow_private = true, |_| {}).await;
+    let now = facteur::web::auth::now_unix();
+    let signer = app.state.image_signer.clone();
+    let anon = Browser::new(&app);
+    let get = |path: &str| {
+        let url = signer.proxy_url(&format!("http://127.0.0.1:{}{path}", beacon.port), now).unwrap();
+        let http = anon.http.clone();
+        let full = anon.url(&url);
+        async move {
+            let res = http.get(full).header("cookie", "facteur_session=secret").header("referer", "http://mail.example/m/INBOX/1/2").send().await.unwrap();
+            let status = res.status().as_u16();
+            let headers = res.headers().clone();
+            (status, headers, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, headers, body) = get("/a.png").await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "image/png");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+    assert!(!format!("{:?}", headers.get_all("set-cookie")).contains("tracker"), "the remote cookie is not passed on");
+    use base64::Engine;
+    assert_eq!(body, base64::engine::general_purpose::STANDARD.decode(PNG_1X1).unwrap());
+    let sent = beacon.requests.lock().unwrap()[0].to_lowercase();
+    assert!(!sent.contains("cookie") && !sent.contains("referer") && !sent.contains("mail.example"), "{sent}");
+    assert!(sent.contains("user-agent: facteur image proxy"), "{sent}");
+    assert_eq!(get("/page.html").await.0, 415, "HTML is not an image");
+    assert_eq!(get("/img.svg").await.0, 415, "SVG is not passed on");
+    assert_eq!(get("/big.png").await.0, 413, "over the size cap");
+    assert_eq!(get("/redirect").await.0, 200, "a redirect is followed, and checked again");
+}

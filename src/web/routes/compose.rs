@@ -528,7 +528,7 @@ async fn check(state: &AppState, user: &CurrentUser, form: &ComposeForm, identit
         }
     }
     let (text, html) = if form.rich && !form.html.trim().is_empty() {
-        let clean = sanitize::sanitize_html(&form.html, HashMap::new(), false).html;
+        let clean = sanitize::sanitize_html(&form.html, HashMap::new(), None).html;
         (compose::html_to_text(&clean), Some(clean))
     } else {
         (form.body.replace("\r\n", "\n"), None)

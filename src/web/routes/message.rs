@@ -12,6 +12,7 @@ use super::{folder_display, message_path, tab_title, take_flash};
 use crate::mail::imap::RawMessage;
 use crate::mail::mime::{self, Body};
 use crate::mail::sanitize::{self, INLINE_IMAGE_TYPES, TextSegment};
+use crate::store::prefs;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -83,10 +84,13 @@ pub async fn message(
     let i18n = user.i18n.clone();
     let parsed = mime::parse(&raw.bytes);
     let href = views::message_href(&mailbox, uv, uid);
-    let show_images = q.get("images").is_some_and(|v| v == "1");
+    let sender = parsed.from.first().and_then(|p| p.address.clone()).unwrap_or_default().to_lowercase();
+    let trusted = !sender.is_empty()
+        && prefs::images_trusted(&state.db, &user.key(), &sender).await.map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
+    let show_images = trusted || q.get("images").is_some_and(|v| v == "1");
     let (frame_src, text, images_blocked, referenced) = match &parsed.body {
         Body::Html(html) => {
-            let blocked = !show_images && sanitize::sanitize_html(html, HashMap::new(), false).blocked_remote;
+            let blocked = !show_images && sanitize::sanitize_html(html, HashMap::new(), None).blocked_remote;
             let src = if show_images { format!("{href}/body?images=1") } else { format!("{href}/body") };
             let lower = html.to_ascii_lowercase();
             (Some(src), None, blocked, lower)
@@ -135,6 +139,8 @@ pub async fn message(
         back_label: i18n.t1("msg-back", "folder", folder_name),
         source_href: format!("{href}/source"),
         show_images_href: format!("{href}?images=1"),
+        image_sender: if images_blocked { sender.clone() } else { String::new() },
+        images_trusted: trusted,
         frame_src,
         text,
         images_blocked,
@@ -159,12 +165,20 @@ pub async fn message_body(
     let raw = fetch(&state, &user, &mailbox, uv, uid).await?;
     let parsed = mime::parse(&raw.bytes);
     let allow_remote = q.get("images").is_some_and(|v| v == "1");
+    let remote: sanitize::RemoteImages = if allow_remote {
+        let signer = state.image_signer.clone();
+        let now = crate::web::auth::now_unix();
+        Some(std::sync::Arc::new(move |u: &str| signer.proxy_url(u, now)))
+    } else {
+        None
+    };
     let html = match &parsed.body {
-        Body::Html(h) => sanitize::sanitize_html(h, inline_images(&raw.bytes, &parsed), allow_remote).html,
+        Body::Html(h) => sanitize::sanitize_html(h, inline_images(&raw.bytes, &parsed), remote).html,
         Body::Text(t) => format!("<pre>{}</pre>", sanitize::escape_html(t)),
         Body::Empty => String::new(),
     };
-    let img_src = if allow_remote { "data: https: http:" } else { "data:" };
+    // Remote images only ever come through the image proxy, on this origin.
+    let img_src = if allow_remote { "data: 'self'" } else { "data:" };
     let csp = format!(
         "default-src 'none'; style-src 'unsafe-inline'; img-src {img_src}; base-uri 'none'; form-action 'none'; \
          frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
@@ -269,4 +283,32 @@ mod tests {
         assert_eq!(download_type("image/svg+xml"), "application/octet-stream");
         assert_eq!(download_type("image/png"), "image/png");
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct TrustForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    sender: String,
+    #[serde(default)]
+    trust: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// POST /images/senders: always (or no longer) show the images of a sender's messages.
+pub async fn trust_sender(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::Form(form): axum::Form<TrustForm>,
+) -> Result<Response, AppError> {
+    user.check_csrf(&form.csrf)?;
+    let sender = form.sender.trim().to_lowercase();
+    if !sender.is_empty() && !crate::mail::compose::has_line_break(&sender) && sender.len() <= 320 {
+        prefs::set_images_trusted(&state.db, &user.key(), &sender, form.trust == "1")
+            .await
+            .map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
+    }
+    Ok(axum::response::Redirect::to(&crate::web::auth::safe_next(Some(&form.back))).into_response())
 }

@@ -34,6 +34,7 @@ pub async fn settings_page(
         saved: q.contains_key("saved"),
         identities,
         identity_error,
+        image_senders: prefs::image_senders(&state.db, &user.key()).await.map_err(|e| anyhow::anyhow!("preferences: {e}"))?,
         chrome: Chrome::new(i18n, &user.auth, &folders, "", None),
     };
     Ok(view.into_response())
