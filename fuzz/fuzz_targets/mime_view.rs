@@ -10,7 +10,14 @@ use facteur::mail::mime::{self, Body};
 use facteur::mail::{compose, sanitize};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    init: {
+        // Facteur catches mail-parser's known panics (see `mime::parse_guarded`); libFuzzer's
+        // own hook would abort on them even so. A panic that is not caught still aborts the
+        // run, as libFuzzer checks the result of each input.
+        std::panic::set_hook(Box::new(|_| {}));
+    },
+    |data: &[u8]| {
     let parsed = mime::parse(data);
     let html = match &parsed.body {
         Body::Html(h) => {
@@ -50,4 +57,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = compose::html_to_text(s);
         let _ = compose::clean_file_name(s);
     }
-});
+    }
+);

@@ -73,9 +73,22 @@ fn people(a: Option<&Address<'_>>) -> Vec<Person> {
     .unwrap_or_default()
 }
 
+/// mail-parser, kept from taking the request down: some malformed messages make 0.11.9 panic
+/// ("Invalid part ID, could not find multipart", found by fuzzing). Such a message reads as
+/// unparseable and is shown as raw text.
+fn parse_guarded(raw: &[u8]) -> Option<Message<'_>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| MessageParser::default().parse(raw))) {
+        Ok(m) => m,
+        Err(_) => {
+            tracing::warn!(bytes = raw.len(), "mail-parser panicked on a message; showing it as raw text");
+            None
+        }
+    }
+}
+
 /// Parses a whole message.
 pub fn parse(raw: &[u8]) -> ParsedMessage {
-    let Some(msg) = MessageParser::default().parse(raw) else {
+    let Some(msg) = parse_guarded(raw) else {
         return ParsedMessage {
             subject: String::new(),
             from: vec![],
@@ -206,7 +219,7 @@ pub fn part(raw: &[u8], index: usize) -> Option<PartData> {
 
 /// The decoded bytes of several parts, with their indices, from one parse of the message.
 pub fn parts(raw: &[u8], indices: &[usize]) -> Vec<(usize, PartData)> {
-    let Some(msg) = MessageParser::default().parse(raw) else { return Vec::new() };
+    let Some(msg) = parse_guarded(raw) else { return Vec::new() };
     attachments(&msg)
         .into_iter()
         .filter(|a| indices.contains(&a.part))
@@ -256,7 +269,7 @@ fn id_list(v: &mail_parser::HeaderValue<'_>) -> Vec<String> {
 
 /// Reads what a reply, a forward or a resumed draft needs. `None` if the bytes are no message.
 pub fn original(raw: &[u8]) -> Option<Original> {
-    let msg = MessageParser::default().parse(raw)?;
+    let msg = parse_guarded(raw)?;
     let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     let html = if msg.html_body.iter().any(|id| matches!(msg.part(*id).map(|p| &p.body), Some(PartType::Html(_)))) {
         msg.body_html(0).map(|h| h.into_owned())
@@ -317,7 +330,8 @@ pub struct ListHeaders {
 
 /// Reads the Date/From/Subject/Content-Type block fetched for a list row.
 pub fn list_headers(block: &[u8]) -> ListHeaders {
-    let Some(msg) = MessageParser::default().parse_headers(block) else { return ListHeaders::default() };
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| MessageParser::default().parse_headers(block)));
+    let Some(msg) = parsed.ok().flatten() else { return ListHeaders::default() };
     let has_attachment = msg.content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
             && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("mixed") || s.eq_ignore_ascii_case("report"))
@@ -344,6 +358,17 @@ mod tests {
             Body::Text(t) => assert!(t.contains("Été"), "{t}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_message_that_makes_mail_parser_panic_still_shows() {
+        let raw = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fuzz-mail-parser-panic.eml")).unwrap();
+        let p = parse(&raw);
+        assert!(p.damaged);
+        assert!(matches!(p.body, Body::Text(ref t) if !t.is_empty()));
+        assert!(original(&raw).is_none());
+        let _ = parts(&raw, &[1, 2]);
+        let _ = list_headers(&raw);
     }
 
     #[test]

@@ -158,8 +158,8 @@ fn tracking_pixels(html: &str) -> HashSet<String> {
     let mut from = 0;
     while let Some(i) = lower[from..].find("<img") {
         let start = from + i;
-        let end = lower[start..].find('>').map(|e| start + e).unwrap_or(lower.len());
-        let attrs = tag_attributes(&html[start + 4..end]);
+        let end = tag_end(lower.as_bytes(), start);
+        let attrs = tag_attributes(html.get(start + 4..end).unwrap_or(""));
         from = end.min(lower.len());
         let get = |n: &str| attrs.iter().find(|(k, _)| k == n).map(|(_, v)| v.trim().to_ascii_lowercase());
         let tiny = |v: Option<String>| v.is_some_and(|v| v.trim_end_matches("px").trim().parse::<f32>().is_ok_and(|n| n <= 1.0));
@@ -175,8 +175,10 @@ fn tracking_pixels(html: &str) -> HashSet<String> {
     found
 }
 
-/// `name=value` pairs of a tag's attribute text (quoted or not), names lower-cased.
+/// `name=value` pairs of a tag's attribute text (quoted or not), names lower-cased. Works on
+/// bytes, so no input can split a character.
 fn tag_attributes(s: &str) -> Vec<(String, String)> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out = Vec::new();
     let b = s.as_bytes();
     let mut i = 0;
@@ -188,7 +190,7 @@ fn tag_attributes(s: &str) -> Vec<(String, String)> {
         while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
             i += 1;
         }
-        let name = s[ns..i].to_ascii_lowercase();
+        let name = text(&b[ns..i]).to_ascii_lowercase();
         while i < b.len() && b[i].is_ascii_whitespace() {
             i += 1;
         }
@@ -205,14 +207,14 @@ fn tag_attributes(s: &str) -> Vec<(String, String)> {
                 while i < b.len() && b[i] != q {
                     i += 1;
                 }
-                value = s[vs..i].to_string();
+                value = text(&b[vs..i]);
                 i += 1;
             } else {
                 let vs = i;
                 while i < b.len() && !b[i].is_ascii_whitespace() {
                     i += 1;
                 }
-                value = s[vs..i].to_string();
+                value = text(&b[vs..i]);
             }
         }
         if name.is_empty() {
@@ -222,6 +224,20 @@ fn tag_attributes(s: &str) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Where the tag starting at `start` ends (its `>`), skipping quoted attribute values.
+fn tag_end(b: &[u8], start: usize) -> usize {
+    let mut quote = None;
+    for (i, c) in b.iter().enumerate().skip(start) {
+        match (quote, *c) {
+            (None, b'"' | b'\'') => quote = Some(*c),
+            (Some(q), c) if c == q => quote = None,
+            (None, b'>') => return i,
+            _ => {}
+        }
+    }
+    b.len()
 }
 
 /// Pins the closure's signature to the one ammonia's relative-URL hook wants.
@@ -356,6 +372,15 @@ mod tests {
             let s = sanitize_html(html, HashMap::new(), remote);
             assert!(!s.html.contains("/img?") && !s.html.contains("/logout") && !s.html.contains("t.example"), "{}", s.html);
         }
+    }
+
+    #[test]
+    fn the_pixel_scan_survives_odd_attributes() {
+        for html in [r#"<img ="x"é src=a>"#, "<img =\"é\"é\u{301}>", "<img src=\"é", "<img", "<img alt=\">\" src=https://t.example/p.gif width=1 height=1>"] {
+            let _ = tracking_pixels(html);
+        }
+        let found = tracking_pixels(r#"<img alt=">" src="https://t.example/p.gif" width=1 height=1>"#);
+        assert!(found.contains("https://t.example/p.gif"), "{found:?}");
     }
 
     #[test]

@@ -130,8 +130,10 @@
 
   function onList() { return !!document.getElementById("list-form"); }
 
-  if (body.dataset.events && window.EventSource) {
-    var source = new EventSource(body.dataset.events);
+  var source = null;
+  function listen() {
+    if (!body.dataset.events || !window.EventSource || source) return;
+    source = new EventSource(body.dataset.events);
     source.addEventListener("counts", function (e) { updateCounts(JSON.parse(e.data)); });
     source.addEventListener("changed", function (e) {
       var d = JSON.parse(e.data);
@@ -140,6 +142,11 @@
     source.addEventListener("resync", function () { if (onList()) refreshSoon(); });
     source.addEventListener("gone", function () { location.href = "/login?reason=ended"; });
   }
+  listen();
+  // A page left (or kept in the back-forward cache) lets its stream go: over plain HTTP/1.1 a
+  // browser opens six connections per site, and lingering streams would hold the next page.
+  window.addEventListener("pagehide", function () { if (source) { source.close(); source = null; } });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { listen(); refreshSoon(); } });
 
   // ------------------------------------------------------------ keyboard shortcuts
 

@@ -470,3 +470,162 @@ async fn in_chromium_a_user_writes_with_an_attachment_sends_finds_it_in_sent_and
     assert!(flags_of(&mut imap, "INBOX", lunch_uid).await.contains(&"Answered".to_string()));
     c.close().await.expect("close");
 }
+
+/// The hostile corpus in tests/fixtures/hostile, with `BEACON` pointing at a loopback listener.
+fn hostile_corpus(beacon_port: u16) -> Vec<(String, Vec<u8>)> {
+    let dir = root().join("tests/fixtures/hostile");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/fixtures/hostile")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let raw = std::fs::read(&p).unwrap();
+            let text = String::from_utf8_lossy(&raw).contains("BEACON");
+            let raw = if text { replace_bytes(&raw, b"BEACON", format!("127.0.0.1:{beacon_port}").as_bytes()) } else { raw };
+            (p.file_name().unwrap().to_string_lossy().to_string(), raw)
+        })
+        .collect()
+}
+
+fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn listed(name: &str) -> Vec<String> {
+    std::fs::read_to_string(root().join("tests/fixtures/hostile").join(name))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+#[tokio::test]
+async fn in_chromium_no_hostile_message_runs_a_script_or_reaches_the_network() {
+    let beacon = crate::security::Beacon::start().await;
+    let corpus = hostile_corpus(beacon.port);
+    assert!(corpus.len() >= 60, "the hostile corpus has {} messages", corpus.len());
+    let no_marker = listed("NO_MARKER.txt");
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    let mut placed = Vec::new();
+    for (name, raw) in &corpus {
+        let (uid, uv) = append(&mut imap, "INBOX", raw).await;
+        placed.push((name.clone(), uv, uid));
+    }
+    let (_driver, c) = browser(true).await;
+    c.set_window_size(1280, 900).await.expect("window size");
+    login(&c, &app, &user).await;
+    let http = Browser::new(&app);
+    http.login(&user).await;
+    for (round, images) in [(0, ""), (1, "?images=1")] {
+        for (name, uv, uid) in &placed {
+            let t0 = std::time::Instant::now();
+            let url = app.url(&format!("/m/INBOX/{uv}/{uid}{images}"));
+            c.goto(&url).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+            c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css("article.message")).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+            if let Ok(text) = c.get_alert_text().await {
+                panic!("{name}: a dialog opened: {text}");
+            }
+            // What the page and its frame show, as text.
+            let mut shown = c.find(Locator::Css("article.message")).await.unwrap().text().await.unwrap_or_default();
+            if let Ok(frame) = c.find(Locator::Css("iframe.body-frame")).await {
+                frame.enter_frame().await.unwrap_or_else(|e| panic!("{name}: {e}"));
+                if let Ok(body) = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("body")).await {
+                    shown.push_str(&body.text().await.unwrap_or_default());
+                }
+                c.enter_parent_frame().await.expect("leave frame");
+            }
+            if t0.elapsed() > Duration::from_secs(20) {
+                eprintln!("{name}: slow to show ({:?})", t0.elapsed());
+            }
+            let marker = format!("HOSTILE-OK-{}", &name[..2]);
+            if !no_marker.contains(name) {
+                assert!(shown.contains(&marker), "{name}: the message did not render ({marker} missing):\n{shown}");
+            }
+            let pwned = c.execute("return [document.title, String(window.__pwned || ''), location.pathname]", vec![]).await.unwrap();
+            let v = pwned.as_array().cloned().unwrap_or_default();
+            assert!(v[0].as_str().unwrap_or_default().ends_with("Facteur"), "{name}: the page title changed: {v:?}");
+            assert_eq!(v[1].as_str(), Some(""), "{name}: a script ran in our page");
+            assert!(v[2].as_str().unwrap_or_default().starts_with("/m/INBOX/"), "{name}: the page navigated away: {v:?}");
+            if round == 0 && (name.contains("svg") || name.starts_with("0") || name.contains("overlay")) {
+                shot(&c, &format!("hostile-{}", name.trim_end_matches(".eml"))).await;
+            }
+            // Attachments stay downloads with safe headers.
+            let page = http.get(&format!("/m/INBOX/{uv}/{uid}")).await;
+            for part in links(&page.body, &format!("/m/INBOX/{uv}/{uid}/part/")) {
+                let res = http.raw_get(&part).await;
+                let h = res.headers();
+                if res.status() == 200 {
+                    assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment;"), "{name}: {part}");
+                    assert_eq!(h["x-content-type-options"], "nosniff");
+                    assert!(h["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+                    let ct = h["content-type"].to_str().unwrap().to_ascii_lowercase();
+                    assert!(!ct.contains("html") && !ct.contains("svg") && !ct.contains("xml") && !ct.contains("javascript"), "{name}: {part} served as {ct}");
+                }
+            }
+        }
+        // Blocked images make no request; allowed ones go through the proxy, which refuses
+        // loopback addresses: either way the listener hears nothing.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let heard = beacon.requests.lock().unwrap().clone();
+        assert!(heard.is_empty(), "round {round}: {} requests reached the listener:\n{}", heard.len(), heard.join("\n---\n"));
+    }
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn in_chromium_an_allowed_image_loads_through_the_proxy_inside_the_sandboxed_frame() {
+    let beacon = crate::security::Beacon::start().await;
+    let app = TestApp::start_with(|c| c.image_proxy_allow_private = true, |_| {}).await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    let html = format!(
+        "From: News <news@shop.example>\r\nTo: {}\r\nSubject: Photo\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n<p>Photo</p><img id=\"photo\" src=\"http://127.0.0.1:{}/a.png\" width=\"40\" height=\"40\">\r\n",
+        user.name, beacon.port
+    );
+    let (uid, uv) = append(&mut imap, "INBOX", html.as_bytes()).await;
+    let (_driver, c) = browser(true).await;
+    login(&c, &app, &user).await;
+    c.goto(&app.url(&format!("/m/INBOX/{uv}/{uid}"))).await.unwrap();
+    c.wait().for_element(Locator::Css("iframe.body-frame")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(beacon.count(), 0, "blocked until asked");
+    click(&c, "a.show-images").await;
+    let frame = c.wait().for_element(Locator::Css("iframe.body-frame")).await.unwrap();
+    frame.enter_frame().await.unwrap();
+    let img = c.wait().for_element(Locator::Css("img")).await.unwrap();
+    let mut width = 0;
+    for _ in 0..50 {
+        width = c.execute("return document.querySelector('img').naturalWidth", vec![]).await.unwrap().as_u64().unwrap_or(0);
+        if width == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(width, 1, "the image loaded through the proxy");
+    let src = img.attr("src").await.unwrap().unwrap_or_default();
+    assert!(src.starts_with("/img?"), "{src}");
+    c.enter_parent_frame().await.unwrap();
+    assert_eq!(beacon.count(), 1);
+    let sent = beacon.requests.lock().unwrap()[0].to_lowercase();
+    assert!(!sent.contains("cookie:") && !sent.contains("referer:"), "{sent}");
+    c.close().await.expect("close");
+}
