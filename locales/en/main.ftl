@@ -274,3 +274,5 @@ login-error-expired = This form has expired. Please sign in again.
 login-error-throttled = Too many failed attempts. Try again in { $seconds } seconds.
 msg-always-show-images = Always show images from { $sender }
 settings-image-senders = Images always shown from
+settings-logout-everywhere = Sign out everywhere
+settings-logout-everywhere-help = Ends your sessions in every browser, this one included.

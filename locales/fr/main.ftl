@@ -277,3 +277,5 @@ login-error-expired = Ce formulaire a expiré. Veuillez vous connecter de nouvea
 login-error-throttled = Trop de tentatives échouées. Réessayez dans { $seconds } secondes.
 msg-always-show-images = Toujours afficher les images de { $sender }
 settings-image-senders = Images toujours affichées pour
+settings-logout-everywhere = Se déconnecter partout
+settings-logout-everywhere-help = Met fin à vos sessions dans tous les navigateurs, celui-ci compris.

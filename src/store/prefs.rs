@@ -70,6 +70,28 @@ pub async fn image_senders(db: &Db, username: &str) -> Result<Vec<String>, sqlx:
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
+/// Sessions of `username` that began up to this time (Unix milliseconds) are over; 0 when none.
+pub async fn sessions_not_before(db: &Db, username: &str) -> Result<i64, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT not_before FROM session_epochs WHERE username = $1")
+        .bind(username)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| r.0).unwrap_or(0))
+}
+
+/// Ends every web session of `username` that began up to now.
+pub async fn end_all_sessions(db: &Db, username: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO session_epochs (username, not_before) VALUES ($1, $2) \
+         ON CONFLICT (username) DO UPDATE SET not_before = excluded.not_before",
+    )
+    .bind(username)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,9 @@ pub struct AuthData {
     pub username: String,
     pub sealed_password: Vec<u8>,
     pub created_at: i64,
+    /// When the session began, in milliseconds (for "sign out everywhere").
+    #[serde(default)]
+    pub created_ms: i64,
     pub csrf: String,
     #[serde(default)]
     pub prefs: crate::store::prefs::Preferences,
@@ -39,6 +42,13 @@ impl AuthData {
 
 pub fn user_key(username: &str) -> String {
     username.trim().to_lowercase()
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 pub fn now_unix() -> i64 {
@@ -102,6 +112,7 @@ pub async fn begin(
         username: creds.username.clone(),
         sealed_password: sealed,
         created_at: now_unix(),
+        created_ms: now_ms(),
         csrf: crate::secrets::random_token::<24>()?,
         prefs,
     };
@@ -169,7 +180,11 @@ impl FromRequestParts<AppState> for CurrentUser {
         let session = Session::from_request_parts(parts, state).await.map_err(|e| e.into_response())?;
         let auth = session.get::<AuthData>(AUTH_KEY).await.map_err(|e| AppError::from(e).into_response())?;
         let Some(auth) = auth else { return Err(to_login(parts, None)) };
-        let expired = now_unix() - auth.created_at > state.config.session_absolute_timeout.as_secs() as i64;
+        let ended_everywhere = crate::store::prefs::sessions_not_before(&state.db, &auth.key())
+            .await
+            .map(|t| t > 0 && (if auth.created_ms > 0 { auth.created_ms } else { auth.created_at * 1000 }) <= t)
+            .unwrap_or(false);
+        let expired = ended_everywhere || now_unix() - auth.created_at > state.config.session_absolute_timeout.as_secs() as i64;
         let key = cookie_value(&parts.headers, KEY_COOKIE)
             .and_then(|k| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(k).ok());
         let password = match (expired, key) {

@@ -41,6 +41,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/", get(routes::home))
         .route("/login", get(routes::login::login_form).post(routes::login::login))
         .route("/logout", post(routes::login::logout))
+        .route("/logout/everywhere", post(routes::login::logout_everywhere))
         .route("/f/{mailbox}", get(routes::mailbox::mailbox))
         .route("/f/{mailbox}/actions", post(routes::actions::actions))
         .route("/undo", post(routes::actions::undo))

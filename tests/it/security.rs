@@ -364,3 +364,25 @@ async fn the_proxy_strips_cookies_and_referer_and_passes_only_raster_images() {
     assert_eq!(get("/big.png").await.0, 413, "over the size cap");
     assert_eq!(get("/redirect").await.0, 200, "a redirect is followed, and checked again");
 }
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session_of_the_user_and_no_other() {
+    let app = TestApp::start().await;
+    let (user, other) = (dovecot().user(), dovecot().user());
+    let (laptop, phone, someone_else) = (Browser::new(&app), Browser::new(&app), Browser::new(&app));
+    laptop.login(&user).await;
+    phone.login(&user).await;
+    someone_else.login(&other).await;
+    let settings = laptop.get("/settings").await;
+    assert!(settings.body.contains("Sign out everywhere"));
+    let page = laptop.post("/logout/everywhere", &[("csrf", &csrf(&settings.body))]).await;
+    assert!(page.url.contains("/login"), "{}", page.url);
+    for b in [&laptop, &phone] {
+        let res = b.raw_get("/f/INBOX").await;
+        assert_eq!(res.status().as_u16(), 303);
+        assert!(res.headers()["location"].to_str().unwrap().starts_with("/login"));
+    }
+    assert_eq!(someone_else.get("/f/INBOX").await.status, 200, "other users keep their sessions");
+    // Signing in again works at once.
+    phone.login(&user).await;
+}

@@ -164,3 +164,20 @@ pub async fn logout(State(state): State<AppState>, session: Session, Form(form):
     let cookie = auth::end(&state, &session).await;
     Ok(([cookie], Redirect::to("/login?reason=signed-out")).into_response())
 }
+
+/// POST /logout/everywhere: ends every web session of this user, on every device and browser.
+pub async fn logout_everywhere(
+    State(state): State<AppState>,
+    user: crate::web::auth::CurrentUser,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    user.check_csrf(&form.csrf)?;
+    crate::store::prefs::end_all_sessions(&state.db, &user.key(), auth::now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("ending sessions: {e}"))?;
+    tracing::info!(user = %user.auth.username, "signed out everywhere");
+    // Open tabs anywhere are told at once (their event streams go to the login page).
+    state.watchers.announce(&user.key(), crate::mail::imap::MailEvent::Gone);
+    let cookie = auth::end(&state, &user.session).await;
+    Ok(([cookie], Redirect::to("/login?reason=signed-out")).into_response())
+}
