@@ -468,6 +468,18 @@ async fn in_chromium_a_user_writes_with_an_attachment_sends_finds_it_in_sent_and
     assert_eq!(reply.in_reply_to, vec!["lunch-1@example.test".to_string()]);
     assert!(reply.text.contains("> Noon at the usual place?") && reply.text.contains("Yes, see you at noon."), "{}", reply.text);
     assert!(flags_of(&mut imap, "INBOX", lunch_uid).await.contains(&"Answered".to_string()));
+
+    // The compose page on a phone.
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&app.url("/compose")).await.unwrap();
+    c.wait().for_element(Locator::Css("form#compose")).await.expect("compose page");
+    let overflow = c.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![]).await.unwrap();
+    shot(&c, "phone-compose").await;
+    let wide = c
+        .execute("return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))", vec![])
+        .await
+        .unwrap();
+    assert_eq!(overflow.as_bool(), Some(true), "no sideways scrolling on a phone: {wide}");
     c.close().await.expect("close");
 }
 

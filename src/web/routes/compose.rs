@@ -447,8 +447,11 @@ async fn read_form(state: &AppState, user: &CurrentUser, mut mp: Multipart) -> R
                             p.abort().await;
                         }
                         too_big = Some(file_name.clone());
-                    } else {
-                        p.write(&chunk).await.map_err(|e| anyhow::anyhow!("upload: {e}"))?;
+                    } else if let Err(e) = p.write(&chunk).await {
+                        if let Some(p) = pending.take() {
+                            p.abort().await;
+                        }
+                        return Err(anyhow::anyhow!("upload: {e}").into());
                     }
                 }
             }
