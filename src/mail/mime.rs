@@ -223,15 +223,18 @@ pub fn parts(raw: &[u8], indices: &[usize]) -> Vec<(usize, PartData)> {
     attachments(&msg)
         .into_iter()
         .filter(|a| indices.contains(&a.part))
-        .filter_map(|att| {
-            let p = msg.parts.get(att.part)?;
-            let bytes = match &p.body {
-                PartType::Message(m) => m.raw_message().to_vec(),
-                _ => p.contents().to_vec(),
-            };
-            Some((att.part, PartData { name: att.name, content_type: att.content_type, bytes }))
-        })
+        .filter_map(|att| Some((att.part, part_data(&msg, att)?)))
         .collect()
+}
+
+/// The decoded bytes of an attachment (a forwarded message whole, as it was).
+fn part_data(msg: &Message<'_>, att: Attachment) -> Option<PartData> {
+    let p = msg.parts.get(att.part)?;
+    let bytes = match &p.body {
+        PartType::Message(m) => m.raw_message().to_vec(),
+        _ => p.contents().to_vec(),
+    };
+    Some(PartData { name: att.name, content_type: att.content_type, bytes })
 }
 
 /// What replying to, forwarding or resuming a message needs from it.
@@ -276,16 +279,8 @@ pub fn original(raw: &[u8]) -> Option<Original> {
     } else {
         None
     };
-    let wanted: Vec<usize> = attachments(&msg).iter().filter(|a| !a.inline).map(|a| a.part).collect();
-    let mut files = Vec::new();
-    for att in attachments(&msg).into_iter().filter(|a| wanted.contains(&a.part)) {
-        let Some(p) = msg.parts.get(att.part) else { continue };
-        let bytes = match &p.body {
-            PartType::Message(m) => m.raw_message().to_vec(),
-            _ => p.contents().to_vec(),
-        };
-        files.push(PartData { name: att.name, content_type: att.content_type, bytes });
-    }
+    let files: Vec<PartData> =
+        attachments(&msg).into_iter().filter(|a| !a.inline).filter_map(|a| part_data(&msg, a)).collect();
     let mut delivered_to = Vec::new();
     let mut facteur_headers = Vec::new();
     for h in msg.headers() {

@@ -72,7 +72,16 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A `Set-Cookie` header for our cookies: always HttpOnly and SameSite=Lax.
 pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> (axum::http::HeaderName, HeaderValue) {
-    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}");
+    cookie_header(name, value, max_age_secs, secure, "Lax")
+}
+
+/// The same with SameSite=Strict, for a cookie no other site's link may carry.
+pub fn set_strict_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> (axum::http::HeaderName, HeaderValue) {
+    cookie_header(name, value, max_age_secs, secure, "Strict")
+}
+
+fn cookie_header(name: &str, value: &str, max_age_secs: i64, secure: bool, same_site: &str) -> (axum::http::HeaderName, HeaderValue) {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}");
     if secure {
         c.push_str("; Secure");
     }

@@ -45,8 +45,9 @@ impl Signer {
         Self { key: server_key.derive(b"facteur image proxy v1") }
     }
 
+    /// The URL's signature; empty (matching nothing) in the impossible case HMAC refused the key.
     fn mac(&self, url: &str, expires: i64) -> Vec<u8> {
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable_mac());
+        let Ok(mut m) = <Hmac<Sha256> as Mac>::new_from_slice(&self.key) else { return Vec::new() };
         m.update(url.as_bytes());
         m.update(b"\n");
         m.update(expires.to_string().as_bytes());
@@ -70,15 +71,10 @@ impl Signer {
         let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else { return false };
         let expected = self.mac(url, expires);
         expires >= now
+            && !expected.is_empty()
             && given.len() == expected.len()
             && given.iter().zip(expected.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
-}
-
-// HMAC takes keys of any length; this cannot happen.
-fn unreachable_mac() -> Hmac<Sha256> {
-    #[allow(clippy::expect_used)]
-    <Hmac<Sha256> as Mac>::new_from_slice(&[0u8; 32]).expect("HMAC accepts any key length")
 }
 
 /// True for addresses on the public internet.

@@ -171,8 +171,13 @@ fn apply_mailto(q: &mut ComposeQuery, url: &str) {
     q.to = to.into_iter().filter(|s| !s.trim().is_empty()).collect::<Vec<_>>().join(", ");
 }
 
+/// `s` on one line: every character that could end a header line becomes a space.
 fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
+    s.chars()
+        .map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 fn own_addresses(user: &CurrentUser, identities: &[Identity]) -> HashSet<String> {
@@ -492,7 +497,7 @@ async fn check(state: &AppState, user: &CurrentUser, form: &ComposeForm, identit
         if for_sending {
             errors.subject = Some(i18n.t("compose-error-line-break"));
         }
-        form.subject.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect()
+        one_line(&form.subject)
     } else {
         form.subject.clone()
     };

@@ -50,13 +50,7 @@ fn login_page(
 /// A fresh login token and the cookie that carries it.
 fn login_token(state: &AppState) -> Result<(String, (axum::http::HeaderName, axum::http::HeaderValue)), AppError> {
     let token = crate::secrets::random_token::<18>()?;
-    let mut cookie = auth::set_cookie(LOGIN_COOKIE, &token, 3 * 3600, state.config.cookie_secure);
-    if let Ok(v) = cookie.1.to_str().map(|v| v.replace("SameSite=Lax", "SameSite=Strict"))
-        && let Ok(v) = axum::http::HeaderValue::from_str(&v)
-    {
-        cookie.1 = v;
-    }
-    Ok((token, cookie))
+    Ok((token.clone(), auth::set_strict_cookie(LOGIN_COOKIE, &token, 3 * 3600, state.config.cookie_secure)))
 }
 
 fn same_token(a: &str, b: &str) -> bool {
@@ -151,7 +145,7 @@ pub async fn login(
     state.login_throttle.success(ip, &account);
     tracing::info!(user = %username, ip = %ip, "login");
     let cookie = auth::begin(&state, &session, &creds).await?;
-    let clear = auth::set_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
+    let clear = auth::set_strict_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
     Ok((axum::response::AppendHeaders([cookie, clear]), Redirect::to(&next)).into_response())
 }
 
