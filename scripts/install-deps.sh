@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Facteur's demo and tests need, from Debian/Ubuntu packages:
 # Dovecot (IMAP + LMTP), Postfix (submission), OpenSSL (test certificates), Chromium and
-# ChromeDriver (browser tests).
+# ChromeDriver (browser tests), PostgreSQL (the scale-out backend), dnsmasq (a DNS server for
+# the SRV discovery test) and curl (the release self-containment check).
 # Installing does not start the system-wide services (ports 25, 143, 993 stay free) and leaves
 # Postfix unconfigured: Facteur's scripts run private instances.
 #
@@ -11,7 +12,7 @@ set -euo pipefail
 
 packages=(dovecot-imapd dovecot-lmtpd postfix openssl ca-certificates python3)
 if [ "${1:-}" != "--mail" ]; then
-    packages+=(chromium chromium-driver fonts-noto-cjk)
+    packages+=(chromium chromium-driver fonts-noto-cjk postgresql dnsmasq-base curl)
 fi
 
 missing=()
@@ -30,7 +31,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 echo "install-deps: installing ${missing[*]}"
-# Keep package installation from starting system services (ports 25/143/993 stay free).
+# Keep package installation from starting system services (ports 25/143/993/5432 stay free).
 created_policy=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null

@@ -12,7 +12,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// How Facteur talks to an upstream mail server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Security {
     /// Implicit TLS from the first byte (IMAPS 993, SMTPS 465).
     Tls,
@@ -30,6 +31,11 @@ impl Security {
             "plain" | "none" | "insecure" => Some(Self::Plain),
             _ => None,
         }
+    }
+
+    /// The usual port: implicit TLS or not.
+    pub fn default_port(self, ports: (u16, u16)) -> u16 {
+        if self == Self::Tls { ports.0 } else { ports.1 }
     }
 
     pub fn as_str(self) -> &'static str {
@@ -66,12 +72,85 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// An upstream server (IMAP or SMTP).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An upstream server (IMAP or SMTP). In the default configuration the host may contain the
+/// placeholder `{domain}`, replaced by the domain of the login.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Upstream {
     pub host: String,
     pub port: u16,
     pub security: Security,
+}
+
+impl Upstream {
+    /// This server for one domain: `{domain}` replaced.
+    pub fn for_domain(&self, domain: &str) -> Self {
+        Self { host: self.host.replace("{domain}", domain), ..self.clone() }
+    }
+}
+
+pub const IMAP_PORTS: (u16, u16) = (993, 143);
+pub const SMTP_PORTS: (u16, u16) = (465, 587);
+
+/// The two servers of one mail account.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Servers {
+    pub imap: Upstream,
+    pub smtp: Upstream,
+}
+
+impl Servers {
+    pub fn for_domain(&self, domain: &str) -> Self {
+        Self { imap: self.imap.for_domain(domain), smtp: self.smtp.for_domain(domain) }
+    }
+}
+
+/// One mail domain's own settings (`[[domains]]`), with `{domain}` already replaced.
+#[derive(Clone, Debug)]
+pub struct DomainEntry {
+    /// Lower case, e.g. `example.org`.
+    pub name: String,
+    /// The servers Facteur connects to.
+    pub servers: Servers,
+    /// The servers mail apps are told to use (device set-up, autoconfig).
+    pub public: Servers,
+    pub brand_name: Option<String>,
+    pub brand_logo_file: Option<PathBuf>,
+    /// Host names of the webmail that show this domain's brand and complete bare user names.
+    pub web_hosts: Vec<String>,
+}
+
+/// One server's settings as written, before defaults: for the default servers and for each
+/// domain entry.
+#[derive(Clone, Debug, Default)]
+struct ServerFields {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<Security>,
+    public_host: Option<String>,
+    public_port: Option<u16>,
+    public_security: Option<Security>,
+}
+
+impl ServerFields {
+    /// (the server Facteur uses, the server apps are told) — `self` over `base`, then defaults.
+    fn merge(&self, base: &ServerFields, ports: (u16, u16)) -> (Upstream, Upstream) {
+        let security = self.security.or(base.security).unwrap_or(Security::Tls);
+        let port = self
+            .port
+            .or(self.security.map(|s| s.default_port(ports)))
+            .or(base.port)
+            .unwrap_or(security.default_port(ports));
+        let host = self.host.clone().or(base.host.clone()).unwrap_or_else(|| "localhost".to_string());
+        let connect = Upstream { host, port, security };
+        let public_security = self.public_security.or(base.public_security).unwrap_or(security);
+        let public_port = self
+            .public_port
+            .or(self.public_security.map(|s| s.default_port(ports)))
+            .or(base.public_port)
+            .unwrap_or(if public_security == security { port } else { public_security.default_port(ports) });
+        let public_host = self.public_host.clone().or(base.public_host.clone()).unwrap_or_else(|| connect.host.clone());
+        (connect.clone(), Upstream { host: public_host, port: public_port, security: public_security })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -79,8 +158,27 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The default servers (hosts may contain `{domain}`).
     pub imap: Upstream,
     pub smtp: Upstream,
+    /// What mail apps are told by default (hosts may contain `{domain}`).
+    pub public: Servers,
+    /// Domains with settings of their own.
+    pub domains: Vec<DomainEntry>,
+    /// When not empty, only these domains (and those of `domains`) may log in. `*.example.org`
+    /// matches every subdomain of example.org.
+    pub allowed_domains: Vec<String>,
+    /// Look up a domain's servers in its RFC 6186 SRV records before the default servers.
+    pub discover_srv: bool,
+    /// The DNS server for SRV lookups; `None`: the system's.
+    pub dns_server: Option<SocketAddr>,
+    /// The product name shown on the login page and in titles, unless a domain has its own.
+    pub brand_name: String,
+    pub brand_logo_file: Option<PathBuf>,
+    /// Serve `/metrics` on this address instead of the main listener.
+    pub metrics_listen: Option<SocketAddr>,
+    /// When set, `/metrics` wants `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
     pub tls_ca_file: Option<PathBuf>,
     /// 32 random bytes (base64 or hex in configuration). `None`: read or create `secret.key`
     /// in the data directory at start.
@@ -137,10 +235,44 @@ struct FileConfig {
     login_max_backoff_seconds: Option<u64>,
     trust_forwarded_for: Option<bool>,
     image_proxy_allow_private: Option<bool>,
+    allowed_domains: Option<Vec<String>>,
+    discover_srv: Option<bool>,
+    dns_server: Option<String>,
+    brand_name: Option<String>,
+    brand_logo_file: Option<String>,
+    metrics_listen: Option<String>,
+    metrics_token: Option<String>,
+    metrics_token_file: Option<String>,
     #[serde(default)]
     imap: FileImap,
     #[serde(default)]
     smtp: FileSmtp,
+    #[serde(default)]
+    domains: Vec<FileDomain>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDomain {
+    name: Option<String>,
+    web_hosts: Option<Vec<String>>,
+    brand_name: Option<String>,
+    brand_logo_file: Option<String>,
+    #[serde(default)]
+    imap: FileServer,
+    #[serde(default)]
+    smtp: FileServer,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileServer {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    public_host: Option<String>,
+    public_port: Option<u16>,
+    public_security: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,6 +281,9 @@ struct FileSmtp {
     host: Option<String>,
     port: Option<u16>,
     security: Option<String>,
+    public_host: Option<String>,
+    public_port: Option<u16>,
+    public_security: Option<String>,
     timeout_seconds: Option<u64>,
     save_sent: Option<bool>,
     max_message_mb: Option<u64>,
@@ -160,6 +295,9 @@ struct FileImap {
     host: Option<String>,
     port: Option<u16>,
     security: Option<String>,
+    public_host: Option<String>,
+    public_port: Option<u16>,
+    public_security: Option<String>,
     idle_timeout_minutes: Option<u64>,
     connect_timeout_seconds: Option<u64>,
     command_timeout_seconds: Option<u64>,
@@ -305,15 +443,82 @@ impl Config {
             .string("FACTEUR_DATABASE_URL", file.database_url)
             .map(|(v, _)| v)
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("facteur.db").display()));
-        if !database_url.starts_with("sqlite:") {
+        let backend = crate::store::Backend::of(&database_url);
+        if backend.is_none() {
             l.errors.push(format!(
-                "FACTEUR_DATABASE_URL: only sqlite: URLs are supported so far, got {:?}",
+                "FACTEUR_DATABASE_URL: expected a sqlite: or postgres:// URL, got {:?}",
                 database_url.split(':').next().unwrap_or_default()
             ));
         }
 
-        let imap = upstream(&mut l, "IMAP", file.imap.host, file.imap.port, file.imap.security, (993, 143));
-        let smtp = upstream(&mut l, "SMTP", file.smtp.host, file.smtp.port, file.smtp.security, (465, 587));
+        let imap_fields = server_fields(
+            &mut l,
+            "FACTEUR_IMAP",
+            FileServer {
+                host: file.imap.host,
+                port: file.imap.port,
+                security: file.imap.security,
+                public_host: file.imap.public_host,
+                public_port: file.imap.public_port,
+                public_security: file.imap.public_security,
+            },
+        );
+        let smtp_fields = server_fields(
+            &mut l,
+            "FACTEUR_SMTP",
+            FileServer {
+                host: file.smtp.host,
+                port: file.smtp.port,
+                security: file.smtp.security,
+                public_host: file.smtp.public_host,
+                public_port: file.smtp.public_port,
+                public_security: file.smtp.public_security,
+            },
+        );
+        let (imap, public_imap) = ServerFields::default().merge(&imap_fields, IMAP_PORTS);
+        let (smtp, public_smtp) = ServerFields::default().merge(&smtp_fields, SMTP_PORTS);
+        let public = Servers { imap: public_imap, smtp: public_smtp };
+        let domains = domain_entries(&mut l, file.domains, &imap_fields, &smtp_fields);
+        let allowed_domains: Vec<String> = match l.env("FACTEUR_ALLOWED_DOMAINS") {
+            Some(v) => v.split([',', ' ']).map(str::trim).filter(|d| !d.is_empty()).map(str::to_ascii_lowercase).collect(),
+            None => file.allowed_domains.unwrap_or_default().iter().map(|d| d.trim().to_ascii_lowercase()).collect(),
+        };
+        for d in &allowed_domains {
+            if !valid_domain(d.strip_prefix("*.").unwrap_or(d)) {
+                l.errors.push(format!("FACTEUR_ALLOWED_DOMAINS: {d:?} is not a domain name (or *.domain)"));
+            }
+        }
+        let discover_srv = l.boolean("FACTEUR_DISCOVER_SRV", file.discover_srv).unwrap_or(false);
+        let dns_server = match l.string("FACTEUR_DNS_SERVER", file.dns_server) {
+            None => None,
+            Some((v, origin)) => match v.parse::<SocketAddr>().or_else(|_| v.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, 53))) {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    l.errors.push(format!("{origin}: {v:?} is not an address like 192.0.2.53 or 127.0.0.1:5353"));
+                    None
+                }
+            },
+        };
+        let brand_name = l.string("FACTEUR_BRAND_NAME", file.brand_name).map(|(v, _)| v).unwrap_or_else(|| "Facteur".to_string());
+        let brand_logo_file = l.string("FACTEUR_BRAND_LOGO_FILE", file.brand_logo_file).map(|(v, _)| PathBuf::from(v));
+        let metrics_listen = match l.string("FACTEUR_METRICS_LISTEN", file.metrics_listen) {
+            None => None,
+            Some((v, origin)) => match v.parse::<SocketAddr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    l.errors.push(format!("{origin}: {v:?} is not an address like 127.0.0.1:9090"));
+                    None
+                }
+            },
+        };
+        let metrics_token = l.secret("FACTEUR_METRICS_TOKEN", file.metrics_token, file.metrics_token_file);
+        for p in brand_logo_file.iter().chain(domains.iter().filter_map(|d| d.brand_logo_file.as_ref())) {
+            if !p.is_file() {
+                l.errors.push(format!("brand logo {} is not a readable file", p.display()));
+            } else if crate::web::brand::logo_type(p).is_none() {
+                l.errors.push(format!("brand logo {}: expected .svg, .png, .jpg or .webp", p.display()));
+            }
+        }
         let smtp_timeout = l.parse("FACTEUR_SMTP_TIMEOUT_SECONDS", file.smtp.timeout_seconds).unwrap_or(30);
         let save_sent = l.boolean("FACTEUR_SMTP_SAVE_SENT", file.smtp.save_sent).unwrap_or(true);
         let max_message_mb = l.parse("FACTEUR_SMTP_MAX_MESSAGE_MB", file.smtp.max_message_mb).unwrap_or(25);
@@ -330,6 +535,13 @@ impl Config {
         {
             l.errors
                 .push("FACTEUR_SECRET_KEY: expected 32 random bytes as base64 or 64 hex digits".to_string());
+        }
+        if backend == Some(crate::store::Backend::Postgres) && secret_key.is_none() {
+            l.errors.push(
+                "FACTEUR_SECRET_KEY (or FACTEUR_SECRET_KEY_FILE) is required with a PostgreSQL database: \
+                 every instance sharing it must open the same sealed logins"
+                    .to_string(),
+            );
         }
         let cookie_secure = l.boolean("FACTEUR_COOKIE_SECURE", file.cookie_secure).unwrap_or(true);
         let idle_min = l
@@ -397,6 +609,15 @@ impl Config {
             database_url,
             imap,
             smtp,
+            public,
+            domains,
+            allowed_domains,
+            discover_srv,
+            dns_server,
+            brand_name,
+            brand_logo_file,
+            metrics_listen,
+            metrics_token,
             tls_ca_file,
             secret_key,
             cookie_secure,
@@ -439,6 +660,48 @@ impl Config {
             format!("{}:{} ({})", self.smtp.host, self.smtp.port, self.smtp.security.as_str()),
         );
         line(
+            "public (what mail apps are told)",
+            format!(
+                "imap {}:{} ({}), smtp {}:{} ({})",
+                self.public.imap.host,
+                self.public.imap.port,
+                self.public.imap.security.as_str(),
+                self.public.smtp.host,
+                self.public.smtp.port,
+                self.public.smtp.security.as_str()
+            ),
+        );
+        for d in &self.domains {
+            line(
+                &format!("domain {}", d.name),
+                format!(
+                    "imap {}:{} ({}), smtp {}:{} ({}), web hosts [{}]",
+                    d.servers.imap.host,
+                    d.servers.imap.port,
+                    d.servers.imap.security.as_str(),
+                    d.servers.smtp.host,
+                    d.servers.smtp.port,
+                    d.servers.smtp.security.as_str(),
+                    d.web_hosts.join(", ")
+                ),
+            );
+        }
+        line(
+            "allowed_domains",
+            if self.allowed_domains.is_empty() { "(any)".into() } else { self.allowed_domains.join(", ") },
+        );
+        line("discover_srv", self.discover_srv.to_string());
+        line("dns_server", self.dns_server.map(|a| a.to_string()).unwrap_or_else(|| "(system)".into()));
+        line("brand_name", self.brand_name.clone());
+        line(
+            "metrics",
+            format!(
+                "{}{}",
+                self.metrics_listen.map(|a| a.to_string()).unwrap_or_else(|| "main listener".into()),
+                if self.metrics_token.is_some() { ", token <hidden>" } else { "" }
+            ),
+        );
+        line(
             "tls_ca_file",
             self.tls_ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into()),
         );
@@ -473,33 +736,121 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0], 8080))
 }
 
-fn upstream(
-    l: &mut Layer<'_>,
-    name: &str,
-    host: Option<String>,
-    port: Option<u16>,
-    security: Option<String>,
-    default_ports: (u16, u16),
-) -> Upstream {
-    let host_key = format!("FACTEUR_{name}_HOST");
-    let host = l.string(&host_key, host).map(|(v, _)| v).unwrap_or_else(|| "localhost".to_string());
-    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-        l.errors.push(format!("{host_key}: {host:?} is not a host name"));
-    }
-    let sec_key = format!("FACTEUR_{name}_SECURITY");
-    let security = match l.string(&sec_key, security) {
-        None => Security::Tls,
-        Some((v, origin)) => Security::parse(&v).unwrap_or_else(|| {
-            l.errors.push(format!("{origin}: expected tls, starttls or plain, got {v:?}"));
-            Security::Tls
-        }),
+/// A domain name Facteur may put into a host name or a DNS query: ASCII letters, digits, `-`,
+/// dot-separated labels.
+pub fn valid_domain(d: &str) -> bool {
+    !d.is_empty()
+        && d.len() <= 253
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
+/// One server's fields from `PREFIX_HOST`, `_PORT`, `_SECURITY`, `_PUBLIC_HOST`, `_PUBLIC_PORT`,
+/// `_PUBLIC_SECURITY` (environment) over the file's.
+fn server_fields(l: &mut Layer<'_>, prefix: &str, file: FileServer) -> ServerFields {
+    let host = |l: &mut Layer<'_>, key: String, value: Option<String>| -> Option<String> {
+        let (v, origin) = l.string(&key, value)?;
+        let v = v.trim().to_string();
+        let without = v.replace("{domain}", "x");
+        if v.is_empty() || without.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '{' | '}' | '@')) {
+            l.errors.push(format!("{origin}: {v:?} is not a host name (the only placeholder is {{domain}})"));
+        }
+        Some(v)
     };
-    let default_port = if security == Security::Tls { default_ports.0 } else { default_ports.1 };
-    let port = l.parse(&format!("FACTEUR_{name}_PORT"), port).unwrap_or(default_port);
-    if port == 0 {
-        l.errors.push(format!("FACTEUR_{name}_PORT: must not be 0"));
+    let security = |l: &mut Layer<'_>, key: String, value: Option<String>| -> Option<Security> {
+        let (v, origin) = l.string(&key, value)?;
+        let s = Security::parse(&v);
+        if s.is_none() {
+            l.errors.push(format!("{origin}: expected tls, starttls or plain, got {v:?}"));
+        }
+        s
+    };
+    let port = |l: &mut Layer<'_>, key: String, value: Option<u16>| -> Option<u16> {
+        let p = l.parse(&key, value);
+        if p == Some(0) {
+            l.errors.push(format!("{key}: must not be 0"));
+        }
+        p
+    };
+    ServerFields {
+        host: host(l, format!("{prefix}_HOST"), file.host),
+        port: port(l, format!("{prefix}_PORT"), file.port),
+        security: security(l, format!("{prefix}_SECURITY"), file.security),
+        public_host: host(l, format!("{prefix}_PUBLIC_HOST"), file.public_host),
+        public_port: port(l, format!("{prefix}_PUBLIC_PORT"), file.public_port),
+        public_security: security(l, format!("{prefix}_PUBLIC_SECURITY"), file.public_security),
     }
-    Upstream { host, port, security }
+}
+
+/// `[[domains]]` of the file, then `FACTEUR_DOMAIN_<N>_*` of the environment (N = 1, 2, …; an
+/// environment entry replaces a file entry of the same name).
+fn domain_entries(l: &mut Layer<'_>, file: Vec<FileDomain>, imap: &ServerFields, smtp: &ServerFields) -> Vec<DomainEntry> {
+    let mut raw: Vec<(String, FileDomain)> = file.into_iter().enumerate().map(|(i, d)| (format!("domains[{i}]"), d)).collect();
+    let mut numbers: Vec<u32> = l
+        .env
+        .keys()
+        .filter_map(|k| k.strip_prefix("FACTEUR_DOMAIN_"))
+        .filter_map(|rest| rest.split('_').next()?.parse::<u32>().ok())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    for n in numbers {
+        let p = format!("FACTEUR_DOMAIN_{n}");
+        let list = |v: Option<String>| v.map(|v| v.split([',', ' ']).filter(|h| !h.is_empty()).map(str::to_string).collect());
+        let entry = FileDomain {
+            name: l.env(&format!("{p}_NAME")),
+            web_hosts: list(l.env(&format!("{p}_WEB_HOSTS"))),
+            brand_name: l.env(&format!("{p}_BRAND_NAME")),
+            brand_logo_file: l.env(&format!("{p}_BRAND_LOGO_FILE")),
+            imap: FileServer::default(),
+            smtp: FileServer::default(),
+        };
+        raw.retain(|(_, d)| d.name.as_deref().map(str::to_ascii_lowercase) != entry.name.as_deref().map(str::to_ascii_lowercase));
+        raw.push((p, entry));
+    }
+    let mut out: Vec<DomainEntry> = Vec::new();
+    for (origin, d) in raw {
+        let (imap_fields, smtp_fields) = if origin.starts_with("FACTEUR_") {
+            (server_fields(l, &format!("{origin}_IMAP"), FileServer::default()), server_fields(l, &format!("{origin}_SMTP"), FileServer::default()))
+        } else {
+            (server_fields(l, &format!("{origin}.imap"), d.imap), server_fields(l, &format!("{origin}.smtp"), d.smtp))
+        };
+        let Some(name) = d.name.map(|n| n.trim().to_ascii_lowercase()) else {
+            l.errors.push(format!("{origin}: a domain entry needs a name"));
+            continue;
+        };
+        if !valid_domain(&name) {
+            l.errors.push(format!("{origin}: {name:?} is not a domain name"));
+            continue;
+        }
+        if out.iter().any(|e| e.name == name) {
+            l.errors.push(format!("{origin}: {name} is configured twice"));
+            continue;
+        }
+        let (imap_c, imap_p) = imap_fields.merge(imap, IMAP_PORTS);
+        let (smtp_c, smtp_p) = smtp_fields.merge(smtp, SMTP_PORTS);
+        let web_hosts = d
+            .web_hosts
+            .unwrap_or_default()
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        out.push(DomainEntry {
+            servers: Servers { imap: imap_c, smtp: smtp_c }.for_domain(&name),
+            public: Servers { imap: imap_p, smtp: smtp_p }.for_domain(&name),
+            brand_name: d.brand_name.filter(|b| !b.trim().is_empty()),
+            brand_logo_file: d.brand_logo_file.map(PathBuf::from),
+            web_hosts,
+            name,
+        });
+    }
+    out
 }
 
 /// Hides the password in a `scheme://user:password@host` URL.
@@ -619,12 +970,18 @@ mod example_file {
         let is_setting = |r: &str| r.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
         let uncommented: String = text
             .lines()
-            .map(|l| l.strip_prefix("# ").filter(|r| is_setting(r)).unwrap_or(l))
+            .map(|l| {
+                l.strip_prefix("# ")
+                    .filter(|r| is_setting(r) || (r.starts_with('[') && r.ends_with(']') && !r.contains(' ')))
+                    .unwrap_or(l)
+            })
             .collect::<Vec<_>>()
             .join("\n");
         // Both the live settings and the commented-out ones must be accepted by the parser...
         let parsed: FileConfig = toml::from_str(&uncommented.replace("secret_key = \"...\"", "secret_key = \"x\"")).unwrap();
         assert!(parsed.database_url.is_some() && parsed.tls_ca_file.is_some() && parsed.secret_key_file.is_some());
+        assert_eq!(parsed.domains.len(), 1, "the [[domains]] example is read");
+        assert!(parsed.domains[0].imap.public_host.is_some() && parsed.domains[0].smtp.host.is_some());
         // ...and every environment variable the code reads is mentioned.
         let code = include_str!("config.rs");
         let mut missing = Vec::new();

@@ -2,8 +2,11 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod config;
+pub mod devices;
+pub mod domains;
 pub mod i18n;
 pub mod mail;
+pub mod metrics;
 pub mod secrets;
 pub mod startup;
 pub mod store;

@@ -8,7 +8,6 @@ use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use tokio::net::TcpListener;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
 use crate::mail::imap::{Registry, TlsSetup, Watchers};
@@ -17,8 +16,10 @@ use crate::web::{self, AppState, auth, middleware};
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     router: Router,
     pub state: AppState,
+    stop_tx: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -27,18 +28,18 @@ impl Application {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
         let server_key = ServerKey::load_or_create(&config)?;
-        let db = crate::store::connect(&config.database_url).await?;
+        let opened = crate::store::open(&config.database_url).await?;
+        let db = opened.db.clone();
+        tracing::info!(database = opened.backend.name(), "database ready");
         let tls = TlsSetup::new(config.tls_ca_file.as_deref())?;
         let smtp_tls = tls.clone();
         let watchers = Arc::new(Watchers::new(
-            config.imap.clone(),
             tls.clone(),
             config.imap_connect_timeout,
             config.imap_command_timeout,
             config.status_poll_interval,
         ));
         let registry = Arc::new(Registry::new(
-            config.imap.clone(),
             tls,
             config.imap_connect_timeout,
             config.imap_command_timeout,
@@ -46,7 +47,7 @@ impl Application {
         ));
         registry.spawn_reaper();
 
-        let store = SqliteStore::new(db.clone());
+        let store = opened.sessions;
         tokio::spawn({
             use tower_sessions::ExpiredDeletion;
             let store = store.clone();
@@ -68,7 +69,7 @@ impl Application {
             Some(p) => Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read CA file {}: {e}", p.display()))?),
             None => None,
         };
-        let smtp = Arc::new(crate::mail::smtp::Smtp::new(config.smtp.clone(), smtp_tls, extra_ca, config.smtp_timeout));
+        let smtp = Arc::new(crate::mail::smtp::Smtp::new(smtp_tls, extra_ca, config.smtp_timeout));
         let uploads = crate::uploads::Uploads::new(&config.data_dir);
         tokio::spawn({
             let uploads = uploads.clone();
@@ -85,21 +86,37 @@ impl Application {
         let max_upload = usize::try_from(config.max_message_size.saturating_mul(2).saturating_add(16 << 20)).unwrap_or(usize::MAX);
         let (config_free_attempts, config_max_backoff) = (config.login_free_attempts, config.login_max_backoff);
         let image_signer = Arc::new(crate::web::image_proxy::Signer::new(&server_key));
+        let domains = Arc::new(crate::domains::Domains::new(&config)?);
+        let brands = Arc::new(crate::web::brand::Brands::new(&config)?);
+        let (stop_tx, stopping) = tokio::sync::watch::channel(false);
+        let upstreams = Arc::new(crate::web::ops::Upstreams::new(&config, TlsSetup::new(config.tls_ca_file.as_deref())?));
         let state = AppState {
+            metrics: crate::metrics::install(),
+            upstreams,
+            stopping,
+            domains,
+            brands,
             image_signer,
             config: Arc::new(config),
             registry,
             watchers,
             server_key: Arc::new(server_key),
-            db,
+            db: db.clone(),
             smtp,
             uploads,
             login_throttle: Arc::new(crate::web::throttle::LoginThrottle::new(
                 config_free_attempts,
                 config_max_backoff,
+                db.clone(),
             )),
         };
-        let router = web::routes(max_upload)
+        let metrics_listener = match state.config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr} for metrics: {e}"))?,
+            ),
+            None => None,
+        };
+        let router = web::routes(max_upload, metrics_listener.is_none())
             .layer(from_fn_with_state(state.clone(), middleware::reauth))
             .layer(sessions)
             .layer(from_fn(middleware::same_origin))
@@ -110,7 +127,7 @@ impl Application {
         let listener = TcpListener::bind(state.config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.config.listen))?;
-        Ok(Self { listener, router, state })
+        Ok(Self { listener, metrics_listener, router, state, stop_tx })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -121,11 +138,32 @@ impl Application {
     /// every IMAP connection.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let registry = self.state.registry.clone();
+        let stop_tx = self.stop_tx;
+        let mut stopping = self.state.stopping.clone();
+        if let Some(listener) = self.metrics_listener {
+            let router = web::ops::metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                    let _ = stopping.wait_for(|s| *s).await;
+                });
+                if let Err(e) = serve.await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
+        // Stop accepting, tell event streams to end, let in-flight requests finish.
+        let begin_stop = async move {
+            shutdown.await;
+            tracing::info!("stopping: finishing requests in flight");
+            let _ = stop_tx.send(true);
+        };
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(begin_stop)
             .await?;
-        tracing::info!("stopping: logging out of IMAP sessions");
+        tracing::info!(sessions = registry.open_connections(), "stopping: logging out of IMAP sessions");
         registry.shutdown().await;
+        self.state.watchers.drained(std::time::Duration::from_secs(5)).await;
+        tracing::info!("stopped");
         Ok(())
     }
 }

@@ -276,3 +276,9 @@ msg-always-show-images = Always show images from { $sender }
 settings-image-senders = Images always shown from
 settings-logout-everywhere = Sign out everywhere
 settings-logout-everywhere-help = Ends your sessions in every browser, this one included.
+
+## Many domains
+login-error-domain = Mail for { $domain } is not served here. Check the address, or sign in to your own provider's webmail.
+login-error-full-address = Type your full email address, like name@example.org.
+login-username-hint = Your address at { $domain }: the part before the @ is enough.
+settings-devices = Set up your computer and phone mail apps

@@ -279,3 +279,9 @@ msg-always-show-images = Toujours afficher les images de { $sender }
 settings-image-senders = Images toujours affichées pour
 settings-logout-everywhere = Se déconnecter partout
 settings-logout-everywhere-help = Met fin à vos sessions dans tous les navigateurs, celui-ci compris.
+
+## Many domains
+login-error-domain = Le courrier de { $domain } n'est pas hébergé ici. Vérifiez l'adresse, ou connectez-vous au webmail de votre fournisseur.
+login-error-full-address = Saisissez votre adresse e-mail complète, par exemple nom@example.org.
+login-username-hint = Votre adresse chez { $domain } : la partie avant le @ suffit.
+settings-devices = Configurer les applications de messagerie de votre ordinateur et de votre téléphone

@@ -8,14 +8,15 @@ pub mod sanitize;
 pub mod smtp;
 pub mod utf7;
 
-use crate::config::Secret;
+use crate::config::{Secret, Servers};
 
-/// What a user logged in with. The password only lives in memory here and, encrypted, in the
-/// session store.
+/// What a user logged in with, and where their mail lives. The password only lives in memory
+/// here and, encrypted, in the session store.
 #[derive(Clone, Debug)]
 pub struct Credentials {
     pub username: String,
     pub password: Secret,
+    pub servers: Servers,
 }
 
 /// Mail-side failures, grouped by what the user can do about them.

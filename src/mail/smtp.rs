@@ -41,7 +41,6 @@ pub enum SendError {
 
 #[derive(Clone)]
 pub struct Smtp {
-    upstream: Upstream,
     tls: TlsSetup,
     extra_ca_pem: Option<Vec<u8>>,
     timeout: Duration,
@@ -76,13 +75,13 @@ impl AsyncTokioStream for TlsConn {
 }
 
 impl Smtp {
-    pub fn new(upstream: Upstream, tls: TlsSetup, extra_ca_pem: Option<Vec<u8>>, timeout: Duration) -> Self {
-        Self { upstream, tls, extra_ca_pem, timeout }
+    pub fn new(tls: TlsSetup, extra_ca_pem: Option<Vec<u8>>, timeout: Duration) -> Self {
+        Self { tls, extra_ca_pem, timeout }
     }
 
     /// lettre's TLS settings for STARTTLS: Mozilla's roots plus the configured CA.
-    fn tls_parameters(&self) -> Result<TlsParameters, SendError> {
-        let mut b = TlsParameters::builder(self.upstream.host.clone());
+    fn tls_parameters(&self, host: &str) -> Result<TlsParameters, SendError> {
+        let mut b = TlsParameters::builder(host.to_string());
         if let Some(pem) = &self.extra_ca_pem {
             let cert = Certificate::from_pem(pem).map_err(|e| SendError::Connect(format!("CA file: {e}")))?;
             b = b.add_root_certificate(cert);
@@ -92,13 +91,14 @@ impl Smtp {
 
     /// Connects, greets, secures the connection as configured and logs in.
     async fn session(&self, creds: &Credentials) -> Result<AsyncSmtpConnection, SendError> {
-        let host = self.upstream.host.as_str();
-        let tcp = TcpStream::connect((host, self.upstream.port))
+        let upstream: &Upstream = &creds.servers.smtp;
+        let host = upstream.host.as_str();
+        let tcp = TcpStream::connect((host, upstream.port))
             .await
-            .map_err(|e| SendError::Connect(format!("{host}:{}: {e}", self.upstream.port)))?;
+            .map_err(|e| SendError::Connect(format!("{host}:{}: {e}", upstream.port)))?;
         let _ = tcp.set_nodelay(true);
         let hello = ClientId::default();
-        let mut conn = match self.upstream.security {
+        let mut conn = match upstream.security {
             Security::Tls => {
                 let tls = self.tls.client(host, tcp).await.map_err(|e| SendError::Connect(e.to_string()))?;
                 AsyncSmtpConnection::connect_with_transport(Box::new(TlsConn(tls)), &hello).await.map_err(|e| classify(&e))?
@@ -108,7 +108,7 @@ impl Smtp {
                 if !c.can_starttls() {
                     return Err(SendError::Connect(format!("{host} does not offer STARTTLS")));
                 }
-                c.starttls(self.tls_parameters()?, &hello).await.map_err(|e| SendError::Connect(format!("STARTTLS with {host}: {e}")))?;
+                c.starttls(self.tls_parameters(host)?, &hello).await.map_err(|e| SendError::Connect(format!("STARTTLS with {host}: {e}")))?;
                 c
             }
             Security::Plain => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await.map_err(|e| classify(&e))?,

@@ -1,37 +1,138 @@
-//! Facteur's own data (never mail): web sessions now; preferences, identities and contacts later.
+//! Facteur's own data (never mail): web sessions, preferences, identities, contacts, send keys,
+//! login throttling. SQLite (one file in the data directory) or PostgreSQL (several instances).
+//!
+//! Queries go through sqlx's `Any` driver and are written once, in SQL both databases accept:
+//! `$N` placeholders, `ON CONFLICT … DO UPDATE`, integers as 64-bit, flags as 0/1. Each database
+//! has its own migrations (`migrations/sqlite`, `migrations/postgres`) since their DDL differs.
 
 pub mod compose;
 pub mod prefs;
+pub mod sessions;
+pub mod throttle;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
-pub type Db = SqlitePool;
+pub type Db = sqlx::AnyPool;
 
-/// Opens the database (creating the file if needed) and applies migrations.
-pub async fn connect(url: &str) -> anyhow::Result<Db> {
-    let options = SqliteConnectOptions::from_str(url)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// The opened database: the pool every query uses, and the web-session store.
+pub struct Opened {
+    pub db: Db,
+    pub sessions: sessions::Store,
+    pub backend: Backend,
+}
+
+/// Opens the database (creating a SQLite file if needed), applies migrations and prepares the
+/// web-session store on the same database.
+pub async fn open(url: &str) -> anyhow::Result<Opened> {
+    let backend = Backend::of(url).ok_or_else(|| anyhow::anyhow!("database URL: expected sqlite: or postgres://"))?;
+    let db = connect(url).await?;
+    let sessions = match backend {
+        Backend::Sqlite => {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(sqlite_options(url)?)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+            sessions::Store::sqlite(pool)
+        }
+        Backend::Postgres => {
+            let options = PgConnectOptions::from_str(url).map_err(|e| anyhow::anyhow!("database URL: {e}"))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+            sessions::Store::postgres(pool)
+        }
+    };
+    Ok(Opened { db, sessions, backend })
+}
+
+fn sqlite_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(url)
         .map_err(|e| anyhow::anyhow!("database URL: {e}"))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .min_connections(1)
-        .idle_timeout(None)
-        .connect_with(options)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
-    sqlx::migrate!("./migrations/sqlite")
-        .run(&pool)
-        .await
-        .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        .busy_timeout(Duration::from_secs(5)))
+}
+
+/// Opens the query pool and applies migrations.
+pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    install_default_drivers();
+    let backend = Backend::of(url).ok_or_else(|| anyhow::anyhow!("database URL: expected sqlite: or postgres://"))?;
+    if backend == Backend::Sqlite && !url.contains(":memory:") {
+        // Creates the file and turns on write-ahead logging once (it is stored in the file), so
+        // that the pools below share it without locking each other out.
+        let options = sqlite_options(url)?;
+        let first = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+        first.close().await;
+    }
+    let mut pool = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+    pool = match backend {
+        // SQLite: an in-memory database lives as long as one of its connections.
+        Backend::Sqlite => pool.max_connections(4).min_connections(1).idle_timeout(None),
+        Backend::Postgres => pool.max_connections(16).min_connections(1),
+    };
+    let url = match backend {
+        // One in-memory database shared by the pool's connections (tests).
+        Backend::Sqlite if url.contains(":memory:") => {
+            static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("sqlite:file:facteur-memory-{}-{n}?mode=memory&cache=shared", std::process::id())
+        }
+        Backend::Sqlite if !url.contains("mode=") => format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' }),
+        _ => url.to_string(),
+    };
+    let pool = pool.connect(&url).await.map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    let migrations = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    migrations.run(&pool).await.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
     Ok(pool)
 }
 
 /// Answers whether the database is reachable.
 pub async fn ping(db: &Db) -> bool {
-    sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(db).await.is_ok()
+    sqlx::query_scalar::<_, i64>("SELECT CAST(1 AS BIGINT)").fetch_one(db).await.is_ok()
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

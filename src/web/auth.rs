@@ -31,6 +31,9 @@ pub struct AuthData {
     pub csrf: String,
     #[serde(default)]
     pub prefs: crate::store::prefs::Preferences,
+    /// The servers chosen at login (older sessions have none: chosen again from the name).
+    #[serde(default)]
+    pub servers: Option<crate::config::Servers>,
 }
 
 impl AuthData {
@@ -124,6 +127,7 @@ pub async fn begin(
         created_ms: now_ms(),
         csrf: crate::secrets::random_token::<24>()?,
         prefs,
+        servers: Some(creds.servers.clone()),
     };
     session.insert(AUTH_KEY, auth).await?;
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cookie_key);
@@ -204,7 +208,17 @@ impl FromRequestParts<AppState> for CurrentUser {
             let _ = session.flush().await;
             return Err(to_login(parts, Some("ended")));
         };
-        let creds = Credentials { username: auth.username.clone(), password: Secret::new(password) };
+        let servers = match &auth.servers {
+            Some(s) => s.clone(),
+            None => match state.domains.resolve(&auth.username).await {
+                Ok(r) => r.servers,
+                Err(_) => {
+                    let _ = session.flush().await;
+                    return Err(to_login(parts, Some("ended")));
+                }
+            },
+        };
+        let creds = Credentials { username: auth.username.clone(), password: Secret::new(password), servers };
         let i18n = match &auth.prefs.language {
             Some(l) => crate::i18n::I18n::new(l),
             None => crate::i18n::I18n::negotiate(

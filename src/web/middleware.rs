@@ -28,17 +28,36 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", id = %id);
     let started = std::time::Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let route = res.extensions().get::<RouteLabel>().map(|r| r.0.clone()).unwrap_or_else(|| "unmatched".to_string());
     span.in_scope(|| {
         tracing::info!(
             %method,
             path = %redact_path(&path),
+            %route,
             status = res.status().as_u16(),
-            ms = started.elapsed().as_secs_f64() * 1000.0,
+            ms = elapsed.as_secs_f64() * 1000.0,
             "http"
         )
     });
+    crate::metrics::http_request(&route, method.as_str(), res.status().as_u16(), elapsed);
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// The route template that answered (`/m/{mailbox}/{uidvalidity}/{uid}`), for logs and metrics:
+/// bounded label values, and no folder names.
+#[derive(Clone, Debug)]
+pub struct RouteLabel(pub String);
+
+/// Runs on matched routes only (`route_layer`) and hands the route template outward.
+pub async fn route_label(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_string());
+    let mut res = next.run(req).await;
+    if let Some(r) = route {
+        res.extensions_mut().insert(RouteLabel(r));
     }
     res
 }

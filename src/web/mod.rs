@@ -2,10 +2,12 @@
 
 pub mod assets;
 pub mod auth;
+pub mod brand;
 pub mod error;
 pub mod format;
 pub mod image_proxy;
 pub mod middleware;
+pub mod ops;
 pub mod routes;
 pub mod throttle;
 pub mod views;
@@ -31,13 +33,22 @@ pub struct AppState {
     pub uploads: crate::uploads::Uploads,
     pub login_throttle: Arc<throttle::LoginThrottle>,
     pub image_signer: Arc<image_proxy::Signer>,
+    pub domains: Arc<crate::domains::Domains>,
+    pub brands: Arc<brand::Brands>,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    pub upstreams: Arc<ops::Upstreams>,
+    /// Turns true when the server begins to stop: event streams end so that in-flight
+    /// requests can finish.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Every route. Layers are added by [`crate::startup`].
 /// `max_upload` bounds a compose form's body (attachments beyond the message size limit are
 /// read and dropped, so the form's text still arrives).
-pub fn routes(max_upload: usize) -> Router<AppState> {
-    Router::new()
+/// `metrics`: serve `/metrics` here (not on a separate listener).
+pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
+    let router = if metrics { Router::new().route("/metrics", get(ops::metrics)) } else { Router::new() };
+    router
         .route("/", get(routes::home))
         .route("/login", get(routes::login::login_form).post(routes::login::login))
         .route("/logout", post(routes::login::logout))
@@ -53,6 +64,18 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/contacts", get(routes::contacts::contacts_page).post(routes::contacts::save_contact))
         .route("/contacts/suggest", get(routes::compose::suggest))
         .route("/settings/identities", post(routes::settings::save_identity))
+        .route("/settings/devices", get(routes::devices::devices_page))
+        .route("/settings/devices/profile.mobileconfig", get(routes::devices::mobileconfig))
+        .route("/.well-known/autoconfig/mail/config-v1.1.xml", get(routes::devices::autoconfig))
+        .route("/mail/config-v1.1.xml", get(routes::devices::autoconfig))
+        .route(
+            "/autodiscover/autodiscover.xml",
+            post(routes::devices::autodiscover).layer(axum::extract::DefaultBodyLimit::max(64 * 1024)),
+        )
+        .route(
+            "/Autodiscover/Autodiscover.xml",
+            post(routes::devices::autodiscover).layer(axum::extract::DefaultBodyLimit::max(64 * 1024)),
+        )
         .route("/settings", get(routes::settings::settings_page).post(routes::settings::save_settings))
         .route("/m/{mailbox}/{uidvalidity}/{uid}", get(routes::message::message))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/body", get(routes::message::message_body))
@@ -61,6 +84,9 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
         .route("/img", get(image_proxy::image))
         .route("/images/senders", post(routes::message::trust_sender))
         .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(ops::readyz))
         .route("/static/{name}", get(assets::serve))
+        .route("/brand/{name}", get(brand::logo))
+        .route_layer(axum::middleware::from_fn(middleware::route_label))
         .fallback(routes::fallback)
 }

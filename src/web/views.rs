@@ -167,6 +167,7 @@ impl Chrome {
 #[template(path = "pages/login.html")]
 pub struct LoginPage {
     pub i18n: I18n,
+    pub brand: super::brand::Brand,
     pub css: &'static str,
     pub js: &'static str,
     pub nonce: String,

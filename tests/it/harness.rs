@@ -335,8 +335,84 @@ pub struct TestApp {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// A private PostgreSQL on loopback, started once per test binary when a test needs it.
+pub struct Postgres {
+    pub port: u16,
+    /// The server's URL (database `postgres`).
+    pub url: String,
+}
+
+static POSTGRES: OnceLock<Postgres> = OnceLock::new();
+
+/// The secret key every instance of a PostgreSQL-backed test shares.
+pub const SHARED_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// Whether this run puts every Facteur on PostgreSQL (`FACTEUR_TEST_DATABASE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("FACTEUR_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+pub fn postgres() -> &'static Postgres {
+    POSTGRES.get_or_init(|| {
+        let dir = tempfile::Builder::new().prefix("fxp.").tempdir_in("/tmp").expect("temp dir").keep();
+        let port = free_port();
+        let script = root().join("scripts/postgres.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(["start", dir.to_str().unwrap_or_default(), &port.to_string()])
+            .output()
+            .expect("run postgres.sh");
+        assert!(
+            out.status.success(),
+            "PostgreSQL did not start: the scale-out tests need a real server \
+             (apt-get install postgresql, or run .ci/run):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let _ = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; bash {script} stop {dir} >/dev/null 2>&1; rm -rf {dir}",
+                pid = std::process::id(),
+                script = script.display(),
+                dir = dir.display()
+            ))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        Postgres { port, url }
+    })
+}
+
+impl Postgres {
+    /// The URL of database `name`, created if it does not exist yet.
+    pub fn database(&self, name: &str) -> String {
+        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        let out = Command::new("psql")
+            .args([self.url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", &format!("CREATE DATABASE {name}")])
+            .output()
+            .expect("psql (Debian package postgresql-client)");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() || err.contains("already exists"), "CREATE DATABASE {name}: {err}");
+        format!("postgres://facteur@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// One database per data directory, so that a restarted Facteur finds its data again.
+    pub fn database_for(&self, data_dir: &Path) -> String {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(data_dir.display().to_string().as_bytes());
+        let name: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        self.database(&format!("fx_{name}"))
+    }
+}
+
 pub fn test_env(data_dir: &Path, imap_port: u16) -> HashMap<String, String> {
     let mut env = HashMap::new();
+    if on_postgres() {
+        env.insert("FACTEUR_DATABASE_URL".into(), postgres().database_for(data_dir));
+        env.insert("FACTEUR_SECRET_KEY".into(), SHARED_KEY.into());
+    }
     env.insert("FACTEUR_LISTEN".into(), "127.0.0.1:0".into());
     env.insert("FACTEUR_DATA_DIR".into(), data_dir.display().to_string());
     env.insert("FACTEUR_IMAP_HOST".into(), "127.0.0.1".into());
@@ -447,6 +523,19 @@ impl Browser {
             .build()
             .expect("http client");
         Self { http, jar, base, lang: lang.to_string() }
+    }
+
+    /// Another client with the same cookies, for a Facteur at `base` (cookies do not depend
+    /// on the port): the same person behind a load balancer that picked another instance.
+    pub fn sharing(&self, base: String) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_provider(self.jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .read_timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .expect("http client");
+        Self { http, jar: self.jar.clone(), base, lang: self.lang.clone() }
     }
 
     pub fn base(&self) -> &str {

@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod compose;
 mod harness;
+mod hosting;
 mod reading;
 mod security;
 mod sync;

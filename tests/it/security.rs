@@ -41,7 +41,10 @@ async fn every_state_changing_route_refuses_a_request_without_a_valid_token() {
     let b = Browser::new(&app);
     b.login(&user).await;
     let token = csrf(&b.get("/f/INBOX").await.body);
-    let routes = post_routes();
+    // Outlook's autodiscover is a read-only public document fetched by mail apps without
+    // cookies (the same answer as the GET autoconfig): it changes nothing, so it takes no token.
+    // Its own tests are in hosting.rs.
+    let routes: Vec<String> = post_routes().into_iter().filter(|r| !r.eq_ignore_ascii_case("/autodiscover/autodiscover.xml")).collect();
     for expected in ["/login", "/logout", "/f/{mailbox}/actions", "/undo", "/compose", "/settings", "/settings/identities", "/contacts"] {
         assert!(routes.iter().any(|r| r == expected), "{expected} not found among {routes:?}");
     }
@@ -138,7 +141,7 @@ async fn failed_logins_slow_down_the_address_much_more_than_the_account() {
     // The attacker keeps going: their waits grow (simulated by the throttle's clock here:
     // failures recorded directly, as if each had waited its turn).
     for _ in 0..12 {
-        app.state.login_throttle.failure("203.0.113.5".parse().unwrap(), &user.name.to_lowercase());
+        app.state.login_throttle.failure("203.0.113.5".parse().unwrap(), &user.name.to_lowercase()).await;
     }
     let (status, retry, _) = attempt(&attacker, "203.0.113.5", user.password.clone()).await;
     assert_eq!(status, 429);

@@ -144,10 +144,13 @@ struct Window {
 }
 
 async fn timed<T, E: Into<MailError>>(d: Duration, f: impl Future<Output = Result<T, E>>) -> Result<T, MailError> {
-    match tokio::time::timeout(d, f).await {
+    let started = Instant::now();
+    let r = match tokio::time::timeout(d, f).await {
         Ok(r) => r.map_err(Into::into),
         Err(_) => Err(MailError::Timeout),
-    }
+    };
+    crate::metrics::imap_command(started.elapsed(), r.is_ok());
+    r
 }
 
 impl ImapConn {

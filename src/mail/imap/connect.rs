@@ -127,6 +127,13 @@ pub async fn open_session(
     }
 }
 
+/// Whether `upstream` answers: connects, secures the connection as configured, reads the
+/// greeting, and hangs up without logging in.
+pub async fn probe(upstream: &Upstream, tls: &TlsSetup, timeout: Duration) -> Result<(), MailError> {
+    tokio::time::timeout(timeout, connect(upstream, tls)).await.map_err(|_| MailError::Timeout)??;
+    Ok(())
+}
+
 async fn connect(upstream: &Upstream, tls: &TlsSetup) -> Result<Client<ImapStream>, MailError> {
     let tcp = TcpStream::connect((upstream.host.as_str(), upstream.port))
         .await

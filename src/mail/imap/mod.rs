@@ -6,6 +6,6 @@ pub mod registry;
 pub mod watch;
 
 pub use conn::{Folder, ImapConn, ListItem, MailboxState, Moved, Page, RawMessage, Role};
-pub use connect::TlsSetup;
+pub use connect::{TlsSetup, probe};
 pub use registry::Registry;
 pub use watch::{MailEvent, Watcher, Watchers};

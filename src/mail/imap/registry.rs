@@ -16,7 +16,6 @@ use futures_util::future::BoxFuture;
 
 use super::conn::ImapConn;
 use super::connect::{TlsSetup, open_session};
-use crate::config::Upstream;
 use crate::mail::{Credentials, MailError};
 
 struct Slot {
@@ -29,7 +28,6 @@ struct Slot {
 
 pub struct Registry {
     slots: Mutex<HashMap<String, Arc<Slot>>>,
-    upstream: Upstream,
     tls: TlsSetup,
     connect_timeout: Duration,
     command_timeout: Duration,
@@ -38,9 +36,13 @@ pub struct Registry {
     connects: AtomicU64,
 }
 
+/// `host:port` of the user's IMAP server, the label of its metrics.
+pub fn upstream_label(creds: &Credentials) -> String {
+    format!("{}:{}", creds.servers.imap.host, creds.servers.imap.port)
+}
+
 impl Registry {
     pub fn new(
-        upstream: Upstream,
         tls: TlsSetup,
         connect_timeout: Duration,
         command_timeout: Duration,
@@ -48,7 +50,6 @@ impl Registry {
     ) -> Self {
         Self {
             slots: Mutex::new(HashMap::new()),
-            upstream,
             tls,
             connect_timeout,
             command_timeout,
@@ -77,13 +78,18 @@ impl Registry {
     }
 
     async fn open(&self, creds: &Credentials) -> Result<ImapConn, MailError> {
-        let session = open_session(&self.upstream, &self.tls, creds, self.connect_timeout).await?;
+        let session = open_session(&creds.servers.imap, &self.tls, creds, self.connect_timeout).await?;
         self.connects.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::imap_connect(&upstream_label(creds));
         ImapConn::new(session, self.command_timeout).await
     }
 
     /// Logs in for a new web session and keeps the connection under `key`.
     pub async fn login(&self, key: &str, creds: &Credentials) -> Result<(), MailError> {
+        crate::metrics::UPSTREAM.scope(upstream_label(creds).into(), self.login_inner(key, creds)).await
+    }
+
+    async fn login_inner(&self, key: &str, creds: &Credentials) -> Result<(), MailError> {
         let conn = self.open(creds).await?;
         let slot = self.slot(key);
         let mut guard = slot.conn.lock().await;
@@ -96,7 +102,14 @@ impl Registry {
 
     /// Runs `op` on the user's connection, opening one first if there is none. When an old
     /// connection turns out to be broken, it is replaced and `op` runs once more.
-    pub async fn run<T, F>(&self, key: &str, creds: &Credentials, mut op: F) -> Result<T, MailError>
+    pub async fn run<T, F>(&self, key: &str, creds: &Credentials, op: F) -> Result<T, MailError>
+    where
+        F: for<'a> FnMut(&'a mut ImapConn) -> BoxFuture<'a, Result<T, MailError>>,
+    {
+        crate::metrics::UPSTREAM.scope(upstream_label(creds).into(), self.run_inner(key, creds, op)).await
+    }
+
+    async fn run_inner<T, F>(&self, key: &str, creds: &Credentials, mut op: F) -> Result<T, MailError>
     where
         F: for<'a> FnMut(&'a mut ImapConn) -> BoxFuture<'a, Result<T, MailError>>,
     {

@@ -16,7 +16,6 @@ use tokio::sync::{broadcast, watch};
 
 use super::conn::{Folder, load_folders};
 use super::connect::{ImapSession, TlsSetup, open_session};
-use crate::config::Upstream;
 use crate::mail::{Credentials, MailError, utf7};
 
 /// What the browser tabs of a user are told.
@@ -62,7 +61,8 @@ impl Watcher {
 
 pub struct Watchers {
     map: Mutex<HashMap<String, Weak<Watcher>>>,
-    upstream: Upstream,
+    /// Watcher tasks still running (a stopped watcher logs out before its task ends).
+    running: Arc<std::sync::atomic::AtomicUsize>,
     tls: TlsSetup,
     connect_timeout: Duration,
     command_timeout: Duration,
@@ -70,8 +70,8 @@ pub struct Watchers {
 }
 
 impl Watchers {
-    pub fn new(upstream: Upstream, tls: TlsSetup, connect_timeout: Duration, command_timeout: Duration, poll: Duration) -> Self {
-        Self { map: Mutex::new(HashMap::new()), upstream, tls, connect_timeout, command_timeout, poll }
+    pub fn new(tls: TlsSetup, connect_timeout: Duration, command_timeout: Duration, poll: Duration) -> Self {
+        Self { map: Mutex::new(HashMap::new()), running: Arc::default(), tls, connect_timeout, command_timeout, poll }
     }
 
     /// Joins (or starts) the watcher of `key` and points it at `folder`. The watcher lives as
@@ -90,7 +90,6 @@ impl Watchers {
         let w = Arc::new(Watcher { events: events.clone(), folder: folder_tx, stop: stop_tx });
         map.insert(key.to_string(), Arc::downgrade(&w));
         let task = Task {
-            upstream: self.upstream.clone(),
             tls: self.tls.clone(),
             creds: creds.clone(),
             connect_timeout: self.connect_timeout,
@@ -100,7 +99,13 @@ impl Watchers {
             folder: folder_rx,
             stop: stop_rx,
         };
-        tokio::spawn(task.run());
+        let label: std::sync::Arc<str> = super::registry::upstream_label(creds).into();
+        let running = self.running.clone();
+        running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::spawn(crate::metrics::UPSTREAM.scope(label, async move {
+            task.run().await;
+            running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }));
         (w, rx)
     }
 
@@ -110,6 +115,14 @@ impl Watchers {
         let w = self.map.lock().unwrap_or_else(|p| p.into_inner()).get(key).and_then(Weak::upgrade);
         if let Some(w) = w {
             let _ = w.events.send(event);
+        }
+    }
+
+    /// Waits (up to `limit`) until every watcher has logged out, once their tabs are gone.
+    pub async fn drained(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.running.load(std::sync::atomic::Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -131,7 +144,6 @@ fn take_news(session: &mut ImapSession) -> bool {
 }
 
 struct Task {
-    upstream: Upstream,
     tls: TlsSetup,
     creds: Credentials,
     connect_timeout: Duration,
@@ -200,7 +212,7 @@ impl Task {
 
     /// One connection's life. `Ok` means: stop requested.
     async fn watch(&mut self, first: bool) -> Result<(), MailError> {
-        let mut session = open_session(&self.upstream, &self.tls, &self.creds, self.connect_timeout).await?;
+        let mut session = open_session(&self.creds.servers.imap, &self.tls, &self.creds, self.connect_timeout).await?;
         let caps = self.timed(session.capabilities()).await?;
         let list_status = caps.has_str("LIST-STATUS");
         // With NOTIFY (RFC 5465) the server also reports changes in every other folder (the

@@ -732,6 +732,11 @@ async fn send(state: AppState, user: CurrentUser, mut form: ComposeForm, identit
     let smtp_started = std::time::Instant::now();
     let sent = state.smtp.send(&user.creds, &built.envelope, &built.bytes).await;
     let smtp_ms = smtp_started.elapsed().as_millis() as u64;
+    crate::metrics::message_sent(match &sent {
+        Ok(()) => "sent",
+        Err(SendError::Rejected(_) | SendError::Auth) => "rejected",
+        Err(_) => "failed",
+    });
     if let Err(e) = sent {
         let _ = store::release_send_key(&state.db, &key, &form.send_key).await;
         tracing::warn!(error = %e, "sending failed");

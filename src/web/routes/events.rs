@@ -80,6 +80,7 @@ pub async fn events(
     let (watcher, rx) = state.watchers.subscribe(&key, &user.creds, &folder);
     // A reconnecting tab may have missed events: it refreshes at once.
     let resync = headers.contains_key("last-event-id");
+    let mut stopping = state.stopping.clone();
     let tab = Tab { rx, _watcher: watcher, state, key, folder, i18n: user.i18n.clone(), resync };
     let stream = futures_util::stream::unfold(tab, |mut tab| async move {
         if tab.resync {
@@ -97,6 +98,11 @@ pub async fn events(
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
+    });
+    // The server is stopping: the stream ends (the tab reconnects to another instance, or to
+    // this one once it is back), so that graceful shutdown does not wait for it.
+    let stream = futures_util::StreamExt::take_until(stream, async move {
+        let _ = stopping.wait_for(|s| *s).await;
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
 }

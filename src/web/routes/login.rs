@@ -9,6 +9,7 @@ use tower_sessions::Session;
 
 use super::{ClientIp, CsrfForm, Lang};
 use crate::config::Secret;
+use crate::domains::DomainError;
 use crate::i18n::I18n;
 use crate::mail::{Credentials, MailError};
 use crate::web::AppState;
@@ -27,6 +28,7 @@ pub struct LoginQuery {
 const LOGIN_COOKIE: &str = "facteur_login";
 
 fn login_page(
+    brand: &crate::web::brand::Brand,
     i18n: I18n,
     csrf: String,
     username: String,
@@ -35,6 +37,7 @@ fn login_page(
     notice: Option<String>,
 ) -> views::LoginPage {
     views::LoginPage {
+        brand: brand.clone(),
         i18n,
         css: assets::css_url(),
         js: assets::js_url(),
@@ -59,6 +62,7 @@ fn same_token(a: &str, b: &str) -> bool {
 
 pub async fn login_form(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     session: Session,
     Lang(i18n): Lang,
     Query(q): Query<LoginQuery>,
@@ -72,7 +76,8 @@ pub async fn login_form(
         _ => None,
     };
     let (token, cookie) = login_token(&state)?;
-    Ok(([cookie], login_page(i18n, token, String::new(), auth::safe_next(q.next.as_deref()), None, notice)).into_response())
+    let brand = state.brands.for_request(&headers);
+    Ok(([cookie], login_page(brand, i18n, token, String::new(), auth::safe_next(q.next.as_deref()), None, notice)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -94,38 +99,63 @@ pub async fn login(
     headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    let username = form.username.trim().to_string();
+    let brand = state.brands.for_request(&headers).clone();
+    let mut username = form.username.trim().to_string();
+    // On a domain's own web host, a bare user name means an address of that domain.
+    if let Some(domain) = &brand.domain
+        && !username.is_empty()
+        && !username.contains('@')
+    {
+        username = format!("{username}@{domain}");
+    }
     let next = auth::safe_next(form.next.as_deref());
     let csrf = form.csrf.clone();
+    let fail_with = |i18n: I18n, status: StatusCode, msg: String, username: String, next: String| {
+        (status, login_page(&brand, i18n, csrf.clone(), username, next, Some(msg), None)).into_response()
+    };
     let fail = |i18n: I18n, status: StatusCode, key: &str, username: String, next: String| {
         let msg = i18n.t(key);
-        (status, login_page(i18n, csrf.clone(), username, next, Some(msg), None)).into_response()
+        fail_with(i18n, status, msg, username, next)
     };
     // The token in the form must match the one in the cookie set with the form.
     let cookie = auth::cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
     if !same_token(&cookie, &form.csrf) {
         let (token, cookie) = login_token(&state)?;
         let msg = i18n.t("login-error-expired");
-        let page = login_page(i18n, token, username, next, Some(msg), None);
+        let page = login_page(&brand, i18n, token, username, next, Some(msg), None);
         return Ok((StatusCode::FORBIDDEN, [cookie], page).into_response());
     }
     if username.is_empty() || form.password.is_empty() {
         return Ok(fail(i18n, StatusCode::UNPROCESSABLE_ENTITY, "login-error-missing", username, next));
     }
+    let resolved = match state.domains.resolve(&username).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(user = %username, ip = %ip, reason = %e, "login refused");
+            let msg = match &e {
+                DomainError::NotAllowed(d) => i18n.t1("login-error-domain", "domain", d.clone()),
+                DomainError::NoDomain | DomainError::Invalid(_) => i18n.t("login-error-full-address"),
+            };
+            crate::metrics::login_failure("domain");
+            return Ok(fail_with(i18n, StatusCode::UNPROCESSABLE_ENTITY, msg, username, next));
+        }
+    };
     let account = user_key(&username);
-    let wait = state.login_throttle.check(ip, &account);
+    let wait = state.login_throttle.check(ip, &account).await;
     if !wait.is_zero() {
         let secs = wait.as_secs().max(1);
+        crate::metrics::login_failure("throttled");
         tracing::warn!(user = %username, ip = %ip, wait_seconds = secs, "login throttled");
         let msg = i18n.t1("login-error-throttled", "seconds", secs.to_string());
-        let page = login_page(i18n, csrf.clone(), username, next, Some(msg), None);
+        let page = login_page(&brand, i18n, csrf.clone(), username, next, Some(msg), None);
         return Ok((StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, secs.to_string())], page).into_response());
     }
     if username.chars().any(char::is_control) || form.password.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
-        state.login_throttle.failure(ip, &account);
+        state.login_throttle.failure(ip, &account).await;
+        crate::metrics::login_failure("credentials");
         return Ok(fail(i18n, StatusCode::UNAUTHORIZED, "login-error-credentials", username, next));
     }
-    let creds = Credentials { username: username.clone(), password: Secret::new(form.password) };
+    let creds = Credentials { username: username.clone(), password: Secret::new(form.password), servers: resolved.servers };
     if let Err(e) = state.registry.login(&account, &creds).await {
         let (status, key) = match e {
             MailError::Auth => (StatusCode::UNAUTHORIZED, "login-error-credentials"),
@@ -133,8 +163,14 @@ pub async fn login(
             MailError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "login-error-timeout"),
             MailError::No(_) | MailError::NotFound => (StatusCode::BAD_GATEWAY, "login-error-server"),
         };
+        crate::metrics::login_failure(match e {
+            MailError::Auth => "credentials",
+            MailError::Connect(_) | MailError::Protocol(_) => "unreachable",
+            MailError::Timeout => "timeout",
+            MailError::No(_) | MailError::NotFound => "server",
+        });
         if matches!(e, MailError::Auth) {
-            state.login_throttle.failure(ip, &account);
+            state.login_throttle.failure(ip, &account).await;
             // One line per failure, easy to match for fail2ban.
             tracing::warn!(user = %username, ip = %ip, "authentication failure");
         } else {
@@ -142,7 +178,8 @@ pub async fn login(
         }
         return Ok(fail(i18n, status, key, username, next));
     }
-    state.login_throttle.success(ip, &account);
+    state.login_throttle.success(ip, &account).await;
+    crate::metrics::login();
     tracing::info!(user = %username, ip = %ip, "login");
     let cookie = auth::begin(&state, &session, &creds).await?;
     let clear = auth::set_strict_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod compose;
 pub mod contacts;
+pub mod devices;
 pub mod events;
 pub mod login;
 pub mod mailbox;

@@ -1,0 +1,27 @@
+## Setting up mail apps on other devices
+devices-title = Set up your devices
+devices-intro = You can also read and send your mail with the mail app on your computer, phone or tablet. Everything stays in sync with this webmail.
+devices-incoming = Incoming mail (IMAP)
+devices-outgoing = Outgoing mail (SMTP)
+devices-server = Server
+devices-port = Port
+devices-security = Security
+devices-security-tls = SSL/TLS
+devices-security-starttls = STARTTLS
+devices-security-none = None
+devices-username = Username
+devices-username-help = Your full email address, not just the part before the @.
+devices-password = Password
+devices-password-value = The same as for this webmail
+devices-authentication = Authentication
+devices-auth-password = Normal password
+devices-auth-required = Required: normal password, with the same username and password as for incoming mail
+devices-why-title = Why IMAP?
+devices-why-imap = With IMAP, your mail stays on the server and every device shows the same mailbox: this webmail, your computer and your phone. Read, file or delete a message on one, and it is done on all of them.
+devices-why-pop = POP3 downloads your mail to a single computer and usually removes it from the server, so your other devices no longer see it. That is why we recommend IMAP: if your app asks, choose IMAP.
+devices-howto-title = Adding your account to an app
+devices-howto-auto = Thunderbird and most mail apps set themselves up: enter your email address and password, and they find the rest.
+devices-howto-outlook = Outlook does the same: add an account with your email address and password.
+devices-howto-apple = iPhone, iPad and Mac: download the set-up profile below, then install it. On iPhone and iPad, open Settings and tap “Profile Downloaded”. On a Mac, open the downloaded file, then confirm in System Settings. Your password is not in the profile: you type it while installing.
+devices-howto-apple-download = Download the profile
+devices-howto-other = Android and other apps: if the app does not set itself up, choose IMAP and enter the settings above.

@@ -1,0 +1,27 @@
+## Configurer la messagerie sur d’autres appareils
+devices-title = Configurer vos appareils
+devices-intro = Vous pouvez aussi lire et envoyer vos messages avec l’application de messagerie de votre ordinateur, de votre téléphone ou de votre tablette. Tout reste synchronisé avec ce webmail.
+devices-incoming = Courrier entrant (IMAP)
+devices-outgoing = Courrier sortant (SMTP)
+devices-server = Serveur
+devices-port = Port
+devices-security = Sécurité de la connexion
+devices-security-tls = SSL/TLS
+devices-security-starttls = STARTTLS
+devices-security-none = Aucune
+devices-username = Nom d’utilisateur
+devices-username-help = Votre adresse e-mail complète, pas seulement ce qui précède le @.
+devices-password = Mot de passe
+devices-password-value = Le même que pour ce webmail
+devices-authentication = Authentification
+devices-auth-password = Mot de passe normal
+devices-auth-required = Obligatoire : mot de passe normal, avec les mêmes identifiants que pour le courrier entrant
+devices-why-title = Pourquoi IMAP ?
+devices-why-imap = Avec IMAP, vos messages restent sur le serveur et tous vos appareils affichent la même boîte aux lettres : ce webmail, votre ordinateur, votre téléphone. Un message lu, classé ou supprimé sur l’un l’est aussi sur tous les autres.
+devices-why-pop = POP3, au contraire, rapatrie vos messages sur un seul ordinateur et les efface en général du serveur : vos autres appareils ne les voient plus. C’est pourquoi nous recommandons IMAP ; si votre application vous laisse le choix, prenez IMAP.
+devices-howto-title = Ajouter votre compte à une application
+devices-howto-auto = Thunderbird et la plupart des applications de messagerie se configurent toutes seules : saisissez votre adresse e-mail et votre mot de passe, elles trouvent le reste.
+devices-howto-outlook = Outlook aussi : ajoutez un compte avec votre adresse e-mail et votre mot de passe.
+devices-howto-apple = iPhone, iPad et Mac : téléchargez le profil de configuration ci-dessous, puis installez-le. Sur iPhone et iPad, ouvrez Réglages et touchez « Profil téléchargé ». Sur Mac, ouvrez le fichier téléchargé, puis validez dans Réglages Système. Votre mot de passe ne figure pas dans le profil : il vous sera demandé pendant l’installation.
+devices-howto-apple-download = Télécharger le profil
+devices-howto-other = Android et autres applications : si l’application ne se configure pas toute seule, choisissez IMAP et saisissez les réglages ci-dessus.
