@@ -70,7 +70,12 @@ impl Application {
             None => None,
         };
         let smtp = Arc::new(crate::mail::smtp::Smtp::new(smtp_tls, extra_ca, config.smtp_timeout));
-        let uploads = crate::uploads::Uploads::new(&config.data_dir);
+        // On PostgreSQL, several instances may serve one compose page: its files go to the
+        // database. On SQLite (one instance), they stay on the local disk.
+        let uploads = match opened.backend {
+            crate::store::Backend::Postgres => crate::uploads::Uploads::in_database(&config.data_dir, db.clone()),
+            crate::store::Backend::Sqlite => crate::uploads::Uploads::new(&config.data_dir),
+        };
         tokio::spawn({
             let uploads = uploads.clone();
             async move {

@@ -1,8 +1,10 @@
-//! Files attached to messages being written, kept on disk (never whole in memory while they
-//! arrive) until the message is sent or the draft abandoned.
+//! Files attached to messages being written, kept (never whole in memory while they arrive)
+//! until the message is sent or the draft abandoned.
 //!
-//! Layout: `<data_dir>/uploads/<user hash>/<draft id>/<n>.bin` with `<n>.json` beside it
-//! (name, content type, size). Draft ids are random tokens checked before any path is built.
+//! With SQLite, on disk: `<data_dir>/uploads/<user hash>/<draft id>/<n>.bin` with `<n>.json`
+//! beside it (name, content type, size). With PostgreSQL, in the database, in chunks of 1 MiB,
+//! so that any instance behind a load balancer can send a draft another instance received the
+//! files of. Draft ids are random tokens checked before any path or key is built.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,6 +12,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
+
+use crate::store::Db;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stored {
@@ -22,14 +26,22 @@ pub struct Stored {
 #[derive(Clone)]
 pub struct Uploads {
     root: PathBuf,
+    /// Set: files live in these tables instead of under `root`.
+    db: Option<Db>,
 }
+
+/// Rows of this size, so that a file is written and read in pieces.
+const CHUNK: usize = 1024 * 1024;
 
 /// A file being received.
 pub struct Pending {
-    file: tokio::fs::File,
-    bin: PathBuf,
     meta: Stored,
-    dir: PathBuf,
+    to: Target,
+}
+
+enum Target {
+    Disk { file: tokio::fs::File, bin: PathBuf, dir: PathBuf },
+    Db { db: Db, owner: String, draft: String, buf: Vec<u8>, seq: i64 },
 }
 
 /// A draft id is 16 to 64 characters of `[A-Za-z0-9_-]`.
@@ -37,15 +49,32 @@ pub fn valid_draft_id(id: &str) -> bool {
     (16..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+fn owner(user: &str) -> String {
+    let h = Sha256::digest(user.as_bytes());
+    h.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+fn now() -> i64 {
+    crate::store::now()
+}
+
+fn db_error(e: sqlx::Error) -> std::io::Error {
+    std::io::Error::other(e)
+}
+
 impl Uploads {
+    /// Files on disk under the data directory.
     pub fn new(data_dir: &Path) -> Self {
-        Self { root: data_dir.join("uploads") }
+        Self { root: data_dir.join("uploads"), db: None }
+    }
+
+    /// Files in the database (`upload_files`, `upload_chunks`), shared by every instance.
+    pub fn in_database(data_dir: &Path, db: Db) -> Self {
+        Self { root: data_dir.join("uploads"), db: Some(db) }
     }
 
     fn user_dir(&self, user: &str) -> PathBuf {
-        let h = Sha256::digest(user.as_bytes());
-        let name: String = h.iter().take(12).map(|b| format!("{b:02x}")).collect();
-        self.root.join(name)
+        self.root.join(owner(user))
     }
 
     fn dir(&self, user: &str, draft: &str) -> std::io::Result<PathBuf> {
@@ -58,6 +87,31 @@ impl Uploads {
     /// The files of a draft, in the order they were added.
     pub async fn list(&self, user: &str, draft: &str) -> Vec<Stored> {
         let Ok(dir) = self.dir(user, draft) else { return Vec::new() };
+        if let Some(db) = &self.db {
+            let rows: Result<Vec<(i64, String, String, i64)>, _> = sqlx::query_as(
+                "SELECT id, name, content_type, size FROM upload_files \
+                 WHERE owner = $1 AND draft = $2 AND complete = 1 ORDER BY id",
+            )
+            .bind(owner(user))
+            .bind(draft)
+            .fetch_all(db)
+            .await;
+            return match rows {
+                Ok(rows) => rows
+                    .into_iter()
+                    .map(|(id, name, content_type, size)| Stored {
+                        id: u32::try_from(id).unwrap_or(0),
+                        name,
+                        content_type,
+                        size: u64::try_from(size).unwrap_or(0),
+                    })
+                    .collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot list a draft's files");
+                    Vec::new()
+                }
+            };
+        }
         let Ok(mut rd) = tokio::fs::read_dir(&dir).await else { return Vec::new() };
         let mut out = Vec::new();
         while let Ok(Some(e)) = rd.next_entry().await {
@@ -80,6 +134,40 @@ impl Uploads {
     /// Starts receiving a file.
     pub async fn begin(&self, user: &str, draft: &str, name: &str, content_type: &str) -> std::io::Result<Pending> {
         let dir = self.dir(user, draft)?;
+        let name = crate::mail::compose::clean_file_name(name);
+        let content_type = clean_content_type(content_type);
+        if let Some(db) = &self.db {
+            let owner = owner(user);
+            let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM upload_files WHERE owner = $1 AND draft = $2")
+                .bind(&owner)
+                .bind(draft)
+                .fetch_one(db)
+                .await
+                .map_err(db_error)?;
+            // A concurrent upload (maybe on another instance) may take the same number.
+            for id in next..next + 1000 {
+                let claimed = sqlx::query(
+                    "INSERT INTO upload_files (owner, draft, id, name, content_type, size, complete, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 0, 0, $6) ON CONFLICT (owner, draft, id) DO NOTHING",
+                )
+                .bind(&owner)
+                .bind(draft)
+                .bind(id)
+                .bind(&name)
+                .bind(&content_type)
+                .bind(now())
+                .execute(db)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+                if claimed == 1 {
+                    let meta = Stored { id: u32::try_from(id).unwrap_or(0), name, content_type, size: 0 };
+                    let to = Target::Db { db: db.clone(), owner, draft: draft.to_string(), buf: Vec::new(), seq: 0 };
+                    return Ok(Pending { meta, to });
+                }
+            }
+            return Err(std::io::Error::other("no free attachment number"));
+        }
         tokio::fs::create_dir_all(&dir).await?;
         let next = self.list(user, draft).await.last().map(|s| s.id + 1).unwrap_or(1);
         // A concurrent upload may take the same number: find a free one.
@@ -88,13 +176,8 @@ impl Uploads {
             let bin = dir.join(format!("{id}.bin"));
             match tokio::fs::OpenOptions::new().write(true).create_new(true).open(&bin).await {
                 Ok(file) => {
-                    let meta = Stored {
-                        id,
-                        name: crate::mail::compose::clean_file_name(name),
-                        content_type: clean_content_type(content_type),
-                        size: 0,
-                    };
-                    return Ok(Pending { file, bin, meta, dir });
+                    let meta = Stored { id, name, content_type, size: 0 };
+                    return Ok(Pending { meta, to: Target::Disk { file, bin, dir } });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && id < next + 1000 => id += 1,
                 Err(e) => return Err(e),
@@ -110,10 +193,28 @@ impl Uploads {
     }
 
     pub async fn read(&self, user: &str, draft: &str, id: u32) -> std::io::Result<Vec<u8>> {
-        tokio::fs::read(self.dir(user, draft)?.join(format!("{id}.bin"))).await
+        let dir = self.dir(user, draft)?;
+        if let Some(db) = &self.db {
+            let chunks: Vec<(Vec<u8>,)> =
+                sqlx::query_as("SELECT data FROM upload_chunks WHERE owner = $1 AND draft = $2 AND id = $3 ORDER BY seq")
+                    .bind(owner(user))
+                    .bind(draft)
+                    .bind(i64::from(id))
+                    .fetch_all(db)
+                    .await
+                    .map_err(db_error)?;
+            return Ok(chunks.into_iter().flat_map(|c| c.0).collect());
+        }
+        tokio::fs::read(dir.join(format!("{id}.bin"))).await
     }
 
     pub async fn remove(&self, user: &str, draft: &str, id: u32) {
+        if let Some(db) = &self.db {
+            if valid_draft_id(draft) {
+                delete_file(db, &owner(user), draft, Some(i64::from(id))).await;
+            }
+            return;
+        }
         if let Ok(dir) = self.dir(user, draft) {
             let _ = tokio::fs::remove_file(dir.join(format!("{id}.json"))).await;
             let _ = tokio::fs::remove_file(dir.join(format!("{id}.bin"))).await;
@@ -122,6 +223,12 @@ impl Uploads {
 
     /// Forgets every file of a draft.
     pub async fn clear(&self, user: &str, draft: &str) {
+        if let Some(db) = &self.db {
+            if valid_draft_id(draft) {
+                delete_file(db, &owner(user), draft, None).await;
+            }
+            return;
+        }
         if let Ok(dir) = self.dir(user, draft) {
             let _ = tokio::fs::remove_dir_all(dir).await;
         }
@@ -129,6 +236,19 @@ impl Uploads {
 
     /// Removes drafts' files untouched for `age` (abandoned compose pages).
     pub async fn sweep(&self, age: Duration) -> usize {
+        if let Some(db) = &self.db {
+            let before = now() - i64::try_from(age.as_secs()).unwrap_or(i64::MAX / 2);
+            let old: Vec<(String, String)> =
+                sqlx::query_as("SELECT DISTINCT owner, draft FROM upload_files WHERE updated_at < $1")
+                    .bind(before)
+                    .fetch_all(db)
+                    .await
+                    .unwrap_or_default();
+            for (owner, draft) in &old {
+                delete_file(db, owner, draft, None).await;
+            }
+            return old.len();
+        }
         let mut removed = 0;
         let Ok(mut users) = tokio::fs::read_dir(&self.root).await else { return 0 };
         while let Ok(Some(u)) = users.next_entry().await {
@@ -150,30 +270,98 @@ impl Uploads {
     }
 }
 
+/// Deletes one file of a draft (`id`) or all of them, chunks first.
+async fn delete_file(db: &Db, owner: &str, draft: &str, id: Option<i64>) {
+    let (chunks, files) = match id {
+        Some(_) => (
+            "DELETE FROM upload_chunks WHERE owner = $1 AND draft = $2 AND id = $3",
+            "DELETE FROM upload_files WHERE owner = $1 AND draft = $2 AND id = $3",
+        ),
+        None => ("DELETE FROM upload_chunks WHERE owner = $1 AND draft = $2", "DELETE FROM upload_files WHERE owner = $1 AND draft = $2"),
+    };
+    for q in [chunks, files] {
+        let mut query = sqlx::query(q).bind(owner).bind(draft);
+        if let Some(id) = id {
+            query = query.bind(id);
+        }
+        if let Err(e) = query.execute(db).await {
+            tracing::warn!(error = %e, "cannot delete a draft's file");
+        }
+    }
+}
+
+/// Stores one chunk of a file being received.
+async fn put_chunk(db: &Db, owner: &str, draft: &str, id: u32, seq: i64, data: &[u8]) -> std::io::Result<()> {
+    sqlx::query("INSERT INTO upload_chunks (owner, draft, id, seq, data) VALUES ($1, $2, $3, $4, $5)")
+        .bind(owner)
+        .bind(draft)
+        .bind(i64::from(id))
+        .bind(seq)
+        .bind(data)
+        .execute(db)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
 impl Pending {
     pub fn size(&self) -> u64 {
         self.meta.size
     }
 
     pub async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(chunk).await?;
+        match &mut self.to {
+            Target::Disk { file, .. } => file.write_all(chunk).await?,
+            Target::Db { db, owner, draft, buf, seq } => {
+                buf.extend_from_slice(chunk);
+                while buf.len() >= CHUNK {
+                    let rest = buf.split_off(CHUNK);
+                    put_chunk(db, owner, draft, self.meta.id, *seq, buf).await?;
+                    *seq += 1;
+                    *buf = rest;
+                }
+            }
+        }
         self.meta.size += chunk.len() as u64;
         Ok(())
     }
 
     pub async fn finish(mut self) -> std::io::Result<Stored> {
-        self.file.flush().await?;
-        let json = serde_json::to_vec(&self.meta).map_err(std::io::Error::other)?;
-        let tmp = self.dir.join(format!("{}.json.tmp", self.meta.id));
-        tokio::fs::write(&tmp, json).await?;
-        tokio::fs::rename(&tmp, self.dir.join(format!("{}.json", self.meta.id))).await?;
+        match &mut self.to {
+            Target::Disk { file, dir, .. } => {
+                file.flush().await?;
+                let json = serde_json::to_vec(&self.meta).map_err(std::io::Error::other)?;
+                let tmp = dir.join(format!("{}.json.tmp", self.meta.id));
+                tokio::fs::write(&tmp, json).await?;
+                tokio::fs::rename(&tmp, dir.join(format!("{}.json", self.meta.id))).await?;
+            }
+            Target::Db { db, owner, draft, buf, seq } => {
+                if !buf.is_empty() {
+                    put_chunk(db, owner, draft, self.meta.id, *seq, buf).await?;
+                }
+                sqlx::query("UPDATE upload_files SET size = $1, complete = 1, updated_at = $2 WHERE owner = $3 AND draft = $4 AND id = $5")
+                    .bind(i64::try_from(self.meta.size).unwrap_or(i64::MAX))
+                    .bind(now())
+                    .bind(&*owner)
+                    .bind(&*draft)
+                    .bind(i64::from(self.meta.id))
+                    .execute(&*db)
+                    .await
+                    .map_err(db_error)?;
+            }
+        }
         Ok(self.meta)
     }
 
     /// Drops a partly received file (too big, or the upload broke).
     pub async fn abort(self) {
-        drop(self.file);
-        let _ = tokio::fs::remove_file(&self.bin).await;
+        match self.to {
+            Target::Disk { file, bin, .. } => {
+                drop(file);
+                let _ = tokio::fs::remove_file(&bin).await;
+            }
+            Target::Db { db, owner, draft, .. } => delete_file(&db, &owner, &draft, Some(i64::from(self.meta.id))).await,
+        }
     }
 }
 
@@ -191,9 +379,36 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn files_of_a_draft() {
+    async fn files_of_a_draft_on_disk() {
         let tmp = tempfile::tempdir().unwrap();
-        let u = Uploads::new(tmp.path());
+        files_of_a_draft(Uploads::new(tmp.path())).await;
+    }
+
+    /// The database layout, here on SQLite (the integration tests run it on PostgreSQL).
+    #[tokio::test]
+    async fn files_of_a_draft_in_the_database() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = crate::store::connect("sqlite::memory:").await.unwrap();
+        let u = Uploads::in_database(tmp.path(), db);
+        files_of_a_draft(u.clone()).await;
+        // Several chunks, read back in order.
+        let d = "qrstuvwxyzabcdefgh12";
+        let big: Vec<u8> = (0..(2 * CHUNK + 123)).map(|i| (i % 251) as u8).collect();
+        let mut p = u.begin("me", d, "big.bin", "application/octet-stream").await.unwrap();
+        for piece in big.chunks(300_000) {
+            p.write(piece).await.unwrap();
+        }
+        let s = p.finish().await.unwrap();
+        assert_eq!(s.size, big.len() as u64);
+        assert_eq!(u.read("me", d, s.id).await.unwrap(), big);
+        assert_eq!(u.sweep(Duration::from_secs(3600)).await, 0);
+        assert_eq!(u.sweep(Duration::ZERO).await, 0, "younger than a second");
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(u.sweep(Duration::ZERO).await, 1);
+        assert!(u.list("me", d).await.is_empty());
+    }
+
+    async fn files_of_a_draft(u: Uploads) {
         let d = "abcdefghijklmnop1234";
         assert!(u.list("me", d).await.is_empty());
         assert!(u.begin("me", "../../etc", "x", "text/plain").await.is_err());

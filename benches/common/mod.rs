@@ -16,6 +16,11 @@ impl Facteur {
     /// of connections. FACTEUR_BENCH_LOG (a RUST_LOG filter) and FACTEUR_BENCH_LOG_FILE (where
     /// its log goes) help when a run misbehaves.
     pub async fn start(d: &Dovecot) -> Self {
+        Self::start_with(d, &[]).await
+    }
+
+    /// The same with extra (or replaced) environment variables.
+    pub async fn start_with(d: &Dovecot, extra: &[(&str, String)]) -> Self {
         let port = free_port();
         let data = tempfile::tempdir().unwrap();
         let child = Command::new("sh")
@@ -25,6 +30,7 @@ impl Facteur {
             .env_clear()
             .envs(test_env(data.path(), d.imap_port))
             .env("FACTEUR_LISTEN", format!("127.0.0.1:{port}"))
+            .envs(extra.iter().map(|(k, v)| (k.to_string(), v.clone())))
             .env("RUST_LOG", std::env::var("FACTEUR_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
             .env(
                 "FACTEUR_IMAP_STATUS_POLL_SECONDS",

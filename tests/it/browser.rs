@@ -35,6 +35,10 @@ fn find_binary(names: &[&str]) -> PathBuf {
 }
 
 async fn browser(javascript: bool) -> (Driver, Client) {
+    browser_with(javascript, &[]).await
+}
+
+async fn browser_with(javascript: bool, extra_args: &[String]) -> (Driver, Client) {
     let chromium = find_binary(&["chromium", "chromium-browser"]);
     let chromedriver = find_binary(&["chromedriver"]);
     let port = free_port();
@@ -55,15 +59,20 @@ async fn browser(javascript: bool) -> (Driver, Client) {
     if !javascript {
         prefs = json!({ "profile.managed_default_content_settings.javascript": 2 });
     }
+    let mut args: Vec<String> = [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--disable-quic", "--lang=en-US",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", driver._profile.path().display()));
+    args.extend(extra_args.iter().cloned());
     let caps = json!({
         "goog:chromeOptions": {
             "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-quic", "--lang=en-US",
-                format!("--user-data-dir={}", driver._profile.path().display()),
-            ],
+            "args": args,
             "prefs": prefs,
         }
     });
@@ -639,5 +648,73 @@ async fn in_chromium_an_allowed_image_loads_through_the_proxy_inside_the_sandbox
     assert_eq!(beacon.count(), 1);
     let sent = beacon.requests.lock().unwrap()[0].to_lowercase();
     assert!(!sent.contains("cookie:") && !sent.contains("referer:"), "{sent}");
+    c.close().await.expect("close");
+}
+
+/// What a hosting provider's customer sees: their domain's brand on the login page (by host
+/// name), and the page that tells them how to set up their other mail apps, on a desktop and a
+/// phone.
+#[tokio::test]
+async fn in_chromium_a_branded_login_and_the_device_set_up_page() {
+    let logo_dir = tempfile::tempdir().unwrap();
+    let logo = logo_dir.path().join("logo.svg");
+    std::fs::write(
+        &logo,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 40 40\"><rect width=\"40\" height=\"40\" rx=\"8\" fill=\"#c2410c\"/><path d=\"M8 12h24v16H8z\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\"/></svg>",
+    )
+    .unwrap();
+    let logo_path = logo.display().to_string();
+    let app = TestApp::start_with(
+        |_| {},
+        move |env| {
+            env.insert("FACTEUR_DOMAIN_1_NAME".into(), DOMAIN.into());
+            env.insert("FACTEUR_DOMAIN_1_WEB_HOSTS".into(), "webmail.example.test".into());
+            env.insert("FACTEUR_DOMAIN_1_BRAND_NAME".into(), "Example Test Mail".into());
+            env.insert("FACTEUR_DOMAIN_1_BRAND_LOGO_FILE".into(), logo_path);
+            env.insert("FACTEUR_DOMAIN_1_IMAP_PUBLIC_HOST".into(), "imap.example.test".into());
+            env.insert("FACTEUR_DOMAIN_1_IMAP_PUBLIC_SECURITY".into(), "tls".into());
+            env.insert("FACTEUR_DOMAIN_1_SMTP_PUBLIC_HOST".into(), "smtp.example.test".into());
+            env.insert("FACTEUR_DOMAIN_1_SMTP_PUBLIC_SECURITY".into(), "starttls".into());
+        },
+    )
+    .await;
+    let user = dovecot().user();
+    let rules = "--host-resolver-rules=MAP webmail.example.test 127.0.0.1".to_string();
+    let (_driver, c) = browser_with(true, &[rules]).await;
+    c.set_window_size(1280, 860).await.expect("window size");
+    let base = format!("http://webmail.example.test:{}", app.addr.port());
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    let heading = c.find(Locator::Css("h1.brand")).await.expect("brand").text().await.expect("text");
+    assert_eq!(heading.trim(), "Example Test Mail");
+    let logo_width = c.execute("return document.querySelector('img.brand-logo').naturalWidth", vec![]).await.expect("logo");
+    assert!(logo_width.as_u64().is_some_and(|w| w > 0), "the logo is displayed: {logo_width}");
+    shot(&c, "branded-login").await;
+    // The part before the @ is enough on this host.
+    let local = user.name.split('@').next().unwrap_or_default().to_string();
+    c.find(Locator::Css("input[name=username]")).await.expect("username").send_keys(&local).await.expect("type");
+    c.find(Locator::Css("input[name=password]")).await.expect("password").send_keys(&user.password).await.expect("type");
+    c.find(Locator::Css("form button[type=submit]")).await.expect("button").click().await.expect("submit");
+    if c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("header.topbar .username")).await.is_err() {
+        shot(&c, "branded-login-failed").await;
+        panic!("no inbox after login: {}", c.source().await.unwrap_or_default());
+    }
+
+    c.goto(&format!("{base}/settings")).await.expect("settings");
+    click(&c, "a[href='/settings/devices']").await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("section.devices")).await.expect("the devices page");
+    let text = c.find(Locator::Css("section.devices")).await.expect("section").text().await.expect("text");
+    for expected in ["imap.example.test", "993", "SSL/TLS", "smtp.example.test", "STARTTLS", user.name.as_str(), "POP3"] {
+        assert!(text.contains(expected), "{expected} missing from: {text}");
+    }
+    shot(&c, "desktop-devices").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.refresh().await.expect("refresh");
+    c.wait().for_element(Locator::Css("section.devices")).await.expect("devices");
+    let overflow = c
+        .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
+        .await
+        .expect("widths");
+    assert!(overflow.as_i64().is_some_and(|o| o <= 0), "the page fits a phone: {overflow}");
+    shot(&c, "phone-devices").await;
     c.close().await.expect("close");
 }

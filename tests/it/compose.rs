@@ -136,14 +136,14 @@ async fn search(imap: &mut Imap, mailbox: &str, name: &str, value: &str) -> Vec<
     v
 }
 
-async fn fetch_raw(imap: &mut Imap, mailbox: &str, uid: u32) -> Vec<u8> {
+pub async fn fetch_raw(imap: &mut Imap, mailbox: &str, uid: u32) -> Vec<u8> {
     imap.select(mailbox).await.unwrap();
     let f: Vec<_> = imap.uid_fetch(uid.to_string(), "BODY.PEEK[]").await.unwrap().try_collect().await.unwrap();
     f[0].body().expect("a body").to_vec()
 }
 
 /// Waits until `mailbox` of `imap` has a message with this subject; returns its UID.
-async fn arrives(imap: &mut Imap, mailbox: &str, subject: &str) -> u32 {
+pub async fn arrives(imap: &mut Imap, mailbox: &str, subject: &str) -> u32 {
     for _ in 0..100 {
         if let Some(uid) = search(imap, mailbox, "Subject", subject).await.last() {
             return *uid;
@@ -153,11 +153,11 @@ async fn arrives(imap: &mut Imap, mailbox: &str, subject: &str) -> u32 {
     panic!("{subject:?} did not arrive in {mailbox}");
 }
 
-fn sha(b: &[u8]) -> String {
+pub fn sha(b: &[u8]) -> String {
     Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+pub fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {

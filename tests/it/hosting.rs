@@ -68,6 +68,23 @@ async fn two_instances_on_one_postgresql_share_logins_without_sticky_sessions() 
     assert_eq!(starred.status, 200, "{}", starred.body);
     assert!(flags_of(&mut imap, "INBOX", uid).await.iter().any(|f| f == "Flagged"));
 
+    // A message written on A, its attachment uploaded to A, is sent by B: the files of a
+    // draft are in the database, not on A's disk.
+    let bob = dovecot().user();
+    let mut form = crate::compose::Form::from_page(&on_a.get("/compose").await.body);
+    form.set("to", &bob.name).set("subject", "Across instances").set("body", "See the attachment.");
+    let file = crate::compose::random_bytes(2_500_000, 6);
+    let attached = crate::compose::post_compose(&on_a, &form, "attach", &[("data.bin", file.clone(), "application/octet-stream")], false).await;
+    assert_eq!(attached.status(), 200);
+    let sent = crate::compose::follow(&on_b, crate::compose::post_compose(&on_b, &form, "send", &[], false).await).await;
+    assert!(sent.body.contains("Message sent."), "{}", sent.body);
+    let mut bob_imap = bob.imap().await;
+    let got = crate::compose::arrives(&mut bob_imap, "INBOX", "Across instances").await;
+    let raw = crate::compose::fetch_raw(&mut bob_imap, "INBOX", got).await;
+    let o = facteur::mail::mime::original(&raw).unwrap();
+    assert_eq!(o.attachments.len(), 1, "the attachment uploaded to A went out from B");
+    assert_eq!(crate::compose::sha(&o.attachments[0].bytes), crate::compose::sha(&file));
+
     // Preferences saved through B are seen by A.
     let token = csrf(&on_b.get("/settings").await.body);
     on_b.post("/settings", &[("csrf", &token), ("language", "fr"), ("shortcuts", "on")]).await;
