@@ -223,6 +223,7 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<String>,
     database_url: Option<String>,
+    database_url_file: Option<String>,
     tls_ca_file: Option<String>,
     secret_key: Option<String>,
     secret_key_file: Option<String>,
@@ -439,9 +440,10 @@ impl Config {
             .string("FACTEUR_DATA_DIR", file.data_dir)
             .map(|(v, _)| PathBuf::from(v))
             .unwrap_or_else(|| PathBuf::from("/data"));
+        // A PostgreSQL URL may hold a password: it can come from a file like other secrets.
         let database_url = l
-            .string("FACTEUR_DATABASE_URL", file.database_url)
-            .map(|(v, _)| v)
+            .secret("FACTEUR_DATABASE_URL", file.database_url, file.database_url_file)
+            .map(|v| v.expose().to_string())
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("facteur.db").display()));
         let backend = crate::store::Backend::of(&database_url);
         if backend.is_none() {
@@ -945,6 +947,18 @@ mod tests {
         assert!(!format!("{c:?}").contains(key));
         assert!(!c.describe().contains(key));
         assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:<hidden>@h/db");
+        let dir = tempfile::tempdir().unwrap();
+        let url_file = dir.path().join("url");
+        std::fs::write(&url_file, "postgres://facteur:pw@db.internal/facteur\n").unwrap();
+        let c = Config::from_sources(
+            None,
+            &env(&[("FACTEUR_DATABASE_URL_FILE", url_file.to_str().unwrap()), ("FACTEUR_SECRET_KEY", key)]),
+        )
+        .unwrap();
+        assert_eq!(c.database_url, "postgres://facteur:pw@db.internal/facteur");
+        assert!(c.describe().contains("postgres://facteur:<hidden>@db.internal/facteur"));
+        let e = Config::from_sources(None, &env(&[("FACTEUR_DATABASE_URL", "postgres://h/db")])).unwrap_err().to_string();
+        assert!(e.contains("FACTEUR_SECRET_KEY"), "PostgreSQL needs a shared key: {e}");
     }
 
     #[test]
