@@ -81,6 +81,12 @@ pub struct Upstream {
     pub security: Security,
 }
 
+impl fmt::Display for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{} ({})", self.host, self.port, self.security.as_str())
+    }
+}
+
 impl Upstream {
     /// This server for one domain: `{domain}` replaced.
     pub fn for_domain(&self, domain: &str) -> Self {
@@ -653,39 +659,13 @@ impl Config {
         line("listen", self.listen.to_string());
         line("data_dir", self.data_dir.display().to_string());
         line("database_url", redact_url(&self.database_url));
-        line(
-            "imap",
-            format!("{}:{} ({})", self.imap.host, self.imap.port, self.imap.security.as_str()),
-        );
-        line(
-            "smtp",
-            format!("{}:{} ({})", self.smtp.host, self.smtp.port, self.smtp.security.as_str()),
-        );
-        line(
-            "public (what mail apps are told)",
-            format!(
-                "imap {}:{} ({}), smtp {}:{} ({})",
-                self.public.imap.host,
-                self.public.imap.port,
-                self.public.imap.security.as_str(),
-                self.public.smtp.host,
-                self.public.smtp.port,
-                self.public.smtp.security.as_str()
-            ),
-        );
+        line("imap", self.imap.to_string());
+        line("smtp", self.smtp.to_string());
+        line("public (what mail apps are told)", format!("imap {}, smtp {}", self.public.imap, self.public.smtp));
         for d in &self.domains {
             line(
                 &format!("domain {}", d.name),
-                format!(
-                    "imap {}:{} ({}), smtp {}:{} ({}), web hosts [{}]",
-                    d.servers.imap.host,
-                    d.servers.imap.port,
-                    d.servers.imap.security.as_str(),
-                    d.servers.smtp.host,
-                    d.servers.smtp.port,
-                    d.servers.smtp.security.as_str(),
-                    d.web_hosts.join(", ")
-                ),
+                format!("imap {}, smtp {}, web hosts [{}]", d.servers.imap, d.servers.smtp, d.web_hosts.join(", ")),
             );
         }
         line(
