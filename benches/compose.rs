@@ -27,10 +27,7 @@ fn value_of(body: &str, name: &str) -> String {
     body.find(&marker).map(|i| body[i + marker.len()..].split('"').next().unwrap_or_default().to_string()).unwrap_or_default()
 }
 
-fn ms(v: &mut [Duration], q: usize) -> f64 {
-    v.sort();
-    v[(v.len() * q / 100).min(v.len() - 1)].as_secs_f64() * 1000.0
-}
+use common::ms;
 
 async fn post(b: &Browser, fields: &[(&str, String)], file: Option<(&str, Vec<u8>)>, json: bool) -> reqwest::Response {
     let mut mp = reqwest::multipart::Form::new();

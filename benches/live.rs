@@ -66,10 +66,7 @@ impl Stream {
     }
 }
 
-fn ms(v: &mut [Duration], q: usize) -> f64 {
-    v.sort();
-    v[(v.len() * q / 100).min(v.len() - 1)].as_secs_f64() * 1000.0
-}
+use common::ms;
 
 #[tokio::main]
 async fn main() {

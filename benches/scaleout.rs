@@ -23,10 +23,7 @@ use std::time::{Duration, Instant};
 
 use harness::*;
 
-fn pct(v: &mut [Duration], q: usize) -> f64 {
-    v.sort();
-    v[(v.len() * q / 100).min(v.len() - 1)].as_secs_f64() * 1000.0
-}
+use common::ms as pct;
 
 fn report(what: &str, v: &mut [Duration]) {
     println!("{what:<58} p50 {:>7.2} ms   p95 {:>7.2} ms   (n={})", pct(v, 50), pct(v, 95), v.len());

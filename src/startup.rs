@@ -33,6 +33,7 @@ impl Application {
         tracing::info!(database = opened.backend.name(), "database ready");
         let tls = TlsSetup::new(config.tls_ca_file.as_deref())?;
         let smtp_tls = tls.clone();
+        let probe_tls = tls.clone();
         let watchers = Arc::new(Watchers::new(
             tls.clone(),
             config.imap_connect_timeout,
@@ -94,7 +95,7 @@ impl Application {
         let domains = Arc::new(crate::domains::Domains::new(&config)?);
         let brands = Arc::new(crate::web::brand::Brands::new(&config)?);
         let (stop_tx, stopping) = tokio::sync::watch::channel(false);
-        let upstreams = Arc::new(crate::web::ops::Upstreams::new(&config, TlsSetup::new(config.tls_ca_file.as_deref())?));
+        let upstreams = Arc::new(crate::web::ops::Upstreams::new(&config, probe_tls));
         let state = AppState {
             metrics: crate::metrics::install(),
             upstreams,

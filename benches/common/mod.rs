@@ -64,6 +64,13 @@ impl Facteur {
     }
 }
 
+/// The `q`th percentile of `v`, in milliseconds.
+#[allow(dead_code)]
+pub fn ms(v: &mut [Duration], q: usize) -> f64 {
+    v.sort();
+    v[(v.len() * q / 100).min(v.len() - 1)].as_secs_f64() * 1000.0
+}
+
 /// Resident memory of process `pid`, KiB.
 pub fn rss_of(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))

@@ -2,11 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Db;
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
+use super::{Db, now};
 
 /// An address the user sends as.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

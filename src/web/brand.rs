@@ -81,25 +81,32 @@ impl Brands {
         Ok(Self { default, by_host, logos, trust_forwarded_host: config.trust_forwarded_for })
     }
 
+    /// The host name this request was sent to: lower case, without the port
+    /// (`X-Forwarded-Host` first when forwarded headers are trusted).
+    pub fn request_host(&self, headers: &HeaderMap) -> Option<String> {
+        let forwarded = if self.trust_forwarded_host { headers.get("x-forwarded-host") } else { None };
+        let host = forwarded.or_else(|| headers.get(header::HOST)).and_then(|h| h.to_str().ok())?;
+        Some(host_name(host.split(',').next_back().unwrap_or(host).trim()))
+    }
+
     /// The brand of the host this request was sent to.
     pub fn for_request(&self, headers: &HeaderMap) -> &Brand {
-        let forwarded = if self.trust_forwarded_host { headers.get("x-forwarded-host") } else { None };
-        let host = forwarded
-            .or_else(|| headers.get(header::HOST))
-            .and_then(|h| h.to_str().ok())
-            .map(|h| h.split(',').next_back().unwrap_or(h).trim());
-        self.for_host(host)
+        self.for_host(self.request_host(headers).as_deref())
     }
 
     pub fn for_host(&self, host: Option<&str>) -> &Brand {
         let Some(host) = host else { return &self.default };
-        // Without the port (and the brackets of an IPv6 literal).
-        let name = match host.rsplit_once(':') {
-            Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') => h,
-            _ => host,
-        };
-        self.by_host.get(&name.trim_end_matches('.').to_ascii_lowercase()).unwrap_or(&self.default)
+        self.by_host.get(&host_name(host)).unwrap_or(&self.default)
     }
+}
+
+/// `Mail.Example.org.:8443` → `mail.example.org` (an IPv6 literal keeps its brackets).
+fn host_name(host: &str) -> String {
+    let name = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') => h,
+        _ => host,
+    };
+    name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// `/brand/<hash>.<ext>`: a configured logo. Served like untrusted content, since hosters may

@@ -514,28 +514,13 @@ impl Browser {
     /// A client for a Facteur at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn for_base(base: String, lang: &str) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
-        let http = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            // Per read, not per request: event streams stay open as long as a tab would.
-            .read_timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .expect("http client");
-        Self { http, jar, base, lang: lang.to_string() }
+        Self { http: client(&jar), jar, base, lang: lang.to_string() }
     }
 
     /// Another client with the same cookies, for a Facteur at `base` (cookies do not depend
     /// on the port): the same person behind a load balancer that picked another instance.
     pub fn sharing(&self, base: String) -> Self {
-        let http = reqwest::Client::builder()
-            .cookie_provider(self.jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .read_timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .expect("http client");
-        Self { http, jar: self.jar.clone(), base, lang: self.lang.clone() }
+        Self { http: client(&self.jar), jar: self.jar.clone(), base, lang: self.lang.clone() }
     }
 
     pub fn base(&self) -> &str {
@@ -612,6 +597,18 @@ impl Browser {
         assert!(page.url.contains("/f/INBOX"), "login did not land in the inbox: {}", page.url);
         page
     }
+}
+
+/// A client with `jar` that does not follow redirects.
+fn client(jar: &Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        // Per read, not per request: event streams stay open as long as a tab would.
+        .read_timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client")
 }
 
 /// The CSRF token of the current page's forms.

@@ -84,30 +84,24 @@ pub async fn mobileconfig(State(state): State<AppState>, user: CurrentUser) -> R
 
 /// Thunderbird's autoconfig, at `/.well-known/autoconfig/mail/config-v1.1.xml` and
 /// `/mail/config-v1.1.xml` (the name `autoconfig.<domain>` points at Facteur). Apps send
-/// `?emailaddress=`; without it the web host's domain answers.
+/// `?emailaddress=`; without it the web host's domain answers. The document names no user (apps
+/// fill in the address themselves), so only the domain matters.
 pub async fn autoconfig(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
     let email = match q.get("emailaddress").filter(|e| !e.trim().is_empty()) {
         Some(e) => e.clone(),
         None => {
-            let brand = state.brands.for_request(&headers);
-            let host_domain = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase())
-                .and_then(|h| h.strip_prefix("autoconfig.").map(str::to_string));
-            match brand.domain.clone().or(host_domain) {
-                // Thunderbird replaces %EMAILADDRESS% itself when the template has it.
-                Some(d) => format!("%EMAILADDRESS%@{d}"),
+            let host_domain =
+                state.brands.request_host(&headers).and_then(|h| h.strip_prefix("autoconfig.").map(str::to_string));
+            match state.brands.for_request(&headers).domain.clone().or(host_domain) {
+                Some(d) => format!("user@{d}"),
                 None => return not_served(),
             }
         }
     };
-    let lookup = email.replace("%EMAILADDRESS%", "user");
-    let Some(mut settings) = settings_for(&state, &lookup).await else { return not_served() };
-    if email.starts_with("%EMAILADDRESS%") {
-        settings.email = "%EMAILADDRESS%".to_string();
+    match settings_for(&state, &email).await {
+        Some(settings) => xml(devices::thunderbird_autoconfig(&settings)),
+        None => not_served(),
     }
-    xml(devices::thunderbird_autoconfig(&settings))
 }
 
 /// Outlook's autodiscover (POX): the address comes in the request document.

@@ -157,18 +157,13 @@ pub async fn login(
     }
     let creds = Credentials { username: username.clone(), password: Secret::new(form.password), servers: resolved.servers };
     if let Err(e) = state.registry.login(&account, &creds).await {
-        let (status, key) = match e {
-            MailError::Auth => (StatusCode::UNAUTHORIZED, "login-error-credentials"),
-            MailError::Connect(_) | MailError::Protocol(_) => (StatusCode::BAD_GATEWAY, "login-error-unreachable"),
-            MailError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "login-error-timeout"),
-            MailError::No(_) | MailError::NotFound => (StatusCode::BAD_GATEWAY, "login-error-server"),
+        let (status, key, reason) = match e {
+            MailError::Auth => (StatusCode::UNAUTHORIZED, "login-error-credentials", "credentials"),
+            MailError::Connect(_) | MailError::Protocol(_) => (StatusCode::BAD_GATEWAY, "login-error-unreachable", "unreachable"),
+            MailError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "login-error-timeout", "timeout"),
+            MailError::No(_) | MailError::NotFound => (StatusCode::BAD_GATEWAY, "login-error-server", "server"),
         };
-        crate::metrics::login_failure(match e {
-            MailError::Auth => "credentials",
-            MailError::Connect(_) | MailError::Protocol(_) => "unreachable",
-            MailError::Timeout => "timeout",
-            MailError::No(_) | MailError::NotFound => "server",
-        });
+        crate::metrics::login_failure(reason);
         if matches!(e, MailError::Auth) {
             state.login_throttle.failure(ip, &account).await;
             // One line per failure, easy to match for fail2ban.
