@@ -7,12 +7,9 @@
 //! character XML cannot carry at all.
 
 use askama::Template;
-use askama_web::WebTemplate;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Security, Upstream};
-use crate::i18n::I18n;
-use crate::web::views::Chrome;
 
 /// What one mail account's apps need.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -247,43 +244,6 @@ fn stable_uuid(seed: &[u8], label: &str, email: &str) -> String {
         out.push_str(&format!("{byte:02X}"));
     }
     out
-}
-
-/// The "Set up your devices" page: the settings to type in, and how each kind of app finds them.
-#[derive(Template, WebTemplate)]
-#[template(path = "pages/devices.html")]
-pub struct DevicesPage {
-    pub chrome: Chrome,
-    pub title: String,
-    pub settings: ClientSettings,
-    /// The security mode as users see it in their apps, e.g. "SSL/TLS".
-    pub imap_security: String,
-    pub smtp_security: String,
-    /// Where the Apple profile downloads from.
-    pub mobileconfig_href: String,
-}
-
-impl DevicesPage {
-    pub fn new(chrome: Chrome, settings: ClientSettings, mobileconfig_href: String) -> Self {
-        let i18n = &chrome.i18n;
-        Self {
-            title: i18n.t("devices-title"),
-            imap_security: security_label(i18n, settings.imap.security),
-            smtp_security: security_label(i18n, settings.smtp.security),
-            settings,
-            mobileconfig_href,
-            chrome,
-        }
-    }
-}
-
-/// The names mail apps put in their security menus, so users can match them.
-fn security_label(i18n: &I18n, security: Security) -> String {
-    match security {
-        Security::Tls => i18n.t("devices-security-tls"),
-        Security::StartTls => i18n.t("devices-security-starttls"),
-        Security::Plain => i18n.t("devices-security-none"),
-    }
 }
 
 #[cfg(test)]
@@ -711,49 +671,5 @@ mod tests {
         let u = stable_uuid(b"s", "profile", "a@example.org");
         assert!(is_uuid(&u), "{u}");
         assert_ne!(u, stable_uuid(b"s", "mail", "a@example.org"));
-    }
-
-    // The page
-
-    fn chrome(lang: &str) -> Chrome {
-        Chrome {
-            i18n: I18n::new(lang),
-            username: "alice@example.org".into(),
-            csrf: "token".into(),
-            folders: Vec::new(),
-            css: "/static/app.css",
-            js: "/static/app.js",
-            nonce: "nonce".into(),
-            folder: "INBOX".into(),
-            role: None,
-            events: "/events?folder=INBOX".into(),
-            shortcuts: false,
-            shortcut_help: Vec::new(),
-            move_targets: Vec::new(),
-            notice: None,
-            message_flagged: None,
-        }
-    }
-
-    #[test]
-    fn page_renders_in_english_and_french() {
-        for (lang, title, security, plain) in
-            [("en", "Set up your devices", "SSL/TLS", "None"), ("fr", "Configurer vos appareils", "SSL/TLS", "Aucune")]
-        {
-            let mut s = settings(Security::Tls, Security::Plain);
-            s.provider_name = "A & B <x>".into();
-            let page = DevicesPage::new(chrome(lang), s, "/devices/alice.mobileconfig".into());
-            assert_eq!(page.imap_security, security);
-            assert_eq!(page.smtp_security, plain);
-            let html = page.render().unwrap();
-            assert!(html.contains(&format!("<title>{title}")), "{lang}: {html}");
-            assert!(html.contains("imap.example.org"));
-            assert!(html.contains("smtp.example.org"));
-            assert!(html.contains("<kbd>993</kbd>"));
-            assert!(html.contains("<kbd>587</kbd>"));
-            assert!(html.contains("alice@example.org"));
-            assert!(html.contains("href=\"/devices/alice.mobileconfig\""));
-            assert!(!html.contains("devices-"), "{lang}: an untranslated key is showing");
-        }
     }
 }

@@ -1,10 +1,14 @@
 //! Everything that speaks to mail servers or reads mail: IMAP sessions, MIME, sanitizing.
 //! Knows nothing of HTTP or of the database.
 
+pub mod actions;
 pub mod compose;
 pub mod imap;
 pub mod mime;
+pub mod model;
+pub mod reply;
 pub mod sanitize;
+pub mod send;
 pub mod smtp;
 pub mod utf7;
 

@@ -160,71 +160,73 @@ pub async fn image(State(state): State<AppState>, Query(q): Query<ProxyQuery>) -
         return refuse(StatusCode::FORBIDDEN, "bad or expired signature");
     }
     let Ok(mut url) = reqwest::Url::parse(&q.u) else { return refuse(StatusCode::BAD_REQUEST, "bad URL") };
-    let allow_private = state.config.image_proxy_allow_private;
     for _ in 0..=MAX_REDIRECTS {
-        let addr = match vet(&url, allow_private).await {
-            Ok(a) => a,
-            Err(why) => return refuse(StatusCode::FORBIDDEN, why),
-        };
-        let Some(host) = url.host_str().map(str::to_string) else { return refuse(StatusCode::BAD_REQUEST, "no host") };
-        let client = match reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .resolve(&host, addr)
-            .user_agent("Facteur image proxy")
-            .build()
-        {
-            Ok(c) => c,
-            Err(_) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "client"),
-        };
-        let res = match client.get(url.clone()).header(header::ACCEPT, "image/avif,image/webp,image/png,image/jpeg,image/gif").send().await {
-            Ok(r) => r,
-            Err(_) => return refuse(StatusCode::BAD_GATEWAY, "fetch failed"),
-        };
-        if res.status().is_redirection() {
-            let next = res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).and_then(|l| url.join(l).ok());
-            match next {
-                Some(n) => {
-                    url = n;
-                    continue;
-                }
-                None => return refuse(StatusCode::BAD_GATEWAY, "bad redirect"),
+        match fetch(&url, state.config.image_proxy_allow_private).await {
+            Ok(Fetched::Redirect(next)) => url = next,
+            Ok(Fetched::Image(ct, body)) => {
+                let mut r = Response::new(Body::from(body));
+                let h = r.headers_mut();
+                h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+                h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
+                h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+                return r;
             }
+            Err((status, why)) => return refuse(status, why),
         }
-        if !res.status().is_success() {
-            return refuse(StatusCode::BAD_GATEWAY, "remote error");
-        }
-        let ct = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .unwrap_or_default();
-        let Some(ct) = IMAGE_TYPES.iter().find(|t| **t == ct) else {
-            return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "not a raster image");
-        };
-        if res.content_length().is_some_and(|n| n as usize > MAX_IMAGE_BYTES) {
-            return refuse(StatusCode::PAYLOAD_TOO_LARGE, "too large");
-        }
-        let mut body = Vec::new();
-        let mut stream = res.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let Ok(chunk) = chunk else { return refuse(StatusCode::BAD_GATEWAY, "fetch broke") };
-            if body.len() + chunk.len() > MAX_IMAGE_BYTES {
-                return refuse(StatusCode::PAYLOAD_TOO_LARGE, "too large");
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let mut r = Response::new(Body::from(body));
-        let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
-        return r;
     }
     refuse(StatusCode::BAD_GATEWAY, "too many redirects")
+}
+
+enum Fetched {
+    Redirect(reqwest::Url),
+    /// A raster image: its type and bytes.
+    Image(&'static str, Vec<u8>),
+}
+
+/// One request of the proxy, to an address checked by [`vet`] (and pinned, so that a second
+/// name lookup cannot lead elsewhere).
+async fn fetch(url: &reqwest::Url, allow_private: bool) -> Result<Fetched, (StatusCode, &'static str)> {
+    let addr = vet(url, allow_private).await.map_err(|why| (StatusCode::FORBIDDEN, why))?;
+    let host = url.host_str().ok_or((StatusCode::BAD_REQUEST, "no host"))?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(FETCH_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .resolve(host, addr)
+        .user_agent("Facteur image proxy")
+        .build()
+        .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, "client"))?;
+    let accept = "image/avif,image/webp,image/png,image/jpeg,image/gif";
+    let res = client.get(url.clone()).header(header::ACCEPT, accept).send().await.map_err(|_| (StatusCode::BAD_GATEWAY, "fetch failed"))?;
+    if res.status().is_redirection() {
+        let next = res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).and_then(|l| url.join(l).ok());
+        return next.map(Fetched::Redirect).ok_or((StatusCode::BAD_GATEWAY, "bad redirect"));
+    }
+    if !res.status().is_success() {
+        return Err((StatusCode::BAD_GATEWAY, "remote error"));
+    }
+    let ct = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let ct = IMAGE_TYPES.iter().find(|t| **t == ct).ok_or((StatusCode::UNSUPPORTED_MEDIA_TYPE, "not a raster image"))?;
+    let too_large = (StatusCode::PAYLOAD_TOO_LARGE, "too large");
+    if res.content_length().is_some_and(|n| n as usize > MAX_IMAGE_BYTES) {
+        return Err(too_large);
+    }
+    let mut body = Vec::new();
+    let mut stream = res.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| (StatusCode::BAD_GATEWAY, "fetch broke"))?;
+        if body.len() + chunk.len() > MAX_IMAGE_BYTES {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Fetched::Image(ct, body))
 }
 
 #[cfg(test)]

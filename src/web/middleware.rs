@@ -86,7 +86,7 @@ pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next
     let res = next.run(req).await;
     let Some(ErrorMarker(kind)) = res.extensions().get::<ErrorMarker>().copied() else { return res };
     let status = res.status();
-    let mut page = views::ErrorPage::new(i18n, kind, request_id).into_response();
+    let mut page = views::errors::ErrorPage::new(i18n, kind, request_id).into_response();
     *page.status_mut() = status;
     page
 }

@@ -1,12 +1,16 @@
-//! The HTTP side: router, extractors, views. Handlers are thin; mail work happens in `mail`.
+//! The HTTP side: router, extractors, forms, views. Handlers are thin; mail work happens in
+//! `mail`, Facteur's own records in `store`.
 
 pub mod assets;
 pub mod auth;
 pub mod brand;
 pub mod error;
+pub mod extract;
 pub mod format;
+pub mod forms;
 pub mod image_proxy;
 pub mod middleware;
+pub mod notice;
 pub mod ops;
 pub mod routes;
 pub mod throttle;

@@ -9,11 +9,12 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::devices::{self, ClientSettings, DevicesPage};
+use crate::devices::{self, ClientSettings};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::views::Chrome;
+use crate::web::extract::Ctx;
+use crate::web::views::devices::DevicesPage;
 
 /// The settings apps use for `email`, or `None` when its domain is not served here.
 pub async fn settings_for(state: &AppState, email: &str) -> Option<ClientSettings> {
@@ -49,10 +50,10 @@ fn not_served() -> Response {
 }
 
 /// The logged-in user's page.
-pub async fn devices_page(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
-    let folders = state.registry.run(&user.key(), &user.creds, |c| Box::pin(async move { c.folders().await })).await?;
-    let chrome = Chrome::new(user.i18n.clone(), &user.auth, &folders, "", None);
-    let settings = match settings_for(&state, &user.auth.username).await {
+pub async fn devices_page(cx: Ctx) -> Result<Response, AppError> {
+    let chrome = cx.chrome("", None).await?;
+    let (state, user) = (&cx.state, &cx.user);
+    let settings = match settings_for(state, &user.auth.username).await {
         Some(s) => s,
         // A bare user name on a single-server setup: the servers Facteur uses itself.
         None => ClientSettings {

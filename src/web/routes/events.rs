@@ -13,7 +13,7 @@ use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use super::tab_title;
+use crate::web::views::tab_title;
 use crate::i18n::I18n;
 use crate::mail::imap::{MailEvent, Watcher};
 use crate::web::AppState;

@@ -1,22 +1,25 @@
 //! Signing in and out.
 
+use std::net::IpAddr;
+use std::time::Duration;
+
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{ClientIp, CsrfForm, Lang};
 use crate::config::Secret;
 use crate::domains::DomainError;
 use crate::i18n::I18n;
 use crate::mail::{Credentials, MailError};
 use crate::web::AppState;
-use crate::web::assets;
 use crate::web::auth::{self, AuthData, user_key};
 use crate::web::error::AppError;
-use crate::web::views;
+use crate::web::extract::{ClientIp, Ctx, Lang};
+use crate::web::forms::CsrfForm;
+use crate::web::views::login::LoginPage;
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
@@ -27,31 +30,8 @@ pub struct LoginQuery {
 /// The login form's CSRF token travels in this cookie and in the form (no session exists yet).
 const LOGIN_COOKIE: &str = "facteur_login";
 
-fn login_page(
-    brand: &crate::web::brand::Brand,
-    i18n: I18n,
-    csrf: String,
-    username: String,
-    next: String,
-    error: Option<String>,
-    notice: Option<String>,
-) -> views::LoginPage {
-    views::LoginPage {
-        brand: brand.clone(),
-        i18n,
-        css: assets::css_url(),
-        js: assets::js_url(),
-        nonce: crate::web::middleware::nonce(),
-        csrf,
-        username,
-        next,
-        error,
-        notice,
-    }
-}
-
 /// A fresh login token and the cookie that carries it.
-fn login_token(state: &AppState) -> Result<(String, (axum::http::HeaderName, axum::http::HeaderValue)), AppError> {
+fn login_token(state: &AppState) -> Result<(String, (header::HeaderName, header::HeaderValue)), AppError> {
     let token = crate::secrets::random_token::<18>()?;
     Ok((token.clone(), auth::set_strict_cookie(LOGIN_COOKIE, &token, 3 * 3600, state.config.cookie_secure)))
 }
@@ -60,13 +40,8 @@ fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && !a.is_empty() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub async fn login_form(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-    session: Session,
-    Lang(i18n): Lang,
-    Query(q): Query<LoginQuery>,
-) -> Result<Response, AppError> {
+/// GET /login
+pub async fn login_form(State(state): State<AppState>, headers: HeaderMap, session: Session, Lang(i18n): Lang, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
     if let Ok(Some(_)) = session.get::<AuthData>(auth::AUTH_KEY).await {
         return Ok(Redirect::to(&auth::safe_next(q.next.as_deref())).into_response());
     }
@@ -77,7 +52,8 @@ pub async fn login_form(
     };
     let (token, cookie) = login_token(&state)?;
     let brand = state.brands.for_request(&headers);
-    Ok(([cookie], login_page(brand, i18n, token, String::new(), auth::safe_next(q.next.as_deref()), None, notice)).into_response())
+    let page = LoginPage { notice, ..LoginPage::new(brand, i18n, token, String::new(), auth::safe_next(q.next.as_deref())) };
+    Ok(([cookie], page).into_response())
 }
 
 #[derive(Deserialize)]
@@ -91,14 +67,89 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    session: Session,
-    Lang(i18n): Lang,
-    ClientIp(ip): ClientIp,
-    headers: axum::http::HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, AppError> {
+/// Why a sign-in was refused.
+enum Refusal {
+    Missing,
+    Domain(DomainError),
+    Throttled(Duration),
+    Credentials,
+    Mail(MailError),
+}
+
+impl Refusal {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Missing | Self::Domain(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Credentials | Self::Mail(MailError::Auth) => StatusCode::UNAUTHORIZED,
+            Self::Mail(MailError::Timeout) => StatusCode::GATEWAY_TIMEOUT,
+            Self::Mail(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    fn message(&self, i18n: &I18n) -> String {
+        match self {
+            Self::Missing => i18n.t("login-error-missing"),
+            Self::Domain(DomainError::NotAllowed(d)) => i18n.t1("login-error-domain", "domain", d.clone()),
+            Self::Domain(DomainError::NoDomain | DomainError::Invalid(_)) => i18n.t("login-error-full-address"),
+            Self::Throttled(wait) => i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string()),
+            Self::Credentials | Self::Mail(MailError::Auth) => i18n.t("login-error-credentials"),
+            Self::Mail(MailError::Connect(_) | MailError::Protocol(_)) => i18n.t("login-error-unreachable"),
+            Self::Mail(MailError::Timeout) => i18n.t("login-error-timeout"),
+            Self::Mail(MailError::No(_) | MailError::NotFound) => i18n.t("login-error-server"),
+        }
+    }
+}
+
+/// Checks the credentials with the user's mail server, within the login throttle, and keeps
+/// the IMAP connection it opened. Every refusal is counted and logged (failed passwords in one
+/// line fail2ban can match).
+async fn sign_in(state: &AppState, ip: IpAddr, username: &str, password: String) -> Result<Credentials, Refusal> {
+    if username.is_empty() || password.is_empty() {
+        return Err(Refusal::Missing);
+    }
+    let resolved = state.domains.resolve(username).await.map_err(|e| {
+        tracing::info!(user = %username, ip = %ip, reason = %e, "login refused");
+        crate::metrics::login_failure("domain");
+        Refusal::Domain(e)
+    })?;
+    let account = user_key(username);
+    let wait = state.login_throttle.check(ip, &account).await;
+    if !wait.is_zero() {
+        crate::metrics::login_failure("throttled");
+        tracing::warn!(user = %username, ip = %ip, wait_seconds = wait.as_secs().max(1), "login throttled");
+        return Err(Refusal::Throttled(wait));
+    }
+    if username.chars().any(char::is_control) || password.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+        state.login_throttle.failure(ip, &account).await;
+        crate::metrics::login_failure("credentials");
+        return Err(Refusal::Credentials);
+    }
+    let creds = Credentials { username: username.to_string(), password: Secret::new(password), servers: resolved.servers };
+    if let Err(e) = state.registry.login(&account, &creds).await {
+        crate::metrics::login_failure(match e {
+            MailError::Auth => "credentials",
+            MailError::Connect(_) | MailError::Protocol(_) => "unreachable",
+            MailError::Timeout => "timeout",
+            MailError::No(_) | MailError::NotFound => "server",
+        });
+        if matches!(e, MailError::Auth) {
+            state.login_throttle.failure(ip, &account).await;
+            // One line per failure, easy to match for fail2ban.
+            tracing::warn!(user = %username, ip = %ip, "authentication failure");
+        } else {
+            tracing::warn!(user = %username, ip = %ip, error = %e, "login failed");
+        }
+        return Err(Refusal::Mail(e));
+    }
+    state.login_throttle.success(ip, &account).await;
+    crate::metrics::login();
+    tracing::info!(user = %username, ip = %ip, "login");
+    Ok(creds)
+}
+
+/// POST /login
+pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): Lang, ClientIp(ip): ClientIp, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
     let brand = state.brands.for_request(&headers).clone();
     let mut username = form.username.trim().to_string();
     // On a domain's own web host, a bare user name means an address of that domain.
@@ -109,78 +160,32 @@ pub async fn login(
         username = format!("{username}@{domain}");
     }
     let next = auth::safe_next(form.next.as_deref());
-    let csrf = form.csrf.clone();
-    let fail_with = |i18n: I18n, status: StatusCode, msg: String, username: String, next: String| {
-        (status, login_page(&brand, i18n, csrf.clone(), username, next, Some(msg), None)).into_response()
-    };
-    let fail = |i18n: I18n, status: StatusCode, key: &str, username: String, next: String| {
-        let msg = i18n.t(key);
-        fail_with(i18n, status, msg, username, next)
-    };
     // The token in the form must match the one in the cookie set with the form.
-    let cookie = auth::cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if !same_token(&cookie, &form.csrf) {
+    if !same_token(&auth::cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default(), &form.csrf) {
         let (token, cookie) = login_token(&state)?;
-        let msg = i18n.t("login-error-expired");
-        let page = login_page(&brand, i18n, token, username, next, Some(msg), None);
+        let error = Some(i18n.t("login-error-expired"));
+        let page = LoginPage { error, ..LoginPage::new(&brand, i18n, token, username, next) };
         return Ok((StatusCode::FORBIDDEN, [cookie], page).into_response());
     }
-    if username.is_empty() || form.password.is_empty() {
-        return Ok(fail(i18n, StatusCode::UNPROCESSABLE_ENTITY, "login-error-missing", username, next));
-    }
-    let resolved = match state.domains.resolve(&username).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::info!(user = %username, ip = %ip, reason = %e, "login refused");
-            let msg = match &e {
-                DomainError::NotAllowed(d) => i18n.t1("login-error-domain", "domain", d.clone()),
-                DomainError::NoDomain | DomainError::Invalid(_) => i18n.t("login-error-full-address"),
+    match sign_in(&state, ip, &username, form.password).await {
+        Ok(creds) => {
+            let cookie = auth::begin(&state, &session, &creds).await?;
+            let clear = auth::set_strict_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
+            Ok((AppendHeaders([cookie, clear]), Redirect::to(&next)).into_response())
+        }
+        Err(refusal) => {
+            let error = Some(refusal.message(&i18n));
+            let page = LoginPage { error, ..LoginPage::new(&brand, i18n, form.csrf, username, next) };
+            let retry_after = match refusal {
+                Refusal::Throttled(wait) => Some([(header::RETRY_AFTER, wait.as_secs().max(1).to_string())]),
+                _ => None,
             };
-            crate::metrics::login_failure("domain");
-            return Ok(fail_with(i18n, StatusCode::UNPROCESSABLE_ENTITY, msg, username, next));
+            Ok((refusal.status(), retry_after, page).into_response())
         }
-    };
-    let account = user_key(&username);
-    let wait = state.login_throttle.check(ip, &account).await;
-    if !wait.is_zero() {
-        let secs = wait.as_secs().max(1);
-        crate::metrics::login_failure("throttled");
-        tracing::warn!(user = %username, ip = %ip, wait_seconds = secs, "login throttled");
-        let msg = i18n.t1("login-error-throttled", "seconds", secs.to_string());
-        let page = login_page(&brand, i18n, csrf.clone(), username, next, Some(msg), None);
-        return Ok((StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, secs.to_string())], page).into_response());
     }
-    if username.chars().any(char::is_control) || form.password.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
-        state.login_throttle.failure(ip, &account).await;
-        crate::metrics::login_failure("credentials");
-        return Ok(fail(i18n, StatusCode::UNAUTHORIZED, "login-error-credentials", username, next));
-    }
-    let creds = Credentials { username: username.clone(), password: Secret::new(form.password), servers: resolved.servers };
-    if let Err(e) = state.registry.login(&account, &creds).await {
-        let (status, key, reason) = match e {
-            MailError::Auth => (StatusCode::UNAUTHORIZED, "login-error-credentials", "credentials"),
-            MailError::Connect(_) | MailError::Protocol(_) => (StatusCode::BAD_GATEWAY, "login-error-unreachable", "unreachable"),
-            MailError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "login-error-timeout", "timeout"),
-            MailError::No(_) | MailError::NotFound => (StatusCode::BAD_GATEWAY, "login-error-server", "server"),
-        };
-        crate::metrics::login_failure(reason);
-        if matches!(e, MailError::Auth) {
-            state.login_throttle.failure(ip, &account).await;
-            // One line per failure, easy to match for fail2ban.
-            tracing::warn!(user = %username, ip = %ip, "authentication failure");
-        } else {
-            tracing::warn!(user = %username, ip = %ip, error = %e, "login failed");
-        }
-        return Ok(fail(i18n, status, key, username, next));
-    }
-    state.login_throttle.success(ip, &account).await;
-    crate::metrics::login();
-    tracing::info!(user = %username, ip = %ip, "login");
-    let cookie = auth::begin(&state, &session, &creds).await?;
-    let clear = auth::set_strict_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
-    Ok((axum::response::AppendHeaders([cookie, clear]), Redirect::to(&next)).into_response())
 }
 
+/// POST /logout
 pub async fn logout(State(state): State<AppState>, session: Session, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {
     if let Some(a) = session.get::<AuthData>(auth::AUTH_KEY).await?
         && a.csrf != form.csrf
@@ -192,18 +197,12 @@ pub async fn logout(State(state): State<AppState>, session: Session, Form(form):
 }
 
 /// POST /logout/everywhere: ends every web session of this user, on every device and browser.
-pub async fn logout_everywhere(
-    State(state): State<AppState>,
-    user: crate::web::auth::CurrentUser,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, AppError> {
-    user.check_csrf(&form.csrf)?;
-    crate::store::prefs::end_all_sessions(&state.db, &user.key(), auth::now_ms())
-        .await
-        .map_err(|e| anyhow::anyhow!("ending sessions: {e}"))?;
-    tracing::info!(user = %user.auth.username, "signed out everywhere");
+pub async fn logout_everywhere(cx: Ctx, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    crate::store::prefs::end_all_sessions(cx.db(), &cx.key(), auth::now_ms()).await.map_err(|e| anyhow::anyhow!("ending sessions: {e}"))?;
+    tracing::info!(user = %cx.user.auth.username, "signed out everywhere");
     // Open tabs anywhere are told at once (their event streams go to the login page).
-    state.watchers.announce(&user.key(), crate::mail::imap::MailEvent::Gone);
-    let cookie = auth::end(&state, &user.session).await;
+    cx.state.watchers.announce(&cx.key(), crate::mail::imap::MailEvent::Gone);
+    let cookie = auth::end(&cx.state, &cx.user.session).await;
     Ok(([cookie], Redirect::to("/login?reason=signed-out")).into_response())
 }

@@ -2,178 +2,83 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::http::header::{self, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 
-use super::{folder_display, message_path, tab_title, take_flash};
+use super::message_path;
 use crate::mail::imap::RawMessage;
 use crate::mail::mime::{self, Body};
-use crate::mail::sanitize::{self, INLINE_IMAGE_TYPES, TextSegment};
+use crate::mail::model::MessageRef;
+use crate::mail::sanitize;
 use crate::store::prefs;
-use crate::web::AppState;
-use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::format::{self, TzOffset};
-use crate::web::views::{self, AttachmentLink, Chrome, Seg};
+use crate::web::extract::Ctx;
+use crate::web::forms::TrustForm;
+use crate::web::format::TzOffset;
+use crate::web::notice;
+use crate::web::views::message::{MessageFrame, MessagePage, Shown};
 
-/// Inline images larger than this are not embedded in the message frame.
-const INLINE_IMAGE_MAX: usize = 3 * 1024 * 1024;
-
-async fn fetch(state: &AppState, user: &CurrentUser, mailbox: &str, uv: u32, uid: u32) -> Result<RawMessage, AppError> {
-    state
-        .registry
-        .run(&user.key(), &user.creds, |c| {
-            let mailbox = mailbox.to_string();
-            Box::pin(async move { c.fetch_message(&mailbox, uv, uid, true).await })
-        })
+/// The message at `m`, from the copy the page request just fetched when there is one.
+async fn fetch(cx: &Ctx, m: &MessageRef) -> Result<RawMessage, AppError> {
+    cx.imap(|c| {
+        let m = m.clone();
+        Box::pin(async move { c.fetch_message(&m.mailbox, m.uidvalidity.0, m.uid.0, true).await })
+    })
         .await
         .map_err(AppError::gone_if_missing)
 }
 
-/// `data:` URLs for the message's raster inline parts, keyed by Content-ID.
-fn inline_images(raw: &[u8], parsed: &mime::ParsedMessage) -> HashMap<String, String> {
-    let mut budget = 4 * INLINE_IMAGE_MAX;
-    let mut wanted: HashMap<usize, String> = HashMap::new();
-    for a in &parsed.attachments {
-        let Some(cid) = &a.content_id else { continue };
-        if INLINE_IMAGE_TYPES.contains(&a.content_type.as_str()) && a.size <= INLINE_IMAGE_MAX && a.size <= budget {
-            budget -= a.size;
-            wanted.insert(a.part, cid.clone());
-        }
-    }
-    if wanted.is_empty() {
-        return HashMap::new();
-    }
-    let indices: Vec<usize> = wanted.keys().copied().collect();
-    mime::parts(raw, &indices)
-        .into_iter()
-        .filter_map(|(index, p)| {
-            let cid = wanted.remove(&index)?;
-            let b64 = base64::engine::general_purpose::STANDARD.encode(&p.bytes);
-            Some((cid, format!("data:{};base64,{b64}", p.content_type)))
-        })
-        .collect()
-}
-
-pub async fn message(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    tz: TzOffset,
-    Path(p): Path<(String, String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, AppError> {
-    let (mailbox, uv, uid) = message_path(p)?;
-    let (folders, raw) = state
-        .registry
-        .run(&user.key(), &user.creds, |c| {
-            let mailbox = mailbox.clone();
+/// GET /m/{mailbox}/{uidvalidity}/{uid}: the message, marked read.
+pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, String)>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+    let m = message_path(p)?;
+    let (folders, raw) = {
+        cx.imap(|c| {
+            let m = m.clone();
             Box::pin(async move {
-                let raw = c.fetch_message(&mailbox, uv, uid, false).await?;
+                let raw = c.fetch_message(&m.mailbox, m.uidvalidity.0, m.uid.0, false).await?;
                 if !raw.seen {
-                    c.set_seen(&mailbox, uv, uid, true).await?;
+                    c.set_seen(&m.mailbox, m.uidvalidity.0, m.uid.0, true).await?;
                 }
-                let folders = c.folders().await?;
-                Ok((folders, raw))
+                Ok((c.folders().await?, raw))
             })
         })
         .await
-        .map_err(AppError::gone_if_missing)?;
-    let i18n = user.i18n.clone();
+        .map_err(AppError::gone_if_missing)?
+    };
     let parsed = mime::parse(&raw.bytes);
-    let href = views::message_href(&mailbox, uv, uid);
     let sender = parsed.from.first().and_then(|p| p.address.clone()).unwrap_or_default().to_lowercase();
     let trusted = !sender.is_empty()
-        && prefs::images_trusted(&state.db, &user.key(), &sender).await.map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
-    let show_images = trusted || q.get("images").is_some_and(|v| v == "1");
-    let (frame_src, text, images_blocked, referenced) = match &parsed.body {
-        Body::Html(html) => {
-            let blocked = !show_images && sanitize::sanitize_html(html, HashMap::new(), None).blocked_remote;
-            let src = if show_images { format!("{href}/body?images=1") } else { format!("{href}/body") };
-            let lower = html.to_ascii_lowercase();
-            (Some(src), None, blocked, lower)
-        }
-        Body::Text(t) => {
-            let segs = sanitize::linkify(t)
-                .into_iter()
-                .map(|s| match s {
-                    TextSegment::Text(text) => Seg { text, href: None },
-                    TextSegment::Link { href, text } => Seg { text, href: Some(href) },
-                })
-                .collect();
-            (None, Some(segs), false, String::new())
-        }
-        Body::Empty => (None, Some(vec![Seg { text: i18n.t("msg-empty-body"), href: None }]), false, String::new()),
-    };
-    let attachments: Vec<AttachmentLink> = parsed
-        .attachments
-        .iter()
-        .filter(|a| {
-            // Images the HTML shows inline are not listed again as attachments.
-            !(a.inline && a.content_id.as_ref().is_some_and(|c| referenced.contains(&format!("cid:{}", c.to_ascii_lowercase()))))
-        })
-        .map(|a| AttachmentLink {
-            href: format!("{href}/part/{}", a.part),
-            name: a.name.clone(),
-            content_type: a.content_type.clone(),
-            size: format::size(a.size as u64, &i18n),
-        })
-        .collect();
-    let (folder_name, _) = folder_display(&folders, &mailbox, &i18n);
-    let subject = if parsed.subject.is_empty() { i18n.t("list-no-subject") } else { parsed.subject.clone() };
-    let notice = take_flash(&user, &q).await;
-    let view = views::MessagePage {
-        uid,
-        uidvalidity: uv,
+        && prefs::images_trusted(cx.db(), &cx.key(), &sender).await.map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
+    let notice = notice::take(&cx.user, &q).await;
+    let shown = Shown {
+        folders: &folders,
+        mailbox: &m.mailbox,
+        uidvalidity: m.uidvalidity.0,
+        uid: m.uid.0,
         flagged: raw.flagged,
-        title: format!("{subject} · {}", tab_title(&folders, &mailbox, &i18n)),
-        subject,
-        from: format::people_full(&parsed.from),
-        to: format::people_full(&parsed.to),
-        cc: format::people_full(&parsed.cc),
-        reply_to: if parsed.reply_to == parsed.from { String::new() } else { format::people_full(&parsed.reply_to) },
-        date: format::full_date(parsed.date, tz, &i18n),
-        back_href: views::folder_href(&mailbox),
-        back_label: i18n.t1("msg-back", "folder", folder_name),
-        source_href: format!("{href}/source"),
-        show_images_href: format!("{href}?images=1"),
-        image_sender: if images_blocked { sender.clone() } else { String::new() },
-        images_trusted: trusted,
-        frame_src,
-        text,
-        images_blocked,
-        attachments_label: i18n.tn("msg-attachments", "count", attachments.len() as i64),
-        attachments,
-        damaged: parsed.damaged,
-        compose_query: format!("mb={}&uv={uv}&uid={uid}", views::seg(&mailbox)),
-        is_draft: folders.iter().any(|f| f.name == mailbox && f.role == Some(crate::mail::imap::Role::Drafts)),
-        chrome: Chrome { message_flagged: Some(raw.flagged), ..Chrome::new(i18n, &user.auth, &folders, &mailbox, notice) },
+        trusted,
+        show_images: trusted || q.get("images").is_some_and(|v| v == "1"),
+        tz,
     };
-    Ok(view.into_response())
+    Ok(MessagePage::new(cx.frame(&folders, &m.mailbox, notice), &parsed, shown).into_response())
 }
 
 /// The sanitized HTML body, for the sandboxed frame only.
-pub async fn message_body(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(p): Path<(String, String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, AppError> {
-    let (mailbox, uv, uid) = message_path(p)?;
-    let raw = fetch(&state, &user, &mailbox, uv, uid).await?;
+pub async fn message_body(cx: Ctx, Path(p): Path<(String, String, String)>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+    let raw = fetch(&cx, &message_path(p)?).await?;
     let parsed = mime::parse(&raw.bytes);
     let allow_remote = q.get("images").is_some_and(|v| v == "1");
     let remote: sanitize::RemoteImages = if allow_remote {
-        let signer = state.image_signer.clone();
+        let signer = cx.state.image_signer.clone();
         let now = crate::web::auth::now_unix();
         Some(std::sync::Arc::new(move |u: &str| signer.proxy_url(u, now)))
     } else {
         None
     };
     let html = match &parsed.body {
-        Body::Html(h) => sanitize::sanitize_html(h, inline_images(&raw.bytes, &parsed), remote).html,
+        Body::Html(h) => sanitize::sanitize_html(h, sanitize::inline_images(&raw.bytes, &parsed), remote).html,
         Body::Text(t) => format!("<pre>{}</pre>", sanitize::escape_html(t)),
         Body::Empty => String::new(),
     };
@@ -183,7 +88,7 @@ pub async fn message_body(
         "default-src 'none'; style-src 'unsafe-inline'; img-src {img_src}; base-uri 'none'; form-action 'none'; \
          frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
     );
-    let mut res = views::MessageFrame { lang: user.i18n.code(), html }.into_response();
+    let mut res = MessageFrame { lang: cx.i18n().code(), html }.into_response();
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
@@ -222,14 +127,11 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-pub async fn part(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path((mailbox, uv, uid, index)): Path<(String, String, String, String)>,
-) -> Result<Response, AppError> {
-    let (mailbox, uv, uid) = message_path((mailbox, uv, uid))?;
+/// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}: one attachment, as a download.
+pub async fn part(cx: Ctx, Path((mailbox, uv, uid, index)): Path<(String, String, String, String)>) -> Result<Response, AppError> {
+    let m = message_path((mailbox, uv, uid))?;
     let index: usize = index.parse().map_err(|_| AppError::not_found())?;
-    let raw = fetch(&state, &user, &mailbox, uv, uid).await?;
+    let raw = fetch(&cx, &m).await?;
     let part = mime::part(&raw.bytes, index).ok_or_else(AppError::not_found)?;
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(download_type(&part.content_type)));
@@ -241,13 +143,9 @@ pub async fn part(
     Ok((headers, part.bytes).into_response())
 }
 
-pub async fn source(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(p): Path<(String, String, String)>,
-) -> Result<Response, AppError> {
-    let (mailbox, uv, uid) = message_path(p)?;
-    let raw = fetch(&state, &user, &mailbox, uv, uid).await?;
+/// GET /m/{mailbox}/{uidvalidity}/{uid}/source: the message as the server stores it.
+pub async fn source(cx: Ctx, Path(p): Path<(String, String, String)>) -> Result<Response, AppError> {
+    let raw = fetch(&cx, &message_path(p)?).await?;
     let text = String::from_utf8_lossy(&raw.bytes).into_owned();
     Ok((
         [
@@ -258,6 +156,16 @@ pub async fn source(
         text,
     )
         .into_response())
+}
+
+/// POST /images/senders: always (or no longer) show the images of a sender's messages.
+pub async fn trust_sender(cx: Ctx, axum::Form(form): axum::Form<TrustForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let sender = form.sender.trim().to_lowercase();
+    if !sender.is_empty() && !crate::mail::compose::has_line_break(&sender) && sender.len() <= 320 {
+        prefs::set_images_trusted(cx.db(), &cx.key(), &sender, form.trust == "1").await.map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
+    }
+    Ok(axum::response::Redirect::to(&crate::web::auth::safe_next(Some(&form.back))).into_response())
 }
 
 #[cfg(test)]
@@ -283,32 +191,4 @@ mod tests {
         assert_eq!(download_type("image/svg+xml"), "application/octet-stream");
         assert_eq!(download_type("image/png"), "image/png");
     }
-}
-
-#[derive(serde::Deserialize)]
-pub struct TrustForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    sender: String,
-    #[serde(default)]
-    trust: String,
-    #[serde(default)]
-    back: String,
-}
-
-/// POST /images/senders: always (or no longer) show the images of a sender's messages.
-pub async fn trust_sender(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    axum::Form(form): axum::Form<TrustForm>,
-) -> Result<Response, AppError> {
-    user.check_csrf(&form.csrf)?;
-    let sender = form.sender.trim().to_lowercase();
-    if !sender.is_empty() && !crate::mail::compose::has_line_break(&sender) && sender.len() <= 320 {
-        prefs::set_images_trusted(&state.db, &user.key(), &sender, form.trust == "1")
-            .await
-            .map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
-    }
-    Ok(axum::response::Redirect::to(&crate::web::auth::safe_next(Some(&form.back))).into_response())
 }

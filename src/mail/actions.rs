@@ -1,0 +1,169 @@
+//! What a user does to messages — read/unread, star, archive, delete, spam, move — and how
+//! each is undone. Every action happens on the IMAP server, so every other client sees it.
+
+use serde::{Deserialize, Serialize};
+
+use super::MailError;
+use super::imap::{ImapConn, Role};
+use super::model::{Flag, MessageSet, Uid, UidValidity};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Unread,
+    Star,
+    Unstar,
+    Archive,
+    Delete,
+    DeleteForever,
+    Spam,
+    NotSpam,
+    Move,
+}
+
+impl Action {
+    /// The action a form names: read, unread, star, unstar, archive, delete, delete-forever,
+    /// spam, notspam, move.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "read" => Self::Read,
+            "unread" => Self::Unread,
+            "star" => Self::Star,
+            "unstar" => Self::Unstar,
+            "archive" => Self::Archive,
+            "delete" => Self::Delete,
+            "delete-forever" => Self::DeleteForever,
+            "spam" => Self::Spam,
+            "notspam" => Self::NotSpam,
+            "move" => Self::Move,
+            _ => return None,
+        })
+    }
+
+    /// Actions after which the message is no longer in the folder.
+    pub fn removes(self) -> bool {
+        !matches!(self, Self::Read | Self::Unread | Self::Star | Self::Unstar)
+    }
+
+    /// The flag this action sets (`true`) or clears (`false`), for flag actions.
+    fn flag_change(self) -> Option<(Flag, bool)> {
+        Some(match self {
+            Self::Read => (Flag::Seen, true),
+            Self::Unread => (Flag::Seen, false),
+            Self::Star => (Flag::Flagged, true),
+            Self::Unstar => (Flag::Flagged, false),
+            _ => return None,
+        })
+    }
+}
+
+/// The reverse of an action.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Undo {
+    /// Set (`add`) or clear these flags again.
+    Flags { messages: MessageSet, flags: Vec<Flag>, add: bool },
+    /// Move the messages back to `back_to`, clearing `unflag` first (the spam verdict).
+    Move { messages: MessageSet, back_to: String, unflag: Option<Flag> },
+}
+
+/// What an action did: which notice tells it, where the messages went, how to undo it.
+#[derive(Debug)]
+pub struct Done {
+    /// The message key of the notice (`notice-archived`…), which takes `count` and `folder`.
+    pub notice_key: &'static str,
+    /// The folder the messages went to.
+    pub folder: Option<String>,
+    pub undo: Option<Undo>,
+}
+
+async fn set_flags(c: &mut ImapConn, m: &MessageSet, flags: &[Flag], add: bool) -> Result<(), MailError> {
+    let uids: Vec<u32> = m.uids.iter().map(|u| u.0).collect();
+    c.store_flags(&m.mailbox, m.uidvalidity.0, &uids, add, &Flag::list(flags)).await
+}
+
+async fn move_set(c: &mut ImapConn, m: &MessageSet, target: &str) -> Result<Option<MessageSet>, MailError> {
+    let uids: Vec<u32> = m.uids.iter().map(|u| u.0).collect();
+    let moved = c.move_messages(&m.mailbox, m.uidvalidity.0, &uids, target).await?;
+    Ok(match moved.target_uidvalidity {
+        Some(uv) if moved.new_uids.len() == uids.len() => Some(MessageSet {
+            mailbox: target.to_string(),
+            uidvalidity: UidValidity(uv),
+            uids: moved.new_uids.into_iter().map(Uid).collect(),
+        }),
+        _ => None,
+    })
+}
+
+/// Performs `action` on `m`. `target`: the folder for [`Action::Move`]. A target that does
+/// not exist, or a folder whose UIDVALIDITY changed, is [`MailError::NotFound`].
+pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &str) -> Result<Done, MailError> {
+    if let Some((flag, add)) = action.flag_change() {
+        set_flags(c, m, std::slice::from_ref(&flag), add).await?;
+        let notice_key = match action {
+            Action::Read => "notice-read",
+            Action::Unread => "notice-unread",
+            Action::Star => "notice-starred",
+            _ => "notice-unstarred",
+        };
+        let undo = Undo::Flags { messages: m.clone(), flags: vec![flag], add: !add };
+        return Ok(Done { notice_key, folder: None, undo: Some(undo) });
+    }
+    if action == Action::DeleteForever {
+        let uids: Vec<u32> = m.uids.iter().map(|u| u.0).collect();
+        c.delete_forever(&m.mailbox, m.uidvalidity.0, &uids).await?;
+        return Ok(Done { notice_key: "notice-deleted-forever", folder: None, undo: None });
+    }
+    let (destination, notice_key, unflag) = match action {
+        Action::Archive => (c.folder_for(Role::Archive).await?, "notice-archived", None),
+        Action::Delete => (c.folder_for(Role::Trash).await?, "notice-deleted", None),
+        Action::Spam => {
+            // Tell server-side filters: $Junk on, $NotJunk off, then into Junk.
+            set_flags(c, m, &[Flag::NotJunk], false).await?;
+            set_flags(c, m, &[Flag::Junk], true).await?;
+            (c.folder_for(Role::Junk).await?, "notice-spam", Some(Flag::Junk))
+        }
+        Action::NotSpam => {
+            set_flags(c, m, &[Flag::Junk], false).await?;
+            set_flags(c, m, &[Flag::NotJunk], true).await?;
+            (Some("INBOX".to_string()), "notice-notspam", Some(Flag::NotJunk))
+        }
+        _ => {
+            let folders = c.folders().await?;
+            let ok = folders.iter().any(|f| f.name == target && f.selectable && f.name != m.mailbox);
+            (ok.then(|| target.to_string()), "notice-moved", None)
+        }
+    };
+    let Some(destination) = destination else { return Err(MailError::NotFound) };
+    if destination == m.mailbox {
+        return Ok(Done { notice_key: "notice-nothing", folder: None, undo: None });
+    }
+    let undo = move_set(c, m, &destination).await?.map(|messages| Undo::Move { messages, back_to: m.mailbox.clone(), unflag });
+    Ok(Done { notice_key, folder: Some(destination), undo })
+}
+
+/// Undoes an action. Messages moved or deleted meanwhile by another client are
+/// [`MailError::NotFound`]: nothing is left to undo.
+pub async fn undo(c: &mut ImapConn, undo: &Undo) -> Result<(), MailError> {
+    match undo {
+        Undo::Flags { messages, flags, add } => set_flags(c, messages, flags, *add).await,
+        Undo::Move { messages, back_to, unflag } => {
+            if let Some(f) = unflag {
+                set_flags(c, messages, std::slice::from_ref(f), false).await?;
+            }
+            move_set(c, messages, back_to).await.map(|_| ())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_read_and_know_whether_they_remove() {
+        assert!(Action::parse("archive").unwrap().removes());
+        assert!(!Action::parse("star").unwrap().removes());
+        assert_eq!(Action::parse("unread").unwrap().flag_change(), Some((Flag::Seen, false)));
+        assert!(Action::parse("drop table").is_none());
+    }
+}

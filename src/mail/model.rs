@@ -1,0 +1,137 @@
+//! The words of the mail core: flags, UIDs, and where a message is. IMAP spells them on the
+//! wire (`\Seen`, `$Junk`, `UID 42`); the rest of Facteur uses these types.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A message flag: the system flags of RFC 9051 and the keywords other mail apps agree on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Flag {
+    Seen,
+    Answered,
+    Flagged,
+    Deleted,
+    Draft,
+    /// `$Forwarded` (RFC 5550).
+    Forwarded,
+    /// `$Junk` / `$NotJunk` (RFC 5788): what spam filters learn from.
+    Junk,
+    NotJunk,
+    /// Any other keyword, e.g. a Thunderbird tag (`$label1`). Only atom characters.
+    Keyword(String),
+}
+
+impl Flag {
+    /// The flag as IMAP spells it.
+    pub fn imap(&self) -> &str {
+        match self {
+            Self::Seen => "\\Seen",
+            Self::Answered => "\\Answered",
+            Self::Flagged => "\\Flagged",
+            Self::Deleted => "\\Deleted",
+            Self::Draft => "\\Draft",
+            Self::Forwarded => "$Forwarded",
+            Self::Junk => "$Junk",
+            Self::NotJunk => "$NotJunk",
+            Self::Keyword(k) => k,
+        }
+    }
+
+    /// A keyword by name; `None` when it cannot be one (empty, a system flag, or characters
+    /// IMAP does not allow in an atom).
+    pub fn keyword(name: &str) -> Option<Self> {
+        let known = [Self::Forwarded, Self::Junk, Self::NotJunk];
+        if let Some(f) = known.into_iter().find(|f| f.imap().eq_ignore_ascii_case(name)) {
+            return Some(f);
+        }
+        let atom = |c: char| c.is_ascii_graphic() && !matches!(c, '(' | ')' | '{' | '%' | '*' | '"' | '\\' | ']');
+        (!name.is_empty() && name.len() <= 100 && name.chars().all(atom)).then(|| Self::Keyword(name.to_string()))
+    }
+
+    /// `\Seen \Draft`: a list for STORE and APPEND (without the parentheses).
+    pub fn list(flags: &[Flag]) -> String {
+        flags.iter().map(Flag::imap).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A message's UID in its folder (RFC 9051: never 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Uid(pub u32);
+
+/// The UIDVALIDITY of a folder: UIDs mean something only together with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UidValidity(pub u32);
+
+impl fmt::Display for Uid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for UidValidity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Uid {
+    /// A UID from text; 0 and anything else that is not one is `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        s.parse::<u32>().ok().filter(|u| *u > 0).map(Self)
+    }
+}
+
+impl UidValidity {
+    pub fn parse(s: &str) -> Option<Self> {
+        s.parse::<u32>().ok().map(Self)
+    }
+}
+
+/// Where one message is: folder (UTF-8 name), UIDVALIDITY and UID. This is what a message's
+/// URL carries.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MessageRef {
+    pub mailbox: String,
+    pub uidvalidity: UidValidity,
+    pub uid: Uid,
+}
+
+impl MessageRef {
+    pub fn new(mailbox: impl Into<String>, uidvalidity: UidValidity, uid: Uid) -> Self {
+        Self { mailbox: mailbox.into(), uidvalidity, uid }
+    }
+}
+
+/// Several messages of one folder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageSet {
+    pub mailbox: String,
+    pub uidvalidity: UidValidity,
+    pub uids: Vec<Uid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_spelled_as_imap_wants() {
+        assert_eq!(Flag::list(&[Flag::Seen, Flag::Draft]), "\\Seen \\Draft");
+        assert_eq!(Flag::keyword("$junk"), Some(Flag::Junk));
+        assert_eq!(Flag::keyword("$label1"), Some(Flag::Keyword("$label1".into())));
+        for bad in ["", "a b", "x)", "\\Seen", "a\r\nb", "é"] {
+            assert_eq!(Flag::keyword(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn uids_are_never_zero() {
+        assert_eq!(Uid::parse("42"), Some(Uid(42)));
+        assert_eq!(Uid::parse("0"), None);
+        assert_eq!(Uid::parse("x"), None);
+        assert_eq!(UidValidity::parse("0"), Some(UidValidity(0)));
+    }
+}

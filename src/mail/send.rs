@@ -1,0 +1,221 @@
+//! What happens behind the compose page's buttons: saving a draft into the Drafts folder,
+//! and sending (SMTP, then a copy in Sent, the original marked answered or forwarded, the
+//! draft removed). These functions know IMAP and SMTP only; the caller keeps its own records
+//! (the send key that stops a double send, contacts, uploaded files).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::compose::{self, Draft, Purpose};
+use super::imap::{ImapConn, Registry, Role};
+use super::model::{Flag, MessageRef, Uid, UidValidity};
+use super::smtp::{SendError, Smtp};
+use super::{Credentials, MailError};
+
+/// The version of a draft in the Drafts folder, which the next save replaces.
+pub type DraftVersion = (UidValidity, Uid);
+
+/// Where a sent reply or forward leaves its mark. The compose form and saved drafts carry it
+/// as text: `answered UIDVALIDITY UID MAILBOX` or `forwarded …`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub flag: Flag,
+    pub message: MessageRef,
+}
+
+impl Origin {
+    pub fn answered(message: MessageRef) -> Self {
+        Self { flag: Flag::Answered, message }
+    }
+
+    pub fn forwarded(message: MessageRef) -> Self {
+        Self { flag: Flag::Forwarded, message }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut it = s.splitn(4, ' ');
+        let flag = match it.next()? {
+            "answered" => Flag::Answered,
+            "forwarded" => Flag::Forwarded,
+            _ => return None,
+        };
+        let uidvalidity = UidValidity::parse(it.next()?)?;
+        let uid = Uid::parse(it.next()?)?;
+        let mailbox = it.next()?.to_string();
+        if mailbox.is_empty() || compose::has_line_break(&mailbox) {
+            return None;
+        }
+        Some(Self { flag, message: MessageRef { mailbox, uidvalidity, uid } })
+    }
+
+    pub fn is_reply(&self) -> bool {
+        self.flag == Flag::Answered
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let word = if self.is_reply() { "answered" } else { "forwarded" };
+        let m = &self.message;
+        write!(f, "{word} {} {} {}", m.uidvalidity, m.uid, m.mailbox)
+    }
+}
+
+/// The message could not be built (a bug or an impossible draft, not the user's input).
+#[derive(Debug, thiserror::Error)]
+#[error("building a message: {0}")]
+pub struct BuildError(String);
+
+/// Saves `draft` into the Drafts folder (created if missing) and removes the version it
+/// replaces. Returns the new version when the server tells.
+pub async fn save_draft(c: &mut ImapConn, bytes: &[u8], message_id: &str, replaces: Option<DraftVersion>) -> Result<Option<DraftVersion>, MailError> {
+    let drafts = c.folder_for(Role::Drafts).await?.ok_or(MailError::NotFound)?;
+    let placed = c
+        .append(&drafts, &Flag::list(&[Flag::Seen, Flag::Draft]), bytes, message_id)
+        .await?
+        .map(|(uv, uid)| (UidValidity(uv), Uid(uid)));
+    if let Some(old) = replaces
+        && placed != Some(old)
+    {
+        remove_draft(c, &drafts, old).await;
+    }
+    Ok(placed)
+}
+
+/// Removes a version of a draft; one already gone (sent or deleted elsewhere) is fine.
+pub async fn discard_draft(c: &mut ImapConn, version: DraftVersion) -> Result<(), MailError> {
+    let drafts = c.folder_for(Role::Drafts).await?.ok_or(MailError::NotFound)?;
+    remove_draft(c, &drafts, version).await;
+    Ok(())
+}
+
+async fn remove_draft(c: &mut ImapConn, drafts: &str, (uv, uid): DraftVersion) {
+    if let Err(e) = c.delete_forever(drafts, uv.0, &[uid.0]).await
+        && !matches!(e, MailError::NotFound)
+    {
+        tracing::warn!(error = %e, "the previous version of a draft could not be removed");
+    }
+}
+
+/// Builds `draft` as a draft and saves it on the user's connection.
+pub async fn save_draft_for(registry: &Registry, key: &str, creds: &Credentials, draft: &Draft, replaces: Option<DraftVersion>) -> Result<Option<DraftVersion>, SaveError> {
+    let built = Arc::new(compose::build(draft, Purpose::Draft).map_err(BuildError)?.bytes);
+    let placed = registry
+        .run(key, creds, |c| {
+            let (bytes, message_id) = (built.clone(), draft.message_id.clone());
+            Box::pin(async move { save_draft(c, &bytes, &message_id, replaces).await })
+        })
+        .await?;
+    Ok(placed)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// What to do around the SMTP transaction.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Keep a copy in the Sent folder.
+    pub save_sent: bool,
+    /// The message this one answers or forwards.
+    pub origin: Option<Origin>,
+    /// The draft this message was saved as, removed once it is sent.
+    pub replaces: Option<DraftVersion>,
+}
+
+pub enum Outcome {
+    /// The SMTP server took the message. `filed`: the Sent copy and the draft's removal worked.
+    Sent { filed: bool },
+    /// It was not sent; the message was kept as a draft (`Ok(Some)` with its new version,
+    /// `Ok(None)` when the server did not say) or could not even be kept (`Err`).
+    NotSent { error: SendError, kept: Result<Option<DraftVersion>, SaveError> },
+}
+
+/// After a successful send: the copy in Sent, the mark on the original, the draft removed.
+/// Problems here must not make the user send again: they are logged, and `false` says the
+/// filing was incomplete.
+pub async fn file_sent(c: &mut ImapConn, copy: Option<&[u8]>, message_id: &str, plan: &Plan) -> Result<bool, MailError> {
+    let mut ok = true;
+    if let Some(bytes) = copy {
+        let sent = c.folder_for(Role::Sent).await?.ok_or(MailError::NotFound)?;
+        if let Err(e) = c.append(&sent, Flag::Seen.imap(), bytes, message_id).await {
+            tracing::warn!(error = %e, "the sent message could not be saved in Sent");
+            ok = false;
+        }
+    }
+    if let Some(o) = &plan.origin {
+        let m = &o.message;
+        if let Err(e) = c.store_flags(&m.mailbox, m.uidvalidity.0, &[m.uid.0], true, o.flag.imap()).await {
+            tracing::info!(error = %e, "the original message could not be flagged");
+        }
+    }
+    if let Some(version) = plan.replaces {
+        discard_draft(c, version).await?;
+    }
+    Ok(ok)
+}
+
+/// Sends `draft` through the user's SMTP server, then files it (see [`file_sent`]). When the
+/// SMTP server does not take it, the message is saved as a draft so nothing is lost.
+pub async fn send(registry: &Registry, key: &str, creds: &Credentials, smtp: &Smtp, mut draft: Draft, plan: Plan) -> Result<Outcome, BuildError> {
+    let mut built = compose::build(&draft, Purpose::Send).map_err(BuildError)?;
+    let started = Instant::now();
+    let sent = smtp.send(creds, &built.envelope, &built.bytes).await;
+    let smtp_ms = started.elapsed().as_millis() as u64;
+    crate::metrics::message_sent(match &sent {
+        Ok(()) => "sent",
+        Err(SendError::Rejected(_) | SendError::Auth) => "rejected",
+        Err(_) => "failed",
+    });
+    if let Err(error) = sent {
+        tracing::warn!(error = %error, "sending failed");
+        drop(built);
+        let kept = save_draft_for(registry, key, creds, &draft, plan.replaces).await;
+        if let Err(e) = &kept {
+            tracing::warn!(error = %e, "the unsent message could not be saved as a draft either");
+        }
+        return Ok(Outcome::NotSent { error, kept });
+    }
+    // The Sent copy carries Bcc (only the sender sees it); attachments are in the built bytes.
+    draft.attachments = Vec::new();
+    let copy: Option<Arc<Vec<u8>>> = plan.save_sent.then(|| {
+        Arc::new(if draft.bcc.is_empty() { std::mem::take(&mut built.bytes) } else { compose::with_bcc(&built.bytes, &draft.bcc) })
+    });
+    drop(built);
+    let filed = registry
+        .run(key, creds, |c| {
+            let (copy, message_id, plan) = (copy.clone(), draft.message_id.clone(), plan.clone());
+            Box::pin(async move { file_sent(c, copy.as_deref().map(Vec::as_slice), &message_id, &plan).await })
+        })
+        .await;
+    tracing::info!(
+        smtp_ms,
+        filing_ms = started.elapsed().as_millis() as u64 - smtp_ms,
+        recipients = draft.to.len() + draft.cc.len() + draft.bcc.len(),
+        "message sent"
+    );
+    Ok(Outcome::Sent { filed: matches!(filed, Ok(true)) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_round_trip_and_refuse_what_they_cannot_be() {
+        let o = Origin::parse("answered 7 42 Archive/2024 Q1").unwrap();
+        assert_eq!(o.flag, Flag::Answered);
+        assert_eq!(o.message, MessageRef::new("Archive/2024 Q1", UidValidity(7), Uid(42)));
+        assert_eq!(o.to_string(), "answered 7 42 Archive/2024 Q1");
+        assert_eq!(Origin::parse("forwarded 1 2 INBOX").unwrap().flag, Flag::Forwarded);
+        assert!(Origin::parse("deleted 1 2 INBOX").is_none());
+        assert!(Origin::parse("answered 1 2 INBOX\r\nX").is_none());
+        assert!(Origin::parse("answered x 2 INBOX").is_none());
+        assert!(Origin::parse("answered 1 0 INBOX").is_none());
+    }
+}

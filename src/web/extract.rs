@@ -1,0 +1,127 @@
+//! What handlers take from a request besides its body: the signed-in user's context, the
+//! language, the time zone, the client's address.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::Response;
+use futures_util::future::BoxFuture;
+
+use super::AppState;
+use super::auth::{CurrentUser, cookie_value};
+use super::error::AppError;
+use super::format::TzOffset;
+use super::notice::Notice;
+use super::views::Chrome;
+use crate::i18n::I18n;
+use crate::mail::MailError;
+use crate::mail::imap::{Folder, ImapConn};
+use crate::store::Db;
+
+/// A signed-in user's request: the application and the user, with the doors every page uses
+/// (the user's IMAP connection, the database, the page frame).
+pub struct Ctx {
+    pub state: AppState,
+    pub user: CurrentUser,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        Ok(Self { state: state.clone(), user })
+    }
+}
+
+impl Ctx {
+    /// The key of the user's IMAP connection and of their rows in the database.
+    pub fn key(&self) -> String {
+        self.user.key()
+    }
+
+    pub fn i18n(&self) -> &I18n {
+        &self.user.i18n
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Runs `op` on the user's IMAP connection (see [`crate::mail::imap::Registry::run`]).
+    pub async fn imap<T, F>(&self, op: F) -> Result<T, MailError>
+    where
+        F: for<'a> FnMut(&'a mut ImapConn) -> BoxFuture<'a, Result<T, MailError>>,
+    {
+        self.state.registry.run(&self.user.key(), &self.user.creds, op).await
+    }
+
+    /// The folder list with unread counts.
+    pub async fn folders(&self) -> Result<Arc<Vec<Folder>>, MailError> {
+        self.imap(|c| Box::pin(async move { c.folders().await })).await
+    }
+
+    /// The page frame (sidebar, header, notice) around a page of folder `current` ("" for
+    /// pages that show no folder), from folders already fetched.
+    pub fn frame(&self, folders: &[Folder], current: &str, notice: Option<Notice>) -> Chrome {
+        Chrome::new(self.user.i18n.clone(), &self.user.auth, folders, current, notice)
+    }
+
+    /// The page frame of a page that fetched no folder list itself.
+    pub async fn chrome(&self, current: &str, notice: Option<Notice>) -> Result<Chrome, AppError> {
+        let folders = self.folders().await?;
+        Ok(self.frame(&folders, current, notice))
+    }
+
+    /// Checks the CSRF token of a form.
+    pub fn check_csrf(&self, token: &str) -> Result<(), AppError> {
+        self.user.check_csrf(token)
+    }
+}
+
+/// The request's language, from the browser (pages without a signed-in user).
+pub struct Lang(pub I18n);
+
+impl FromRequestParts<AppState> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Ok(Lang(I18n::negotiate(header, &state.config.default_language)))
+    }
+}
+
+impl FromRequestParts<AppState> for TzOffset {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(TzOffset(cookie_value(&parts.headers, "facteur_tz").and_then(|v| v.parse().ok()).unwrap_or(0)))
+    }
+}
+
+/// The client's address: the peer, or behind a trusted reverse proxy the last X-Forwarded-For
+/// entry (the one the proxy wrote).
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_for
+            && let Some(ip) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+                .next_back()
+        {
+            return Ok(ClientIp(ip));
+        }
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        Ok(ClientIp(peer))
+    }
+}

@@ -1,0 +1,82 @@
+//! The form of the message list and of the message toolbar.
+
+use crate::mail::actions::Action;
+use crate::mail::model::{MessageSet, Uid, UidValidity};
+
+/// The action form. Checkboxes repeat `uid`, so the form is read as pairs.
+#[derive(Debug, Default)]
+pub struct ActionForm {
+    pub csrf: String,
+    pub uidvalidity: Option<UidValidity>,
+    pub uids: Vec<Uid>,
+    pub action: Option<String>,
+    /// The folder of a move.
+    pub target: String,
+    pub page: u32,
+    /// `message` when the form was on a message page.
+    pub back: String,
+    /// Deleting for good was confirmed.
+    pub confirmed: bool,
+}
+
+impl ActionForm {
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut f = ActionForm { page: 1, ..Default::default() };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => f.csrf = v,
+                "uidvalidity" => f.uidvalidity = UidValidity::parse(&v),
+                "uid" => f.uids.extend(Uid::parse(&v)),
+                "action" => f.action = Some(v),
+                // A per-row button: "star:123".
+                "one" => {
+                    if let Some((a, u)) = v.split_once(':') {
+                        f.action = Some(a.to_string());
+                        f.uids = Uid::parse(u).into_iter().collect();
+                    }
+                }
+                "target" => f.target = v,
+                "page" => f.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
+                "back" => f.back = v,
+                "confirmed" => f.confirmed = v == "1",
+                _ => {}
+            }
+        }
+        f.uids.sort_unstable();
+        f.uids.dedup();
+        f
+    }
+
+    pub fn action(&self) -> Option<Action> {
+        self.action.as_deref().and_then(Action::parse)
+    }
+
+    /// The messages chosen in `mailbox`; `None` when nothing was.
+    pub fn messages(&self, mailbox: &str) -> Option<MessageSet> {
+        let uidvalidity = self.uidvalidity?;
+        (!self.uids.is_empty()).then(|| MessageSet { mailbox: mailbox.to_string(), uidvalidity, uids: self.uids.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_uids_and_row_buttons_are_read() {
+        let f = ActionForm::from_pairs(vec![
+            ("uid".into(), "7".into()),
+            ("uid".into(), "3".into()),
+            ("uid".into(), "7".into()),
+            ("uid".into(), "x".into()),
+            ("action".into(), "archive".into()),
+            ("uidvalidity".into(), "42".into()),
+        ]);
+        assert_eq!(f.uids, vec![Uid(3), Uid(7)]);
+        assert_eq!(f.uidvalidity, Some(UidValidity(42)));
+        assert_eq!(f.action(), Some(Action::Archive));
+        let f = ActionForm::from_pairs(vec![("uid".into(), "7".into()), ("one".into(), "star:9".into())]);
+        assert_eq!((f.action.as_deref(), f.uids), (Some("star"), vec![Uid(9)]));
+        assert!(ActionForm::from_pairs(vec![("uid".into(), "1".into())]).messages("INBOX").is_none(), "no UIDVALIDITY");
+    }
+}

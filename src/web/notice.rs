@@ -1,0 +1,58 @@
+//! The one-time notice shown on the page an action leads to ("Moved to Archive — Undo").
+//!
+//! Only the page whose URL carries the notice's id (`?n=…`) shows it, so a live refresh of
+//! another tab, or of the same tab, cannot take it first.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::auth::CurrentUser;
+use super::error::AppError;
+
+const KEY: &str = "flash";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Notice {
+    pub id: String,
+    pub text: String,
+    /// The page offers "Undo" (the undo itself is kept by [`crate::web::routes::actions`]).
+    pub undo: bool,
+}
+
+impl Notice {
+    /// A notice shown on the page being rendered now (not kept for another request).
+    pub fn now(text: String) -> Self {
+        Self { id: String::new(), text, undo: false }
+    }
+
+    /// `url` with this notice's id added.
+    fn url(&self, url: &str) -> String {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}n={}", self.id)
+    }
+}
+
+/// Keeps `text` for the page at `url` and returns that page's URL with the notice's id.
+pub async fn set(user: &CurrentUser, text: String, undo: bool, url: &str) -> Result<String, AppError> {
+    let notice = Notice { id: crate::secrets::random_token::<6>()?, text, undo };
+    user.session.insert(KEY, notice.clone()).await?;
+    Ok(notice.url(url))
+}
+
+/// A redirect to `url` that shows `text` there.
+pub async fn redirect(user: &CurrentUser, text: String, url: &str) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    Ok(axum::response::Redirect::to(&set(user, text, false, url).await?).into_response())
+}
+
+/// Takes the pending notice if the page's URL names it.
+pub async fn take(user: &CurrentUser, q: &HashMap<String, String>) -> Option<Notice> {
+    let id = q.get("n")?;
+    let notice = user.session.get::<Notice>(KEY).await.ok().flatten()?;
+    if &notice.id != id {
+        return None;
+    }
+    let _ = user.session.remove::<Notice>(KEY).await;
+    Some(notice)
+}

@@ -1,0 +1,124 @@
+//! A folder's message list, and the question asked before deleting for good.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::{Chrome, folder_href, message_href};
+use crate::i18n::{FluentArg, I18n};
+use crate::mail::imap::{Folder, ListItem, Page};
+use crate::mail::model::MessageSet;
+use crate::mail::mime;
+use crate::web::format::{self, TzOffset};
+
+pub struct Row {
+    pub uid: u32,
+    pub checked: bool,
+    pub href: String,
+    pub from: String,
+    pub from_title: String,
+    pub subject: String,
+    pub date: String,
+    pub size: String,
+    pub unread: bool,
+    pub flagged: bool,
+    pub answered: bool,
+    pub attachment: bool,
+}
+
+impl Row {
+    fn new(item: &ListItem, href: String, checked: bool, now: i64, tz: TzOffset, i18n: &I18n) -> Self {
+        let h = mime::list_headers(&item.headers);
+        let from = h.from.as_ref().map(|p| p.display()).filter(|s| !s.is_empty());
+        Row {
+            uid: item.uid,
+            checked,
+            href,
+            from_title: h.from.as_ref().map(format::person_full).unwrap_or_default(),
+            from: from.unwrap_or_else(|| i18n.t("list-unknown-sender")),
+            subject: if h.subject.is_empty() { i18n.t("list-no-subject") } else { h.subject.clone() },
+            date: format::list_date(h.date.or(item.internal_date), now, tz, i18n),
+            size: format::size(u64::from(item.size), i18n),
+            unread: !item.seen,
+            flagged: item.flagged,
+            answered: item.answered,
+            attachment: h.has_attachment,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/mailbox.html")]
+pub struct MailboxPage {
+    pub chrome: Chrome,
+    pub uidvalidity: u32,
+    pub page: u32,
+    pub select_all_href: String,
+    pub title: String,
+    pub heading: String,
+    pub count: String,
+    pub rows: Vec<Row>,
+    pub page_label: String,
+    pub newer: Option<String>,
+    pub older: Option<String>,
+}
+
+impl MailboxPage {
+    /// One page of folder `mailbox`; with `select_all`, every row starts checked.
+    pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, page: &Page, select_all: bool, tz: TzOffset) -> Self {
+        let i18n = &chrome.i18n;
+        let now = crate::web::auth::now_unix();
+        let uv = page.mailbox.uidvalidity;
+        let rows = page
+            .items
+            .iter()
+            .map(|item| Row::new(item, message_href(mailbox, uv, item.uid), select_all, now, tz, i18n))
+            .collect();
+        let (heading, _) = super::folder_display(folders, mailbox, i18n);
+        let href = folder_href(mailbox);
+        Self {
+            uidvalidity: uv,
+            page: page.page,
+            select_all_href: format!("{href}?page={}&select=all", page.page),
+            count: i18n.tn("list-count", "count", i64::from(page.mailbox.exists)),
+            page_label: i18n.ta(
+                "list-page",
+                &[("page", FluentArg::Num(page.page.into())), ("pages", FluentArg::Num(page.pages.into()))],
+            ),
+            newer: (page.page > 1).then(|| format!("{href}?page={}", page.page - 1)),
+            older: (page.page < page.pages).then(|| format!("{href}?page={}", page.page + 1)),
+            rows,
+            title: super::tab_title(folders, mailbox, i18n),
+            heading,
+            chrome,
+        }
+    }
+}
+
+/// Asks before deleting for good (the no-JavaScript path; with JavaScript a dialog asks).
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub question: String,
+    pub uidvalidity: u32,
+    pub uids: Vec<u32>,
+    pub page: u32,
+    pub back_href: String,
+}
+
+impl ConfirmPage {
+    /// Asks whether to delete `messages` for good; `back_href`: where "Cancel" leads.
+    pub fn new(chrome: Chrome, messages: &MessageSet, page: u32, back_href: String) -> Self {
+        let i18n = &chrome.i18n;
+        Self {
+            title: i18n.t("confirm-title"),
+            question: i18n.tn("confirm-delete-forever", "count", messages.uids.len() as i64),
+            uidvalidity: messages.uidvalidity.0,
+            uids: messages.uids.iter().map(|u| u.0).collect(),
+            page,
+            back_href,
+            chrome,
+        }
+    }
+}

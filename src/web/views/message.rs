@@ -1,0 +1,148 @@
+//! Reading one message: the page around it and the document inside its sandboxed frame.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::{Chrome, folder_display, folder_href, message_href, seg, tab_title};
+use crate::mail::imap::{Folder, Role};
+use crate::mail::mime::{Body, ParsedMessage};
+use crate::mail::sanitize::{self, TextSegment};
+use crate::web::format::{self, TzOffset};
+
+pub struct Seg {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+pub struct AttachmentLink {
+    pub href: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/message.html")]
+pub struct MessagePage {
+    pub chrome: Chrome,
+    pub uid: u32,
+    pub uidvalidity: u32,
+    pub flagged: bool,
+    pub title: String,
+    pub subject: String,
+    pub from: String,
+    pub to: String,
+    pub cc: String,
+    pub reply_to: String,
+    pub date: String,
+    pub back_href: String,
+    pub back_label: String,
+    pub source_href: String,
+    /// The sandboxed frame's URL, for HTML bodies.
+    pub frame_src: Option<String>,
+    /// The text body as text and links, for plain-text bodies.
+    pub text: Option<Vec<Seg>>,
+    pub images_blocked: bool,
+    pub show_images_href: String,
+    /// The sender whose images could always be shown (empty: nothing to offer).
+    pub image_sender: String,
+    pub images_trusted: bool,
+    pub attachments: Vec<AttachmentLink>,
+    pub attachments_label: String,
+    pub damaged: bool,
+    /// `mb=…&uv=…&uid=…` for the compose links (reply, forward, edit draft).
+    pub compose_query: String,
+    /// The message is in the Drafts folder: offer to continue it.
+    pub is_draft: bool,
+}
+
+/// Where a message is and how it is shown.
+pub struct Shown<'a> {
+    pub folders: &'a [Folder],
+    pub mailbox: &'a str,
+    pub uidvalidity: u32,
+    pub uid: u32,
+    pub flagged: bool,
+    /// The sender's images are always shown.
+    pub trusted: bool,
+    /// Remote images are shown (trusted, or asked for once).
+    pub show_images: bool,
+    pub tz: TzOffset,
+}
+
+impl MessagePage {
+    pub fn new(mut chrome: Chrome, parsed: &ParsedMessage, shown: Shown<'_>) -> Self {
+        let i18n = &chrome.i18n;
+        let Shown { folders, mailbox, uidvalidity: uv, uid, .. } = shown;
+        let href = message_href(mailbox, uv, uid);
+        let sender = parsed.from.first().and_then(|p| p.address.clone()).unwrap_or_default().to_lowercase();
+        let (frame_src, text, images_blocked, referenced) = match &parsed.body {
+            Body::Html(html) => {
+                let blocked = !shown.show_images && sanitize::sanitize_html(html, Default::default(), None).blocked_remote;
+                let src = if shown.show_images { format!("{href}/body?images=1") } else { format!("{href}/body") };
+                (Some(src), None, blocked, html.to_ascii_lowercase())
+            }
+            Body::Text(t) => {
+                let segs = sanitize::linkify(t)
+                    .into_iter()
+                    .map(|s| match s {
+                        TextSegment::Text(text) => Seg { text, href: None },
+                        TextSegment::Link { href, text } => Seg { text, href: Some(href) },
+                    })
+                    .collect();
+                (None, Some(segs), false, String::new())
+            }
+            Body::Empty => (None, Some(vec![Seg { text: i18n.t("msg-empty-body"), href: None }]), false, String::new()),
+        };
+        let attachments: Vec<AttachmentLink> = parsed
+            .attachments
+            .iter()
+            // Images the HTML shows inline are not listed again as attachments.
+            .filter(|a| !(a.inline && a.content_id.as_ref().is_some_and(|c| referenced.contains(&format!("cid:{}", c.to_ascii_lowercase())))))
+            .map(|a| AttachmentLink {
+                href: format!("{href}/part/{}", a.part),
+                name: a.name.clone(),
+                content_type: a.content_type.clone(),
+                size: format::size(a.size as u64, i18n),
+            })
+            .collect();
+        let (folder_name, _) = folder_display(folders, mailbox, i18n);
+        let subject = if parsed.subject.is_empty() { i18n.t("list-no-subject") } else { parsed.subject.clone() };
+        chrome.message_flagged = Some(shown.flagged);
+        Self {
+            uid,
+            uidvalidity: uv,
+            flagged: shown.flagged,
+            title: format!("{subject} · {}", tab_title(folders, mailbox, i18n)),
+            subject,
+            from: format::people_full(&parsed.from),
+            to: format::people_full(&parsed.to),
+            cc: format::people_full(&parsed.cc),
+            reply_to: if parsed.reply_to == parsed.from { String::new() } else { format::people_full(&parsed.reply_to) },
+            date: format::full_date(parsed.date, shown.tz, i18n),
+            back_href: folder_href(mailbox),
+            back_label: i18n.t1("msg-back", "folder", folder_name),
+            source_href: format!("{href}/source"),
+            show_images_href: format!("{href}?images=1"),
+            image_sender: if images_blocked { sender } else { String::new() },
+            images_trusted: shown.trusted,
+            frame_src,
+            text,
+            images_blocked,
+            attachments_label: i18n.tn("msg-attachments", "count", attachments.len() as i64),
+            attachments,
+            damaged: parsed.damaged,
+            compose_query: format!("mb={}&uv={uv}&uid={uid}", seg(mailbox)),
+            is_draft: folders.iter().any(|f| f.name == mailbox && f.role == Some(Role::Drafts)),
+            chrome,
+        }
+    }
+}
+
+/// The document inside the sandboxed frame: sanitized mail HTML. The only `|safe` in Facteur.
+#[derive(Template, WebTemplate)]
+#[template(path = "frame/message_body.html")]
+pub struct MessageFrame {
+    pub lang: &'static str,
+    pub html: String,
+}

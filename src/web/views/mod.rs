@@ -1,0 +1,192 @@
+//! View models: plain structs already formatted for display, one module per screen. Templates
+//! only lay them out. This module holds what every signed-in page shares: the frame around it
+//! ([`Chrome`]) and the URLs of folders and messages.
+
+pub mod compose;
+pub mod devices;
+pub mod errors;
+pub mod login;
+pub mod mailbox;
+pub mod message;
+pub mod settings;
+
+use super::assets;
+use super::notice::Notice;
+use crate::i18n::I18n;
+use crate::mail::imap::{Folder, Role};
+
+/// Percent-encodes one path segment (folder names may contain `/`, `%`, spaces…).
+pub fn seg(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+pub fn folder_href(name: &str) -> String {
+    format!("/f/{}", seg(name))
+}
+
+pub fn message_href(mailbox: &str, uidvalidity: u32, uid: u32) -> String {
+    format!("/m/{}/{uidvalidity}/{uid}", seg(mailbox))
+}
+
+/// The name users see for a folder: translated for the Inbox and special-use folders.
+pub fn folder_title(f: &Folder, i18n: &I18n) -> String {
+    match f.role {
+        Some(r) => i18n.t(&format!("folder-{}", r.key())),
+        None => f.label.clone(),
+    }
+}
+
+/// The translated title of folder `name` and its unread count.
+pub fn folder_display(folders: &[Folder], name: &str, i18n: &I18n) -> (String, u32) {
+    folders
+        .iter()
+        .find(|f| f.name == name)
+        .map(|f| (folder_title(f, i18n), f.unread))
+        .unwrap_or_else(|| (name.to_string(), 0))
+}
+
+/// "Inbox (3)" or "Inbox": a browser tab's title.
+pub fn tab_title(folders: &[Folder], name: &str, i18n: &I18n) -> String {
+    let (heading, unread) = folder_display(folders, name, i18n);
+    if unread > 0 {
+        i18n.ta(
+            "title-with-unread",
+            &[
+                ("folder", crate::i18n::FluentArg::Str(heading)),
+                ("count", crate::i18n::FluentArg::Num(i64::from(unread))),
+            ],
+        )
+    } else {
+        heading
+    }
+}
+
+pub struct FolderLink {
+    pub href: String,
+    pub label: String,
+    pub depth: usize,
+    pub unread: u32,
+    pub unread_label: String,
+    pub active: bool,
+    pub icon: &'static str,
+    pub selectable: bool,
+}
+
+/// A folder a message can be moved to.
+pub struct MoveTarget {
+    pub name: String,
+    pub label: String,
+}
+
+/// One line of the keyboard shortcut help.
+pub struct Shortcut {
+    pub keys: &'static str,
+    pub what: String,
+}
+
+/// What every logged-in page shows around its content.
+pub struct Chrome {
+    pub i18n: I18n,
+    pub username: String,
+    pub csrf: String,
+    pub folders: Vec<FolderLink>,
+    pub css: &'static str,
+    pub js: &'static str,
+    /// This response's CSP nonce: the only scripts the page may run carry it.
+    pub nonce: String,
+    /// The folder shown (UTF-8 name), for live updates.
+    pub folder: String,
+    pub role: Option<Role>,
+    pub events: String,
+    pub shortcuts: bool,
+    pub shortcut_help: Vec<Shortcut>,
+    pub move_targets: Vec<MoveTarget>,
+    pub notice: Option<Notice>,
+    /// On a message page: whether it is starred (the toolbar offers the opposite).
+    pub message_flagged: Option<bool>,
+}
+
+const SHORTCUTS: &[(&str, &str)] = &[
+    ("j / k", "key-next-prev"),
+    ("o, Enter", "key-open"),
+    ("u", "key-back"),
+    ("x", "key-select"),
+    ("s", "key-star"),
+    ("e", "key-archive"),
+    ("#", "key-delete"),
+    ("!", "key-spam"),
+    ("Shift+i / Shift+u", "key-read-unread"),
+    ("v", "key-move"),
+    ("g i / g s / g d / g t", "key-go"),
+    ("c", "key-compose"),
+    ("r / a / f", "key-reply"),
+    ("?", "key-help"),
+];
+
+impl Chrome {
+    pub fn new(
+        i18n: I18n,
+        user: &crate::web::auth::AuthData,
+        folders: &[Folder],
+        current: &str,
+        notice: Option<Notice>,
+    ) -> Self {
+        let links = folders
+            .iter()
+            .map(|f| FolderLink {
+                href: folder_href(&f.name),
+                label: folder_title(f, &i18n),
+                depth: f.depth.min(6),
+                unread: f.unread,
+                unread_label: i18n.tn("folder-unread", "count", i64::from(f.unread)),
+                active: f.name == current,
+                icon: match f.role {
+                    Some(Role::Inbox) => "inbox",
+                    Some(Role::Drafts) => "drafts",
+                    Some(Role::Sent) => "sent",
+                    Some(Role::Archive) => "archive",
+                    Some(Role::Junk) => "junk",
+                    Some(Role::Trash) => "trash",
+                    None => "folder",
+                },
+                selectable: f.selectable,
+            })
+            .collect();
+        let move_targets = folders
+            .iter()
+            .filter(|f| f.selectable && f.name != current)
+            .map(|f| MoveTarget { name: f.name.clone(), label: folder_title(f, &i18n) })
+            .collect();
+        let shortcut_help = SHORTCUTS.iter().map(|(keys, key)| Shortcut { keys, what: i18n.t(key) }).collect();
+        Self {
+            username: user.username.clone(),
+            csrf: user.csrf.clone(),
+            folders: links,
+            css: assets::css_url(),
+            js: assets::js_url(),
+            nonce: crate::web::middleware::nonce(),
+            folder: current.to_string(),
+            role: folders.iter().find(|f| f.name == current).and_then(|f| f.role),
+            events: format!("/events?folder={}", seg(current)),
+            shortcuts: user.prefs.shortcuts,
+            shortcut_help,
+            move_targets,
+            notice,
+            message_flagged: None,
+            i18n,
+        }
+    }
+
+    pub fn in_trash(&self) -> bool {
+        self.role == Some(Role::Trash)
+    }
+
+    pub fn in_junk(&self) -> bool {
+        self.role == Some(Role::Junk)
+    }
+
+    pub fn actions_href(&self) -> String {
+        format!("/f/{}/actions", seg(&self.folder))
+    }
+}
+

@@ -1,0 +1,61 @@
+//! Settings (language, shortcuts, sender addresses, trusted image senders) and contacts.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::Chrome;
+use crate::store::compose::{Contact, Identity};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/settings.html")]
+pub struct SettingsPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub language: String,
+    pub saved: bool,
+    pub identities: Vec<Identity>,
+    pub identity_error: Option<String>,
+    /// Senders whose images are always shown.
+    pub image_senders: Vec<String>,
+}
+
+impl SettingsPage {
+    /// `error`: what was wrong with the last identity form (`email` or `text`).
+    pub fn new(chrome: Chrome, language: String, identities: Vec<Identity>, image_senders: Vec<String>, saved: bool, error: Option<&str>) -> Self {
+        let i18n = &chrome.i18n;
+        let identity_error = match error {
+            Some("email") => Some(i18n.t("identity-error-email")),
+            Some("text") => Some(i18n.t("identity-error-text")),
+            _ => None,
+        };
+        Self {
+            title: i18n.t("settings-title"),
+            language,
+            saved,
+            identities,
+            identity_error,
+            image_senders,
+            chrome,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/contacts.html")]
+pub struct ContactsPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub contacts: Vec<Contact>,
+    pub error: Option<String>,
+}
+
+impl ContactsPage {
+    pub fn new(chrome: Chrome, contacts: Vec<Contact>, invalid: bool) -> Self {
+        Self {
+            title: chrome.i18n.t("contacts-title"),
+            error: invalid.then(|| chrome.i18n.t("identity-error-email")),
+            contacts,
+            chrome,
+        }
+    }
+}
