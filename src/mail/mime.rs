@@ -1,6 +1,8 @@
 //! Reading messages: headers, the body to show, attachments and inline parts.
 //! Parsing never fails: a message mail-parser cannot read still shows its raw text.
 
+use std::collections::HashMap;
+
 use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
 
 /// A mailbox of a header (From, To…), decoded.
@@ -337,6 +339,37 @@ pub fn list_headers(block: &[u8]) -> ListHeaders {
         date: msg.date().map(|d| d.to_timestamp()),
         has_attachment,
     }
+}
+
+/// Inline images larger than this are not embedded in the message frame.
+const INLINE_IMAGE_MAX: usize = 3 * 1024 * 1024;
+
+/// `data:` URLs for a message's raster inline parts, keyed by Content-ID, for
+/// [`crate::mail::sanitize::sanitize_html`] to put in place of `cid:` references. Each image is capped, and so is
+/// their sum.
+pub fn inline_images(raw: &[u8], parsed: &ParsedMessage) -> HashMap<String, String> {
+    use base64::Engine;
+    let mut budget = 4 * INLINE_IMAGE_MAX;
+    let mut wanted: HashMap<usize, String> = HashMap::new();
+    for a in &parsed.attachments {
+        let Some(cid) = &a.content_id else { continue };
+        if crate::mail::sanitize::INLINE_IMAGE_TYPES.contains(&a.content_type.as_str()) && a.size <= INLINE_IMAGE_MAX && a.size <= budget {
+            budget -= a.size;
+            wanted.insert(a.part, cid.clone());
+        }
+    }
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
+    let indices: Vec<usize> = wanted.keys().copied().collect();
+    parts(raw, &indices)
+        .into_iter()
+        .filter_map(|(index, p)| {
+            let cid = wanted.remove(&index)?;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&p.bytes);
+            Some((cid, format!("data:{};base64,{b64}", p.content_type)))
+        })
+        .collect()
 }
 
 #[cfg(test)]

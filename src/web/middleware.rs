@@ -129,15 +129,6 @@ pub fn is_same_origin(h: &HeaderMap) -> bool {
     }
 }
 
-tokio::task_local! {
-    static NONCE: String;
-}
-
-/// The CSP nonce of the response being built (empty outside a request).
-pub fn nonce() -> String {
-    NONCE.try_with(Clone::clone).unwrap_or_default()
-}
-
 fn page_csp(nonce: &str) -> String {
     format!(
         "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; \
@@ -150,7 +141,7 @@ fn page_csp(nonce: &str) -> String {
 /// gets a fresh script nonce, which the views read while the handler runs.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response<Body> {
     let nonce = crate::secrets::random_token::<16>().unwrap_or_default();
-    let mut res = NONCE.scope(nonce.clone(), next.run(req)).await;
+    let mut res = views::NONCE.scope(nonce.clone(), next.run(req)).await;
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         if let Ok(v) = HeaderValue::from_str(&page_csp(&nonce)) {

@@ -327,30 +327,12 @@ pub async fn check(cx: &Ctx, form: &ComposeForm, identities: &[Identity], for_se
     let i18n = cx.i18n();
     let max = cx.state.config.max_message_size;
     let mut errors = FieldErrors::default();
-    let field = |value: &str, slot: &mut Option<String>| match compose::parse_addresses(value) {
-        Ok(v) => v,
-        Err(_) if !for_sending => compose::split_addresses(value)
-            .iter()
-            .filter(|p| !compose::has_line_break(p))
-            .filter_map(|p| compose::parse_addresses(p).ok())
-            .flatten()
-            .collect(),
-        Err(bad) => {
-            *slot = Some(i18n.ta("compose-error-address", &[("address", FluentArg::Str(bad.join(", ")))]));
-            Vec::new()
-        }
-    };
-    let to = field(&form.to, &mut errors.to);
-    let cc = field(&form.cc, &mut errors.cc);
-    let bcc = field(&form.bcc, &mut errors.bcc);
+    let (to, cc, bcc) = recipients(i18n, form, for_sending, &mut errors);
     let line_break = compose::has_line_break(&form.subject);
     if line_break && for_sending {
         errors.subject = Some(i18n.t("compose-error-line-break"));
     }
     let subject = if line_break { one_line(&form.subject) } else { form.subject.trim().to_string() };
-    if for_sending && errors.to.is_none() && errors.cc.is_none() && errors.bcc.is_none() && to.is_empty() && cc.is_empty() && bcc.is_empty() {
-        errors.to = Some(i18n.t("compose-error-no-recipient"));
-    }
     let identity = identities.iter().find(|i| i.id == form.identity).or_else(|| identities.iter().find(|i| i.is_default));
     let Some(from) = identity.and_then(|i| {
         let addr = i.email.parse().ok()?;
@@ -378,17 +360,49 @@ pub async fn check(cx: &Ctx, form: &ComposeForm, identities: &[Identity], for_se
             }
         }
     }
+    let message_id = compose::new_message_id(&from).map_err(|_| FieldErrors::general(i18n.t("error-internal-text")))?;
+    Ok(draft_of(form, from, (to, cc, bcc), subject, message_id, attachments))
+}
+
+type Recipients = (Vec<lettre::message::Mailbox>, Vec<lettre::message::Mailbox>, Vec<lettre::message::Mailbox>);
+
+/// To, Cc and Bcc. For sending, a bad address or none at all is an error; a draft being
+/// saved keeps the good ones.
+fn recipients(i18n: &I18n, form: &ComposeForm, for_sending: bool, errors: &mut FieldErrors) -> Recipients {
+    let field = |value: &str, slot: &mut Option<String>| match compose::parse_addresses(value) {
+        Ok(v) => v,
+        Err(_) if !for_sending => compose::split_addresses(value)
+            .iter()
+            .filter(|p| !compose::has_line_break(p))
+            .filter_map(|p| compose::parse_addresses(p).ok())
+            .flatten()
+            .collect(),
+        Err(bad) => {
+            *slot = Some(i18n.ta("compose-error-address", &[("address", FluentArg::Str(bad.join(", ")))]));
+            Vec::new()
+        }
+    };
+    let to = field(&form.to, &mut errors.to);
+    let cc = field(&form.cc, &mut errors.cc);
+    let bcc = field(&form.bcc, &mut errors.bcc);
+    if for_sending && errors.to.is_none() && errors.cc.is_none() && errors.bcc.is_none() && to.is_empty() && cc.is_empty() && bcc.is_empty() {
+        errors.to = Some(i18n.t("compose-error-no-recipient"));
+    }
+    (to, cc, bcc)
+}
+
+/// The draft a checked form describes. Rich text is sanitized here, before it is used.
+fn draft_of(form: &ComposeForm, from: lettre::message::Mailbox, (to, cc, bcc): Recipients, subject: String, message_id: String, attachments: Vec<FileAttachment>) -> Draft {
     let (text, html) = if form.rich && !form.html.trim().is_empty() {
         let clean = sanitize::sanitize_html(&form.html, HashMap::new(), None).html;
         (compose::html_to_text(&clean), Some(clean))
     } else {
         (form.body.replace("\r\n", "\n"), None)
     };
-    let message_id = compose::new_message_id(&from).map_err(|_| FieldErrors::general(i18n.t("error-internal-text")))?;
     let draft_headers = form.origin().map(|o| (reply::ORIGIN_HEADER, o.to_string())).into_iter().collect();
     let in_reply_to = Some(form.in_reply_to.trim().to_string()).filter(|s| !s.is_empty() && !compose::has_line_break(s));
     let references = form.references.split_whitespace().filter(|r| r.starts_with('<') && r.ends_with('>')).map(str::to_string).collect();
-    Ok(Draft {
+    Draft {
         from,
         to,
         cc,
@@ -402,7 +416,7 @@ pub async fn check(cx: &Ctx, form: &ComposeForm, identities: &[Identity], for_se
         date: std::time::SystemTime::now(),
         attachments,
         draft_headers,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub async fn message_body(cx: Ctx, Path(p): Path<(String, String, String)>, Quer
         None
     };
     let html = match &parsed.body {
-        Body::Html(h) => sanitize::sanitize_html(h, sanitize::inline_images(&raw.bytes, &parsed), remote).html,
+        Body::Html(h) => sanitize::sanitize_html(h, mime::inline_images(&raw.bytes, &parsed), remote).html,
         Body::Text(t) => format!("<pre>{}</pre>", sanitize::escape_html(t)),
         Body::Empty => String::new(),
     };

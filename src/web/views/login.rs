@@ -30,7 +30,7 @@ impl LoginPage {
             i18n,
             css: assets::css_url(),
             js: assets::js_url(),
-            nonce: crate::web::middleware::nonce(),
+            nonce: super::nonce(),
             csrf,
             username,
             next,

@@ -15,6 +15,17 @@ use super::notice::Notice;
 use crate::i18n::I18n;
 use crate::mail::imap::{Folder, Role};
 
+tokio::task_local! {
+    /// The CSP nonce of the response being built, set by the security-headers middleware.
+    pub static NONCE: String;
+}
+
+/// The CSP nonce of the response being built (empty outside a request): the only scripts a
+/// page may run carry it.
+pub fn nonce() -> String {
+    NONCE.try_with(Clone::clone).unwrap_or_default()
+}
+
 /// Percent-encodes one path segment (folder names may contain `/`, `%`, spaces…).
 pub fn seg(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -164,7 +175,7 @@ impl Chrome {
             folders: links,
             css: assets::css_url(),
             js: assets::js_url(),
-            nonce: crate::web::middleware::nonce(),
+            nonce: nonce(),
             folder: current.to_string(),
             role: folders.iter().find(|f| f.name == current).and_then(|f| f.role),
             events: format!("/events?folder={}", seg(current)),
