@@ -14,7 +14,8 @@ pub struct Facteur {
 impl Facteur {
     /// Starts `facteur serve` against `d` with a fresh data directory, with room for thousands
     /// of connections. FACTEUR_BENCH_LOG (a RUST_LOG filter) and FACTEUR_BENCH_LOG_FILE (where
-    /// its log goes) help when a run misbehaves.
+    /// its log goes) help when a run misbehaves; FACTEUR_BENCH_BIN runs another build of
+    /// Facteur (e.g. an older release, to compare).
     pub async fn start(d: &Dovecot) -> Self {
         Self::start_with(d, &[]).await
     }
@@ -26,7 +27,7 @@ impl Facteur {
         let child = Command::new("sh")
             .arg("-c")
             .arg("ulimit -n 16384 && exec \"$0\" serve")
-            .arg(env!("CARGO_BIN_EXE_facteur"))
+            .arg(std::env::var("FACTEUR_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_facteur").to_string()))
             .env_clear()
             .envs(test_env(data.path(), d.imap_port))
             .env("FACTEUR_LISTEN", format!("127.0.0.1:{port}"))
