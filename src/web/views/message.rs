@@ -76,24 +76,7 @@ impl MessagePage {
         let Shown { folders, mailbox, uidvalidity: uv, uid, .. } = shown;
         let href = message_href(mailbox, uv, uid);
         let sender = parsed.from.first().and_then(|p| p.address.clone()).unwrap_or_default().to_lowercase();
-        let (frame_src, text, images_blocked, referenced) = match &parsed.body {
-            Body::Html(html) => {
-                let blocked = !shown.show_images && sanitize::sanitize_html(html, Default::default(), None).blocked_remote;
-                let src = if shown.show_images { format!("{href}/body?images=1") } else { format!("{href}/body") };
-                (Some(src), None, blocked, html.to_ascii_lowercase())
-            }
-            Body::Text(t) => {
-                let segs = sanitize::linkify(t)
-                    .into_iter()
-                    .map(|s| match s {
-                        TextSegment::Text(text) => Seg { text, href: None },
-                        TextSegment::Link { href, text } => Seg { text, href: Some(href) },
-                    })
-                    .collect();
-                (None, Some(segs), false, String::new())
-            }
-            Body::Empty => (None, Some(vec![Seg { text: i18n.t("msg-empty-body"), href: None }]), false, String::new()),
-        };
+        let (frame_src, text, images_blocked, referenced) = body(parsed, &href, shown.show_images, i18n);
         let attachments: Vec<AttachmentLink> = parsed
             .attachments
             .iter()
@@ -136,6 +119,29 @@ impl MessagePage {
             is_draft: folders.iter().any(|f| f.name == mailbox && f.role == Some(Role::Drafts)),
             chrome,
         }
+    }
+}
+
+/// How the body shows: (the frame's URL for HTML, or the text as text and links; whether
+/// remote images were blocked; the HTML in lower case, to tell which inline images it shows).
+fn body(parsed: &ParsedMessage, href: &str, show_images: bool, i18n: &crate::i18n::I18n) -> (Option<String>, Option<Vec<Seg>>, bool, String) {
+    match &parsed.body {
+        Body::Html(html) => {
+            let blocked = !show_images && sanitize::sanitize_html(html, Default::default(), None).blocked_remote;
+            let src = if show_images { format!("{href}/body?images=1") } else { format!("{href}/body") };
+            (Some(src), None, blocked, html.to_ascii_lowercase())
+        }
+        Body::Text(t) => {
+            let segs = sanitize::linkify(t)
+                .into_iter()
+                .map(|s| match s {
+                    TextSegment::Text(text) => Seg { text, href: None },
+                    TextSegment::Link { href, text } => Seg { text, href: Some(href) },
+                })
+                .collect();
+            (None, Some(segs), false, String::new())
+        }
+        Body::Empty => (None, Some(vec![Seg { text: i18n.t("msg-empty-body"), href: None }]), false, String::new()),
     }
 }
 
