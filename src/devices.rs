@@ -246,12 +246,12 @@ fn stable_uuid(seed: &[u8], label: &str, email: &str) -> String {
     out
 }
 
+/// An account's settings for tests of the documents and of the page.
 #[cfg(test)]
-mod tests {
+pub(crate) mod example {
     use super::*;
-    use roxmltree::{Document, Node, ParsingOptions};
 
-    fn settings(imap: Security, smtp: Security) -> ClientSettings {
+    pub fn settings(imap: Security, smtp: Security) -> ClientSettings {
         ClientSettings {
             email: "alice@example.org".into(),
             domain: "example.org".into(),
@@ -260,6 +260,14 @@ mod tests {
             smtp: Upstream { host: "smtp.example.org".into(), port: 587, security: smtp },
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roxmltree::{Document, Node, ParsingOptions};
+
+    use super::example::settings;
 
     fn child<'a, 'i>(n: Node<'a, 'i>, name: &str) -> Node<'a, 'i> {
         n.children()

@@ -80,7 +80,7 @@ pub fn start(mode: Mode, raw: &[u8], o: &Original, at: MessageRef, own: &HashSet
             s.subject = compose::forward_subject(&o.subject, prefixes.forward);
             s.addressed_to = addressed_to(o);
             s.attachments = if mode == Mode::Forward {
-                o.attachments.iter().map(|a| FileAttachment { name: a.name.clone(), content_type: a.content_type.clone(), bytes: a.bytes.clone() }).collect()
+                carried(o)
             } else {
                 let name = format!("{}.eml", if o.subject.is_empty() { "message" } else { o.subject.as_str() });
                 vec![FileAttachment { name, content_type: "message/rfc822".into(), bytes: raw.to_vec() }]
@@ -100,12 +100,17 @@ pub fn start(mode: Mode, raw: &[u8], o: &Original, at: MessageRef, own: &HashSet
                 .iter()
                 .filter(|(name, _)| name.eq_ignore_ascii_case(ORIGIN_HEADER))
                 .find_map(|(_, value)| Origin::parse(value));
-            s.attachments = o.attachments.iter().map(|a| FileAttachment { name: a.name.clone(), content_type: a.content_type.clone(), bytes: a.bytes.clone() }).collect();
+            s.attachments = carried(o);
             // Only a draft in the Drafts folder is replaced by the next save.
             s.replaces = in_drafts.then_some((at.uidvalidity, at.uid));
         }
     }
     s
+}
+
+/// The original's attachments, for a forward or a resumed draft.
+fn carried(o: &Original) -> Vec<FileAttachment> {
+    o.attachments.iter().map(|a| FileAttachment { name: a.name.clone(), content_type: a.content_type.clone(), bytes: a.bytes.clone() }).collect()
 }
 
 /// The header a saved draft keeps its [`Origin`] in.

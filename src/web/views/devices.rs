@@ -49,17 +49,7 @@ fn security_label(i18n: &I18n, security: Security) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Upstream;
-
-    fn settings(imap: Security, smtp: Security) -> ClientSettings {
-        ClientSettings {
-            email: "alice@example.org".into(),
-            domain: "example.org".into(),
-            provider_name: "Example Mail".into(),
-            imap: Upstream { host: "imap.example.org".into(), port: 993, security: imap },
-            smtp: Upstream { host: "smtp.example.org".into(), port: 587, security: smtp },
-        }
-    }
+    use crate::devices::example::settings;
 
     fn chrome(lang: &str) -> Chrome {
         Chrome {
