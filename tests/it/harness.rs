@@ -176,24 +176,79 @@ impl Dovecot {
         run_script(&["addalias", &self.dir.display().to_string(), alias, user]);
     }
 
-    /// Drops every IMAP connection of `user` on the server side.
+    /// Drops every IMAP connection of `user` on the server side, and returns once they are
+    /// closed: `doveadm kick` only signals the processes, and a request made right after it
+    /// could still be served by a connection that is about to go.
     pub fn kick(&self, user: &str) {
+        let pids = self.imap_pids(user);
         let out = Command::new("bash")
             .arg(script())
             .args(["kick", self.dir.to_str().unwrap_or_default(), user])
             .output()
             .expect("kick");
         assert!(out.status.success(), "kick failed: {}", String::from_utf8_lossy(&out.stderr));
+        // A process closes its connection before it exits; one IMAP connection per process.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pids.iter().any(|p| process_runs(*p)) || self.imap_pids(user).iter().any(|p| pids.contains(p)) {
+            assert!(Instant::now() < deadline, "the kicked IMAP processes of {user} ({pids:?}) are still there");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// How many IMAP connections `user` has open, as Dovecot sees them.
     pub fn connections(&self, user: &str) -> usize {
+        self.imap_pids(user).len()
+    }
+
+    /// The IMAP processes of `user` (one per connection), as `doveadm who` lists them.
+    fn imap_pids(&self, user: &str) -> Vec<u32> {
         let out = Command::new("doveadm")
             .args(["-c", &self.dir.join("dovecot.conf").display().to_string(), "who", "-1", user])
             .output()
             .expect("doveadm who");
-        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(user) && l.contains("imap")).count()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+                [name, "imap", pid, ..] if name == user => pid.parse().ok(),
+                _ => None,
+            })
+            .collect()
     }
+
+    /// How many connections of `user` are in IDLE right now (Dovecot's process titles say
+    /// which command each one runs): a watcher that idles hears of every change from then on.
+    pub fn idling(&self, user: &str) -> usize {
+        self.imap_pids(user)
+            .into_iter()
+            .filter(|p| std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(" IDLE]")))
+            .count()
+    }
+
+    /// How many messages for `recipient` Postfix still holds (not yet delivered to Dovecot).
+    pub fn queued_for(&self, recipient: &str) -> usize {
+        let out = Command::new("postqueue")
+            .args(["-c", &self.dir.join("postfix").display().to_string(), "-j"])
+            .output()
+            .expect("postqueue");
+        assert!(out.status.success(), "postqueue: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|m| {
+                m["recipients"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| r["address"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(recipient))))
+            })
+            .count()
+    }
+}
+
+/// Whether process `pid` still runs (a zombie has closed everything already).
+fn process_runs(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])))
+        .is_some_and(|dead| !dead)
 }
 
 fn run_script(args: &[&str]) {
