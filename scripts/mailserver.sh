@@ -5,7 +5,7 @@
 # Everything (config, TLS material, logs, state, mail, queue) lives under one
 # directory DIR, so several instances can run side by side on different ports.
 #
-#   scripts/mailserver.sh start    DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
+#   scripts/mailserver.sh start    [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
 #   scripts/mailserver.sh adduser  DIR USER PASSWORD [USER PASSWORD...]
 #   scripts/mailserver.sh deluser  DIR USER
 #   scripts/mailserver.sh addalias DIR ALIAS USER
@@ -30,6 +30,19 @@
 #          those domains are rejected at RCPT TO: 550 5.1.1); mail for any other
 #          domain is accepted and discarded: nothing leaves the machine.
 #          Messages up to 60 MB.
+#          STARTTLS OPTIONS add listeners that refuse to authenticate before
+#          STARTTLS, so that a client that skips STARTTLS fails instead of
+#          silently logging in in plain text:
+#            --imap-starttls-port PORT        Dovecot on 127.0.0.2:PORT: LOGIN
+#                and AUTHENTICATE are refused until STARTTLS (LOGINDISABLED).
+#                Not on 127.0.0.1: Dovecot treats a connection whose source and
+#                destination addresses are equal as secure and then allows
+#                plain text logins anyway; a client connecting to 127.0.0.2
+#                comes from 127.0.0.1. The certificate also names 127.0.0.2.
+#            --submission-starttls-port PORT  Postfix on 127.0.0.1:PORT: AUTH
+#                is offered only after STARTTLS, and mail is refused without it
+#                (needs SUBMISSION_PORT).
+#          IMAP_PORT and SUBMISSION_PORT keep accepting plain text logins.
 # adduser  adds or replaces USER (localpart@domain) in DIR/users; usable at
 #          once by a running instance (waits < 1 s for Dovecot to notice, and
 #          for Postfix to reload its recipient tables).
@@ -51,7 +64,7 @@
 #
 # Files in DIR:
 #   ca.pem                 CA certificate to trust (FACTEUR_TLS_CA_FILE)
-#   server.pem server.key  leaf certificate (DNS:localhost, IP:127.0.0.1) signed by the CA
+#   server.pem server.key  leaf certificate (DNS:localhost, IP:127.0.0.1, IP:127.0.0.2) signed by the CA
 #   ca.key dh.pem          CA private key; DH parameters
 #   dovecot.conf           generated config (rewritten at every start)
 #   users                  passwd-file (USER:{PLAIN}PASSWORD)
@@ -66,7 +79,7 @@
 #                          every start), tables generated from users (domains,
 #                          mailboxes) and sender-self (everyone owns their address)
 #   sender-aliases         ALIAS USER lines (texthash: read at start and reload)
-#   postfix.ports          SUBMISSION_PORT [SUBMISSIONS_PORT], for smtp-start
+#   postfix.ports          every port of Postfix, for smtp-start and smtp-stop
 #   postfix.log            Postfix's log (connections, SASL, deliveries, rejects)
 #   postfix.stdout/.stderr output of the postfix command
 #   postfix-queue/         queue_directory (pid/master.pid); postfix-data/: data_directory
@@ -79,12 +92,13 @@
 # every IPv4 address instead of 127.0.0.1 only, for use inside a container
 # (docker/mail/). Only 127.0.0.1 (the default) and 0.0.0.0 are accepted: the
 # readiness checks connect through 127.0.0.1. The certificate still names only
-# localhost and 127.0.0.1.
+# localhost, 127.0.0.1 and 127.0.0.2.
 
 set -euo pipefail
 
 VMAIL_USER=facteur-vmail
 LISTEN=${MAILSERVER_LISTEN:-127.0.0.1}
+STARTTLS_ADDRESS=127.0.0.2   # Dovecot's STARTTLS-only listener (see --imap-starttls-port)
 WAIT_SECONDS=${FACTEUR_MAILSERVER_WAIT:-10}
 SOCKET_DIR_MAX=40   # longest DIR whose base_dir may live inside it
 LOG_OFFSET=0
@@ -164,25 +178,39 @@ ensure_vmail_user() {
     getent passwd "$VMAIL_USER" >/dev/null || die "could not create system user $VMAIL_USER"
 }
 
+# True when the server certificate of DIR names every address the listeners use
+# (certificates made before 127.0.0.2 was added lack it).
+leaf_is_current() {
+    local dir=$1
+    openssl x509 -in "$dir/server.pem" -noout -ext subjectAltName 2>/dev/null | grep -q 'IP Address:127.0.0.2'
+}
+
 make_tls() {
     local dir=$1
-    if [ -s "$dir/ca.pem" ] && [ -s "$dir/server.pem" ] && [ -s "$dir/server.key" ]; then
+    if [ -s "$dir/ca.pem" ] && [ -s "$dir/ca.key" ] && [ -s "$dir/server.pem" ] && [ -s "$dir/server.key" ] \
+            && leaf_is_current "$dir"; then
         return 0
     fi
     local tmp
     tmp=$(mktemp -d "$dir/.tls.XXXXXX")
     (
         set -e
-        cd "$tmp"
         umask 077
-        openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
-        openssl req -new -x509 -sha256 -key ca.key -days 3650 \
-            -subj "/O=Facteur test/CN=Facteur test CA" \
-            -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
-            -addext "keyUsage=critical,keyCertSign,cRLSign" \
-            -addext "subjectKeyIdentifier=hash" \
-            -set_serial "0x$(openssl rand -hex 8)" \
-            -out ca.pem 2>/dev/null
+        if [ -s "$dir/ca.pem" ] && [ -s "$dir/ca.key" ]; then
+            # Keep the CA that clients already trust; only the leaf is issued again.
+            cp "$dir/ca.pem" "$dir/ca.key" "$tmp/"
+            cd "$tmp"
+        else
+            cd "$tmp"
+            openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
+            openssl req -new -x509 -sha256 -key ca.key -days 3650 \
+                -subj "/O=Facteur test/CN=Facteur test CA" \
+                -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+                -addext "keyUsage=critical,keyCertSign,cRLSign" \
+                -addext "subjectKeyIdentifier=hash" \
+                -set_serial "0x$(openssl rand -hex 8)" \
+                -out ca.pem 2>/dev/null
+        fi
         openssl ecparam -name prime256v1 -genkey -noout -out server.key 2>/dev/null
         openssl req -new -sha256 -key server.key -subj "/O=Facteur test/CN=localhost" \
             -out server.csr 2>/dev/null
@@ -190,7 +218,7 @@ make_tls() {
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,IP:127.0.0.1
+subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2
 subjectKeyIdentifier=hash
 authorityKeyIdentifier=keyid
 EOF
@@ -206,7 +234,7 @@ EOF
 }
 
 write_config() {
-    local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0}
+    local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0} starttls_port=${6:-}
     local uid gid instance
     uid=$(id -u "$VMAIL_USER")
     gid=$(id -g "$VMAIL_USER")
@@ -317,6 +345,27 @@ service imap-login {
     ssl = yes
   }
 }
+EOF
+    if [ -n "$starttls_port" ]; then
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
+
+# STARTTLS required before any login. On 127.0.0.2, not 127.0.0.1: Dovecot
+# counts a connection whose source and destination addresses are equal as
+# secure, and would allow plain text logins on it whatever the settings say.
+# Clients connecting to 127.0.0.2 come from 127.0.0.1.
+service imap-login {
+  inet_listener imap-starttls {
+    address = $STARTTLS_ADDRESS
+    port = $starttls_port
+  }
+}
+local $STARTTLS_ADDRESS {
+  disable_plaintext_auth = yes
+  ssl = required
+}
+EOF
+    fi
+    cat >>"$dir/dovecot.conf.tmp" <<EOF
 
 # LMTP delivery socket, for a local MTA (e.g. lmtp:unix:$base_dir/lmtp).
 service lmtp {
@@ -341,9 +390,10 @@ EOF
     mv -f "$dir/dovecot.conf.tmp" "$dir/dovecot.conf"
 }
 
+# True when HOST (127.0.0.1 by default):PORT accepts connections.
 wait_port() {
-    local port=$1
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+    local port=$1 host=${2:-127.0.0.1}
+    (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
 }
 
 # Print what Dovecot wrote since this start (LOG_OFFSET: size of dovecot.log
@@ -387,7 +437,7 @@ postfix_pid() {
     printf '%s\n' "$pid"
 }
 
-# The submission ports recorded at start ("SUBMISSION_PORT [SUBMISSIONS_PORT]").
+# The ports of Postfix recorded at start (SUBMISSION_PORT, then the others).
 postfix_ports() {
     local dir=$1
     [ -s "$dir/postfix.ports" ] || return 1
@@ -421,7 +471,7 @@ write_postfix_maps() {
 }
 
 write_postfix_config() {
-    local dir=$1 base_dir=$2 sub_port=$3 subs_port=$4
+    local dir=$1 base_dir=$2 sub_port=$3 subs_port=$4 starttls_port=${5:-}
     local conf="$dir/postfix"
     mkdir -p "$conf"
     chmod 0755 "$conf"
@@ -516,6 +566,13 @@ EOF
             printf '  -o smtpd_tls_wrappermode=yes\n'
             printf '  -o smtpd_tls_security_level=encrypt\n'
         fi
+        if [ -n "$starttls_port" ]; then
+            # STARTTLS required: AUTH is offered only after it, mail refused without it.
+            printf '%s:%s inet n - n - - smtpd\n' "$LISTEN" "$starttls_port"
+            printf '  -o syslog_name=postfix/submission-starttls\n'
+            printf '  -o smtpd_tls_security_level=encrypt\n'
+            printf '  -o smtpd_tls_auth_only=yes\n'
+        fi
         cat <<'EOF'
 pickup     unix  n - n 60   1 pickup
 cleanup    unix  n - n -    0 cleanup
@@ -599,9 +656,7 @@ postfix_start() {
         if pid=$(postfix_pid "$dir"); then kill "$pid" 2>/dev/null || true; fi
         die "postfix did not accept connections on 127.0.0.1 ports $ports within ${WAIT_SECONDS}s"
     fi
-    # shellcheck disable=SC2086
-    set -- $ports
-    echo "postfix running: pid $(postfix_pid "$dir"), submission $LISTEN:$1${2:+, submissions $LISTEN:$2}, log $dir/postfix.log"
+    echo "postfix running: pid $(postfix_pid "$dir"), ports $ports on $LISTEN, log $dir/postfix.log"
 }
 
 # Stop the Postfix of DIR if it runs; returns once its ports are closed.
@@ -655,17 +710,25 @@ postfix_reload() {
 }
 
 cmd_start() {
+    local imap_starttls_port='' sub_starttls_port=''
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --imap-starttls-port) [ $# -ge 2 ] || usage; imap_starttls_port=$2; shift 2 ;;
+            --submission-starttls-port) [ $# -ge 2 ] || usage; sub_starttls_port=$2; shift 2 ;;
+            -*) usage ;;
+            *) break ;;
+        esac
+    done
     if [ $# -lt 3 ] || [ $# -gt 5 ]; then usage; fi
     local dir imap_port imaps_port sub_port=${4:-} subs_port=${5:-} with_postfix=0
     dir=$(abs_dir "$1"); imap_port=$2; imaps_port=$3
     case "$imap_port$imaps_port" in *[!0-9]*|'') die "ports must be numbers" ;; esac
-    case "$sub_port$subs_port" in *[!0-9]*) die "ports must be numbers" ;; esac
-    [ "$imap_port" != "$imaps_port" ] || die "IMAP_PORT and IMAPS_PORT must differ"
-    if [ -n "$sub_port" ]; then
-        with_postfix=1
-        [ -n "$(printf '%s\n' "$imap_port" "$imaps_port" "$sub_port" ${subs_port:+"$subs_port"} | sort | uniq -d)" ] \
-            && die "the ports must all differ"
-    fi
+    case "$sub_port$subs_port$imap_starttls_port$sub_starttls_port" in *[!0-9]*) die "ports must be numbers" ;; esac
+    [ -z "$sub_starttls_port" ] || [ -n "$sub_port" ] || die "--submission-starttls-port needs SUBMISSION_PORT"
+    [ -n "$(printf '%s\n' "$imap_port" "$imaps_port" ${sub_port:+"$sub_port"} ${subs_port:+"$subs_port"} \
+            ${imap_starttls_port:+"$imap_starttls_port"} ${sub_starttls_port:+"$sub_starttls_port"} | sort | uniq -d)" ] \
+        && die "the ports must all differ"
+    [ -z "$sub_port" ] || with_postfix=1
     need_root
     need_tools
     [ $with_postfix = 0 ] || need_postfix
@@ -724,10 +787,10 @@ cmd_start() {
     [ -f "$dir/users" ] || : >"$dir/users"
     fix_users_perms "$dir"
 
-    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix"
+    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port"
     if [ $with_postfix = 1 ]; then
-        printf '%s\n' "$sub_port${subs_port:+ $subs_port}" >"$dir/postfix.ports"
-        write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port"
+        printf '%s\n' "$sub_port${subs_port:+ $subs_port}${sub_starttls_port:+ $sub_starttls_port}" >"$dir/postfix.ports"
+        write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port" "$sub_starttls_port"
     else
         rm -f "$dir/postfix.ports"
     fi
@@ -752,7 +815,8 @@ cmd_start() {
                 && tail -c +$((LOG_OFFSET + 1)) "$dir/dovecot.log" | grep -q 'Fatal'; then
             break
         fi
-        if wait_port "$imap_port" && wait_port "$imaps_port"; then
+        if wait_port "$imap_port" && wait_port "$imaps_port" \
+                && { [ -z "$imap_starttls_port" ] || wait_port "$imap_starttls_port" "$STARTTLS_ADDRESS"; }; then
             ok=1
             break
         fi
@@ -764,7 +828,7 @@ cmd_start() {
         if pid=$(master_pid "$dir"); then kill "$pid" 2>/dev/null || true; fi
         die "dovecot did not accept connections on 127.0.0.1:$imap_port and :$imaps_port within ${WAIT_SECONDS}s"
     fi
-    echo "dovecot running: pid $(master_pid "$dir"), imap $LISTEN:$imap_port, imaps $LISTEN:$imaps_port, CA $dir/ca.pem, base_dir $base_dir"
+    echo "dovecot running: pid $(master_pid "$dir"), imap $LISTEN:$imap_port, imaps $LISTEN:$imaps_port${imap_starttls_port:+, imap (STARTTLS required) $STARTTLS_ADDRESS:$imap_starttls_port}, CA $dir/ca.pem, base_dir $base_dir"
     if [ $with_postfix = 1 ]; then
         postfix_start "$dir"
     fi
@@ -943,6 +1007,9 @@ cmd_stop() {
             kill -KILL "$pid" 2>/dev/null || true
             sleep 0.2
         fi
+        # A killed master leaves its pid file; until the dead process is reaped, a new
+        # master would take that pid for a running instance and refuse to start.
+        rm -f "$(base_dir_of "$dir")/master.pid"
         echo "dovecot in $dir stopped (pid $pid)"
     else
         echo "dovecot in $dir is not running"
@@ -953,7 +1020,7 @@ cmd_stop() {
     if [ -f "$dir/dovecot.conf" ]; then
         for port in $(awk '$1 == "port" && $2 == "=" { print $3 }' "$dir/dovecot.conf"); do
             for i in $(seq 1 50); do
-                wait_port "$port" || break
+                wait_port "$port" || wait_port "$port" "$STARTTLS_ADDRESS" || break
                 sleep 0.1
             done
         done

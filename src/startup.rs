@@ -136,6 +136,11 @@ impl Application {
         Ok(Self { listener, metrics_listener, router, state, stop_tx })
     }
 
+    /// The router with every layer, as served (tests call it in process).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
     }

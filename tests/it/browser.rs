@@ -106,6 +106,34 @@ async fn login(c: &Client, app: &TestApp, user: &TestUser) {
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("the inbox list");
 }
 
+/// Waits until the page and every frame in it have loaded, images included: whatever they
+/// fetch has been fetched (or refused) by then. Message bodies cannot fetch anything later:
+/// they run no script, and refresh and other timed tags are removed.
+async fn loaded(c: &Client) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let ready = "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)";
+    loop {
+        let mut all = c.execute(ready, vec![]).await.ok().and_then(|v| v.as_bool()).unwrap_or(false);
+        let frames = c.find_all(Locator::Css("iframe")).await.unwrap_or_default();
+        for frame in frames {
+            if !all {
+                break;
+            }
+            if frame.enter_frame().await.is_ok() {
+                all = c.execute(ready, vec![]).await.ok().and_then(|v| v.as_bool()).unwrap_or(false);
+                c.enter_parent_frame().await.expect("leave frame");
+            } else {
+                all = false;
+            }
+        }
+        if all {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the page did not finish loading");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn seed(user: &TestUser) {
     let mut imap = user.imap().await;
     let many: Vec<Vec<u8>> = (1..=60).map(numbered_message).collect();
@@ -290,9 +318,11 @@ async fn an_open_inbox_tab_shows_new_mail_live_and_its_actions_reach_other_clien
     let (_driver, c) = browser(true).await;
     c.set_window_size(1280, 860).await.expect("window size");
     login(&c, &app, &user).await;
-    // Let the page's event stream connect (its watcher reports counts first).
+    // Let the page's event stream connect, and its watcher reach IDLE on the inbox: from then
+    // on, the server reports every change to it.
     assert!(eventually(Duration::from_secs(10), || async { app.state.watchers.active() == 1 }).await);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let d = dovecot();
+    assert!(eventually(Duration::from_secs(10), || async { d.idling(&user.name) == 1 }).await, "the watcher idles");
 
     // Another client delivers a message: it appears without a reload, with the new counts.
     append(&mut imap, "INBOX", &fixture("encoded-words.eml")).await;
@@ -604,8 +634,9 @@ async fn in_chromium_no_hostile_message_runs_a_script_or_reaches_the_network() {
             }
         }
         // Blocked images make no request; allowed ones go through the proxy, which refuses
-        // loopback addresses: either way the listener hears nothing.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // loopback addresses: either way the listener hears nothing. (Earlier messages were
+        // loaded before the next was opened; the last one, once it has finished loading.)
+        loaded(&c).await;
         let heard = beacon.requests.lock().unwrap().clone();
         assert!(heard.is_empty(), "round {round}: {} requests reached the listener:\n{}", heard.len(), heard.join("\n---\n"));
     }
@@ -627,7 +658,7 @@ async fn in_chromium_an_allowed_image_loads_through_the_proxy_inside_the_sandbox
     login(&c, &app, &user).await;
     c.goto(&app.url(&format!("/m/INBOX/{uv}/{uid}"))).await.unwrap();
     c.wait().for_element(Locator::Css("iframe.body-frame")).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    loaded(&c).await;
     assert_eq!(beacon.count(), 0, "blocked until asked");
     click(&c, "a.show-images").await;
     let frame = c.wait().for_element(Locator::Css("iframe.body-frame")).await.unwrap();

@@ -414,7 +414,10 @@ async fn a_double_submit_sends_one_message() {
     assert!(again.body.contains("This message was already sent."));
     let mut bob_imap = bob.imap().await;
     arrives(&mut bob_imap, "INBOX", "Only once").await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Every submission was over when the answers came back: once Postfix holds nothing more
+    // for Bob, everything sent to him is in his inbox.
+    let d = dovecot();
+    assert!(eventually(Duration::from_secs(20), || async { d.queued_for(&bob.name) == 0 }).await, "Postfix delivers");
     assert_eq!(search(&mut bob_imap, "INBOX", "Subject", "Only once").await.len(), 1, "exactly one message sent");
     let mut alice_imap = alice.imap().await;
     assert_eq!(search(&mut alice_imap, "Sent", "Subject", "Only once").await.len(), 1);
@@ -596,7 +599,9 @@ async fn mailto_links_prefill_the_form() {
 #[tokio::test]
 async fn smtp_over_starttls_and_implicit_tls_with_a_private_ca() {
     let d = dovecot();
-    for (security, port) in [("starttls", d.submission_port), ("tls", d.submissions_port)] {
+    // STARTTLS against the port that offers AUTH only after it: a client that skipped it
+    // would fail here rather than pass in plain text.
+    for (security, port) in [("starttls", d.submission_starttls_port), ("tls", d.submissions_port)] {
         let ca = d.ca_file().display().to_string();
         let app = TestApp::start_with(
             |_| {},
@@ -619,6 +624,64 @@ async fn smtp_over_starttls_and_implicit_tls_with_a_private_ca() {
         let mut bob_imap = bob.imap().await;
         arrives(&mut bob_imap, "INBOX", &subject).await;
     }
+}
+
+/// The downgrade the STARTTLS test guards against: a client that skips STARTTLS on that port
+/// sends nothing. The server's side of it is checked with a raw client: no AUTH before
+/// STARTTLS there, while the plain port takes the same login.
+#[tokio::test]
+async fn without_starttls_the_starttls_only_submission_port_sends_nothing() {
+    let d = dovecot();
+    let (alice, bob) = (d.user(), d.user());
+    let auth = format!("AUTH PLAIN {}", base64_plain(&alice.name, &alice.password));
+
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", d.submission_starttls_port)).await.unwrap();
+    read_smtp_reply(&mut tcp).await;
+    send_line(&mut tcp, "EHLO client.example.test").await;
+    let ehlo = read_smtp_reply(&mut tcp).await;
+    assert!(ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"), "AUTH offered before STARTTLS: {ehlo}");
+    send_line(&mut tcp, &auth).await;
+    let refused = read_smtp_reply(&mut tcp).await;
+    assert!(refused.starts_with("530 "), "AUTH before STARTTLS: {refused}");
+    send_line(&mut tcp, "STARTTLS").await;
+    assert!(read_smtp_reply(&mut tcp).await.starts_with("220 "));
+    let mut tls = tls_client(&d.ca_file(), "localhost", tcp).await;
+    send_line(&mut tls, "EHLO client.example.test").await;
+    assert!(read_smtp_reply(&mut tls).await.contains("AUTH PLAIN"));
+    send_line(&mut tls, &auth).await;
+    let ok = read_smtp_reply(&mut tls).await;
+    assert!(ok.starts_with("235 "), "AUTH after STARTTLS: {ok}");
+
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", d.submission_port)).await.unwrap();
+    read_smtp_reply(&mut tcp).await;
+    send_line(&mut tcp, "EHLO client.example.test").await;
+    read_smtp_reply(&mut tcp).await;
+    send_line(&mut tcp, &auth).await;
+    let ok = read_smtp_reply(&mut tcp).await;
+    assert!(ok.starts_with("235 "), "the plain port takes plain text logins: {ok}");
+
+    // Facteur told to use plain text on the STARTTLS-only port: the send fails before any
+    // message is handed over, and the message stays in Drafts.
+    let app = TestApp::start_with(
+        |_| {},
+        |env| {
+            env.insert("FACTEUR_SMTP_HOST".into(), "localhost".into());
+            env.insert("FACTEUR_SMTP_PORT".into(), d.submission_starttls_port.to_string());
+            env.insert("FACTEUR_SMTP_SECURITY".into(), "plain".into());
+        },
+    )
+    .await;
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    let (_, mut form) = compose_page(&b, "/compose").await;
+    form.set("to", &bob.name).set("subject", "Skipped STARTTLS").set("body", "in the clear");
+    let page = follow(&b, post_compose(&b, &form, "send", &[], false).await).await;
+    assert_eq!(page.status, 502, "{}", page.body);
+    assert!(!page.body.contains("Message sent."), "{}", page.body);
+    assert!(page.body.contains("Your message is kept in Drafts"), "{}", page.body);
+    let mut alice_imap = alice.imap().await;
+    assert_eq!(search(&mut alice_imap, "Drafts", "Subject", "Skipped STARTTLS").await.len(), 1);
+    assert!(search(&mut alice_imap, "Sent", "Subject", "Skipped STARTTLS").await.is_empty());
 }
 
 #[tokio::test]

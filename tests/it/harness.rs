@@ -22,13 +22,26 @@ use tokio::net::TcpStream;
 pub const DOMAIN: &str = "example.test";
 const POOL: usize = 80;
 
+/// Where the STARTTLS-only IMAP listener is ([`Dovecot::imap_starttls_port`]). Not 127.0.0.1:
+/// Dovecot takes a connection whose two ends have the same address for a secure one and lets
+/// plain text logins through whatever its settings say; a connection to 127.0.0.2 comes from
+/// 127.0.0.1. The test certificate names it.
+pub const STARTTLS_HOST: &str = "127.0.0.2";
+
 pub struct Dovecot {
     pub dir: PathBuf,
+    /// IMAP on 127.0.0.1: STARTTLS offered, logins also accepted in plain text.
     pub imap_port: u16,
     pub imaps_port: u16,
-    /// Postfix submission (STARTTLS offered, AUTH also in plain text) and submissions (TLS).
+    /// IMAP on [`STARTTLS_HOST`]: LOGIN and AUTHENTICATE refused until STARTTLS, so a client
+    /// that skips STARTTLS fails instead of passing in plain text.
+    pub imap_starttls_port: u16,
+    /// Postfix submission on 127.0.0.1: STARTTLS offered, AUTH also in plain text.
     pub submission_port: u16,
+    /// Submissions (implicit TLS).
     pub submissions_port: u16,
+    /// Submission that offers AUTH only after STARTTLS and refuses mail without it.
+    pub submission_starttls_port: u16,
     next_user: AtomicUsize,
 }
 
@@ -37,7 +50,11 @@ pub fn root() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    free_port_on("127.0.0.1")
+}
+
+pub fn free_port_on(host: &str) -> u16 {
+    StdListener::bind((host, 0)).and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 fn script() -> PathBuf {
@@ -81,10 +98,15 @@ pub fn dovecot() -> &'static Dovecot {
         );
         let dir = tempfile::Builder::new().prefix("fxd.").tempdir_in("/tmp").expect("temp dir").keep();
         let (imap_port, imaps_port, submission_port, submissions_port) = (free_port(), free_port(), free_port(), free_port());
+        let (imap_starttls_port, submission_starttls_port) = (free_port_on(STARTTLS_HOST), free_port());
         let out = Command::new("bash")
             .arg(script())
             .args([
                 "start",
+                "--imap-starttls-port",
+                &imap_starttls_port.to_string(),
+                "--submission-starttls-port",
+                &submission_starttls_port.to_string(),
                 dir.to_str().unwrap_or_default(),
                 &imap_port.to_string(),
                 &imaps_port.to_string(),
@@ -114,7 +136,16 @@ pub fn dovecot() -> &'static Dovecot {
             .spawn();
         let pool: Vec<(String, String)> = (1..=POOL).map(|i| (user_name(i), user_password(i))).collect();
         add_users(&dir, &pool);
-        Dovecot { dir, imap_port, imaps_port, submission_port, submissions_port, next_user: AtomicUsize::new(1) }
+        Dovecot {
+            dir,
+            imap_port,
+            imaps_port,
+            imap_starttls_port,
+            submission_port,
+            submissions_port,
+            submission_starttls_port,
+            next_user: AtomicUsize::new(1),
+        }
     })
 }
 
@@ -145,24 +176,79 @@ impl Dovecot {
         run_script(&["addalias", &self.dir.display().to_string(), alias, user]);
     }
 
-    /// Drops every IMAP connection of `user` on the server side.
+    /// Drops every IMAP connection of `user` on the server side, and returns once they are
+    /// closed: `doveadm kick` only signals the processes, and a request made right after it
+    /// could still be served by a connection that is about to go.
     pub fn kick(&self, user: &str) {
+        let pids = self.imap_pids(user);
         let out = Command::new("bash")
             .arg(script())
             .args(["kick", self.dir.to_str().unwrap_or_default(), user])
             .output()
             .expect("kick");
         assert!(out.status.success(), "kick failed: {}", String::from_utf8_lossy(&out.stderr));
+        // A process closes its connection before it exits; one IMAP connection per process.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pids.iter().any(|p| process_runs(*p)) || self.imap_pids(user).iter().any(|p| pids.contains(p)) {
+            assert!(Instant::now() < deadline, "the kicked IMAP processes of {user} ({pids:?}) are still there");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// How many IMAP connections `user` has open, as Dovecot sees them.
     pub fn connections(&self, user: &str) -> usize {
+        self.imap_pids(user).len()
+    }
+
+    /// The IMAP processes of `user` (one per connection), as `doveadm who` lists them.
+    fn imap_pids(&self, user: &str) -> Vec<u32> {
         let out = Command::new("doveadm")
             .args(["-c", &self.dir.join("dovecot.conf").display().to_string(), "who", "-1", user])
             .output()
             .expect("doveadm who");
-        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(user) && l.contains("imap")).count()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+                [name, "imap", pid, ..] if name == user => pid.parse().ok(),
+                _ => None,
+            })
+            .collect()
     }
+
+    /// How many connections of `user` are in IDLE right now (Dovecot's process titles say
+    /// which command each one runs): a watcher that idles hears of every change from then on.
+    pub fn idling(&self, user: &str) -> usize {
+        self.imap_pids(user)
+            .into_iter()
+            .filter(|p| std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(" IDLE]")))
+            .count()
+    }
+
+    /// How many messages for `recipient` Postfix still holds (not yet delivered to Dovecot).
+    pub fn queued_for(&self, recipient: &str) -> usize {
+        let out = Command::new("postqueue")
+            .args(["-c", &self.dir.join("postfix").display().to_string(), "-j"])
+            .output()
+            .expect("postqueue");
+        assert!(out.status.success(), "postqueue: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|m| {
+                m["recipients"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| r["address"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(recipient))))
+            })
+            .count()
+    }
+}
+
+/// Whether process `pid` still runs (a zombie has closed everything already).
+fn process_runs(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])))
+        .is_some_and(|dead| !dead)
 }
 
 fn run_script(args: &[&str]) {
@@ -266,27 +352,60 @@ impl TestUser {
     }
 }
 
-fn base64_plain(user: &str, pass: &str) -> String {
+/// SASL PLAIN's initial response, base64-encoded (IMAP AUTHENTICATE and SMTP AUTH alike).
+pub fn base64_plain(user: &str, pass: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"))
 }
 
-async fn read_tagged(tcp: &mut TcpStream, tag: &str) -> String {
+/// Reads from `stream` until `done` says the text so far is a whole answer.
+pub async fn read_until<S: tokio::io::AsyncRead + Unpin>(stream: &mut S, done: impl Fn(&str) -> bool) -> String {
     let mut all = Vec::new();
     let mut buf = vec![0u8; 65536];
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let n = tokio::time::timeout_at(deadline.into(), tcp.read(&mut buf))
+        let n = tokio::time::timeout_at(deadline.into(), stream.read(&mut buf))
             .await
-            .expect("IMAP answer in time")
+            .expect("an answer in time")
             .expect("read");
         assert!(n > 0, "connection closed: {}", String::from_utf8_lossy(&all));
         all.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&all);
-        if text.lines().any(|l| l.starts_with(&format!("{tag} "))) {
+        if text.ends_with("\r\n") && done(&text) {
             return text.into_owned();
         }
     }
+}
+
+/// Everything up to the IMAP tagged response of `tag`.
+pub async fn read_tagged<S: tokio::io::AsyncRead + Unpin>(stream: &mut S, tag: &str) -> String {
+    let prefix = format!("{tag} ");
+    read_until(stream, |text| text.lines().any(|l| l.starts_with(&prefix))).await
+}
+
+/// One whole SMTP reply (its last line has a space after the code).
+pub async fn read_smtp_reply<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> String {
+    read_until(stream, |text| text.lines().last().is_some_and(|l| l.len() >= 4 && l.as_bytes()[3] == b' ')).await
+}
+
+/// Sends one command line.
+pub async fn send_line<S: tokio::io::AsyncWrite + Unpin>(stream: &mut S, line: &str) {
+    stream.write_all(format!("{line}\r\n").as_bytes()).await.expect("write");
+}
+
+/// A TLS client over `tcp` that trusts the test CA only, checking `host`'s certificate.
+pub async fn tls_client(ca: &Path, host: &str, tcp: TcpStream) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut std::fs::read(ca).expect("CA file").as_slice()) {
+        roots.add(cert.expect("CA certificate")).expect("CA certificate");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from(host.to_string()).expect("server name");
+    tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.expect("TLS handshake")
 }
 
 /// Flags of message `uid` in `mailbox`, as the server has them.

@@ -390,7 +390,10 @@ impl Drop for Dns {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn srv_records_find_the_servers_of_a_domain() {
     let d = dovecot();
-    let dns = Dns::start(&[("_imap", "localhost", d.imap_port), ("_submission", "localhost", d.submission_port)]);
+    // The STARTTLS-only listeners: Facteur must do STARTTLS, as RFC 6186 says of _imap and
+    // _submission, or it cannot log in or send. (The IMAP one is on 127.0.0.2, named by an
+    // address-shaped target, which Facteur connects to and checks as an IP address.)
+    let dns = Dns::start(&[("_imap", STARTTLS_HOST, d.imap_starttls_port), ("_submission", "localhost", d.submission_starttls_port)]);
     let (dns_port, ca) = (dns.port, d.ca_file());
     let env = move |env: &mut HashMap<String, String>, srv: bool| {
         // The default servers do not exist: only the SRV records lead to Dovecot and Postfix.
@@ -415,8 +418,8 @@ async fn srv_records_find_the_servers_of_a_domain() {
     b.login(&user).await;
     // STARTTLS, as RFC 6186 says of _imap and _submission.
     let devices = b.get("/settings/devices").await.body;
-    assert!(devices.contains(&format!("<kbd>{}</kbd>", d.imap_port)) && devices.contains("STARTTLS"), "{devices}");
-    assert!(devices.contains(&format!("<kbd>{}</kbd>", d.submission_port)), "{devices}");
+    assert!(devices.contains(&format!("<kbd>{}</kbd>", d.imap_starttls_port)) && devices.contains("STARTTLS"), "{devices}");
+    assert!(devices.contains(&format!("<kbd>{}</kbd>", d.submission_starttls_port)), "{devices}");
     // Sending goes through the discovered submission server.
     let mut form = crate::compose::Form::from_page(&b.get("/compose").await.body);
     form.set("to", &user.name).set("subject", "Found by SRV").set("body", "hello");

@@ -8,5 +8,6 @@ mod compose;
 mod harness;
 mod hosting;
 mod reading;
+mod router;
 mod security;
 mod sync;

@@ -49,20 +49,31 @@ async fn login_works_over_implicit_tls_and_starttls_with_a_non_ascii_password() 
             break u;
         }
     };
-    for (port, security) in [(d.imaps_port, "tls"), (d.imap_port, "starttls"), (d.imap_port, "plain")] {
-        let app = TestApp::start_with(
-            |_| {},
-            |env| {
-                env.insert("FACTEUR_IMAP_HOST".into(), "localhost".into());
-                env.insert("FACTEUR_IMAP_PORT".into(), port.to_string());
-                env.insert("FACTEUR_IMAP_SECURITY".into(), security.into());
-                env.insert("FACTEUR_TLS_CA_FILE".into(), d.ca_file().display().to_string());
-            },
-        )
-        .await;
+    // STARTTLS against the listener that refuses logins before it: a client that skipped it
+    // would fail here rather than pass in plain text.
+    let servers = [("localhost", d.imaps_port, "tls"), (STARTTLS_HOST, d.imap_starttls_port, "starttls"), ("localhost", d.imap_port, "plain")];
+    let with = |host: &str, port: u16, security: &str| {
+        let (host, security, ca) = (host.to_string(), security.to_string(), d.ca_file().display().to_string());
+        move |env: &mut std::collections::HashMap<String, String>| {
+            env.insert("FACTEUR_IMAP_HOST".into(), host);
+            env.insert("FACTEUR_IMAP_PORT".into(), port.to_string());
+            env.insert("FACTEUR_IMAP_SECURITY".into(), security);
+            env.insert("FACTEUR_TLS_CA_FILE".into(), ca);
+        }
+    };
+    for (host, port, security) in servers {
+        let app = TestApp::start_with(|_| {}, with(host, port, security)).await;
         let page = Browser::new(&app).login(&user).await;
         assert!(page.body.contains(&user.name), "{security}");
     }
+    // The downgrade the line above guards against: without STARTTLS, that listener lets no
+    // one in.
+    let app = TestApp::start_with(|_| {}, with(STARTTLS_HOST, d.imap_starttls_port, "plain")).await;
+    let b = Browser::new(&app);
+    let page = b.login_attempt(&user.name, &user.password).await;
+    assert!(matches!(page.status, 401 | 502), "a plain text login on the STARTTLS-only port: {} {}", page.status, page.body);
+    assert!(page.url.ends_with("/login"), "{}", page.url);
+    assert_eq!(b.raw_get("/f/INBOX").await.status(), 303, "no session");
     // Without trusting the test CA, TLS fails with a clear message, not a 500.
     let app = TestApp::start_with(
         |_| {},
@@ -76,6 +87,42 @@ async fn login_works_over_implicit_tls_and_starttls_with_a_non_ascii_password() 
     let page = Browser::new(&app).login_attempt(&user.name, &user.password).await;
     assert_eq!(page.status, 502);
     assert!(page.body.contains("cannot be reached"), "{}", page.body);
+}
+
+/// The STARTTLS tests prove something only if the STARTTLS-only listener really refuses to
+/// authenticate before STARTTLS: checked here with a raw client, against the plain listener
+/// (which accepts the same login) and after STARTTLS (which accepts it too).
+#[tokio::test]
+async fn the_starttls_only_imap_listener_refuses_logins_before_starttls() {
+    let d = dovecot();
+    let user = d.user();
+    let auth = format!("AUTHENTICATE PLAIN {}", base64_plain(&user.name, &user.password));
+    let login = format!("LOGIN \"{}\" \"{}\"", user.name, user.password);
+
+    let mut tcp = tokio::net::TcpStream::connect((STARTTLS_HOST, d.imap_starttls_port)).await.unwrap();
+    let greeting = read_until(&mut tcp, |_| true).await;
+    assert!(greeting.contains("LOGINDISABLED") && greeting.contains("STARTTLS"), "{greeting}");
+    send_line(&mut tcp, &format!("a {login}")).await;
+    let refused = read_tagged(&mut tcp, "a").await;
+    assert!(refused.contains("a NO [PRIVACYREQUIRED]"), "LOGIN before STARTTLS: {refused}");
+    send_line(&mut tcp, &format!("b {auth}")).await;
+    let refused = read_tagged(&mut tcp, "b").await;
+    assert!(refused.contains("b NO [PRIVACYREQUIRED]"), "AUTHENTICATE before STARTTLS: {refused}");
+
+    let mut tcp = tokio::net::TcpStream::connect((STARTTLS_HOST, d.imap_starttls_port)).await.unwrap();
+    read_until(&mut tcp, |_| true).await;
+    send_line(&mut tcp, "a STARTTLS").await;
+    assert!(read_tagged(&mut tcp, "a").await.contains("a OK"));
+    let mut tls = tls_client(&d.ca_file(), STARTTLS_HOST, tcp).await;
+    send_line(&mut tls, &format!("b {auth}")).await;
+    let ok = read_tagged(&mut tls, "b").await;
+    assert!(ok.contains("b OK"), "AUTHENTICATE after STARTTLS: {ok}");
+
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", d.imap_port)).await.unwrap();
+    read_until(&mut tcp, |_| true).await;
+    send_line(&mut tcp, &format!("a {auth}")).await;
+    let ok = read_tagged(&mut tcp, "a").await;
+    assert!(ok.contains("a OK"), "the plain listener takes plain text logins: {ok}");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use crate::harness::*;
 
 /// Every `.route("…", …post(…))` of the router, read from its source so that a new route cannot
 /// be forgotten here.
-fn post_routes() -> Vec<String> {
+pub fn post_routes() -> Vec<String> {
     let src = std::fs::read_to_string(root().join("src/web/mod.rs")).unwrap();
     let mut out = Vec::new();
     let mut rest = src.as_str();
@@ -21,7 +21,7 @@ fn post_routes() -> Vec<String> {
     out
 }
 
-fn concrete(path: &str) -> String {
+pub fn concrete(path: &str) -> String {
     path.split('/')
         .map(|seg| match seg {
             "{mailbox}" => "INBOX",
