@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::store::Db;
+use super::{Db, StoreError};
+use crate::clock::unix_secs;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stored {
@@ -25,9 +26,16 @@ pub struct Stored {
 
 #[derive(Clone)]
 pub struct Uploads {
-    root: PathBuf,
-    /// Set: files live in these tables instead of under `root`.
-    db: Option<Db>,
+    place: Place,
+}
+
+/// Where the files are kept.
+#[derive(Clone)]
+enum Place {
+    /// Under this directory: `<user hash>/<draft id>/<n>.bin` and `<n>.json`.
+    Disk(PathBuf),
+    /// In the tables `upload_files` and `upload_chunks`, shared by every instance.
+    Database(Db),
 }
 
 /// Rows of this size, so that a file is written and read in pieces.
@@ -54,77 +62,45 @@ fn owner(user: &str) -> String {
     h.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
-fn now() -> i64 {
-    crate::store::now()
+fn db_error(e: sqlx::Error) -> std::io::Error {
+    std::io::Error::other(StoreError::from(e))
 }
 
-fn db_error(e: sqlx::Error) -> std::io::Error {
-    std::io::Error::other(e)
+/// Refuses a draft id that is not one of ours before any path or key is built from it.
+fn check_draft_id(draft: &str) -> std::io::Result<()> {
+    if valid_draft_id(draft) {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad draft id"))
+    }
+}
+
+/// The directory of a draft's files (the draft id already checked).
+fn draft_dir(root: &Path, user: &str, draft: &str) -> PathBuf {
+    root.join(owner(user)).join(draft)
 }
 
 impl Uploads {
-    /// Files on disk under the data directory.
+    /// Files on disk, under `uploads` in the data directory.
     pub fn new(data_dir: &Path) -> Self {
-        Self { root: data_dir.join("uploads"), db: None }
+        Self { place: Place::Disk(data_dir.join("uploads")) }
     }
 
     /// Files in the database (`upload_files`, `upload_chunks`), shared by every instance.
-    pub fn in_database(data_dir: &Path, db: Db) -> Self {
-        Self { root: data_dir.join("uploads"), db: Some(db) }
-    }
-
-    fn user_dir(&self, user: &str) -> PathBuf {
-        self.root.join(owner(user))
-    }
-
-    fn dir(&self, user: &str, draft: &str) -> std::io::Result<PathBuf> {
-        if !valid_draft_id(draft) {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad draft id"));
-        }
-        Ok(self.user_dir(user).join(draft))
+    /// `_data_dir` is not used: both constructors take the same arguments.
+    pub fn in_database(_data_dir: &Path, db: Db) -> Self {
+        Self { place: Place::Database(db) }
     }
 
     /// The files of a draft, in the order they were added.
     pub async fn list(&self, user: &str, draft: &str) -> Vec<Stored> {
-        let Ok(dir) = self.dir(user, draft) else { return Vec::new() };
-        if let Some(db) = &self.db {
-            let rows: Result<Vec<(i64, String, String, i64)>, _> = sqlx::query_as(
-                "SELECT id, name, content_type, size FROM upload_files \
-                 WHERE owner = $1 AND draft = $2 AND complete = 1 ORDER BY id",
-            )
-            .bind(owner(user))
-            .bind(draft)
-            .fetch_all(db)
-            .await;
-            return match rows {
-                Ok(rows) => rows
-                    .into_iter()
-                    .map(|(id, name, content_type, size)| Stored {
-                        id: u32::try_from(id).unwrap_or(0),
-                        name,
-                        content_type,
-                        size: u64::try_from(size).unwrap_or(0),
-                    })
-                    .collect(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot list a draft's files");
-                    Vec::new()
-                }
-            };
+        if check_draft_id(draft).is_err() {
+            return Vec::new();
         }
-        let Ok(mut rd) = tokio::fs::read_dir(&dir).await else { return Vec::new() };
-        let mut out = Vec::new();
-        while let Ok(Some(e)) = rd.next_entry().await {
-            let p = e.path();
-            if p.extension().is_some_and(|x| x == "json")
-                && let Ok(text) = tokio::fs::read(&p).await
-                && let Ok(s) = serde_json::from_slice::<Stored>(&text)
-            {
-                out.push(s);
-            }
+        match &self.place {
+            Place::Database(db) => list_in_database(db, user, draft).await,
+            Place::Disk(root) => list_on_disk(&draft_dir(root, user, draft)).await,
         }
-        out.sort_by_key(|s| s.id);
-        out
     }
 
     pub async fn total_size(&self, user: &str, draft: &str) -> u64 {
@@ -133,56 +109,19 @@ impl Uploads {
 
     /// Starts receiving a file.
     pub async fn begin(&self, user: &str, draft: &str, name: &str, content_type: &str) -> std::io::Result<Pending> {
-        let dir = self.dir(user, draft)?;
+        check_draft_id(draft)?;
         let name = crate::mail::compose::clean_file_name(name);
         let content_type = clean_content_type(content_type);
-        if let Some(db) = &self.db {
-            let owner = owner(user);
-            let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM upload_files WHERE owner = $1 AND draft = $2")
-                .bind(&owner)
-                .bind(draft)
-                .fetch_one(db)
-                .await
-                .map_err(db_error)?;
-            // A concurrent upload (maybe on another instance) may take the same number.
-            for id in next..next + 1000 {
-                let claimed = sqlx::query(
-                    "INSERT INTO upload_files (owner, draft, id, name, content_type, size, complete, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 0, 0, $6) ON CONFLICT (owner, draft, id) DO NOTHING",
-                )
-                .bind(&owner)
-                .bind(draft)
-                .bind(id)
-                .bind(&name)
-                .bind(&content_type)
-                .bind(now())
-                .execute(db)
-                .await
-                .map_err(db_error)?
-                .rows_affected();
-                if claimed == 1 {
-                    let meta = Stored { id: u32::try_from(id).unwrap_or(0), name, content_type, size: 0 };
-                    let to = Target::Db { db: db.clone(), owner, draft: draft.to_string(), buf: Vec::new(), seq: 0 };
-                    return Ok(Pending { meta, to });
-                }
+        let (id, to) = match &self.place {
+            Place::Database(db) => claim_in_database(db, user, draft, &name, &content_type).await?,
+            Place::Disk(root) => {
+                let dir = draft_dir(root, user, draft);
+                tokio::fs::create_dir_all(&dir).await?;
+                let next = list_on_disk(&dir).await.last().map(|s| s.id + 1).unwrap_or(1);
+                claim_on_disk(dir, next).await?
             }
-            return Err(std::io::Error::other("no free attachment number"));
-        }
-        tokio::fs::create_dir_all(&dir).await?;
-        let next = self.list(user, draft).await.last().map(|s| s.id + 1).unwrap_or(1);
-        // A concurrent upload may take the same number: find a free one.
-        let mut id = next;
-        loop {
-            let bin = dir.join(format!("{id}.bin"));
-            match tokio::fs::OpenOptions::new().write(true).create_new(true).open(&bin).await {
-                Ok(file) => {
-                    let meta = Stored { id, name, content_type, size: 0 };
-                    return Ok(Pending { meta, to: Target::Disk { file, bin, dir } });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && id < next + 1000 => id += 1,
-                Err(e) => return Err(e),
-            }
-        }
+        };
+        Ok(Pending { meta: Stored { id, name, content_type, size: 0 }, to })
     }
 
     /// Stores a whole file at once (attachments of a forwarded message or a resumed draft).
@@ -193,81 +132,184 @@ impl Uploads {
     }
 
     pub async fn read(&self, user: &str, draft: &str, id: u32) -> std::io::Result<Vec<u8>> {
-        let dir = self.dir(user, draft)?;
-        if let Some(db) = &self.db {
-            let chunks: Vec<(Vec<u8>,)> =
-                sqlx::query_as("SELECT data FROM upload_chunks WHERE owner = $1 AND draft = $2 AND id = $3 ORDER BY seq")
-                    .bind(owner(user))
-                    .bind(draft)
-                    .bind(i64::from(id))
-                    .fetch_all(db)
-                    .await
-                    .map_err(db_error)?;
-            return Ok(chunks.into_iter().flat_map(|c| c.0).collect());
+        check_draft_id(draft)?;
+        match &self.place {
+            Place::Database(db) => {
+                let chunks: Vec<(Vec<u8>,)> =
+                    sqlx::query_as("SELECT data FROM upload_chunks WHERE owner = $1 AND draft = $2 AND id = $3 ORDER BY seq")
+                        .bind(owner(user))
+                        .bind(draft)
+                        .bind(i64::from(id))
+                        .fetch_all(db)
+                        .await
+                        .map_err(db_error)?;
+                Ok(chunks.into_iter().flat_map(|c| c.0).collect())
+            }
+            Place::Disk(root) => tokio::fs::read(draft_dir(root, user, draft).join(format!("{id}.bin"))).await,
         }
-        tokio::fs::read(dir.join(format!("{id}.bin"))).await
     }
 
     pub async fn remove(&self, user: &str, draft: &str, id: u32) {
-        if let Some(db) = &self.db {
-            if valid_draft_id(draft) {
-                delete_file(db, &owner(user), draft, Some(i64::from(id))).await;
-            }
+        if check_draft_id(draft).is_err() {
             return;
         }
-        if let Ok(dir) = self.dir(user, draft) {
-            let _ = tokio::fs::remove_file(dir.join(format!("{id}.json"))).await;
-            let _ = tokio::fs::remove_file(dir.join(format!("{id}.bin"))).await;
+        match &self.place {
+            Place::Database(db) => delete_file(db, &owner(user), draft, Some(i64::from(id))).await,
+            Place::Disk(root) => {
+                let dir = draft_dir(root, user, draft);
+                let _ = tokio::fs::remove_file(dir.join(format!("{id}.json"))).await;
+                let _ = tokio::fs::remove_file(dir.join(format!("{id}.bin"))).await;
+            }
         }
     }
 
     /// Forgets every file of a draft.
     pub async fn clear(&self, user: &str, draft: &str) {
-        if let Some(db) = &self.db {
-            if valid_draft_id(draft) {
-                delete_file(db, &owner(user), draft, None).await;
-            }
+        if check_draft_id(draft).is_err() {
             return;
         }
-        if let Ok(dir) = self.dir(user, draft) {
-            let _ = tokio::fs::remove_dir_all(dir).await;
+        match &self.place {
+            Place::Database(db) => delete_file(db, &owner(user), draft, None).await,
+            Place::Disk(root) => {
+                let _ = tokio::fs::remove_dir_all(draft_dir(root, user, draft)).await;
+            }
         }
     }
 
     /// Removes drafts' files untouched for `age` (abandoned compose pages).
     pub async fn sweep(&self, age: Duration) -> usize {
-        if let Some(db) = &self.db {
-            let before = now() - i64::try_from(age.as_secs()).unwrap_or(i64::MAX / 2);
-            let old: Vec<(String, String)> =
-                sqlx::query_as("SELECT DISTINCT owner, draft FROM upload_files WHERE updated_at < $1")
-                    .bind(before)
-                    .fetch_all(db)
-                    .await
-                    .unwrap_or_default();
-            for (owner, draft) in &old {
-                delete_file(db, owner, draft, None).await;
-            }
-            return old.len();
+        match &self.place {
+            Place::Database(db) => sweep_database(db, age).await,
+            Place::Disk(root) => sweep_disk(root, age).await,
         }
-        let mut removed = 0;
-        let Ok(mut users) = tokio::fs::read_dir(&self.root).await else { return 0 };
-        while let Ok(Some(u)) = users.next_entry().await {
-            let Ok(mut drafts) = tokio::fs::read_dir(u.path()).await else { continue };
-            while let Ok(Some(d)) = drafts.next_entry().await {
-                let old = d
-                    .metadata()
-                    .await
-                    .ok()
-                    .and_then(|m| m.modified().ok())
-                    .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|e| e > age);
-                if old && tokio::fs::remove_dir_all(d.path()).await.is_ok() {
-                    removed += 1;
-                }
-            }
-        }
-        removed
     }
+}
+
+/// The complete files of a draft in the database.
+async fn list_in_database(db: &Db, user: &str, draft: &str) -> Vec<Stored> {
+    let rows: Result<Vec<(i64, String, String, i64)>, _> = sqlx::query_as(
+        "SELECT id, name, content_type, size FROM upload_files \
+         WHERE owner = $1 AND draft = $2 AND complete = 1 ORDER BY id",
+    )
+    .bind(owner(user))
+    .bind(draft)
+    .fetch_all(db)
+    .await;
+    match rows {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|(id, name, content_type, size)| Stored {
+                id: u32::try_from(id).unwrap_or(0),
+                name,
+                content_type,
+                size: u64::try_from(size).unwrap_or(0),
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list a draft's files");
+            Vec::new()
+        }
+    }
+}
+
+/// The complete files in a draft's directory (those with their `.json`).
+async fn list_on_disk(dir: &Path) -> Vec<Stored> {
+    let Ok(mut rd) = tokio::fs::read_dir(dir).await else { return Vec::new() };
+    let mut out = Vec::new();
+    while let Ok(Some(e)) = rd.next_entry().await {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "json")
+            && let Ok(text) = tokio::fs::read(&p).await
+            && let Ok(s) = serde_json::from_slice::<Stored>(&text)
+        {
+            out.push(s);
+        }
+    }
+    out.sort_by_key(|s| s.id);
+    out
+}
+
+/// Takes the next free file number of a draft in the database.
+async fn claim_in_database(db: &Db, user: &str, draft: &str, name: &str, content_type: &str) -> std::io::Result<(u32, Target)> {
+    let owner = owner(user);
+    let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM upload_files WHERE owner = $1 AND draft = $2")
+        .bind(&owner)
+        .bind(draft)
+        .fetch_one(db)
+        .await
+        .map_err(db_error)?;
+    // A concurrent upload (maybe on another instance) may take the same number.
+    for id in next..next + 1000 {
+        let claimed = sqlx::query(
+            "INSERT INTO upload_files (owner, draft, id, name, content_type, size, complete, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 0, 0, $6) ON CONFLICT (owner, draft, id) DO NOTHING",
+        )
+        .bind(&owner)
+        .bind(draft)
+        .bind(id)
+        .bind(name)
+        .bind(content_type)
+        .bind(unix_secs())
+        .execute(db)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if claimed == 1 {
+            let to = Target::Db { db: db.clone(), owner, draft: draft.to_string(), buf: Vec::new(), seq: 0 };
+            return Ok((u32::try_from(id).unwrap_or(0), to));
+        }
+    }
+    Err(std::io::Error::other("no free attachment number"))
+}
+
+/// Creates the next free `<n>.bin` of a draft's directory, from `next` on.
+async fn claim_on_disk(dir: PathBuf, next: u32) -> std::io::Result<(u32, Target)> {
+    // A concurrent upload may take the same number: find a free one.
+    let mut id = next;
+    loop {
+        let bin = dir.join(format!("{id}.bin"));
+        match tokio::fs::OpenOptions::new().write(true).create_new(true).open(&bin).await {
+            Ok(file) => return Ok((id, Target::Disk { file, bin, dir })),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && id < next + 1000 => id += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Deletes the database's drafts untouched for `age`; returns how many.
+async fn sweep_database(db: &Db, age: Duration) -> usize {
+    let before = unix_secs() - i64::try_from(age.as_secs()).unwrap_or(i64::MAX / 2);
+    let old: Vec<(String, String)> = sqlx::query_as("SELECT DISTINCT owner, draft FROM upload_files WHERE updated_at < $1")
+        .bind(before)
+        .fetch_all(db)
+        .await
+        .unwrap_or_default();
+    for (owner, draft) in &old {
+        delete_file(db, owner, draft, None).await;
+    }
+    old.len()
+}
+
+/// Deletes the directories of drafts untouched for `age`; returns how many.
+async fn sweep_disk(root: &Path, age: Duration) -> usize {
+    let mut removed = 0;
+    let Ok(mut users) = tokio::fs::read_dir(root).await else { return 0 };
+    while let Ok(Some(u)) = users.next_entry().await {
+        let Ok(mut drafts) = tokio::fs::read_dir(u.path()).await else { continue };
+        while let Ok(Some(d)) = drafts.next_entry().await {
+            let old = d
+                .metadata()
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|e| e > age);
+            if old && tokio::fs::remove_dir_all(d.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
 }
 
 /// Deletes one file of a draft (`id`) or all of them, chunks first.
@@ -341,7 +383,7 @@ impl Pending {
                 }
                 sqlx::query("UPDATE upload_files SET size = $1, complete = 1, updated_at = $2 WHERE owner = $3 AND draft = $4 AND id = $5")
                     .bind(i64::try_from(self.meta.size).unwrap_or(i64::MAX))
-                    .bind(now())
+                    .bind(unix_secs())
                     .bind(&*owner)
                     .bind(&*draft)
                     .bind(i64::from(self.meta.id))
