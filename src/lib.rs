@@ -1,6 +1,7 @@
 //! Facteur: a self-hosted webmail that is one more synchronized IMAP client.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod clock;
 pub mod config;
 pub mod devices;
 pub mod domains;

@@ -30,6 +30,12 @@ pub fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
     Ok(b)
 }
 
+/// Whether two secrets (tokens, MACs) are equal, in time that does not depend on where they
+/// differ. Secrets of different lengths are unequal.
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
+}
+
 /// URL-safe base64 of `n` random bytes: session keys, CSRF tokens, ids.
 pub fn random_token<const N: usize>() -> anyhow::Result<String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<N>()?))

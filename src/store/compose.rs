@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Db, now};
+use super::{Db, StoreError};
+use crate::clock::unix_secs;
 
 /// An address the user sends as.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,7 +23,7 @@ fn identity(r: IdentityRow) -> Identity {
 }
 
 /// The user's identities, the default first. A user who configured none has their login.
-pub async fn identities(db: &Db, username: &str) -> Result<Vec<Identity>, sqlx::Error> {
+pub async fn identities(db: &Db, username: &str) -> Result<Vec<Identity>, StoreError> {
     let rows: Vec<IdentityRow> = sqlx::query_as(
         "SELECT id, email, name, signature, is_default FROM identities \
          WHERE username = $1 ORDER BY is_default DESC, id",
@@ -49,7 +50,7 @@ pub async fn identities(db: &Db, username: &str) -> Result<Vec<Identity>, sqlx::
 }
 
 /// Adds (`id` 0) or updates an identity. Making one the default unsets the others.
-pub async fn save_identity(db: &Db, username: &str, i: &Identity) -> Result<i64, sqlx::Error> {
+pub async fn save_identity(db: &Db, username: &str, i: &Identity) -> Result<i64, StoreError> {
     let mut tx = db.begin().await?;
     if i.is_default {
         sqlx::query("UPDATE identities SET is_default = 0 WHERE username = $1").bind(username).execute(&mut *tx).await?;
@@ -86,7 +87,7 @@ pub async fn save_identity(db: &Db, username: &str, i: &Identity) -> Result<i64,
     Ok(id)
 }
 
-pub async fn delete_identity(db: &Db, username: &str, id: i64) -> Result<(), sqlx::Error> {
+pub async fn delete_identity(db: &Db, username: &str, id: i64) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM identities WHERE username = $1 AND id = $2").bind(username).bind(id).execute(db).await?;
     Ok(())
 }
@@ -99,8 +100,8 @@ pub struct Contact {
 }
 
 /// Remembers that the user wrote to these (name, address) pairs.
-pub async fn note_contacts(db: &Db, username: &str, people: &[(String, String)]) -> Result<(), sqlx::Error> {
-    let t = now();
+pub async fn note_contacts(db: &Db, username: &str, people: &[(String, String)]) -> Result<(), StoreError> {
+    let t = unix_secs();
     for (name, email) in people {
         sqlx::query(
             "INSERT INTO contacts (username, email, name, uses, last_used) VALUES ($1, $2, $3, 1, $4) \
@@ -118,7 +119,7 @@ pub async fn note_contacts(db: &Db, username: &str, people: &[(String, String)])
 }
 
 /// Adds a contact by hand, or renames one.
-pub async fn save_contact(db: &Db, username: &str, email: &str, name: &str) -> Result<(), sqlx::Error> {
+pub async fn save_contact(db: &Db, username: &str, email: &str, name: &str) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO contacts (username, email, name, uses, last_used) VALUES ($1, $2, $3, 0, $4) \
          ON CONFLICT (username, email) DO UPDATE SET name = excluded.name",
@@ -126,18 +127,18 @@ pub async fn save_contact(db: &Db, username: &str, email: &str, name: &str) -> R
     .bind(username)
     .bind(email.to_lowercase())
     .bind(name)
-    .bind(now())
+    .bind(unix_secs())
     .execute(db)
     .await?;
     Ok(())
 }
 
-pub async fn delete_contact(db: &Db, username: &str, email: &str) -> Result<(), sqlx::Error> {
+pub async fn delete_contact(db: &Db, username: &str, email: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM contacts WHERE username = $1 AND email = $2").bind(username).bind(email.to_lowercase()).execute(db).await?;
     Ok(())
 }
 
-pub async fn contacts(db: &Db, username: &str) -> Result<Vec<Contact>, sqlx::Error> {
+pub async fn contacts(db: &Db, username: &str) -> Result<Vec<Contact>, StoreError> {
     let rows: Vec<(String, String, i64)> =
         sqlx::query_as("SELECT email, name, uses FROM contacts WHERE username = $1 ORDER BY name = '', lower(name), email")
             .bind(username)
@@ -147,7 +148,7 @@ pub async fn contacts(db: &Db, username: &str) -> Result<Vec<Contact>, sqlx::Err
 }
 
 /// Up to `limit` contacts whose address or name contains `q`, most used first.
-pub async fn suggest(db: &Db, username: &str, q: &str, limit: i64) -> Result<Vec<Contact>, sqlx::Error> {
+pub async fn suggest(db: &Db, username: &str, q: &str, limit: i64) -> Result<Vec<Contact>, StoreError> {
     let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let pattern = format!("%{escaped}%");
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
@@ -164,28 +165,28 @@ pub async fn suggest(db: &Db, username: &str, q: &str, limit: i64) -> Result<Vec
 }
 
 /// Claims a send key. `false`: this form was already sent (or is being sent).
-pub async fn claim_send_key(db: &Db, username: &str, key: &str) -> Result<bool, sqlx::Error> {
+pub async fn claim_send_key(db: &Db, username: &str, key: &str) -> Result<bool, StoreError> {
     let r = sqlx::query(
         "INSERT INTO send_keys (username, key, state, created_at) VALUES ($1, $2, 'sending', $3) \
          ON CONFLICT (username, key) DO NOTHING",
     )
     .bind(username)
     .bind(key)
-    .bind(now())
+    .bind(unix_secs())
     .execute(db)
     .await?;
     Ok(r.rows_affected() == 1)
 }
 
 /// The send failed: the form may be sent again.
-pub async fn release_send_key(db: &Db, username: &str, key: &str) -> Result<(), sqlx::Error> {
+pub async fn release_send_key(db: &Db, username: &str, key: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM send_keys WHERE username = $1 AND key = $2").bind(username).bind(key).execute(db).await?;
     Ok(())
 }
 
-pub async fn mark_sent(db: &Db, username: &str, key: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(db: &Db, username: &str, key: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE send_keys SET state = 'sent' WHERE username = $1 AND key = $2").bind(username).bind(key).execute(db).await?;
-    sqlx::query("DELETE FROM send_keys WHERE created_at < $1").bind(now() - 7 * 86400).execute(db).await?;
+    sqlx::query("DELETE FROM send_keys WHERE created_at < $1").bind(unix_secs() - 7 * 86400).execute(db).await?;
     Ok(())
 }
 

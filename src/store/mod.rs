@@ -4,11 +4,15 @@
 //! Queries go through sqlx's `Any` driver and are written once, in SQL both databases accept:
 //! `$N` placeholders, `ON CONFLICT … DO UPDATE`, integers as 64-bit, flags as 0/1. Each database
 //! has its own migrations (`migrations/sqlite`, `migrations/postgres`) since their DDL differs.
+//!
+//! The files of drafts being written live here too ([`uploads`]): on disk with SQLite, in the
+//! database with PostgreSQL. Every function here fails with a [`StoreError`].
 
 pub mod compose;
 pub mod prefs;
 pub mod sessions;
 pub mod throttle;
+pub mod uploads;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -18,6 +22,33 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 pub type Db = sqlx::AnyPool;
+
+/// What can go wrong with Facteur's own data. Nothing a user can fix: pages show an internal
+/// error and the log has the detail.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is not one Facteur can use.
+    #[error("database URL: {0}")]
+    Url(String),
+    /// The database could not be opened or created.
+    #[error("cannot open the database: {0}")]
+    Open(sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("database: {0}")]
+    Query(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Query(e)
+    }
+}
+
+fn unknown_url() -> StoreError {
+    StoreError::Url("expected sqlite: or postgres://".into())
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -53,8 +84,8 @@ pub struct Opened {
 
 /// Opens the database (creating a SQLite file if needed), applies migrations and prepares the
 /// web-session store on the same database.
-pub async fn open(url: &str) -> anyhow::Result<Opened> {
-    let backend = Backend::of(url).ok_or_else(|| anyhow::anyhow!("database URL: expected sqlite: or postgres://"))?;
+pub async fn open(url: &str) -> Result<Opened, StoreError> {
+    let backend = Backend::of(url).ok_or_else(unknown_url)?;
     let db = connect(url).await?;
     let sessions = match backend {
         Backend::Sqlite => {
@@ -62,35 +93,35 @@ pub async fn open(url: &str) -> anyhow::Result<Opened> {
                 .max_connections(4)
                 .connect_with(sqlite_options(url)?)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+                .map_err(StoreError::Open)?;
             sessions::Store::sqlite(pool)
         }
         Backend::Postgres => {
-            let options = PgConnectOptions::from_str(url).map_err(|e| anyhow::anyhow!("database URL: {e}"))?;
+            let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+                .map_err(StoreError::Open)?;
             sessions::Store::postgres(pool)
         }
     };
     Ok(Opened { db, sessions, backend })
 }
 
-fn sqlite_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
+fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
     Ok(SqliteConnectOptions::from_str(url)
-        .map_err(|e| anyhow::anyhow!("database URL: {e}"))?
+        .map_err(|e| StoreError::Url(e.to_string()))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .busy_timeout(Duration::from_secs(5)))
 }
 
 /// Opens the query pool and applies migrations.
-pub async fn connect(url: &str) -> anyhow::Result<Db> {
+pub async fn connect(url: &str) -> Result<Db, StoreError> {
     install_default_drivers();
-    let backend = Backend::of(url).ok_or_else(|| anyhow::anyhow!("database URL: expected sqlite: or postgres://"))?;
+    let backend = Backend::of(url).ok_or_else(unknown_url)?;
     if backend == Backend::Sqlite && !url.contains(":memory:") {
         // Creates the file and turns on write-ahead logging once (it is stored in the file), so
         // that the pools below share it without locking each other out.
@@ -99,7 +130,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
             .max_connections(1)
             .connect_with(options)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+            .map_err(StoreError::Open)?;
         first.close().await;
     }
     let mut pool = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
@@ -118,21 +149,16 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         Backend::Sqlite if !url.contains("mode=") => format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' }),
         _ => url.to_string(),
     };
-    let pool = pool.connect(&url).await.map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    let pool = pool.connect(&url).await.map_err(StoreError::Open)?;
     let migrations = match backend {
         Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
         Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
     };
-    migrations.run(&pool).await.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+    migrations.run(&pool).await.map_err(StoreError::Migration)?;
     Ok(pool)
 }
 
 /// Answers whether the database is reachable.
 pub async fn ping(db: &Db) -> bool {
     sqlx::query_scalar::<_, i64>("SELECT CAST(1 AS BIGINT)").fetch_one(db).await.is_ok()
-}
-
-/// Now, in Unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

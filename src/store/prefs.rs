@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Db;
+use super::{Db, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preferences {
@@ -18,7 +18,7 @@ impl Default for Preferences {
     }
 }
 
-pub async fn get(db: &Db, username: &str) -> Result<Preferences, sqlx::Error> {
+pub async fn get(db: &Db, username: &str) -> Result<Preferences, StoreError> {
     let row: Option<(Option<String>, i64)> =
         sqlx::query_as("SELECT language, shortcuts FROM preferences WHERE username = $1")
             .bind(username)
@@ -27,7 +27,7 @@ pub async fn get(db: &Db, username: &str) -> Result<Preferences, sqlx::Error> {
     Ok(row.map(|(language, shortcuts)| Preferences { language, shortcuts: shortcuts != 0 }).unwrap_or_default())
 }
 
-pub async fn set(db: &Db, username: &str, p: &Preferences) -> Result<(), sqlx::Error> {
+pub async fn set(db: &Db, username: &str, p: &Preferences) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO preferences (username, language, shortcuts, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (username) DO UPDATE SET language = excluded.language, shortcuts = excluded.shortcuts, \
@@ -36,14 +36,14 @@ pub async fn set(db: &Db, username: &str, p: &Preferences) -> Result<(), sqlx::E
     .bind(username)
     .bind(&p.language)
     .bind(i64::from(p.shortcuts))
-    .bind(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
+    .bind(crate::clock::unix_secs())
     .execute(db)
     .await?;
     Ok(())
 }
 
 /// Whether `sender`'s messages show their remote images without asking.
-pub async fn images_trusted(db: &Db, username: &str, sender: &str) -> Result<bool, sqlx::Error> {
+pub async fn images_trusted(db: &Db, username: &str, sender: &str) -> Result<bool, StoreError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM image_senders WHERE username = $1 AND sender = $2")
         .bind(username)
         .bind(sender.to_lowercase())
@@ -52,7 +52,7 @@ pub async fn images_trusted(db: &Db, username: &str, sender: &str) -> Result<boo
     Ok(row.is_some())
 }
 
-pub async fn set_images_trusted(db: &Db, username: &str, sender: &str, trusted: bool) -> Result<(), sqlx::Error> {
+pub async fn set_images_trusted(db: &Db, username: &str, sender: &str, trusted: bool) -> Result<(), StoreError> {
     let q = if trusted {
         "INSERT INTO image_senders (username, sender) VALUES ($1, $2) ON CONFLICT (username, sender) DO NOTHING"
     } else {
@@ -62,7 +62,7 @@ pub async fn set_images_trusted(db: &Db, username: &str, sender: &str, trusted: 
     Ok(())
 }
 
-pub async fn image_senders(db: &Db, username: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn image_senders(db: &Db, username: &str) -> Result<Vec<String>, StoreError> {
     let rows: Vec<(String,)> = sqlx::query_as("SELECT sender FROM image_senders WHERE username = $1 ORDER BY sender")
         .bind(username)
         .fetch_all(db)
@@ -71,7 +71,7 @@ pub async fn image_senders(db: &Db, username: &str) -> Result<Vec<String>, sqlx:
 }
 
 /// Sessions of `username` that began up to this time (Unix milliseconds) are over; 0 when none.
-pub async fn sessions_not_before(db: &Db, username: &str) -> Result<i64, sqlx::Error> {
+pub async fn sessions_not_before(db: &Db, username: &str) -> Result<i64, StoreError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT not_before FROM session_epochs WHERE username = $1")
         .bind(username)
         .fetch_optional(db)
@@ -80,7 +80,7 @@ pub async fn sessions_not_before(db: &Db, username: &str) -> Result<i64, sqlx::E
 }
 
 /// Ends every web session of `username` that began up to now.
-pub async fn end_all_sessions(db: &Db, username: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn end_all_sessions(db: &Db, username: &str, now: i64) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO session_epochs (username, not_before) VALUES ($1, $2) \
          ON CONFLICT (username) DO UPDATE SET not_before = excluded.not_before",

@@ -47,19 +47,8 @@ pub fn user_key(username: &str) -> String {
     username.trim().to_lowercase()
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+/// The app's clock under the names pages use ([`crate::clock`]).
+pub use crate::clock::{unix_ms as now_ms, unix_secs as now_unix};
 
 /// The value of cookie `name`, if the request has it.
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -123,8 +112,8 @@ pub async fn begin(
     let auth = AuthData {
         username: creds.username.clone(),
         sealed_password: sealed,
-        created_at: now_unix(),
-        created_ms: now_ms(),
+        created_at: crate::clock::unix_secs(),
+        created_ms: crate::clock::unix_ms(),
         csrf: crate::secrets::random_token::<24>()?,
         prefs,
         servers: Some(creds.servers.clone()),
@@ -168,7 +157,7 @@ impl CurrentUser {
     pub fn check_csrf(&self, token: &str) -> Result<(), AppError> {
         let a = self.auth.csrf.as_bytes();
         let b = token.as_bytes();
-        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        let same = crate::secrets::same(a, b);
         if same { Ok(()) } else { Err(AppError::forbidden("CSRF token mismatch")) }
     }
 }
@@ -197,7 +186,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .await
             .map(|t| t > 0 && (if auth.created_ms > 0 { auth.created_ms } else { auth.created_at * 1000 }) <= t)
             .unwrap_or(false);
-        let expired = ended_everywhere || now_unix() - auth.created_at > state.config.session_absolute_timeout.as_secs() as i64;
+        let expired = ended_everywhere || crate::clock::unix_secs() - auth.created_at > state.config.session_absolute_timeout.as_secs() as i64;
         let key = cookie_value(&parts.headers, KEY_COOKIE)
             .and_then(|k| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(k).ok());
         let password = match (expired, key) {

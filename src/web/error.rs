@@ -81,6 +81,13 @@ impl From<anyhow::Error> for AppError {
     }
 }
 
+/// Facteur's own data failed: an internal error, its detail logged once with the response.
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::new(ErrorKind::Internal, e.to_string())
+    }
+}
+
 impl From<tower_sessions::session::Error> for AppError {
     fn from(e: tower_sessions::session::Error) -> Self {
         Self::new(ErrorKind::Internal, format!("session store: {e}"))
@@ -103,5 +110,17 @@ impl IntoResponse for AppError {
         let mut r = self.kind.status().into_response();
         r.extensions_mut().insert(ErrorMarker(self.kind));
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_failure_is_an_internal_error() {
+        let e: AppError = crate::store::StoreError::Url("expected sqlite: or postgres://".into()).into();
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert_eq!(e.detail, "database URL: expected sqlite: or postgres://");
     }
 }

@@ -10,6 +10,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::clock::unix_ms;
 use crate::store::{Db, throttle as counters};
 
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
@@ -27,10 +28,6 @@ fn ip_key(ip: IpAddr) -> String {
 
 fn account_key(account: &str) -> String {
     format!("account:{}", account.trim().to_lowercase())
-}
-
-fn now_ms() -> i64 {
-    crate::web::auth::now_ms()
 }
 
 impl LoginThrottle {
@@ -63,14 +60,14 @@ impl LoginThrottle {
 
     /// How long this attempt must wait; zero when it may go ahead.
     pub async fn check(&self, ip: IpAddr, account: &str) -> Duration {
-        let now = now_ms();
+        let now = unix_ms();
         let a = self.wait_for(&ip_key(ip), self.max_delay, now).await;
         let b = self.wait_for(&account_key(account), ACCOUNT_MAX_DELAY.min(self.max_delay), now).await;
         a.max(b)
     }
 
     pub async fn failure(&self, ip: IpAddr, account: &str) {
-        let now = now_ms();
+        let now = unix_ms();
         let forget = now - FORGET_AFTER.as_millis() as i64;
         for key in [ip_key(ip), account_key(account)] {
             if let Err(e) = counters::bump(&self.db, &key, now, forget).await {

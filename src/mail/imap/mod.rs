@@ -1,11 +1,25 @@
 //! IMAP: connecting, one long-lived connection per logged-in user, and the operations pages need.
+//!
+//! - [`connect`]: opening an authenticated session (TLS, STARTTLS, LOGIN).
+//! - [`conn`]: one user's connection, its caches, and the one way commands run on it.
+//! - [`folders`]: the folder list with counts, roles and their order.
+//! - [`messages`]: list pages, whole messages, flags, moves, deletion, APPEND.
+//! - [`wire`]: a timed command, drained replies, quoting and UID sets.
+//! - [`types`]: what the rest of Facteur receives (folders, pages, messages).
+//! - [`registry`]: every user's connection, one at a time per user.
+//! - [`watch`]: the second connection per user that IDLEs for live updates.
 
 pub mod conn;
 pub mod connect;
+pub mod folders;
+pub mod messages;
 pub mod registry;
+pub mod types;
 pub mod watch;
+pub mod wire;
 
-pub use conn::{Folder, ImapConn, ListItem, MailboxState, Moved, Page, RawMessage, Role};
+pub use conn::ImapConn;
 pub use connect::{TlsSetup, probe};
 pub use registry::Registry;
+pub use types::{Folder, ListItem, MailboxState, Moved, Page, RawMessage, Role};
 pub use watch::{MailEvent, Watcher, Watchers};

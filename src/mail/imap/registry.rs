@@ -5,22 +5,25 @@
 //! anyway), requests of different users never wait for each other. A connection that breaks
 //! or times out is dropped and, if it was an old one, reopened once from the user's
 //! credentials; connections unused for the idle timeout are logged out by a reaper and reopened
-//! on the next request.
+//! on the next request. A request waits for its turn at most as long as a connect and a
+//! command may take: one stuck request does not hold up the user's others for ever.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use tokio::sync::MutexGuard;
 
 use super::conn::ImapConn;
 use super::connect::{TlsSetup, open_session};
+use crate::clock::monotonic_ms;
 use crate::mail::{Credentials, MailError};
 
 struct Slot {
     conn: tokio::sync::Mutex<Option<ImapConn>>,
-    /// Milliseconds since the registry's epoch at the last use.
+    /// [`crate::clock::monotonic_ms`] at the last use.
     last_used: AtomicU64,
     /// Another connection saw counts change: the cached folder list is out of date.
     folders_stale: AtomicBool,
@@ -32,7 +35,8 @@ pub struct Registry {
     connect_timeout: Duration,
     command_timeout: Duration,
     idle_timeout: Duration,
-    epoch: Instant,
+    /// How long a request waits for the user's connection to be free.
+    wait_timeout: Duration,
     connects: AtomicU64,
 }
 
@@ -54,13 +58,9 @@ impl Registry {
             connect_timeout,
             command_timeout,
             idle_timeout,
-            epoch: Instant::now(),
+            wait_timeout: connect_timeout + command_timeout,
             connects: AtomicU64::new(0),
         }
-    }
-
-    fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
     }
 
     fn slot(&self, key: &str) -> Arc<Slot> {
@@ -70,11 +70,20 @@ impl Registry {
             .or_insert_with(|| {
                 Arc::new(Slot {
                     conn: tokio::sync::Mutex::new(None),
-                    last_used: AtomicU64::new(self.now_ms()),
+                    last_used: AtomicU64::new(monotonic_ms()),
                     folders_stale: AtomicBool::new(false),
                 })
             })
             .clone()
+    }
+
+    /// Takes the slot's connection once the request before is done with it, or gives up with
+    /// [`MailError::Timeout`] after the wait timeout.
+    async fn acquire<'a>(&self, slot: &'a Slot) -> Result<MutexGuard<'a, Option<ImapConn>>, MailError> {
+        tokio::time::timeout(self.wait_timeout, slot.conn.lock()).await.map_err(|_| {
+            tracing::warn!("the IMAP connection stayed busy; giving up on this request");
+            MailError::Timeout
+        })
     }
 
     async fn open(&self, creds: &Credentials) -> Result<ImapConn, MailError> {
@@ -92,11 +101,17 @@ impl Registry {
     async fn login_inner(&self, key: &str, creds: &Credentials) -> Result<(), MailError> {
         let conn = self.open(creds).await?;
         let slot = self.slot(key);
-        let mut guard = slot.conn.lock().await;
+        let mut guard = match self.acquire(&slot).await {
+            Ok(g) => g,
+            Err(e) => {
+                conn.logout().await;
+                return Err(e);
+            }
+        };
         if let Some(old) = guard.replace(conn) {
             old.logout().await;
         }
-        slot.last_used.store(self.now_ms(), Ordering::Relaxed);
+        slot.last_used.store(monotonic_ms(), Ordering::Relaxed);
         Ok(())
     }
 
@@ -114,8 +129,8 @@ impl Registry {
         F: for<'a> FnMut(&'a mut ImapConn) -> BoxFuture<'a, Result<T, MailError>>,
     {
         let slot = self.slot(key);
-        let mut guard = slot.conn.lock().await;
-        slot.last_used.store(self.now_ms(), Ordering::Relaxed);
+        let mut guard = self.acquire(&slot).await?;
+        slot.last_used.store(monotonic_ms(), Ordering::Relaxed);
         let reused = guard.is_some();
         let mut conn = match guard.take() {
             Some(c) => c,
@@ -163,7 +178,8 @@ impl Registry {
             slots.remove(key)
         };
         if let Some(slot) = slot {
-            let conn = slot.conn.lock().await.take();
+            // Still busy: the connection is dropped with the slot once that request is done.
+            let conn = self.acquire(&slot).await.ok().and_then(|mut g| g.take());
             if let Some(conn) = conn {
                 conn.logout().await;
             }
@@ -184,7 +200,7 @@ impl Registry {
     /// One pass of the reaper: logs out connections idle longer than the idle timeout, trims
     /// caches of users idle for a minute, forgets long-empty slots.
     pub async fn reap(&self) {
-        let now = self.now_ms();
+        let now = monotonic_ms();
         let idle_ms = self.idle_timeout.as_millis() as u64;
         let slots: Vec<(String, Arc<Slot>)> = self
             .slots
@@ -240,11 +256,57 @@ impl Registry {
         let mut tasks = Vec::new();
         for slot in slots {
             tasks.push(async move {
-                if let Some(conn) = slot.conn.lock().await.take() {
+                let conn = self.acquire(&slot).await.ok().and_then(|mut g| g.take());
+                if let Some(conn) = conn {
                     conn.logout().await;
                 }
             });
         }
         futures_util::future::join_all(tasks).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+    use crate::config::{Secret, Security, Servers, Upstream};
+
+    /// A request behind one that holds the connection gives up after the wait timeout, with a
+    /// timeout the pages explain, instead of waiting as long as the other one does.
+    #[tokio::test]
+    async fn a_request_behind_a_stuck_one_gives_up() {
+        // A port nothing listens on: once free, the slot's request fails to connect, quickly.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let imap = Upstream { host: "127.0.0.1".into(), port, security: Security::Plain };
+        let creds = Credentials {
+            username: "someone@example.test".into(),
+            password: Secret::new("secret"),
+            servers: Servers { imap: imap.clone(), smtp: imap },
+        };
+        let step = Duration::from_millis(150);
+        let registry = Registry::new(TlsSetup::new(None).unwrap(), step, step, Duration::from_secs(60));
+        let slot = registry.slot("someone");
+        let busy = slot.conn.lock().await;
+
+        let started = Instant::now();
+        let waited = tokio::time::timeout(
+            Duration::from_secs(10),
+            registry.run("someone", &creds, |_| Box::pin(async { Ok(()) })),
+        )
+        .await
+        .expect("the second request must give up on its own");
+        assert!(matches!(waited, Err(MailError::Timeout)), "{waited:?}");
+        assert!(started.elapsed() >= 2 * step, "gave up after {:?}", started.elapsed());
+
+        // Once the first request is done, the next one gets the connection slot.
+        drop(busy);
+        let next = tokio::time::timeout(
+            Duration::from_secs(10),
+            registry.run("someone", &creds, |_| Box::pin(async { Ok(()) })),
+        )
+        .await
+        .expect("a free slot is taken at once");
+        assert!(matches!(next, Err(MailError::Connect(_))), "{next:?}");
     }
 }

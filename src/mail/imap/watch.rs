@@ -14,8 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, watch};
 
-use super::conn::{Folder, load_folders};
 use super::connect::{ImapSession, TlsSetup, open_session};
+use super::folders::load_folders;
+use super::types::Folder;
+use super::wire::timed;
 use crate::mail::{Credentials, MailError, utf7};
 
 /// What the browser tabs of a user are told.
@@ -203,24 +205,17 @@ impl Task {
         tracing::debug!("watcher stopped");
     }
 
-    async fn timed<T>(&self, f: impl std::future::Future<Output = Result<T, async_imap::error::Error>>) -> Result<T, MailError> {
-        match tokio::time::timeout(self.command_timeout, f).await {
-            Ok(r) => r.map_err(MailError::from),
-            Err(_) => Err(MailError::Timeout),
-        }
-    }
-
     /// One connection's life. `Ok` means: stop requested.
     async fn watch(&mut self, first: bool) -> Result<(), MailError> {
         let mut session = open_session(&self.creds.servers.imap, &self.tls, &self.creds, self.connect_timeout).await?;
-        let caps = self.timed(session.capabilities()).await?;
+        let caps = timed(self.command_timeout, session.capabilities()).await?;
         let list_status = caps.has_str("LIST-STATUS");
         // With NOTIFY (RFC 5465) the server also reports changes in every other folder (the
         // Inbox above all) while we IDLE on the one shown; without it, counts are polled.
         if caps.has_str("NOTIFY") {
             let set = "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) \
                        (personal (MessageNew MessageExpunge FlagChange))";
-            if let Err(e) = self.timed(session.run_command_and_check_ok(set)).await {
+            if let Err(e) = timed(self.command_timeout, session.run_command_and_check_ok(set)).await {
                 tracing::debug!(error = %e, "NOTIFY refused; polling counts instead");
             }
         }
@@ -230,7 +225,7 @@ impl Task {
         }
         loop {
             let folder = self.folder.borrow_and_update().clone();
-            let selected = self.timed(session.examine(utf7::encode(&folder))).await.is_ok();
+            let selected = timed(self.command_timeout, session.examine(utf7::encode(&folder))).await.is_ok();
             while session.unsolicited_responses.try_recv().is_ok() {}
             self.counts(&mut session, list_status, &mut last, &folder).await?;
             loop {
@@ -238,7 +233,7 @@ impl Task {
                     // What changed while we were busy (LIST-STATUS does not sync the selected
                     // folder) would not be reported by IDLE: ask with NOOP before idling.
                     for _ in 0..3 {
-                        self.timed(session.noop()).await?;
+                        timed(self.command_timeout, session.noop()).await?;
                         if !take_news(&mut session) {
                             break;
                         }
@@ -251,7 +246,7 @@ impl Task {
                 tracing::trace!(wake = wake.name(), "watcher woke");
                 match wake {
                     Wake::Stop => {
-                        let _ = tokio::time::timeout(Duration::from_secs(3), session.logout()).await;
+                        let _ = timed(Duration::from_secs(3), session.logout()).await;
                         return Ok(());
                     }
                     Wake::FolderSwitch => break,
@@ -279,11 +274,7 @@ impl Task {
     async fn idle(&mut self, session: ImapSession) -> Result<(ImapSession, Wake), MailError> {
         let unsolicited = session.unsolicited_responses.clone();
         let mut handle = session.idle();
-        match tokio::time::timeout(self.command_timeout, handle.init()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(e.into()),
-            Err(_) => return Err(MailError::Timeout),
-        }
+        timed(self.command_timeout, handle.init()).await?;
         // Changes made just before IDLE are reported before its continuation and land among
         // the unsolicited responses: IDLE would not report them again.
         let (mut news, mut elsewhere) = (false, false);
@@ -323,11 +314,7 @@ impl Task {
                 _ = self.stop.changed() => Wake::Stop,
             }
         };
-        let session = match tokio::time::timeout(self.command_timeout, handle.done()).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Err(e.into()),
-            Err(_) => return Err(MailError::Timeout),
-        };
+        let session = timed(self.command_timeout, handle.done()).await?;
         Ok((session, wake))
     }
 

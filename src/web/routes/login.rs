@@ -37,7 +37,7 @@ fn login_token(state: &AppState) -> Result<(String, (header::HeaderName, header:
 }
 
 fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && !a.is_empty() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    !a.is_empty() && crate::secrets::same(a.as_bytes(), b.as_bytes())
 }
 
 /// GET /login

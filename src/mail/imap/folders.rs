@@ -1,0 +1,223 @@
+//! The folder list: LIST with unread and total counts (LIST-STATUS, else one STATUS each),
+//! special-use roles, the order mail apps show them in, and the roles' folders on demand.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_imap::imap_proto::NameAttribute;
+use async_imap::types::UnsolicitedResponse;
+
+use super::conn::ImapConn;
+use super::connect::ImapSession;
+use super::types::{Folder, Role};
+use super::wire::{all, status_counts, timed, unescape_quoted};
+use crate::mail::{MailError, utf7};
+
+/// How long the folder list (with unread counts) is reused before it is fetched again.
+const FOLDER_CACHE_TTL: Duration = Duration::from_secs(60);
+
+impl ImapConn {
+    /// The folder list with unread counts, cached for a minute.
+    pub async fn folders(&mut self) -> Result<Arc<Vec<Folder>>, MailError> {
+        if let Some((at, f)) = &self.folders
+            && at.elapsed() < FOLDER_CACHE_TTL
+        {
+            return Ok(f.clone());
+        }
+        let folders = Arc::new(self.fetch_folders().await?);
+        self.folders = Some((Instant::now(), folders.clone()));
+        Ok(folders)
+    }
+
+    /// Forgets the cached folder list (after something changed counts).
+    pub fn invalidate_folders(&mut self) {
+        self.folders = None;
+    }
+
+    async fn fetch_folders(&mut self) -> Result<Vec<Folder>, MailError> {
+        let list_status = self.has_capability("LIST-STATUS");
+        let (folders, other) = load_folders(&mut self.session, self.timeout, list_status).await?;
+        for r in other {
+            self.apply_unsolicited(r);
+        }
+        self.absorb_unsolicited();
+        Ok(folders)
+    }
+
+    /// Changes the cached unread count of `mailbox` by `delta` (a message read or unread here).
+    pub(super) fn adjust_unread(&mut self, mailbox: &str, delta: i64) {
+        if let Some((at, folders)) = &self.folders {
+            let mut v: Vec<Folder> = folders.as_ref().clone();
+            for f in v.iter_mut().filter(|f| f.name == mailbox) {
+                f.unread = (i64::from(f.unread) + delta).clamp(0, i64::from(f.total)) as u32;
+            }
+            self.folders = Some((*at, Arc::new(v)));
+        }
+    }
+
+    /// The folder with `role`; it is created when the server has none, as users expect.
+    pub async fn folder_for(&mut self, role: Role) -> Result<Option<String>, MailError> {
+        let folders = self.folders().await?;
+        if let Some(f) = folders.iter().find(|f| f.role == Some(role)) {
+            return Ok(Some(f.name.clone()));
+        }
+        let name = match role {
+            Role::Archive => "Archive",
+            Role::Junk => "Junk",
+            Role::Trash => "Trash",
+            Role::Drafts => "Drafts",
+            Role::Sent => "Sent",
+            Role::Inbox => return Ok(Some("INBOX".to_string())),
+        };
+        let wire = utf7::encode(name);
+        match self.command(async |s| s.create(&wire).await).await {
+            Ok(()) | Err(MailError::No(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let _ = self.command(async |s| s.subscribe(&wire).await).await;
+        self.invalidate_folders();
+        Ok(Some(name.to_string()))
+    }
+}
+
+/// LIST with unread and total counts: one round trip with LIST-STATUS, else one STATUS per folder.
+/// Also returns the other unsolicited responses seen meanwhile (EXISTS, EXPUNGE…) for the
+/// caller to apply.
+pub(super) async fn load_folders(
+    session: &mut ImapSession,
+    timeout: Duration,
+    list_status: bool,
+) -> Result<(Vec<Folder>, Vec<UnsolicitedResponse>), MailError> {
+    let pattern = if list_status { "\"*\" RETURN (STATUS (MESSAGES UNSEEN))" } else { "\"*\"" };
+    let names = timed(timeout, all(session.list(Some(""), Some(pattern)))).await?;
+    let mut counts: HashMap<String, (u32, u32)> = HashMap::new();
+    let mut other = Vec::new();
+    while let Ok(r) = session.unsolicited_responses.try_recv() {
+        match r {
+            UnsolicitedResponse::Status { mailbox, attributes } => {
+                counts.insert(unescape_quoted(&mailbox), status_counts(&attributes));
+            }
+            r => other.push(r),
+        }
+    }
+    let mut raw = Vec::with_capacity(names.len());
+    for n in &names {
+        let wire = unescape_quoted(n.name());
+        let delimiter = n.delimiter().unwrap_or("/").to_string();
+        let attrs = n.attributes();
+        let selectable = !attrs.iter().any(|a| {
+            matches!(a, NameAttribute::NoSelect)
+                || matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\NonExistent"))
+        });
+        let role = if wire.eq_ignore_ascii_case("INBOX") {
+            Some(Role::Inbox)
+        } else {
+            attrs.iter().find_map(|a| match a {
+                NameAttribute::Drafts => Some(Role::Drafts),
+                NameAttribute::Sent => Some(Role::Sent),
+                NameAttribute::Archive => Some(Role::Archive),
+                NameAttribute::Junk => Some(Role::Junk),
+                NameAttribute::Trash => Some(Role::Trash),
+                _ => None,
+            })
+        };
+        raw.push((wire, delimiter, selectable, role));
+    }
+    // Missing counts (no LIST-STATUS, or a server that skipped some): one STATUS each.
+    for (wire, _, selectable, _) in &raw {
+        if *selectable && !counts.contains_key(wire) {
+            let mb = timed(timeout, session.status(wire, "(MESSAGES UNSEEN)")).await;
+            while let Ok(r) = session.unsolicited_responses.try_recv() {
+                if !matches!(r, UnsolicitedResponse::Status { .. }) {
+                    other.push(r);
+                }
+            }
+            if let Ok(mb) = mb {
+                counts.insert(wire.clone(), (mb.unseen.unwrap_or(0), mb.exists));
+            }
+        }
+    }
+    Ok((arrange_folders(raw, &counts), other))
+}
+
+/// Orders folders the way mail apps do: Inbox, the special-use folders, then the rest as a tree.
+pub fn arrange_folders(
+    raw: Vec<(String, String, bool, Option<Role>)>,
+    counts: &HashMap<String, (u32, u32)>,
+) -> Vec<Folder> {
+    let mut taken = HashSet::new();
+    let mut folders: Vec<Folder> = raw
+        .into_iter()
+        .map(|(wire, delim, selectable, role)| {
+            let name = utf7::decode(&wire).unwrap_or_else(|| wire.clone());
+            let (unread, total) = counts.get(&wire).copied().unwrap_or((0, 0));
+            let depth = name.matches(delim.as_str()).count();
+            let label = name.rsplit(delim.as_str()).next().unwrap_or(&name).to_string();
+            Folder { name, wire, label, depth, role, selectable, unread, total }
+        })
+        .collect();
+    // One folder per role: attributes win, then common names for roles still missing.
+    for f in folders.iter_mut() {
+        if let Some(r) = f.role
+            && !taken.insert(r)
+        {
+            f.role = None;
+        }
+    }
+    for f in folders.iter_mut() {
+        if f.role.is_none()
+            && let Some(r) = Role::from_common_name(&f.name)
+            && taken.insert(r)
+        {
+            f.role = Some(r);
+        }
+    }
+    let (mut special, mut rest): (Vec<Folder>, Vec<Folder>) = folders.into_iter().partition(|f| f.role.is_some());
+    special.sort_by_key(|f| f.role);
+    rest.sort_by_key(|f| f.name.to_lowercase());
+    // A child whose parent is not in the tree shows its whole path.
+    let names: HashSet<String> = rest.iter().map(|f| f.name.clone()).collect();
+    for f in rest.iter_mut() {
+        if f.depth > 0 {
+            let parent_len = f.name.len() - f.label.len();
+            let parent = f.name[..parent_len.saturating_sub(1)].to_string();
+            if !names.contains(&parent) {
+                f.label = f.name.clone();
+                f.depth = 0;
+            }
+        }
+    }
+    for f in special.iter_mut() {
+        f.depth = 0;
+    }
+    special.extend(rest);
+    special
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inbox_then_special_use_then_a_tree() {
+        let raw = vec![
+            ("Zeta".to_string(), "/".to_string(), true, None),
+            ("Trash".to_string(), "/".to_string(), true, Some(Role::Trash)),
+            ("Famille/&AMk-t&AOk- 2026".to_string(), "/".to_string(), true, None),
+            ("Famille".to_string(), "/".to_string(), true, None),
+            ("INBOX".to_string(), "/".to_string(), true, Some(Role::Inbox)),
+            ("Envoy&AOk-s".to_string(), "/".to_string(), true, None),
+            ("Orphan/child".to_string(), "/".to_string(), true, None),
+        ];
+        let mut counts = HashMap::new();
+        counts.insert("INBOX".to_string(), (3, 10));
+        let f = arrange_folders(raw, &counts);
+        let names: Vec<_> = f.iter().map(|f| f.label.as_str()).collect();
+        assert_eq!(names, ["INBOX", "Envoyés", "Trash", "Famille", "Été 2026", "Orphan/child", "Zeta"]);
+        assert_eq!(f[1].role, Some(Role::Sent), "common-name fallback");
+        assert_eq!(f[4].depth, 1);
+        assert_eq!(f[4].name, "Famille/Été 2026");
+        assert_eq!(f[0].unread, 3);
+    }
+}

@@ -1,0 +1,310 @@
+//! Messages: list pages (refreshed with CONDSTORE), whole messages, flags, moves, deletion and
+//! APPEND.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::imap_proto::{Response, ResponseCode, Status};
+use async_imap::types::UnsolicitedResponse;
+
+use super::conn::ImapConn;
+use super::connect::ImapSession;
+use super::types::{ListItem, Moved, Page, RawMessage};
+use super::wire::{all, expand_uid_set, flag_bits, not_found_on_no, quote, timed, uid_set};
+use crate::mail::{MailError, utf7};
+
+/// Messages up to this size stay cached for the parts and frame requests that follow a view.
+const MESSAGE_CACHE_MAX: usize = 4 * 1024 * 1024;
+
+/// A list page as fetched, with the highest MODSEQ among its rows.
+pub(super) struct Window {
+    mailbox: String,
+    uidvalidity: u32,
+    page: u32,
+    per_page: u32,
+    exists: u32,
+    expunges: u64,
+    modseq: u64,
+    /// (sequence number, row), newest first.
+    items: Vec<(u32, ListItem)>,
+}
+
+impl ImapConn {
+    /// One page (1-based) of `mailbox`, newest first, fetching only that window. When the same
+    /// page was shown last and no message arrived or left since, only the rows whose flags
+    /// changed are fetched (CONDSTORE `CHANGEDSINCE`): a refresh costs O(changes). Otherwise,
+    /// or without CONDSTORE, the window is fetched again.
+    pub async fn list_page(&mut self, mailbox: &str, page: u32, per_page: u32) -> Result<Page, MailError> {
+        let state = self.select(mailbox).await?;
+        let per_page = per_page.max(1);
+        let pages = state.exists.div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        let condstore = self.has_capability("CONDSTORE");
+        let reusable = condstore
+            && self.window.as_ref().is_some_and(|w| {
+                w.mailbox == state.name
+                    && w.uidvalidity == state.uidvalidity
+                    && w.page == page
+                    && w.per_page == per_page
+                    && w.exists == state.exists
+                    && w.expunges == self.expunges
+            });
+        if reusable
+            && self.refresh_window().await?
+            && let Some(w) = &self.window
+        {
+            let items = w.items.iter().map(|(_, i)| i.clone()).collect();
+            return Ok(Page { mailbox: state, page, pages, items });
+        }
+        let mut items = Vec::new();
+        let mut modseq = 0;
+        if state.exists > 0 {
+            let hi = state.exists - (page - 1) * per_page;
+            let lo = hi.saturating_sub(per_page - 1).max(1);
+            let query = if condstore {
+                "(UID FLAGS MODSEQ RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])"
+            } else {
+                "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])"
+            };
+            let fetches = self.command(async |s| all(s.fetch(format!("{lo}:{hi}"), query)).await).await?;
+            for f in &fetches {
+                let Some(uid) = f.uid else { continue };
+                let (seen, flagged, answered) = flag_bits(f.flags());
+                modseq = modseq.max(f.modseq.unwrap_or(0));
+                items.push((
+                    f.message,
+                    ListItem {
+                        uid,
+                        seen,
+                        flagged,
+                        answered,
+                        size: f.size.unwrap_or(0),
+                        headers: f.header().map(<[u8]>::to_vec).unwrap_or_default(),
+                        internal_date: f.internal_date().map(|d| d.timestamp()),
+                    },
+                ));
+            }
+            items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+        }
+        self.window = (condstore && modseq > 0).then(|| Window {
+            mailbox: state.name.clone(),
+            uidvalidity: state.uidvalidity,
+            page,
+            per_page,
+            exists: state.exists,
+            expunges: self.expunges,
+            modseq,
+            items: items.clone(),
+        });
+        Ok(Page { mailbox: state, page, pages, items: items.into_iter().map(|(_, i)| i).collect() })
+    }
+
+    /// Applies flag changes since the window was fetched. `false`: fetch the window again.
+    async fn refresh_window(&mut self) -> Result<bool, MailError> {
+        let Some(w) = &self.window else { return Ok(false) };
+        let (Some(hi), Some(lo)) = (w.items.first().map(|(s, _)| *s), w.items.last().map(|(s, _)| *s)) else {
+            return Ok(false);
+        };
+        let since = w.modseq;
+        let expunges = self.expunges;
+        let fetches = self
+            .command(async |s| all(s.fetch(format!("{lo}:{hi}"), format!("(UID FLAGS) (CHANGEDSINCE {since})"))).await)
+            .await?;
+        let Some(w) = self.window.as_mut() else { return Ok(false) };
+        if self.expunges != expunges {
+            return Ok(false);
+        }
+        for f in &fetches {
+            let Some(row) = w.items.iter_mut().find(|(seq, _)| *seq == f.message) else { return Ok(false) };
+            if Some(row.1.uid) != f.uid {
+                return Ok(false);
+            }
+            let (seen, flagged, answered) = flag_bits(f.flags());
+            row.1.seen = seen;
+            row.1.flagged = flagged;
+            row.1.answered = answered;
+            w.modseq = w.modseq.max(f.modseq.unwrap_or(0));
+        }
+        Ok(true)
+    }
+
+    /// The whole message, without setting \Seen. A changed UIDVALIDITY or a missing UID is
+    /// [`MailError::NotFound`]. With `cached`, the copy kept from the last fetch of the same
+    /// message may answer (for the frame and parts requests that follow a message page);
+    /// without, the server is asked, so a message deleted elsewhere is noticed.
+    pub async fn fetch_message(&mut self, mailbox: &str, uidvalidity: u32, uid: u32, cached: bool) -> Result<RawMessage, MailError> {
+        let key = format!("{mailbox}\u{0}{uidvalidity}\u{0}{uid}");
+        if let Some((k, m)) = &self.cached
+            && *k == key
+            && cached
+        {
+            return Ok(m.clone());
+        }
+        // A full select (NOOP when selected): the server's view of the folder must include
+        // what other clients added or removed, or a new message would look missing.
+        let state = self.select(mailbox).await?;
+        if state.uidvalidity != uidvalidity {
+            return Err(MailError::NotFound);
+        }
+        let fetches = self.command(async |s| all(s.uid_fetch(uid.to_string(), "(UID FLAGS BODY.PEEK[])")).await).await?;
+        let Some(f) = fetches.into_iter().find(|f| f.uid == Some(uid)) else {
+            return Err(MailError::NotFound);
+        };
+        let (seen, flagged, _) = flag_bits(f.flags());
+        let bytes = Arc::new(f.body().map(<[u8]>::to_vec).unwrap_or_default());
+        let msg = RawMessage { uid, uidvalidity, seen, flagged, bytes };
+        if msg.bytes.len() <= MESSAGE_CACHE_MAX {
+            self.cached = Some((key, msg.clone()));
+        }
+        Ok(msg)
+    }
+
+    /// Sets or clears \Seen on one message.
+    pub async fn set_seen(&mut self, mailbox: &str, uidvalidity: u32, uid: u32, seen: bool) -> Result<(), MailError> {
+        self.select_valid(mailbox, uidvalidity).await?;
+        let op = if seen { "+FLAGS.SILENT (\\Seen)" } else { "-FLAGS.SILENT (\\Seen)" };
+        self.command(async |s| all(s.uid_store(uid.to_string(), op)).await).await?;
+        if let Some((_, m)) = self.cached.as_mut()
+            && m.uid == uid
+        {
+            m.seen = seen;
+        }
+        self.adjust_unread(mailbox, if seen { -1 } else { 1 });
+        Ok(())
+    }
+
+    /// Adds or removes `flags` (e.g. `\\Flagged`, `$Junk`) on messages of `mailbox`.
+    pub async fn store_flags(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32], add: bool, flags: &str) -> Result<(), MailError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        self.select_valid(mailbox, uidvalidity).await?;
+        let op = format!("{}FLAGS.SILENT ({flags})", if add { "+" } else { "-" });
+        self.command(async |s| all(s.uid_store(uid_set(uids), &op)).await).await?;
+        self.cached = None;
+        if flags.contains("\\Seen") {
+            self.invalidate_folders();
+        }
+        Ok(())
+    }
+
+    /// Moves messages to `target` (MOVE, or COPY + \Deleted + UID EXPUNGE of exactly these UIDs).
+    /// Returns where they went, when the server says (COPYUID), for undo.
+    pub async fn move_messages(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32], target: &str) -> Result<Moved, MailError> {
+        if uids.is_empty() {
+            return Ok(Moved::default());
+        }
+        self.select_valid(mailbox, uidvalidity).await?;
+        let set = uid_set(uids);
+        let target_wire = utf7::encode(target);
+        let mut told = Vec::new();
+        if self.has_capability("MOVE") {
+            let ((), t) = self.command_noting(async |s| s.uid_mv(&set, &target_wire).await).await.map_err(not_found_on_no)?;
+            told.extend(t);
+        } else {
+            if !self.has_capability("UIDPLUS") {
+                // A plain EXPUNGE would also remove what other clients marked \Deleted.
+                return Err(MailError::No("the server supports neither MOVE nor UIDPLUS".into()));
+            }
+            let ((), t) = self.command_noting(async |s| s.uid_copy(&set, &target_wire).await).await.map_err(not_found_on_no)?;
+            told.extend(t);
+            let (_, t) = self.command_noting(async |s| all(s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")).await).await?;
+            told.extend(t);
+            let (_, t) = self.command_noting(async |s| all(s.uid_expunge(&set)).await).await?;
+            told.extend(t);
+        }
+        let mut moved = Moved::default();
+        for r in told {
+            if let UnsolicitedResponse::Other(data) = r
+                && let Response::Data { outcome, .. } = data.parsed()
+                && let Some(ResponseCode::CopyUid(uv, _, dst)) = &outcome.code
+            {
+                moved.target_uidvalidity = Some(*uv);
+                moved.new_uids.extend(expand_uid_set(dst));
+            }
+        }
+        self.cached = None;
+        self.invalidate_folders();
+        Ok(moved)
+    }
+
+    /// Deletes messages for good: \Deleted + UID EXPUNGE of exactly these UIDs.
+    pub async fn delete_forever(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<(), MailError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        self.select_valid(mailbox, uidvalidity).await?;
+        let set = uid_set(uids);
+        self.command(async |s| all(s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")).await).await?;
+        if self.has_capability("UIDPLUS") {
+            self.command(async |s| all(s.uid_expunge(&set)).await).await?;
+        }
+        self.cached = None;
+        self.invalidate_folders();
+        Ok(())
+    }
+
+    /// Appends `message` to `mailbox` with `flags` (e.g. `\\Seen \\Draft`) and returns its
+    /// UIDVALIDITY and UID when the server tells (UIDPLUS `APPENDUID`), else by searching the
+    /// folder for `message_id`.
+    pub async fn append(&mut self, mailbox: &str, flags: &str, message: &[u8], message_id: &str) -> Result<Option<(u32, u32)>, MailError> {
+        let wire = utf7::encode(mailbox);
+        let quoted = quote(&wire).ok_or_else(|| MailError::No("bad folder name".into()))?;
+        let mut placed = match std::str::from_utf8(message) {
+            Ok(text) => {
+                let command = format!("APPEND {quoted} ({flags}) {{{}}}", message.len());
+                append_literal(&mut self.session, self.timeout, command, text).await?
+            }
+            Err(_) => {
+                timed(self.timeout, self.session.append(&wire, Some(&format!("({flags})")), None, message)).await?;
+                None
+            }
+        };
+        self.absorb_unsolicited();
+        self.invalidate_folders();
+        if placed.is_none() && !message_id.is_empty() {
+            let sel = self.select(mailbox).await?;
+            let q = quote(message_id).ok_or_else(|| MailError::No("bad message id".into()))?;
+            let found = self.command(async |s| s.uid_search(format!("HEADER Message-ID {q}")).await).await?;
+            placed = found.into_iter().max().map(|uid| (sel.uidvalidity, uid));
+        }
+        if let Some(sel) = &self.selected
+            && sel.name == mailbox
+        {
+            self.cached = None;
+        }
+        Ok(placed)
+    }
+}
+
+/// APPEND of a text message, reading the replies here: async-imap's `append()` drops the
+/// tagged `APPENDUID`. Each step is one timed command step.
+async fn append_literal(session: &mut ImapSession, timeout: Duration, command: String, text: &str) -> Result<Option<(u32, u32)>, MailError> {
+    let id = timed(timeout, session.run_command(command)).await?;
+    let mut sent = false;
+    loop {
+        let Some(r) = timed(timeout, async { session.read_response().await.map_err(async_imap::error::Error::Io) }).await? else {
+            return Err(MailError::Protocol("connection closed during APPEND".into()));
+        };
+        match r.parsed() {
+            Response::Continue { .. } if !sent => {
+                timed(timeout, session.run_command_untagged(text)).await?;
+                sent = true;
+            }
+            Response::Done { tag, status, outcome } if *tag == id => {
+                let information = &outcome.information;
+                match status {
+                    Status::Ok => {}
+                    Status::No => return Err(MailError::No(information.as_deref().unwrap_or("").to_string())),
+                    _ => return Err(MailError::Protocol(information.as_deref().unwrap_or("APPEND failed").to_string())),
+                }
+                let placed = match &outcome.code {
+                    Some(ResponseCode::AppendUid(uv, set)) => expand_uid_set(set).first().map(|uid| (*uv, *uid)),
+                    _ => None,
+                };
+                return Ok(placed);
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! What the IMAP layer hands to the rest of Facteur: folders, list pages, messages.
+
+use std::sync::Arc;
+
+/// The special-use role of a folder (RFC 6154), or the Inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Inbox,
+    Drafts,
+    Sent,
+    Archive,
+    Junk,
+    Trash,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [Role::Inbox, Role::Drafts, Role::Sent, Role::Archive, Role::Junk, Role::Trash];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Inbox => "inbox",
+            Role::Drafts => "drafts",
+            Role::Sent => "sent",
+            Role::Archive => "archive",
+            Role::Junk => "junk",
+            Role::Trash => "trash",
+        }
+    }
+
+    /// Names that clients without SPECIAL-USE commonly give these folders.
+    pub(super) fn from_common_name(name: &str) -> Option<Role> {
+        let n = name.to_lowercase();
+        let n = n.strip_prefix("inbox.").or_else(|| n.strip_prefix("inbox/")).unwrap_or(&n);
+        match n {
+            "drafts" | "draft" | "brouillons" => Some(Role::Drafts),
+            "sent" | "sent items" | "sent messages" | "sent mail" | "envoyés" | "éléments envoyés" => {
+                Some(Role::Sent)
+            }
+            "archive" | "archives" => Some(Role::Archive),
+            "junk" | "spam" | "junk e-mail" | "junk email" | "indésirables" | "pourriel" => Some(Role::Junk),
+            "trash" | "deleted items" | "deleted messages" | "corbeille" | "bin" => Some(Role::Trash),
+            _ => None,
+        }
+    }
+}
+
+/// A folder as shown in the sidebar.
+#[derive(Clone, Debug)]
+pub struct Folder {
+    /// Full name in UTF-8 (what URLs carry).
+    pub name: String,
+    /// Full name as the server spells it (modified UTF-7).
+    pub wire: String,
+    /// The last path segment, for display.
+    pub label: String,
+    pub depth: usize,
+    pub role: Option<Role>,
+    pub selectable: bool,
+    pub unread: u32,
+    pub total: u32,
+}
+
+/// The selected mailbox as last seen.
+#[derive(Clone, Debug)]
+pub struct MailboxState {
+    pub name: String,
+    pub uidvalidity: u32,
+    pub exists: u32,
+}
+
+/// One row of a message list.
+#[derive(Clone, Debug)]
+pub struct ListItem {
+    pub uid: u32,
+    pub seen: bool,
+    pub flagged: bool,
+    pub answered: bool,
+    pub size: u32,
+    /// Raw header block of Date, From, Subject and Content-Type (decoded by the caller).
+    pub headers: Vec<u8>,
+    /// Arrival time, unix seconds.
+    pub internal_date: Option<i64>,
+}
+
+/// One page of a folder, newest first.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub mailbox: MailboxState,
+    pub page: u32,
+    pub pages: u32,
+    pub items: Vec<ListItem>,
+}
+
+/// A whole message as stored on the server.
+#[derive(Clone, Debug)]
+pub struct RawMessage {
+    pub uid: u32,
+    pub uidvalidity: u32,
+    pub seen: bool,
+    pub flagged: bool,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// Where moved messages went.
+#[derive(Clone, Debug, Default)]
+pub struct Moved {
+    pub target_uidvalidity: Option<u32>,
+    pub new_uids: Vec<u32>,
+}
