@@ -159,6 +159,42 @@ impl ServerFields {
     }
 }
 
+/// The database a URL names. The only place its scheme is looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite:…`: one file in the data directory (or in memory, for tests).
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`: shared by several instances.
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// [`Backend::of`], or what is wrong with the URL (naming only its scheme: the rest may
+    /// hold a password).
+    pub fn parse(url: &str) -> Result<Self, String> {
+        Self::of(url).ok_or_else(|| {
+            format!("expected a sqlite: or postgres:// URL, got {:?}", url.split(':').next().unwrap_or_default())
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -451,12 +487,8 @@ impl Config {
             .secret("FACTEUR_DATABASE_URL", file.database_url, file.database_url_file)
             .map(|v| v.expose().to_string())
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("facteur.db").display()));
-        let backend = crate::store::Backend::of(&database_url);
-        if backend.is_none() {
-            l.errors.push(format!(
-                "FACTEUR_DATABASE_URL: expected a sqlite: or postgres:// URL, got {:?}",
-                database_url.split(':').next().unwrap_or_default()
-            ));
+        if let Err(e) = Backend::parse(&database_url) {
+            l.errors.push(format!("FACTEUR_DATABASE_URL: {e}"));
         }
 
         let imap_fields = server_fields(
@@ -523,7 +555,7 @@ impl Config {
         for p in brand_logo_file.iter().chain(domains.iter().filter_map(|d| d.brand_logo_file.as_ref())) {
             if !p.is_file() {
                 l.errors.push(format!("brand logo {} is not a readable file", p.display()));
-            } else if crate::web::brand::logo_type(p).is_none() {
+            } else if logo_type(p).is_none() {
                 l.errors.push(format!("brand logo {}: expected .svg, .png, .jpg or .webp", p.display()));
             }
         }
@@ -544,7 +576,7 @@ impl Config {
             l.errors
                 .push("FACTEUR_SECRET_KEY: expected 32 random bytes as base64 or 64 hex digits".to_string());
         }
-        if backend == Some(crate::store::Backend::Postgres) && secret_key.is_none() {
+        if Backend::of(&database_url) == Some(Backend::Postgres) && secret_key.is_none() {
             l.errors.push(
                 "FACTEUR_SECRET_KEY (or FACTEUR_SECRET_KEY_FILE) is required with a PostgreSQL database: \
                  every instance sharing it must open the same sealed logins"
@@ -833,6 +865,17 @@ fn domain_entries(l: &mut Layer<'_>, file: Vec<FileDomain>, imap: &ServerFields,
         });
     }
     out
+}
+
+/// The content type of a logo file, by extension.
+pub fn logo_type(p: &Path) -> Option<&'static str> {
+    match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "svg" => Some("image/svg+xml"),
+        "png" => Some("image/png"),
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        "webp" => Some("image/webp"),
+        _ => None,
+    }
 }
 
 /// Hides the password in a `scheme://user:password@host` URL.

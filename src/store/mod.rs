@@ -19,30 +19,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 pub type Db = sqlx::AnyPool;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn of(url: &str) -> Option<Self> {
-        if url.starts_with("sqlite:") {
-            Some(Self::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Some(Self::Postgres)
-        } else {
-            None
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
-}
+/// Which database a URL names: decided once, in the configuration.
+pub use crate::config::Backend;
 
 /// The opened database: the pool every query uses, and the web-session store.
 pub struct Opened {
@@ -54,7 +32,7 @@ pub struct Opened {
 /// Opens the database (creating a SQLite file if needed), applies migrations and prepares the
 /// web-session store on the same database.
 pub async fn open(url: &str) -> anyhow::Result<Opened> {
-    let backend = Backend::of(url).ok_or_else(|| anyhow::anyhow!("database URL: expected sqlite: or postgres://"))?;
+    let backend = Backend::parse(url).map_err(|e| anyhow::anyhow!("database URL: {e}"))?;
     let db = connect(url).await?;
     let sessions = match backend {
         Backend::Sqlite => {
@@ -90,7 +68,7 @@ fn sqlite_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
 /// Opens the query pool and applies migrations.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
     install_default_drivers();
-    let backend = Backend::of(url).ok_or_else(|| anyhow::anyhow!("database URL: expected sqlite: or postgres://"))?;
+    let backend = Backend::parse(url).map_err(|e| anyhow::anyhow!("database URL: {e}"))?;
     if backend == Backend::Sqlite && !url.contains(":memory:") {
         // Creates the file and turns on write-ahead logging once (it is stored in the file), so
         // that the pools below share it without locking each other out.
