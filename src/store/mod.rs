@@ -46,34 +46,8 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-fn unknown_url() -> StoreError {
-    StoreError::Url("expected sqlite: or postgres://".into())
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn of(url: &str) -> Option<Self> {
-        if url.starts_with("sqlite:") {
-            Some(Self::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Some(Self::Postgres)
-        } else {
-            None
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
-}
+/// Which database a URL names: decided once, in the configuration.
+pub use crate::config::Backend;
 
 /// The opened database: the pool every query uses, and the web-session store.
 pub struct Opened {
@@ -85,7 +59,7 @@ pub struct Opened {
 /// Opens the database (creating a SQLite file if needed), applies migrations and prepares the
 /// web-session store on the same database.
 pub async fn open(url: &str) -> Result<Opened, StoreError> {
-    let backend = Backend::of(url).ok_or_else(unknown_url)?;
+    let backend = Backend::parse(url).map_err(StoreError::Url)?;
     let db = connect(url).await?;
     let sessions = match backend {
         Backend::Sqlite => {
@@ -121,7 +95,7 @@ fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
 /// Opens the query pool and applies migrations.
 pub async fn connect(url: &str) -> Result<Db, StoreError> {
     install_default_drivers();
-    let backend = Backend::of(url).ok_or_else(unknown_url)?;
+    let backend = Backend::parse(url).map_err(StoreError::Url)?;
     if backend == Backend::Sqlite && !url.contains(":memory:") {
         // Creates the file and turns on write-ahead logging once (it is stored in the file), so
         // that the pools below share it without locking each other out.

@@ -47,9 +47,6 @@ pub fn user_key(username: &str) -> String {
     username.trim().to_lowercase()
 }
 
-/// The app's clock under the names pages use ([`crate::clock`]).
-pub use crate::clock::{unix_ms as now_ms, unix_secs as now_unix};
-
 /// The value of cookie `name`, if the request has it.
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -104,8 +101,7 @@ pub async fn begin(
     creds: &Credentials,
 ) -> Result<(axum::http::HeaderName, HeaderValue), AppError> {
     let prefs = crate::store::prefs::get(&state.db, &user_key(&creds.username))
-        .await
-        .map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
+        .await?;
     let cookie_key: [u8; 32] = crate::secrets::random_bytes()?;
     let sealed = state.server_key.seal(&cookie_key, creds.password.expose().as_bytes())?;
     session.cycle_id().await?;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use crate::config::Config;
+use crate::config::{Config, logo_type};
 
 /// What the login page shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,17 +33,6 @@ pub struct Brands {
     by_host: HashMap<String, Brand>,
     logos: Vec<Logo>,
     trust_forwarded_host: bool,
-}
-
-/// The content type of a logo file, by extension.
-pub fn logo_type(p: &Path) -> Option<&'static str> {
-    match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-        "svg" => Some("image/svg+xml"),
-        "png" => Some("image/png"),
-        "jpg" | "jpeg" => Some("image/jpeg"),
-        "webp" => Some("image/webp"),
-        _ => None,
-    }
 }
 
 impl Brands {

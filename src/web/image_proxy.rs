@@ -154,7 +154,7 @@ async fn vet(url: &reqwest::Url, allow_private: bool) -> Result<SocketAddr, &'st
 
 /// GET /img?u=…&e=…&s=…
 pub async fn image(State(state): State<AppState>, Query(q): Query<ProxyQuery>) -> Response {
-    let now = crate::web::auth::now_unix();
+    let now = crate::clock::unix_secs();
     if !state.image_signer.verify(&q.u, q.e, &q.s, now) {
         return refuse(StatusCode::FORBIDDEN, "bad or expired signature");
     }

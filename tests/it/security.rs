@@ -337,7 +337,7 @@ async fn remote_images_come_only_through_the_proxy_which_refuses_private_address
 async fn the_proxy_strips_cookies_and_referer_and_passes_only_raster_images() {
     let beacon = Beacon::start().await;
     let app = TestApp::start_with(|c| c.image_proxy_allow_private = true, |_| {}).await;
-    let now = facteur::web::auth::now_unix();
+    let now = facteur::clock::unix_secs();
     let signer = app.state.image_signer.clone();
     let anon = Browser::new(&app);
     let get = |path: &str| {

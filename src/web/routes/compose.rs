@@ -25,7 +25,7 @@ use crate::web::views::{self, compose::ComposePage};
 
 /// GET /compose
 pub async fn compose_page(cx: Ctx, tz: TzOffset, Query(q): Query<ComposeQuery>) -> Result<Response, AppError> {
-    let identities = store::identities(cx.db(), &cx.key()).await.map_err(|e| anyhow::anyhow!("identities: {e}"))?;
+    let identities = store::identities(cx.db(), &cx.key()).await?;
     let form = ComposeForm::blank(&identities)?;
     let mode = (!q.mode.is_empty()).then(|| reply::Mode::parse(&q.mode));
     let form = match (mode, (q.uid > 0).then_some(Uid(q.uid))) {
@@ -96,7 +96,7 @@ pub async fn compose_post(cx: Ctx, headers: HeaderMap, mp: Multipart) -> Result<
     if !form.has_ids() {
         return Err(AppError::new(ErrorKind::BadRequest, "compose form without its ids"));
     }
-    let identities = store::identities(cx.db(), &cx.key()).await.map_err(|e| anyhow::anyhow!("identities: {e}"))?;
+    let identities = store::identities(cx.db(), &cx.key()).await?;
     let mut errors = FieldErrors::default();
     if let Some(name) = too_big {
         let max = format::size(cx.state.config.max_message_size, cx.i18n());
@@ -168,7 +168,7 @@ async fn send_form(cx: &Ctx, mut form: ComposeForm, identities: &[Identity]) -> 
         Ok(d) => d,
         Err(e) => return render(cx, form, identities, e, None, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    if !store::claim_send_key(cx.db(), &key, &form.send_key).await.map_err(|e| anyhow::anyhow!("send key: {e}"))? {
+    if !store::claim_send_key(cx.db(), &key, &form.send_key).await? {
         // A double click or a resubmitted form: this message was already sent (or is being sent).
         return notice::redirect(&cx.user, i18n.t("compose-already-sent"), "/f/INBOX").await;
     }
@@ -227,7 +227,7 @@ pub async fn suggest(cx: Ctx, Query(q): Query<SuggestQuery>) -> Result<Response,
     if term.is_empty() || term.len() > 100 {
         return Ok(json(StatusCode::OK, serde_json::json!([])));
     }
-    let found = store::suggest(cx.db(), &cx.key(), term, 8).await.map_err(|e| anyhow::anyhow!("contacts: {e}"))?;
+    let found = store::suggest(cx.db(), &cx.key(), term, 8).await?;
     let items: Vec<serde_json::Value> = found
         .into_iter()
         .map(|c| {

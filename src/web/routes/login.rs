@@ -199,7 +199,7 @@ pub async fn logout(State(state): State<AppState>, session: Session, Form(form):
 /// POST /logout/everywhere: ends every web session of this user, on every device and browser.
 pub async fn logout_everywhere(cx: Ctx, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {
     cx.check_csrf(&form.csrf)?;
-    crate::store::prefs::end_all_sessions(cx.db(), &cx.key(), auth::now_ms()).await.map_err(|e| anyhow::anyhow!("ending sessions: {e}"))?;
+    crate::store::prefs::end_all_sessions(cx.db(), &cx.key(), crate::clock::unix_ms()).await?;
     tracing::info!(user = %cx.user.auth.username, "signed out everywhere");
     // Open tabs anywhere are told at once (their event streams go to the login page).
     cx.state.watchers.announce(&cx.key(), crate::mail::imap::MailEvent::Gone);

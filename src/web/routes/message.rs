@@ -50,7 +50,7 @@ pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, Strin
     let parsed = mime::parse(&raw.bytes);
     let sender = parsed.from.first().and_then(|p| p.address.clone()).unwrap_or_default().to_lowercase();
     let trusted = !sender.is_empty()
-        && prefs::images_trusted(cx.db(), &cx.key(), &sender).await.map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
+        && prefs::images_trusted(cx.db(), &cx.key(), &sender).await?;
     let notice = notice::take(&cx.user, &q).await;
     let shown = Shown {
         folders: &folders,
@@ -72,7 +72,7 @@ pub async fn message_body(cx: Ctx, Path(p): Path<(String, String, String)>, Quer
     let allow_remote = q.get("images").is_some_and(|v| v == "1");
     let remote: sanitize::RemoteImages = if allow_remote {
         let signer = cx.state.image_signer.clone();
-        let now = crate::web::auth::now_unix();
+        let now = crate::clock::unix_secs();
         Some(std::sync::Arc::new(move |u: &str| signer.proxy_url(u, now)))
     } else {
         None
@@ -163,7 +163,7 @@ pub async fn trust_sender(cx: Ctx, axum::Form(form): axum::Form<TrustForm>) -> R
     cx.check_csrf(&form.csrf)?;
     let sender = form.sender.trim().to_lowercase();
     if !sender.is_empty() && !crate::mail::compose::has_line_break(&sender) && sender.len() <= 320 {
-        prefs::set_images_trusted(cx.db(), &cx.key(), &sender, form.trust == "1").await.map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
+        prefs::set_images_trusted(cx.db(), &cx.key(), &sender, form.trust == "1").await?;
     }
     Ok(axum::response::Redirect::to(&crate::web::auth::safe_next(Some(&form.back))).into_response())
 }

@@ -17,8 +17,8 @@ use crate::web::views::settings::SettingsPage;
 
 /// GET /settings
 pub async fn settings_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
-    let identities = compose_store::identities(cx.db(), &cx.key()).await.map_err(|e| anyhow::anyhow!("identities: {e}"))?;
-    let image_senders = prefs::image_senders(cx.db(), &cx.key()).await.map_err(|e| anyhow::anyhow!("preferences: {e}"))?;
+    let identities = compose_store::identities(cx.db(), &cx.key()).await?;
+    let image_senders = prefs::image_senders(cx.db(), &cx.key()).await?;
     let language = cx.user.auth.prefs.language.clone().unwrap_or_default();
     let chrome = cx.chrome("", None).await?;
     let error = q.get("error").map(String::as_str);
@@ -30,7 +30,7 @@ pub async fn save_settings(cx: Ctx, Form(form): Form<SettingsForm>) -> Result<Re
     cx.check_csrf(&form.csrf)?;
     let language = SUPPORTED.iter().find(|l| **l == form.language).map(|l| l.to_string());
     let p = Preferences { language, shortcuts: form.shortcuts.is_some() };
-    prefs::set(cx.db(), &cx.key(), &p).await.map_err(|e| anyhow::anyhow!("saving preferences: {e}"))?;
+    prefs::set(cx.db(), &cx.key(), &p).await?;
     let mut auth = cx.user.auth.clone();
     auth.prefs = p;
     cx.user.session.insert(auth::AUTH_KEY, auth).await?;
@@ -43,7 +43,7 @@ pub async fn save_identity(cx: Ctx, Form(form): Form<IdentityForm>) -> Result<Re
     let key = cx.key();
     if form.op == "delete" {
         if form.id > 0 {
-            compose_store::delete_identity(cx.db(), &key, form.id).await.map_err(|e| anyhow::anyhow!("identities: {e}"))?;
+            compose_store::delete_identity(cx.db(), &key, form.id).await?;
         }
         return Ok(Redirect::to("/settings?saved=1#identities").into_response());
     }
@@ -62,6 +62,6 @@ pub async fn save_identity(cx: Ctx, Form(form): Form<IdentityForm>) -> Result<Re
         signature: form.signature.replace("\r\n", "\n").trim_end().to_string(),
         is_default: form.default.is_some(),
     };
-    compose_store::save_identity(cx.db(), &key, &identity).await.map_err(|e| anyhow::anyhow!("identities: {e}"))?;
+    compose_store::save_identity(cx.db(), &key, &identity).await?;
     Ok(Redirect::to("/settings?saved=1#identities").into_response())
 }

@@ -66,7 +66,7 @@ impl MailboxPage {
     /// One page of folder `mailbox`; with `select_all`, every row starts checked.
     pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, page: &Page, select_all: bool, tz: TzOffset) -> Self {
         let i18n = &chrome.i18n;
-        let now = crate::web::auth::now_unix();
+        let now = crate::clock::unix_secs();
         let uv = page.mailbox.uidvalidity;
         let rows = page
             .items
