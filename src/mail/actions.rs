@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::MailError;
 use super::imap::{ImapConn, Role};
-use super::model::{Flag, MessageSet, Uid, UidValidity};
+use super::model::{Flag, MessageSet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -76,29 +76,11 @@ pub struct Done {
     pub undo: Option<Undo>,
 }
 
-async fn set_flags(c: &mut ImapConn, m: &MessageSet, flags: &[Flag], add: bool) -> Result<(), MailError> {
-    let uids: Vec<u32> = m.uids.iter().map(|u| u.0).collect();
-    c.store_flags(&m.mailbox, m.uidvalidity.0, &uids, add, &Flag::list(flags)).await
-}
-
-async fn move_set(c: &mut ImapConn, m: &MessageSet, target: &str) -> Result<Option<MessageSet>, MailError> {
-    let uids: Vec<u32> = m.uids.iter().map(|u| u.0).collect();
-    let moved = c.move_messages(&m.mailbox, m.uidvalidity.0, &uids, target).await?;
-    Ok(match moved.target_uidvalidity {
-        Some(uv) if moved.new_uids.len() == uids.len() => Some(MessageSet {
-            mailbox: target.to_string(),
-            uidvalidity: UidValidity(uv),
-            uids: moved.new_uids.into_iter().map(Uid).collect(),
-        }),
-        _ => None,
-    })
-}
-
 /// Performs `action` on `m`. `target`: the folder for [`Action::Move`]. A target that does
 /// not exist, or a folder whose UIDVALIDITY changed, is [`MailError::NotFound`].
 pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &str) -> Result<Done, MailError> {
     if let Some((flag, add)) = action.flag_change() {
-        set_flags(c, m, std::slice::from_ref(&flag), add).await?;
+        c.store_flags(m, add, std::slice::from_ref(&flag)).await?;
         let notice_key = match action {
             Action::Read => "notice-read",
             Action::Unread => "notice-unread",
@@ -109,8 +91,7 @@ pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &
         return Ok(Done { notice_key, folder: None, undo: Some(undo) });
     }
     if action == Action::DeleteForever {
-        let uids: Vec<u32> = m.uids.iter().map(|u| u.0).collect();
-        c.delete_forever(&m.mailbox, m.uidvalidity.0, &uids).await?;
+        c.delete_forever(m).await?;
         return Ok(Done { notice_key: "notice-deleted-forever", folder: None, undo: None });
     }
     let (destination, notice_key, unflag) = match action {
@@ -118,13 +99,13 @@ pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &
         Action::Delete => (c.folder_for(Role::Trash).await?, "notice-deleted", None),
         Action::Spam => {
             // Tell server-side filters: $Junk on, $NotJunk off, then into Junk.
-            set_flags(c, m, &[Flag::NotJunk], false).await?;
-            set_flags(c, m, &[Flag::Junk], true).await?;
+            c.store_flags(m, false, &[Flag::NotJunk]).await?;
+            c.store_flags(m, true, &[Flag::Junk]).await?;
             (c.folder_for(Role::Junk).await?, "notice-spam", Some(Flag::Junk))
         }
         Action::NotSpam => {
-            set_flags(c, m, &[Flag::Junk], false).await?;
-            set_flags(c, m, &[Flag::NotJunk], true).await?;
+            c.store_flags(m, false, &[Flag::Junk]).await?;
+            c.store_flags(m, true, &[Flag::NotJunk]).await?;
             (Some("INBOX".to_string()), "notice-notspam", Some(Flag::NotJunk))
         }
         _ => {
@@ -137,7 +118,7 @@ pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &
     if destination == m.mailbox {
         return Ok(Done { notice_key: "notice-nothing", folder: None, undo: None });
     }
-    let undo = move_set(c, m, &destination).await?.map(|messages| Undo::Move { messages, back_to: m.mailbox.clone(), unflag });
+    let undo = c.move_messages(m, &destination).await?.map(|messages| Undo::Move { messages, back_to: m.mailbox.clone(), unflag });
     Ok(Done { notice_key, folder: Some(destination), undo })
 }
 
@@ -145,12 +126,12 @@ pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &
 /// [`MailError::NotFound`]: nothing is left to undo.
 pub async fn undo(c: &mut ImapConn, undo: &Undo) -> Result<(), MailError> {
     match undo {
-        Undo::Flags { messages, flags, add } => set_flags(c, messages, flags, *add).await,
+        Undo::Flags { messages, flags, add } => c.store_flags(messages, *add, flags).await,
         Undo::Move { messages, back_to, unflag } => {
             if let Some(f) = unflag {
-                set_flags(c, messages, std::slice::from_ref(f), false).await?;
+                c.store_flags(messages, false, std::slice::from_ref(f)).await?;
             }
-            move_set(c, messages, back_to).await.map(|_| ())
+            c.move_messages(messages, back_to).await.map(|_| ())
         }
     }
 }

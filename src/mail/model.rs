@@ -103,6 +103,11 @@ impl MessageRef {
     pub fn new(mailbox: impl Into<String>, uidvalidity: UidValidity, uid: Uid) -> Self {
         Self { mailbox: mailbox.into(), uidvalidity, uid }
     }
+
+    /// This message as a set of one.
+    pub fn as_set(&self) -> MessageSet {
+        MessageSet { mailbox: self.mailbox.clone(), uidvalidity: self.uidvalidity, uids: vec![self.uid] }
+    }
 }
 
 /// Several messages of one folder.

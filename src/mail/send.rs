@@ -70,10 +70,7 @@ pub struct BuildError(String);
 /// replaces. Returns the new version when the server tells.
 pub async fn save_draft(c: &mut ImapConn, bytes: &[u8], message_id: &str, replaces: Option<DraftVersion>) -> Result<Option<DraftVersion>, MailError> {
     let drafts = c.folder_for(Role::Drafts).await?.ok_or(MailError::NotFound)?;
-    let placed = c
-        .append(&drafts, &Flag::list(&[Flag::Seen, Flag::Draft]), bytes, message_id)
-        .await?
-        .map(|(uv, uid)| (UidValidity(uv), Uid(uid)));
+    let placed = c.append(&drafts, &[Flag::Seen, Flag::Draft], bytes, message_id).await?.map(|m| (m.uidvalidity, m.uid));
     if let Some(old) = replaces
         && placed != Some(old)
     {
@@ -90,7 +87,7 @@ pub async fn discard_draft(c: &mut ImapConn, version: DraftVersion) -> Result<()
 }
 
 async fn remove_draft(c: &mut ImapConn, drafts: &str, (uv, uid): DraftVersion) {
-    if let Err(e) = c.delete_forever(drafts, uv.0, &[uid.0]).await
+    if let Err(e) = c.delete_forever(&MessageRef::new(drafts, uv, uid).as_set()).await
         && !matches!(e, MailError::NotFound)
     {
         tracing::warn!(error = %e, "the previous version of a draft could not be removed");
@@ -143,14 +140,13 @@ pub async fn file_sent(c: &mut ImapConn, copy: Option<&[u8]>, message_id: &str, 
     let mut ok = true;
     if let Some(bytes) = copy {
         let sent = c.folder_for(Role::Sent).await?.ok_or(MailError::NotFound)?;
-        if let Err(e) = c.append(&sent, Flag::Seen.imap(), bytes, message_id).await {
+        if let Err(e) = c.append(&sent, &[Flag::Seen], bytes, message_id).await {
             tracing::warn!(error = %e, "the sent message could not be saved in Sent");
             ok = false;
         }
     }
     if let Some(o) = &plan.origin {
-        let m = &o.message;
-        if let Err(e) = c.store_flags(&m.mailbox, m.uidvalidity.0, &[m.uid.0], true, o.flag.imap()).await {
+        if let Err(e) = c.store_flags(&o.message.as_set(), true, std::slice::from_ref(&o.flag)).await {
             tracing::info!(error = %e, "the original message could not be flagged");
         }
     }

@@ -9,8 +9,9 @@ use async_imap::types::UnsolicitedResponse;
 
 use super::conn::ImapConn;
 use super::connect::ImapSession;
-use super::types::{ListItem, Moved, Page, RawMessage};
+use super::types::{ListItem, Page, RawMessage};
 use super::wire::{all, expand_uid_set, flag_bits, not_found_on_no, quote, timed, uid_set};
+use crate::mail::model::{Flag, MessageRef, MessageSet, Uid, UidValidity};
 use crate::mail::{MailError, utf7};
 
 /// Messages up to this size stay cached for the parts and frame requests that follow a view.
@@ -132,7 +133,8 @@ impl ImapConn {
     /// [`MailError::NotFound`]. With `cached`, the copy kept from the last fetch of the same
     /// message may answer (for the frame and parts requests that follow a message page);
     /// without, the server is asked, so a message deleted elsewhere is noticed.
-    pub async fn fetch_message(&mut self, mailbox: &str, uidvalidity: u32, uid: u32, cached: bool) -> Result<RawMessage, MailError> {
+    pub async fn fetch_message(&mut self, m: &MessageRef, cached: bool) -> Result<RawMessage, MailError> {
+        let (mailbox, uidvalidity, uid) = (m.mailbox.as_str(), m.uidvalidity.0, m.uid.0);
         let key = format!("{mailbox}\u{0}{uidvalidity}\u{0}{uid}");
         if let Some((k, m)) = &self.cached
             && *k == key
@@ -160,8 +162,9 @@ impl ImapConn {
     }
 
     /// Sets or clears \Seen on one message.
-    pub async fn set_seen(&mut self, mailbox: &str, uidvalidity: u32, uid: u32, seen: bool) -> Result<(), MailError> {
-        self.select_valid(mailbox, uidvalidity).await?;
+    pub async fn set_seen(&mut self, m: &MessageRef, seen: bool) -> Result<(), MailError> {
+        let (mailbox, uid) = (m.mailbox.as_str(), m.uid.0);
+        self.select_valid(mailbox, m.uidvalidity.0).await?;
         let op = if seen { "+FLAGS.SILENT (\\Seen)" } else { "-FLAGS.SILENT (\\Seen)" };
         self.command(async |s| all(s.uid_store(uid.to_string(), op)).await).await?;
         if let Some((_, m)) = self.cached.as_mut()
@@ -173,29 +176,31 @@ impl ImapConn {
         Ok(())
     }
 
-    /// Adds or removes `flags` (e.g. `\\Flagged`, `$Junk`) on messages of `mailbox`.
-    pub async fn store_flags(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32], add: bool, flags: &str) -> Result<(), MailError> {
-        if uids.is_empty() {
+    /// Adds or removes `flags` on the messages `m`.
+    pub async fn store_flags(&mut self, m: &MessageSet, add: bool, flags: &[Flag]) -> Result<(), MailError> {
+        if m.uids.is_empty() || flags.is_empty() {
             return Ok(());
         }
-        self.select_valid(mailbox, uidvalidity).await?;
-        let op = format!("{}FLAGS.SILENT ({flags})", if add { "+" } else { "-" });
-        self.command(async |s| all(s.uid_store(uid_set(uids), &op)).await).await?;
+        self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
+        let op = format!("{}FLAGS.SILENT ({})", if add { "+" } else { "-" }, Flag::list(flags));
+        let set = uids_of(m);
+        self.command(async |s| all(s.uid_store(&set, &op)).await).await?;
         self.cached = None;
-        if flags.contains("\\Seen") {
+        if flags.contains(&Flag::Seen) {
             self.invalidate_folders();
         }
         Ok(())
     }
 
     /// Moves messages to `target` (MOVE, or COPY + \Deleted + UID EXPUNGE of exactly these UIDs).
-    /// Returns where they went, when the server says (COPYUID), for undo.
-    pub async fn move_messages(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32], target: &str) -> Result<Moved, MailError> {
-        if uids.is_empty() {
-            return Ok(Moved::default());
+    /// Returns where they went when the server says so for every one of them (COPYUID), for
+    /// undo.
+    pub async fn move_messages(&mut self, m: &MessageSet, target: &str) -> Result<Option<MessageSet>, MailError> {
+        if m.uids.is_empty() {
+            return Ok(None);
         }
-        self.select_valid(mailbox, uidvalidity).await?;
-        let set = uid_set(uids);
+        self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
+        let set = uids_of(m);
         let target_wire = utf7::encode(target);
         let mut told = Vec::new();
         if self.has_capability("MOVE") {
@@ -213,28 +218,30 @@ impl ImapConn {
             let (_, t) = self.command_noting(async |s| all(s.uid_expunge(&set)).await).await?;
             told.extend(t);
         }
-        let mut moved = Moved::default();
+        let (mut uidvalidity, mut uids) = (None, Vec::new());
         for r in told {
             if let UnsolicitedResponse::Other(data) = r
                 && let Response::Data { outcome, .. } = data.parsed()
                 && let Some(ResponseCode::CopyUid(uv, _, dst)) = &outcome.code
             {
-                moved.target_uidvalidity = Some(*uv);
-                moved.new_uids.extend(expand_uid_set(dst));
+                uidvalidity = Some(UidValidity(*uv));
+                uids.extend(expand_uid_set(dst).into_iter().map(Uid));
             }
         }
         self.cached = None;
         self.invalidate_folders();
-        Ok(moved)
+        Ok(uidvalidity
+            .filter(|_| uids.len() == m.uids.len())
+            .map(|uidvalidity| MessageSet { mailbox: target.to_string(), uidvalidity, uids }))
     }
 
     /// Deletes messages for good: \Deleted + UID EXPUNGE of exactly these UIDs.
-    pub async fn delete_forever(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<(), MailError> {
-        if uids.is_empty() {
+    pub async fn delete_forever(&mut self, m: &MessageSet) -> Result<(), MailError> {
+        if m.uids.is_empty() {
             return Ok(());
         }
-        self.select_valid(mailbox, uidvalidity).await?;
-        let set = uid_set(uids);
+        self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
+        let set = uids_of(m);
         self.command(async |s| all(s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")).await).await?;
         if self.has_capability("UIDPLUS") {
             self.command(async |s| all(s.uid_expunge(&set)).await).await?;
@@ -244,10 +251,10 @@ impl ImapConn {
         Ok(())
     }
 
-    /// Appends `message` to `mailbox` with `flags` (e.g. `\\Seen \\Draft`) and returns its
-    /// UIDVALIDITY and UID when the server tells (UIDPLUS `APPENDUID`), else by searching the
-    /// folder for `message_id`.
-    pub async fn append(&mut self, mailbox: &str, flags: &str, message: &[u8], message_id: &str) -> Result<Option<(u32, u32)>, MailError> {
+    /// Appends `message` to `mailbox` with `flags` and returns where it went when the server
+    /// tells (UIDPLUS `APPENDUID`), else by searching the folder for `message_id`.
+    pub async fn append(&mut self, mailbox: &str, flags: &[Flag], message: &[u8], message_id: &str) -> Result<Option<MessageRef>, MailError> {
+        let flags = Flag::list(flags);
         let wire = utf7::encode(mailbox);
         let quoted = quote(&wire).ok_or_else(|| MailError::No("bad folder name".into()))?;
         let mut placed = match std::str::from_utf8(message) {
@@ -273,8 +280,13 @@ impl ImapConn {
         {
             self.cached = None;
         }
-        Ok(placed)
+        Ok(placed.map(|(uv, uid)| MessageRef::new(mailbox, UidValidity(uv), Uid(uid))))
     }
+}
+
+/// The UID set of `m` as IMAP writes it (`1:3,7`).
+fn uids_of(m: &MessageSet) -> String {
+    uid_set(&m.uids.iter().map(|u| u.0).collect::<Vec<_>>())
 }
 
 /// APPEND of a text message, reading the replies here: async-imap's `append()` drops the

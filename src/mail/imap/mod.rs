@@ -21,5 +21,5 @@ pub mod wire;
 pub use conn::ImapConn;
 pub use connect::{TlsSetup, probe};
 pub use registry::Registry;
-pub use types::{Folder, ListItem, MailboxState, Moved, Page, RawMessage, Role};
+pub use types::{Folder, ListItem, MailboxState, Page, RawMessage, Role};
 pub use watch::{MailEvent, Watcher, Watchers};

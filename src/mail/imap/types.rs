@@ -100,10 +100,3 @@ pub struct RawMessage {
     pub flagged: bool,
     pub bytes: Arc<Vec<u8>>,
 }
-
-/// Where moved messages went.
-#[derive(Clone, Debug, Default)]
-pub struct Moved {
-    pub target_uidvalidity: Option<u32>,
-    pub new_uids: Vec<u32>,
-}

@@ -44,7 +44,7 @@ async fn start_from(cx: &Ctx, form: ComposeForm, mode: reply::Mode, at: MessageR
         cx.imap(|c| {
             let at = at.clone();
             Box::pin(async move {
-                let raw = c.fetch_message(&at.mailbox, at.uidvalidity.0, at.uid.0, true).await?;
+                let raw = c.fetch_message(&at, true).await?;
                 // Only a resumed draft asks where Drafts is (which may create it).
                 let drafts = if resume { c.folder_for(Role::Drafts).await? } else { None };
                 Ok((raw, drafts))

@@ -24,7 +24,7 @@ use crate::web::views::message::{MessageFrame, MessagePage, Shown};
 async fn fetch(cx: &Ctx, m: &MessageRef) -> Result<RawMessage, AppError> {
     cx.imap(|c| {
         let m = m.clone();
-        Box::pin(async move { c.fetch_message(&m.mailbox, m.uidvalidity.0, m.uid.0, true).await })
+        Box::pin(async move { c.fetch_message(&m, true).await })
     })
         .await
         .map_err(AppError::gone_if_missing)
@@ -37,9 +37,9 @@ pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, Strin
         cx.imap(|c| {
             let m = m.clone();
             Box::pin(async move {
-                let raw = c.fetch_message(&m.mailbox, m.uidvalidity.0, m.uid.0, false).await?;
+                let raw = c.fetch_message(&m, false).await?;
                 if !raw.seen {
-                    c.set_seen(&m.mailbox, m.uidvalidity.0, m.uid.0, true).await?;
+                    c.set_seen(&m, true).await?;
                 }
                 Ok((c.folders().await?, raw))
             })
