@@ -358,6 +358,7 @@
 
     // Files are sent as soon as they are chosen; the list comes back.
     var input = field("attachments"), list = form.querySelector(".upload-list");
+    var fieldset = list.parentNode, rowTemplate = document.getElementById("upload-row");
     form.querySelector(".attach-button").hidden = true;
     input.addEventListener("change", function () {
       if (!input.files.length) return;
@@ -369,20 +370,21 @@
         .then(function (d) {
           list.textContent = "";
           (d.attachments || []).forEach(function (a) {
-            var li = document.createElement("li");
-            var name = document.createElement("span"); name.className = "att-name"; name.textContent = a.name;
-            var size = document.createElement("span"); size.className = "muted"; size.textContent = " " + a.size + " ";
-            var rm = document.createElement("button");
-            rm.type = "submit"; rm.name = "op"; rm.value = "remove:" + a.id; rm.className = "link-button";
-            rm.textContent = form.dataset.remove || "×";
-            li.appendChild(name); li.appendChild(size); li.appendChild(rm);
+            // A copy of the row the page renders for each file (see the compose template).
+            var li = rowTemplate.content.firstElementChild.cloneNode(true);
+            li.querySelector(".att-name").textContent = a.name;
+            li.querySelector(".muted").textContent = a.size;
+            var rm = li.querySelector("button");
+            rm.value += a.id;
+            rm.setAttribute("aria-label", rm.getAttribute("aria-label") + a.name);
             list.appendChild(li);
           });
-          var err = form.querySelector(".attachments .field-error");
+          var err = fieldset.querySelector(".field-error");
           if (d.error) {
-            if (!err) { err = document.createElement("p"); err.className = "field-error"; err.setAttribute("role", "alert"); list.parentNode.insertBefore(err, list); }
+            if (!err) { err = document.createElement("p"); err.className = "field-error"; err.setAttribute("role", "alert"); fieldset.insertBefore(err, list); }
             err.textContent = d.error;
           } else if (err) err.remove();
+          fieldset.classList.toggle("invalid", !!d.error);
           changed();
         })
         .catch(function () { location.reload(); })
