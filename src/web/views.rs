@@ -321,6 +321,8 @@ pub struct ComposePage {
     pub identities: Vec<IdentityOption>,
     pub attachments: Vec<UploadView>,
     pub max_size: String,
+    /// The compose script's URL (this page's own, loaded after the common one).
+    pub script: &'static str,
 }
 
 #[derive(Template, WebTemplate)]

@@ -403,6 +403,7 @@ async fn render(
         max_size: i18n.ta("compose-max-size", &[("max", FluentArg::Str(format::size(state.config.max_message_size, &i18n)))]),
         errors,
         form,
+        script: crate::web::assets::compose_js_url(),
         chrome: Chrome::new(i18n, &user.auth, &folders, "", flash),
     };
     let mut r = view.into_response();
