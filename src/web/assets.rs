@@ -25,6 +25,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         asset("app", "css", "text/css; charset=utf-8", include_bytes!("../../static/css/app.css")),
         asset("app", "js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/app.js")),
         asset("icon", "svg", "image/svg+xml", include_bytes!("../../static/icons/facteur.svg")),
+        asset("compose", "js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/compose.js")),
     ]
 });
 
@@ -44,6 +45,11 @@ pub fn icon_url() -> &'static str {
     url(2)
 }
 
+/// The compose page's script (loaded after `js_url`, on that page only).
+pub fn compose_js_url() -> &'static str {
+    url(3)
+}
+
 pub async fn serve(Path(name): Path<String>) -> Response {
     let wanted = format!("/static/{name}");
     match ASSETS.iter().find(|a| a.url == wanted) {
@@ -56,5 +62,28 @@ pub async fn serve(Path(name): Path<String>) -> Response {
         )
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_script_has_its_own_hashed_url_served_for_good() {
+        let urls = [css_url(), js_url(), icon_url(), compose_js_url()];
+        for (i, u) in urls.iter().enumerate() {
+            assert!(!urls[..i].contains(u), "{u} twice");
+            assert!(u.starts_with("/static/") && u.matches('.').count() == 2, "{u}");
+        }
+        for u in [js_url(), compose_js_url()] {
+            let name = u.trim_start_matches("/static/").to_string();
+            let res = serve(Path(name)).await;
+            assert_eq!(res.status(), StatusCode::OK, "{u}");
+            assert_eq!(res.headers()[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+            assert_eq!(res.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+        }
+        assert!(compose_js_url().starts_with("/static/compose."));
+        assert_eq!(serve(Path("compose.0000000000.js".into())).await.status(), StatusCode::NOT_FOUND);
     }
 }

@@ -32,6 +32,8 @@ pub struct ComposePage {
     pub identities: Vec<IdentityOption>,
     pub attachments: Vec<UploadView>,
     pub max_size: String,
+    /// The compose script's URL (this page's own, loaded after the common one).
+    pub script: &'static str,
 }
 
 impl ComposePage {
@@ -55,6 +57,7 @@ impl ComposePage {
                 .collect(),
             attachments: files.into_iter().map(|s| UploadView { id: s.id, name: s.name, size: format::size(s.size, i18n) }).collect(),
             max_size: i18n.ta("compose-max-size", &[("max", FluentArg::Str(format::size(max_message_size, i18n)))]),
+            script: crate::web::assets::compose_js_url(),
             errors,
             form,
             chrome,
