@@ -145,10 +145,10 @@ pub async fn file_sent(c: &mut ImapConn, copy: Option<&[u8]>, message_id: &str, 
             ok = false;
         }
     }
-    if let Some(o) = &plan.origin {
-        if let Err(e) = c.store_flags(&o.message.as_set(), true, std::slice::from_ref(&o.flag)).await {
-            tracing::info!(error = %e, "the original message could not be flagged");
-        }
+    if let Some(o) = &plan.origin
+        && let Err(e) = c.store_flags(&o.message.as_set(), true, std::slice::from_ref(&o.flag)).await
+    {
+        tracing::info!(error = %e, "the original message could not be flagged");
     }
     if let Some(version) = plan.replaces {
         discard_draft(c, version).await?;
