@@ -179,13 +179,15 @@ enum Wake {
 
 impl Task {
     async fn run(mut self) {
-        let mut backoff = Duration::from_millis(500);
+        const FIRST_RETRY: Duration = Duration::from_millis(500);
+        let mut backoff = FIRST_RETRY;
         let mut first = true;
         loop {
             if *self.stop.borrow() {
                 break;
             }
-            match self.watch(first).await {
+            let mut connected = false;
+            match self.watch(first, &mut connected).await {
                 Ok(()) => break,
                 Err(MailError::Auth) => {
                     let _ = self.events.send(MailEvent::Gone);
@@ -194,6 +196,11 @@ impl Task {
                 Err(e) => {
                     tracing::info!(error = %e, "watcher connection lost; reconnecting");
                     first = false;
+                    // Waits grow only while reconnecting fails; a connection that worked
+                    // starts the count again.
+                    if connected {
+                        backoff = FIRST_RETRY;
+                    }
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = self.stop.changed() => break,
@@ -205,9 +212,11 @@ impl Task {
         tracing::debug!("watcher stopped");
     }
 
-    /// One connection's life. `Ok` means: stop requested.
-    async fn watch(&mut self, first: bool) -> Result<(), MailError> {
+    /// One connection's life. `Ok` means: stop requested. `connected` turns true once the
+    /// connection is open.
+    async fn watch(&mut self, first: bool, connected: &mut bool) -> Result<(), MailError> {
         let mut session = open_session(&self.creds.servers.imap, &self.tls, &self.creds, self.connect_timeout).await?;
+        *connected = true;
         let caps = timed(self.command_timeout, session.capabilities()).await?;
         let list_status = caps.has_str("LIST-STATUS");
         // With NOTIFY (RFC 5465) the server also reports changes in every other folder (the
