@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use async_imap::types::UnsolicitedResponse;
 
 use super::connect::ImapSession;
-use super::messages::Window;
-use super::types::{Folder, MailboxState, RawMessage};
+use super::types::{Folder, MailboxState, RawMessage, Window};
 use super::wire::timed;
 use crate::mail::{MailError, utf7};
 

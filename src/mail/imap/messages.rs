@@ -9,7 +9,7 @@ use async_imap::types::UnsolicitedResponse;
 
 use super::conn::ImapConn;
 use super::connect::ImapSession;
-use super::types::{ListItem, Page, RawMessage};
+use super::types::{ListItem, Page, RawMessage, Window};
 use super::wire::{all, expand_uid_set, flag_bits, not_found_on_no, quote, timed, uid_set};
 use crate::mail::model::{Flag, MessageRef, MessageSet, Uid, UidValidity};
 use crate::mail::{MailError, utf7};
@@ -17,18 +17,6 @@ use crate::mail::{MailError, utf7};
 /// Messages up to this size stay cached for the parts and frame requests that follow a view.
 const MESSAGE_CACHE_MAX: usize = 4 * 1024 * 1024;
 
-/// A list page as fetched, with the highest MODSEQ among its rows.
-pub(super) struct Window {
-    mailbox: String,
-    uidvalidity: u32,
-    page: u32,
-    per_page: u32,
-    exists: u32,
-    expunges: u64,
-    modseq: u64,
-    /// (sequence number, row), newest first.
-    items: Vec<(u32, ListItem)>,
-}
 
 impl ImapConn {
     /// One page (1-based) of `mailbox`, newest first, fetching only that window. When the same

@@ -100,3 +100,16 @@ pub struct RawMessage {
     pub flagged: bool,
     pub bytes: Arc<Vec<u8>>,
 }
+
+/// A list page as fetched, with the highest MODSEQ among its rows.
+pub(super) struct Window {
+    pub(super) mailbox: String,
+    pub(super) uidvalidity: u32,
+    pub(super) page: u32,
+    pub(super) per_page: u32,
+    pub(super) exists: u32,
+    pub(super) expunges: u64,
+    pub(super) modseq: u64,
+    /// (sequence number, row), newest first.
+    pub(super) items: Vec<(u32, ListItem)>,
+}
