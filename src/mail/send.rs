@@ -114,7 +114,7 @@ pub enum SaveError {
     Mail(#[from] MailError),
 }
 
-/// What to do around the SMTP transaction.
+/// What to do once the message is sent.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// Keep a copy in the Sent folder.
@@ -125,12 +125,52 @@ pub struct Plan {
     pub replaces: Option<DraftVersion>,
 }
 
-pub enum Outcome {
-    /// The SMTP server took the message. `filed`: the Sent copy and the draft's removal worked.
-    Sent { filed: bool },
+pub enum Delivery {
+    /// The SMTP server took the message.
+    Accepted(Accepted),
     /// It was not sent; the message was kept as a draft (`Ok(Some)` with its new version,
     /// `Ok(None)` when the server did not say) or could not even be kept (`Err`).
     NotSent { error: SendError, kept: Result<Option<DraftVersion>, SaveError> },
+}
+
+/// A message the SMTP server took, ready to be filed.
+pub struct Accepted {
+    /// The message as sent, with its Bcc line (only the sender sees it), for the Sent folder.
+    copy: Arc<Vec<u8>>,
+    message_id: String,
+    recipients: usize,
+    smtp_ms: u64,
+}
+
+/// Sends `draft` through the user's SMTP server. When the server does not take it, the
+/// message is saved as a draft (replacing `replaces`) so nothing is lost. The caller records
+/// the send at once, then [`file`]s it.
+pub async fn deliver(registry: &Registry, key: &str, creds: &Credentials, smtp: &Smtp, draft: &Draft, replaces: Option<DraftVersion>) -> Result<Delivery, BuildError> {
+    let built = compose::build(draft, Purpose::Send).map_err(BuildError)?;
+    let started = Instant::now();
+    let sent = smtp.send(creds, &built.envelope, &built.bytes).await;
+    let smtp_ms = started.elapsed().as_millis() as u64;
+    crate::metrics::message_sent(match &sent {
+        Ok(()) => "sent",
+        Err(SendError::Rejected(_) | SendError::Auth) => "rejected",
+        Err(_) => "failed",
+    });
+    if let Err(error) = sent {
+        tracing::warn!(error = %error, "sending failed");
+        drop(built);
+        let kept = save_draft_for(registry, key, creds, draft, replaces).await;
+        if let Err(e) = &kept {
+            tracing::warn!(error = %e, "the unsent message could not be saved as a draft either");
+        }
+        return Ok(Delivery::NotSent { error, kept });
+    }
+    let copy = if draft.bcc.is_empty() { built.bytes } else { compose::with_bcc(&built.bytes, &draft.bcc) };
+    Ok(Delivery::Accepted(Accepted {
+        copy: Arc::new(copy),
+        message_id: draft.message_id.clone(),
+        recipients: draft.to.len() + draft.cc.len() + draft.bcc.len(),
+        smtp_ms,
+    }))
 }
 
 /// After a successful send: the copy in Sent, the mark on the original, the draft removed.
@@ -156,46 +196,24 @@ pub async fn file_sent(c: &mut ImapConn, copy: Option<&[u8]>, message_id: &str, 
     Ok(ok)
 }
 
-/// Sends `draft` through the user's SMTP server, then files it (see [`file_sent`]). When the
-/// SMTP server does not take it, the message is saved as a draft so nothing is lost.
-pub async fn send(registry: &Registry, key: &str, creds: &Credentials, smtp: &Smtp, mut draft: Draft, plan: Plan) -> Result<Outcome, BuildError> {
-    let mut built = compose::build(&draft, Purpose::Send).map_err(BuildError)?;
+/// Files an accepted message on the user's connection (see [`file_sent`]); `true` when all
+/// of it worked.
+pub async fn file(registry: &Registry, key: &str, creds: &Credentials, accepted: Accepted, plan: &Plan) -> bool {
     let started = Instant::now();
-    let sent = smtp.send(creds, &built.envelope, &built.bytes).await;
-    let smtp_ms = started.elapsed().as_millis() as u64;
-    crate::metrics::message_sent(match &sent {
-        Ok(()) => "sent",
-        Err(SendError::Rejected(_) | SendError::Auth) => "rejected",
-        Err(_) => "failed",
-    });
-    if let Err(error) = sent {
-        tracing::warn!(error = %error, "sending failed");
-        drop(built);
-        let kept = save_draft_for(registry, key, creds, &draft, plan.replaces).await;
-        if let Err(e) = &kept {
-            tracing::warn!(error = %e, "the unsent message could not be saved as a draft either");
-        }
-        return Ok(Outcome::NotSent { error, kept });
-    }
-    // The Sent copy carries Bcc (only the sender sees it); attachments are in the built bytes.
-    draft.attachments = Vec::new();
-    let copy: Option<Arc<Vec<u8>>> = plan.save_sent.then(|| {
-        Arc::new(if draft.bcc.is_empty() { std::mem::take(&mut built.bytes) } else { compose::with_bcc(&built.bytes, &draft.bcc) })
-    });
-    drop(built);
+    let copy = plan.save_sent.then_some(accepted.copy);
     let filed = registry
         .run(key, creds, |c| {
-            let (copy, message_id, plan) = (copy.clone(), draft.message_id.clone(), plan.clone());
+            let (copy, message_id, plan) = (copy.clone(), accepted.message_id.clone(), plan.clone());
             Box::pin(async move { file_sent(c, copy.as_deref().map(Vec::as_slice), &message_id, &plan).await })
         })
         .await;
     tracing::info!(
-        smtp_ms,
-        filing_ms = started.elapsed().as_millis() as u64 - smtp_ms,
-        recipients = draft.to.len() + draft.cc.len() + draft.bcc.len(),
+        smtp_ms = accepted.smtp_ms,
+        filing_ms = started.elapsed().as_millis() as u64,
+        recipients = accepted.recipients,
         "message sent"
     );
-    Ok(Outcome::Sent { filed: matches!(filed, Ok(true)) })
+    matches!(filed, Ok(true))
 }
 
 #[cfg(test)]

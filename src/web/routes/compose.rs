@@ -162,7 +162,7 @@ async fn discard(cx: &Ctx, form: &ComposeForm) -> Result<Response, AppError> {
     notice::redirect(&cx.user, cx.i18n().t("compose-discarded"), "/f/INBOX").await
 }
 
-async fn send_form(cx: &Ctx, mut form: ComposeForm, identities: &[Identity]) -> Result<Response, AppError> {
+async fn send_form(cx: &Ctx, form: ComposeForm, identities: &[Identity]) -> Result<Response, AppError> {
     let (key, i18n) = (cx.key(), cx.i18n());
     let draft = match forms::check(cx, &form, identities, true).await {
         Ok(d) => d,
@@ -172,37 +172,45 @@ async fn send_form(cx: &Ctx, mut form: ComposeForm, identities: &[Identity]) -> 
         // A double click or a resubmitted form: this message was already sent (or is being sent).
         return notice::redirect(&cx.user, i18n.t("compose-already-sent"), "/f/INBOX").await;
     }
-    let people: Vec<(String, String)> = draft.to.iter().chain(&draft.cc).chain(&draft.bcc).map(|m| (m.name.clone().unwrap_or_default(), m.email.to_string())).collect();
     let plan = send::Plan { save_sent: cx.state.config.save_sent, origin: form.origin(), replaces: form.replaces() };
-    let back = plan.origin.as_ref().map(|o| views::message_href(&o.message.mailbox, o.message.uidvalidity.0, o.message.uid.0));
-    let outcome = send::send(&cx.state.registry, &key, &cx.user.creds, &cx.state.smtp, draft, plan).await;
-    let filed = match outcome {
-        Ok(send::Outcome::Sent { filed }) => filed,
-        Ok(send::Outcome::NotSent { error, kept }) => {
-            let _ = store::release_send_key(cx.db(), &key, &form.send_key).await;
-            let saved = match kept {
-                Ok(version) => {
-                    form.set_replaces(version);
-                    i18n.t("compose-kept-in-drafts")
-                }
-                Err(_) => i18n.t("compose-not-kept"),
-            };
-            let errors = FieldErrors::general(format!("{} {saved}", send_failure(i18n, &error)));
-            return render(cx, form, identities, errors, None, StatusCode::BAD_GATEWAY).await;
-        }
+    let delivery = send::deliver(&cx.state.registry, &key, &cx.user.creds, &cx.state.smtp, &draft, plan.replaces).await;
+    let accepted = match delivery {
+        Ok(send::Delivery::Accepted(a)) => a,
+        Ok(send::Delivery::NotSent { error, kept }) => return not_sent(cx, form, identities, &error, kept).await,
         Err(e) => {
             let _ = store::release_send_key(cx.db(), &key, &form.send_key).await;
             return Err(anyhow::Error::from(e).into());
         }
     };
+    // Sent: recorded at once, so that nothing makes the user send it again.
     let _ = store::mark_sent(cx.db(), &key, &form.send_key).await;
+    let people: Vec<(String, String)> = draft.to.iter().chain(&draft.cc).chain(&draft.bcc).map(|m| (m.name.clone().unwrap_or_default(), m.email.to_string())).collect();
+    drop(draft);
+    let filed = send::file(&cx.state.registry, &key, &cx.user.creds, accepted, &plan).await;
     if let Err(e) = store::note_contacts(cx.db(), &key, &people).await {
         tracing::warn!(error = %e, "contacts not updated");
     }
     cx.state.uploads.clear(&key, &form.draft).await;
     cx.state.registry.mark_folders_stale(&key);
     let text = if filed { i18n.t("compose-sent") } else { i18n.t("compose-sent-not-filed") };
+    let back = plan.origin.map(|o| views::message_href(&o.message.mailbox, o.message.uidvalidity.0, o.message.uid.0));
     notice::redirect(&cx.user, text, back.as_deref().unwrap_or("/f/INBOX")).await
+}
+
+/// The SMTP server did not take the message: the form again, saying why and whether the
+/// message was kept in Drafts.
+async fn not_sent(cx: &Ctx, mut form: ComposeForm, identities: &[Identity], error: &SendError, kept: Result<Option<send::DraftVersion>, send::SaveError>) -> Result<Response, AppError> {
+    let _ = store::release_send_key(cx.db(), &cx.key(), &form.send_key).await;
+    let i18n = cx.i18n();
+    let saved = match kept {
+        Ok(version) => {
+            form.set_replaces(version);
+            i18n.t("compose-kept-in-drafts")
+        }
+        Err(_) => i18n.t("compose-not-kept"),
+    };
+    let errors = FieldErrors::general(format!("{} {saved}", send_failure(i18n, error)));
+    render(cx, form, identities, errors, None, StatusCode::BAD_GATEWAY).await
 }
 
 /// Why sending failed, in the user's words.
