@@ -188,7 +188,7 @@ pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): 
 /// POST /logout
 pub async fn logout(State(state): State<AppState>, session: Session, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {
     if let Some(a) = session.get::<AuthData>(auth::AUTH_KEY).await?
-        && a.csrf != form.csrf
+        && !crate::secrets::same(a.csrf.as_bytes(), form.csrf.as_bytes())
     {
         return Err(AppError::forbidden("CSRF token mismatch on logout"));
     }
