@@ -151,15 +151,7 @@ impl Chrome {
                 unread: f.unread,
                 unread_label: i18n.tn("folder-unread", "count", i64::from(f.unread)),
                 active: f.name == current,
-                icon: match f.role {
-                    Some(Role::Inbox) => "inbox",
-                    Some(Role::Drafts) => "drafts",
-                    Some(Role::Sent) => "sent",
-                    Some(Role::Archive) => "archive",
-                    Some(Role::Junk) => "junk",
-                    Some(Role::Trash) => "trash",
-                    None => "folder",
-                },
+                icon: f.role.map(Role::key).unwrap_or("folder"),
                 selectable: f.selectable,
             })
             .collect();
