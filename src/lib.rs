@@ -11,5 +11,4 @@ pub mod metrics;
 pub mod secrets;
 pub mod startup;
 pub mod store;
-pub mod uploads;
 pub mod web;

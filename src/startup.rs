@@ -74,8 +74,8 @@ impl Application {
         // On PostgreSQL, several instances may serve one compose page: its files go to the
         // database. On SQLite (one instance), they stay on the local disk.
         let uploads = match opened.backend {
-            crate::store::Backend::Postgres => crate::uploads::Uploads::in_database(&config.data_dir, db.clone()),
-            crate::store::Backend::Sqlite => crate::uploads::Uploads::new(&config.data_dir),
+            crate::store::Backend::Postgres => crate::store::uploads::Uploads::in_database(db.clone()),
+            crate::store::Backend::Sqlite => crate::store::uploads::Uploads::new(&config.data_dir),
         };
         tokio::spawn({
             let uploads = uploads.clone();

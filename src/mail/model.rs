@@ -18,8 +18,6 @@ pub enum Flag {
     /// `$Junk` / `$NotJunk` (RFC 5788): what spam filters learn from.
     Junk,
     NotJunk,
-    /// Any other keyword, e.g. a Thunderbird tag (`$label1`). Only atom characters.
-    Keyword(String),
 }
 
 impl Flag {
@@ -34,19 +32,7 @@ impl Flag {
             Self::Forwarded => "$Forwarded",
             Self::Junk => "$Junk",
             Self::NotJunk => "$NotJunk",
-            Self::Keyword(k) => k,
         }
-    }
-
-    /// A keyword by name; `None` when it cannot be one (empty, a system flag, or characters
-    /// IMAP does not allow in an atom).
-    pub fn keyword(name: &str) -> Option<Self> {
-        let known = [Self::Forwarded, Self::Junk, Self::NotJunk];
-        if let Some(f) = known.into_iter().find(|f| f.imap().eq_ignore_ascii_case(name)) {
-            return Some(f);
-        }
-        let atom = |c: char| c.is_ascii_graphic() && !matches!(c, '(' | ')' | '{' | '%' | '*' | '"' | '\\' | ']');
-        (!name.is_empty() && name.len() <= 100 && name.chars().all(atom)).then(|| Self::Keyword(name.to_string()))
     }
 
     /// `\Seen \Draft`: a list for STORE and APPEND (without the parentheses).
@@ -125,11 +111,7 @@ mod tests {
     #[test]
     fn flags_are_spelled_as_imap_wants() {
         assert_eq!(Flag::list(&[Flag::Seen, Flag::Draft]), "\\Seen \\Draft");
-        assert_eq!(Flag::keyword("$junk"), Some(Flag::Junk));
-        assert_eq!(Flag::keyword("$label1"), Some(Flag::Keyword("$label1".into())));
-        for bad in ["", "a b", "x)", "\\Seen", "a\r\nb", "é"] {
-            assert_eq!(Flag::keyword(bad), None, "{bad:?}");
-        }
+        assert_eq!(Flag::list(&[Flag::Junk, Flag::Forwarded]), "$Junk $Forwarded");
     }
 
     #[test]

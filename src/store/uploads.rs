@@ -87,8 +87,7 @@ impl Uploads {
     }
 
     /// Files in the database (`upload_files`, `upload_chunks`), shared by every instance.
-    /// `_data_dir` is not used: both constructors take the same arguments.
-    pub fn in_database(_data_dir: &Path, db: Db) -> Self {
+    pub fn in_database(db: Db) -> Self {
         Self { place: Place::Database(db) }
     }
 
@@ -429,9 +428,8 @@ mod tests {
     /// The database layout, here on SQLite (the integration tests run it on PostgreSQL).
     #[tokio::test]
     async fn files_of_a_draft_in_the_database() {
-        let tmp = tempfile::tempdir().unwrap();
         let db = crate::store::connect("sqlite::memory:").await.unwrap();
-        let u = Uploads::in_database(tmp.path(), db);
+        let u = Uploads::in_database(db);
         files_of_a_draft(u.clone()).await;
         // Several chunks, read back in order.
         let d = "qrstuvwxyzabcdefgh12";

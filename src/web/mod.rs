@@ -34,7 +34,7 @@ pub struct AppState {
     pub server_key: Arc<ServerKey>,
     pub db: Db,
     pub smtp: Arc<crate::mail::smtp::Smtp>,
-    pub uploads: crate::uploads::Uploads,
+    pub uploads: crate::store::uploads::Uploads,
     pub login_throttle: Arc<throttle::LoginThrottle>,
     pub image_signer: Arc<image_proxy::Signer>,
     pub domains: Arc<crate::domains::Domains>,

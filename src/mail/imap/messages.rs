@@ -153,7 +153,7 @@ impl ImapConn {
     pub async fn set_seen(&mut self, m: &MessageRef, seen: bool) -> Result<(), MailError> {
         let (mailbox, uid) = (m.mailbox.as_str(), m.uid.0);
         self.select_valid(mailbox, m.uidvalidity.0).await?;
-        let op = if seen { "+FLAGS.SILENT (\\Seen)" } else { "-FLAGS.SILENT (\\Seen)" };
+        let op = store_op(seen, &[Flag::Seen]);
         self.command(async |s| all(s.uid_store(uid.to_string(), op)).await).await?;
         if let Some((_, m)) = self.cached.as_mut()
             && m.uid == uid
@@ -170,7 +170,7 @@ impl ImapConn {
             return Ok(());
         }
         self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
-        let op = format!("{}FLAGS.SILENT ({})", if add { "+" } else { "-" }, Flag::list(flags));
+        let op = store_op(add, flags);
         let set = uids_of(m);
         self.command(async |s| all(s.uid_store(&set, &op)).await).await?;
         self.cached = None;
@@ -201,7 +201,7 @@ impl ImapConn {
             }
             let ((), t) = self.command_noting(async |s| s.uid_copy(&set, &target_wire).await).await.map_err(not_found_on_no)?;
             told.extend(t);
-            let (_, t) = self.command_noting(async |s| all(s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")).await).await?;
+            let (_, t) = self.command_noting(async |s| all(s.uid_store(&set, store_op(true, &[Flag::Deleted]))).await).await?;
             told.extend(t);
             let (_, t) = self.command_noting(async |s| all(s.uid_expunge(&set)).await).await?;
             told.extend(t);
@@ -230,7 +230,7 @@ impl ImapConn {
         }
         self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
         let set = uids_of(m);
-        self.command(async |s| all(s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")).await).await?;
+        self.command(async |s| all(s.uid_store(&set, store_op(true, &[Flag::Deleted]))).await).await?;
         if self.has_capability("UIDPLUS") {
             self.command(async |s| all(s.uid_expunge(&set)).await).await?;
         }
@@ -270,6 +270,11 @@ impl ImapConn {
         }
         Ok(placed.map(|(uv, uid)| MessageRef::new(mailbox, UidValidity(uv), Uid(uid))))
     }
+}
+
+/// The STORE item that adds (or removes) `flags` without the server echoing them.
+fn store_op(add: bool, flags: &[Flag]) -> String {
+    format!("{}FLAGS.SILENT ({})", if add { "+" } else { "-" }, Flag::list(flags))
 }
 
 /// The UID set of `m` as IMAP writes it (`1:3,7`).

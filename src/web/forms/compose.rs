@@ -81,7 +81,7 @@ impl ComposeForm {
 
     /// The ids a posted form must carry.
     pub fn has_ids(&self) -> bool {
-        crate::uploads::valid_draft_id(&self.draft) && !self.send_key.is_empty() && self.send_key.len() <= 64
+        crate::store::uploads::valid_draft_id(&self.draft) && !self.send_key.is_empty() && self.send_key.len() <= 64
     }
 
     /// An empty form with fresh ids, from the default sender address.
@@ -278,7 +278,7 @@ pub async fn read(cx: &Ctx, mut mp: Multipart) -> Result<(ComposeForm, Option<St
         }
         // Nothing is written to disk for a form without its token (the fields come first).
         cx.check_csrf(&form.csrf)?;
-        if !crate::uploads::valid_draft_id(&form.draft) {
+        if !crate::store::uploads::valid_draft_id(&form.draft) {
             return Err(AppError::new(ErrorKind::BadRequest, "files before the draft id"));
         }
         if !receive_file(cx, &form.draft, &file_name, &mut field).await? {

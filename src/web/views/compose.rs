@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use super::Chrome;
 use crate::i18n::FluentArg;
 use crate::store::compose::Identity;
-use crate::uploads::Stored;
+use crate::store::uploads::Stored;
 use crate::web::format;
 use crate::web::forms::compose::{ComposeForm, FieldErrors};
 
