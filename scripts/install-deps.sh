@@ -12,15 +12,24 @@ set -euo pipefail
 
 packages=(dovecot-imapd dovecot-lmtpd postfix openssl ca-certificates python3)
 if [ "${1:-}" != "--mail" ]; then
-    packages+=(chromium chromium-driver fonts-noto-cjk postgresql dnsmasq-base curl)
+    # libgdbm6, libgnutls30, libglib2.0-0: what Courier-IMAP (scripts/courier.sh) links to.
+    packages+=(chromium chromium-driver fonts-noto-cjk postgresql dnsmasq-base curl libgdbm6 libgnutls30 libglib2.0-0)
 fi
 
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# A real Courier-IMAP for the tests, beside Dovecot: downloaded, never installed.
+fetch_courier() {
+    if [ "${1:-}" != "--mail" ]; then
+        $SUDO bash "$(dirname "$0")/courier.sh" fetch
+    fi
+}
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all packages present"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    fetch_courier "${1:-}"
     exit 0
 fi
 
@@ -49,3 +58,4 @@ postfix postfix/mailname string facteur.test
 EOF
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fetch_courier "${1:-}"

@@ -5,11 +5,12 @@
 # Everything (config, TLS material, logs, state, mail, queue) lives under one
 # directory DIR, so several instances can run side by side on different ports.
 #
-#   scripts/mailserver.sh start    [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
+#   scripts/mailserver.sh start    [--minimal] [--connection-limit N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
 #   scripts/mailserver.sh adduser  DIR USER PASSWORD [USER PASSWORD...]
 #   scripts/mailserver.sh deluser  DIR USER
 #   scripts/mailserver.sh addalias DIR ALIAS USER
 #   scripts/mailserver.sh kick     DIR USER
+#   scripts/mailserver.sh deny     DIR USER RIGHTS
 #   scripts/mailserver.sh smtp-stop  DIR
 #   scripts/mailserver.sh smtp-start DIR
 #   scripts/mailserver.sh stop     [--fast] DIR
@@ -43,6 +44,17 @@
 #                is offered only after STARTTLS, and mail is refused without it
 #                (needs SUBMISSION_PORT).
 #          IMAP_PORT and SUBMISSION_PORT keep accepting plain text logins.
+#          --minimal makes Dovecot behave like a minimal IMAP server (as
+#          Courier-IMAP does by default): the user's folders live under the
+#          personal namespace "INBOX." with separator ".", no folder is created
+#          in advance and none carries a special-use flag, and only Courier's
+#          capabilities are advertised (IMAP4rev1 UIDPLUS CHILDREN NAMESPACE
+#          THREAD SORT QUOTA IDLE ENABLE, no MOVE, SPECIAL-USE, CONDSTORE,
+#          QRESYNC, NOTIFY, LIST-STATUS, ESEARCH or PREVIEW); the greeting
+#          names Courier-IMAP, whose IDLE clients cannot rely on.
+#          --connection-limit N: IMAP connections one user may have from one
+#          address (mail_max_userip_connections; default 20). The next login
+#          gets NO [LIMIT].
 # adduser  adds or replaces USER (localpart@domain) in DIR/users; usable at
 #          once by a running instance (waits < 1 s for Dovecot to notice, and
 #          for Postfix to reload its recipient tables).
@@ -50,6 +62,10 @@
 #          at once by a running Postfix (reloaded). ALIAS need not be a user.
 # kick     disconnects every IMAP connection of USER (a server-side drop:
 #          the client reads "* BYE Server shutting down.").
+# deny     (--minimal instances) takes IMAP RIGHTS (RFC 4314 letters, e.g.
+#          "ik": create folders, insert messages) away from USER in every
+#          folder, for connections opened from then on: the server then
+#          refuses CREATE, APPEND or COPY with NO [NOPERM].
 # smtp-stop   stops only the Postfix of DIR; returns once its ports are closed.
 # smtp-start  starts it again on the ports given at start; returns once they
 #          accept connections.
@@ -234,7 +250,8 @@ EOF
 }
 
 write_config() {
-    local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0} starttls_port=${6:-}
+    local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0} starttls_port=${6:-} minimal=${7:-0}
+    local connection_limit=${8:-20}
     local uid gid instance
     uid=$(id -u "$VMAIL_USER")
     gid=$(id -g "$VMAIL_USER")
@@ -294,6 +311,35 @@ userdb {
   override_fields = uid=$VMAIL_USER gid=$VMAIL_USER home=$dir/mail/%d/%n
 }
 
+EOF
+    if [ "$minimal" = 1 ]; then
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
+# A minimal server, as Courier-IMAP is by default: Maildir++ (folders are
+# INBOX.Name on disk and on the wire), nothing created in advance, no
+# special-use flags, and only what Courier-IMAP 5 advertises.
+mail_location = maildir:~/Maildir
+mail_uid = $VMAIL_USER
+mail_gid = $VMAIL_USER
+
+namespace inbox {
+  inbox = yes
+  separator = .
+  prefix = INBOX.
+}
+
+imap_capability = IMAP4rev1 LITERAL+ SASL-IR UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ENABLE
+login_greeting = Courier-IMAP ready (a minimal test server).
+
+# Access rights (see the deny command): owners may do everything unless a
+# line of $dir/acl-global takes a right away from one user.
+mail_plugins = \$mail_plugins acl
+plugin {
+  acl = vfile:$dir/acl-global
+}
+
+EOF
+    else
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
 mail_location = maildir:~/Maildir:LAYOUT=fs
 mail_uid = $VMAIL_USER
 mail_gid = $VMAIL_USER
@@ -324,8 +370,11 @@ namespace inbox {
   }
 }
 
+EOF
+    fi
+    cat >>"$dir/dovecot.conf.tmp" <<EOF
 protocol imap {
-  mail_max_userip_connections = 20
+  mail_max_userip_connections = $connection_limit
 }
 
 # Benchmarks hold a thousand connections (500 users, two each).
@@ -710,9 +759,11 @@ postfix_reload() {
 }
 
 cmd_start() {
-    local imap_starttls_port='' sub_starttls_port=''
+    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20
     while [ $# -gt 0 ]; do
         case "$1" in
+            --minimal) minimal=1; shift ;;
+            --connection-limit) [ $# -ge 2 ] || usage; connection_limit=$2; shift 2 ;;
             --imap-starttls-port) [ $# -ge 2 ] || usage; imap_starttls_port=$2; shift 2 ;;
             --submission-starttls-port) [ $# -ge 2 ] || usage; sub_starttls_port=$2; shift 2 ;;
             -*) usage ;;
@@ -724,6 +775,7 @@ cmd_start() {
     dir=$(abs_dir "$1"); imap_port=$2; imaps_port=$3
     case "$imap_port$imaps_port" in *[!0-9]*|'') die "ports must be numbers" ;; esac
     case "$sub_port$subs_port$imap_starttls_port$sub_starttls_port" in *[!0-9]*) die "ports must be numbers" ;; esac
+    case "$connection_limit" in *[!0-9]*|'') die "--connection-limit takes a number" ;; esac
     [ -z "$sub_starttls_port" ] || [ -n "$sub_port" ] || die "--submission-starttls-port needs SUBMISSION_PORT"
     [ -n "$(printf '%s\n' "$imap_port" "$imaps_port" ${sub_port:+"$sub_port"} ${subs_port:+"$subs_port"} \
             ${imap_starttls_port:+"$imap_starttls_port"} ${sub_starttls_port:+"$sub_starttls_port"} | sort | uniq -d)" ] \
@@ -787,7 +839,9 @@ cmd_start() {
     [ -f "$dir/users" ] || : >"$dir/users"
     fix_users_perms "$dir"
 
-    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port"
+    [ -f "$dir/acl-global" ] || printf '* owner lrwstipekxa\n' >"$dir/acl-global"
+    chmod 0644 "$dir/acl-global"
+    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit"
     if [ $with_postfix = 1 ]; then
         printf '%s\n' "$sub_port${subs_port:+ $subs_port}${sub_starttls_port:+ $sub_starttls_port}" >"$dir/postfix.ports"
         write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port" "$sub_starttls_port"
@@ -870,6 +924,16 @@ rewrite_users() {
     fix_users_perms "$dir"
     flock -u 9
     exec 9>&-
+}
+
+cmd_deny() {
+    [ $# -eq 3 ] || usage
+    local dir user rights
+    dir=$(abs_dir "$1"); user=$2; rights=$3
+    case "$user" in *[!A-Za-z0-9@._+-]*|'') die "invalid user name: '$user'" ;; esac
+    case "$rights" in *[!lrwsipekxtacd]*|'') die "rights are RFC 4314 letters (got '$rights')" ;; esac
+    [ -f "$dir/acl-global" ] || die "no access rights file in $dir (start with --minimal)"
+    printf '* -user=%s %s\n' "$user" "$rights" >>"$dir/acl-global"
 }
 
 cmd_adduser() {
@@ -1086,6 +1150,7 @@ sub=$1
 shift
 case "$sub" in
     start) cmd_start "$@" ;;
+    deny) cmd_deny "$@" ;;
     stop) cmd_stop "$@" ;;
     adduser) cmd_adduser "$@" ;;
     deluser) cmd_deluser "$@" ;;
