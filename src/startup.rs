@@ -46,6 +46,7 @@ impl Application {
             config.imap_command_timeout,
             config.imap_idle_timeout,
         ));
+        registry.yield_to(watchers.clone());
         registry.spawn_reaper();
 
         let store = opened.sessions;

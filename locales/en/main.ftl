@@ -11,6 +11,7 @@ login-error-credentials = Wrong email address or password.
 login-error-missing = Enter your email address and your password.
 login-error-unreachable = The mail server cannot be reached right now. Your mail is safe; please try again in a moment.
 login-error-timeout = The mail server did not answer in time. Please try again in a moment.
+login-error-limit = The mail server has too many connections open from this webmail right now. Your mail is safe; please try again in a moment, or close the mail apps you are not using.
 login-error-server = The mail server reported a problem. Please try again later.
 login-session-ended = Your session has ended. Please sign in again.
 login-signed-out = You are signed out.
@@ -75,6 +76,8 @@ error-unavailable-title = Mail server unavailable
 error-unavailable-text = The mail server cannot be reached right now. Your mail is safe; please try again in a moment.
 error-timeout-text = The mail server did not answer in time. Please try again in a moment.
 error-refused-text = The mail server refused this request.
+error-refused-said = The mail server refused: { $reason }
+error-limit-text = There are too many connections to the mail server right now. Your mail is safe; please try again in a moment.
 error-internal-title = Something went wrong
 error-internal-text = Facteur could not complete this request. The problem has been logged.
 error-forbidden-title = Request refused
@@ -196,6 +199,7 @@ settings-shortcuts = Keyboard shortcuts (press ? to see them)
 settings-save = Save
 settings-saved = Your settings are saved.
 notice-stale = This folder changed in the meantime, perhaps in another mail app: here it is as it is now. Nothing was done.
+notice-refused = The mail server refused: { $reason }. Nothing was done.
 
 ## Writing mail
 compose = Compose

@@ -11,6 +11,7 @@ login-error-credentials = Adresse e-mail ou mot de passe incorrect.
 login-error-missing = Saisissez votre adresse e-mail et votre mot de passe.
 login-error-unreachable = Le serveur de messagerie est injoignable pour le moment. Votre courrier est en sécurité ; réessayez dans un instant.
 login-error-timeout = Le serveur de messagerie n’a pas répondu à temps. Réessayez dans un instant.
+login-error-limit = Le serveur de messagerie a trop de connexions ouvertes depuis ce webmail en ce moment. Votre courrier est en sécurité ; réessayez dans un instant, ou fermez les applications de messagerie dont vous ne vous servez pas.
 login-error-server = Le serveur de messagerie a signalé un problème. Réessayez plus tard.
 login-session-ended = Votre session a pris fin. Veuillez vous reconnecter.
 login-signed-out = Vous êtes déconnecté.
@@ -78,6 +79,8 @@ error-unavailable-title = Serveur de messagerie indisponible
 error-unavailable-text = Le serveur de messagerie est injoignable pour le moment. Votre courrier est en sécurité ; réessayez dans un instant.
 error-timeout-text = Le serveur de messagerie n’a pas répondu à temps. Réessayez dans un instant.
 error-refused-text = Le serveur de messagerie a refusé cette demande.
+error-refused-said = Le serveur de messagerie a refusé : { $reason }
+error-limit-text = Il y a trop de connexions au serveur de messagerie en ce moment. Votre courrier est en sécurité ; réessayez dans un instant.
 error-internal-title = Une erreur est survenue
 error-internal-text = Facteur n’a pas pu traiter cette demande. Le problème a été consigné.
 error-forbidden-title = Demande refusée
@@ -199,6 +202,7 @@ settings-shortcuts = Raccourcis clavier (appuyez sur ? pour les voir)
 settings-save = Enregistrer
 settings-saved = Vos paramètres sont enregistrés.
 notice-stale = Ce dossier a changé entre-temps, peut-être dans une autre application de messagerie : le voici tel qu’il est maintenant. Rien n’a été fait.
+notice-refused = Le serveur de messagerie a refusé : { $reason }. Rien n’a été fait.
 
 ## Écrire
 compose = Nouveau message

@@ -94,20 +94,14 @@ pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &
         c.delete_forever(m).await?;
         return Ok(Done { notice_key: "notice-deleted-forever", folder: None, undo: None });
     }
-    let (destination, notice_key, unflag) = match action {
+    // Where the messages go is settled (and created if needed) before anything is changed:
+    // a server that refuses the folder leaves the messages as they were.
+    let (destination, notice_key, verdict) = match action {
         Action::Archive => (c.folder_for(Role::Archive).await?, "notice-archived", None),
         Action::Delete => (c.folder_for(Role::Trash).await?, "notice-deleted", None),
-        Action::Spam => {
-            // Tell server-side filters: $Junk on, $NotJunk off, then into Junk.
-            c.store_flags(m, false, &[Flag::NotJunk]).await?;
-            c.store_flags(m, true, &[Flag::Junk]).await?;
-            (c.folder_for(Role::Junk).await?, "notice-spam", Some(Flag::Junk))
-        }
-        Action::NotSpam => {
-            c.store_flags(m, false, &[Flag::Junk]).await?;
-            c.store_flags(m, true, &[Flag::NotJunk]).await?;
-            (Some("INBOX".to_string()), "notice-notspam", Some(Flag::NotJunk))
-        }
+        // Server-side filters learn from the verdict: $Junk on and $NotJunk off, or the reverse.
+        Action::Spam => (c.folder_for(Role::Junk).await?, "notice-spam", Some((Flag::Junk, Flag::NotJunk))),
+        Action::NotSpam => (Some("INBOX".to_string()), "notice-notspam", Some((Flag::NotJunk, Flag::Junk))),
         _ => {
             let folders = c.folders().await?;
             let ok = folders.iter().any(|f| f.name == target && f.selectable && f.name != m.mailbox);
@@ -118,7 +112,24 @@ pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &
     if destination == m.mailbox {
         return Ok(Done { notice_key: "notice-nothing", folder: None, undo: None });
     }
-    let undo = c.move_messages(m, &destination).await?.map(|messages| Undo::Move { messages, back_to: m.mailbox.clone(), unflag });
+    if let Some((on, off)) = &verdict {
+        c.store_flags(m, false, std::slice::from_ref(off)).await?;
+        c.store_flags(m, true, std::slice::from_ref(on)).await?;
+    }
+    let moved = match c.move_messages(m, &destination).await {
+        Ok(moved) => moved,
+        Err(e) => {
+            // Not moved: take the verdict back, so that nothing is left half done.
+            if let Some((on, _)) = &verdict
+                && let Err(undo) = c.store_flags(m, false, std::slice::from_ref(on)).await
+            {
+                tracing::warn!(error = %undo, "could not take back a spam verdict after a failed move");
+            }
+            return Err(e);
+        }
+    };
+    let unflag = verdict.map(|(on, _)| on);
+    let undo = moved.map(|messages| Undo::Move { messages, back_to: m.mailbox.clone(), unflag });
     Ok(Done { notice_key, folder: Some(destination), undo })
 }
 

@@ -44,6 +44,36 @@ pub enum MailError {
     /// No such folder or message (or the folder's UIDVALIDITY changed).
     #[error("not found")]
     NotFound,
+    /// The server refused a connection for a limit on connections (per user and address,
+    /// or per address): `NO [LIMIT]` at login, or a connection closed before its greeting.
+    #[error("too many connections to the mail server: {0}")]
+    Limit(String),
+}
+
+/// What the server said when it refused, without async-imap's wrapping
+/// (`code: None, info: Some("…")`), so that it can be shown to the user.
+pub fn refusal_text(s: &str) -> String {
+    let Some((_, info)) = s.split_once("info: Some(\"") else {
+        return s.trim_start_matches("code: None, info: None").to_string();
+    };
+    let info = info.strip_suffix("\")").unwrap_or(info);
+    info.replace("\\\"", "\"").replace("\\\\", "\\")
+}
+
+/// A server's refusal as a person reads it: without a leading response code
+/// (`[OVERQUOTA] Quota exceeded` → `Quota exceeded`).
+/// Also without the timing Dovecot adds (`Permission denied (0.001 + 0.000 secs).`) and the
+/// final full stop, so that it reads well inside a sentence of ours.
+pub fn plain_reason(s: &str) -> &str {
+    let s = match s.trim_start().strip_prefix('[').and_then(|r| r.split_once(']')) {
+        Some((_, rest)) if !rest.trim().is_empty() => rest.trim(),
+        _ => s.trim(),
+    };
+    let s = match s.rfind(" (") {
+        Some(i) if s[i..].trim_end_matches('.').ends_with("secs)") => &s[..i],
+        _ => s,
+    };
+    s.trim_end_matches('.')
 }
 
 impl MailError {
@@ -57,12 +87,26 @@ impl From<async_imap::error::Error> for MailError {
     fn from(e: async_imap::error::Error) -> Self {
         use async_imap::error::Error as E;
         match e {
-            E::No(s) => Self::No(s),
+            E::No(s) => Self::No(refusal_text(&s)),
             E::Bad(s) => Self::Protocol(format!("BAD {s}")),
             E::Io(e) => Self::Protocol(format!("i/o: {e}")),
             E::ConnectionLost => Self::Protocol("connection lost".into()),
             E::Validate(v) => Self::No(format!("invalid argument: {v}")),
             other => Self::Protocol(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn refusals_read_as_the_server_meant_them() {
+        let wrapped = r#"code: None, info: Some("[NOPERM] Permission denied (0.001 + 0.000 + 0.001 secs).")"#;
+        let text = super::refusal_text(wrapped);
+        assert_eq!(text, "[NOPERM] Permission denied (0.001 + 0.000 + 0.001 secs).");
+        assert_eq!(super::plain_reason(&text), "Permission denied");
+        assert_eq!(super::plain_reason("Invalid mailbox name."), "Invalid mailbox name");
+        assert_eq!(super::plain_reason("[OVERQUOTA] Quota exceeded (mailbox for user is full)"), "Quota exceeded (mailbox for user is full)");
+        assert_eq!(super::plain_reason("[LIMIT]"), "[LIMIT]");
     }
 }

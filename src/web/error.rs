@@ -16,6 +16,8 @@ pub enum ErrorKind {
     MailUnavailable,
     MailTimeout,
     MailRefused,
+    /// The mail server refused one more connection (a limit per user or per address).
+    MailBusy,
     /// The mail server no longer accepts the stored credentials (password changed elsewhere):
     /// the session ends and the user signs in again.
     Reauth,
@@ -23,6 +25,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// One word for scripts (the `error` of a JSON error).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::NotFound => "not-found",
+            Self::MessageGone => "gone",
+            Self::BadRequest => "bad-request",
+            Self::Forbidden => "forbidden",
+            Self::MailUnavailable => "mail-unavailable",
+            Self::MailTimeout => "mail-timeout",
+            Self::MailRefused => "mail-refused",
+            Self::MailBusy => "mail-busy",
+            Self::Reauth => "reauth",
+            Self::Internal => "internal",
+        }
+    }
+
     pub fn status(self) -> StatusCode {
         match self {
             Self::NotFound | Self::MessageGone => StatusCode::NOT_FOUND,
@@ -30,6 +48,7 @@ impl ErrorKind {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::MailUnavailable | Self::MailRefused => StatusCode::BAD_GATEWAY,
             Self::MailTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::MailBusy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Reauth => StatusCode::UNAUTHORIZED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -40,11 +59,13 @@ impl ErrorKind {
 pub struct AppError {
     pub kind: ErrorKind,
     detail: String,
+    /// What the mail server said when it refused (its own words, shown to the user).
+    server_said: Option<String>,
 }
 
 impl AppError {
     pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
-        Self { kind, detail: detail.into() }
+        Self { kind, detail: detail.into(), server_said: None }
     }
     pub fn not_found() -> Self {
         Self::new(ErrorKind::NotFound, "")
@@ -69,9 +90,14 @@ impl From<MailError> for AppError {
             MailError::Connect(_) | MailError::Protocol(_) => ErrorKind::MailUnavailable,
             MailError::Timeout => ErrorKind::MailTimeout,
             MailError::No(_) => ErrorKind::MailRefused,
+            MailError::Limit(_) => ErrorKind::MailBusy,
             MailError::Auth => ErrorKind::Reauth,
         };
-        Self::new(kind, e.to_string())
+        let server_said = match &e {
+            MailError::No(text) if !text.is_empty() => Some(crate::mail::plain_reason(text).to_string()),
+            _ => None,
+        };
+        Self { server_said, ..Self::new(kind, e.to_string()) }
     }
 }
 
@@ -98,17 +124,24 @@ impl From<tower_sessions::session::Error> for AppError {
 #[derive(Clone, Copy, Debug)]
 pub struct ErrorMarker(pub ErrorKind);
 
+/// The mail server's own words for a refusal, put on the response next to [`ErrorMarker`].
+#[derive(Clone, Debug)]
+pub struct ServerSaid(pub String);
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self.kind {
             ErrorKind::Internal => tracing::error!(detail = %self.detail, "request failed"),
-            ErrorKind::MailUnavailable | ErrorKind::MailTimeout | ErrorKind::MailRefused => {
+            ErrorKind::MailUnavailable | ErrorKind::MailTimeout | ErrorKind::MailRefused | ErrorKind::MailBusy => {
                 tracing::warn!(detail = %self.detail, "mail server problem")
             }
             _ => tracing::debug!(kind = ?self.kind, detail = %self.detail, "request refused"),
         }
         let mut r = self.kind.status().into_response();
         r.extensions_mut().insert(ErrorMarker(self.kind));
+        if let Some(text) = self.server_said {
+            r.extensions_mut().insert(ServerSaid(text));
+        }
         r
     }
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
 use super::AppState;
-use super::error::{AppError, ErrorKind, ErrorMarker};
+use super::error::{AppError, ErrorKind, ErrorMarker, ServerSaid};
 use super::views;
 use crate::i18n::I18n;
 
@@ -83,12 +83,26 @@ pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next
         &state.config.default_language,
     );
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let json = wants_json(req.headers());
     let res = next.run(req).await;
     let Some(ErrorMarker(kind)) = res.extensions().get::<ErrorMarker>().copied() else { return res };
     let status = res.status();
-    let mut page = views::errors::ErrorPage::new(i18n, kind, request_id).into_response();
-    *page.status_mut() = status;
-    page
+    let server_said = res.extensions().get::<ServerSaid>().map(|s| s.0.clone());
+    let page = views::errors::ErrorPage::new(i18n, kind, request_id, server_said);
+    let mut out = if json {
+        // Scripts (autosave, actions sent with fetch) get the same words as JSON.
+        let body = serde_json::json!({ "error": page.key, "title": page.title, "message": page.text, "request_id": page.request_id });
+        ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+    } else {
+        page.into_response()
+    };
+    *out.status_mut() = status;
+    out
+}
+
+/// Whether the client asked for JSON rather than a page (`Accept: application/json` first).
+pub fn wants_json(h: &HeaderMap) -> bool {
+    h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.trim_start().starts_with("application/json"))
 }
 
 /// When the mail server stops accepting a user's stored credentials, ends the web session and

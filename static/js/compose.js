@@ -76,7 +76,7 @@
           if (x.ok && x.d.saved) {
             field("replaces").value = x.d.replaces || "";
             status.textContent = status.dataset.saved;
-          } else { status.textContent = status.dataset.failed; dirty = true; }
+          } else { status.textContent = (x.d && x.d.message) || status.dataset.failed; dirty = true; }
         })
         .catch(function () { status.textContent = status.dataset.failed; dirty = true; })
         .then(function () { saving = null; });

@@ -72,6 +72,22 @@ pub fn user_password(i: usize) -> String {
 
 static DOVECOT: OnceLock<Dovecot> = OnceLock::new();
 
+/// Stops the servers of `dir` (with `script stop --fast DIR`) once this test process is gone.
+fn stop_when_gone(dir: &Path, script: &Path) {
+    let _ = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; bash {script} stop --fast {dir} >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            script = script.display(),
+            dir = dir.display()
+        ))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
+
 fn add_users(dir: &Path, users: &[(String, String)]) {
     let mut args = vec!["adduser".to_string(), dir.display().to_string()];
     for (name, password) in users {
@@ -121,19 +137,7 @@ pub fn dovecot() -> &'static Dovecot {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        // Stop it when this test process is gone.
-        let _ = Command::new("bash")
-            .arg("-c")
-            .arg(format!(
-                "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; bash {script} stop --fast {dir} >/dev/null 2>&1; rm -rf {dir}",
-                pid = std::process::id(),
-                script = script().display(),
-                dir = dir.display()
-            ))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn();
+        stop_when_gone(&dir, &script());
         let pool: Vec<(String, String)> = (1..=POOL).map(|i| (user_name(i), user_password(i))).collect();
         add_users(&dir, &pool);
         Dovecot {
@@ -147,6 +151,96 @@ pub fn dovecot() -> &'static Dovecot {
             next_user: AtomicUsize::new(1),
         }
     })
+}
+
+static MINIMAL: OnceLock<Dovecot> = OnceLock::new();
+
+/// A second shared Dovecot that behaves like a minimal IMAP server (`mailserver.sh start
+/// --minimal`): Courier-IMAP's capabilities and greeting, folders under the `INBOX.`
+/// namespace with separator `.`, no special-use folders, nothing created in advance. With a
+/// Postfix of its own that delivers to it. Its accounts start with only an INBOX.
+pub fn minimal() -> &'static Dovecot {
+    MINIMAL.get_or_init(|| {
+        dovecot();
+        let dir = tempfile::Builder::new().prefix("fxm.").tempdir_in("/tmp").expect("temp dir").keep();
+        let (imap_port, imaps_port, submission_port, submissions_port) = (free_port(), free_port(), free_port(), free_port());
+        run_script(&[
+            "start",
+            "--minimal",
+            dir.to_str().unwrap_or_default(),
+            &imap_port.to_string(),
+            &imaps_port.to_string(),
+            &submission_port.to_string(),
+            &submissions_port.to_string(),
+        ]);
+        stop_when_gone(&dir, &script());
+        let pool: Vec<(String, String)> = (1..=POOL).map(|i| (user_name(i), user_password(i))).collect();
+        add_users(&dir, &pool);
+        Dovecot {
+            dir,
+            imap_port,
+            imaps_port,
+            imap_starttls_port: 0,
+            submission_port,
+            submissions_port,
+            submission_starttls_port: 0,
+            next_user: AtomicUsize::new(1),
+        }
+    })
+}
+
+/// A real Courier-IMAP (`scripts/courier.sh`: Debian's packages, extracted, never installed)
+/// on 127.0.0.1, with Debian's default settings.
+pub struct Courier {
+    pub dir: PathBuf,
+    pub imap_port: u16,
+    next_user: AtomicUsize,
+}
+
+static COURIER: OnceLock<Courier> = OnceLock::new();
+
+fn courier_script() -> PathBuf {
+    root().join("scripts/courier.sh")
+}
+
+/// The shared Courier-IMAP, started on first use and stopped when the test process exits.
+/// It cannot start (no packages, no mount namespaces): a failure, not a skip.
+pub fn courier() -> &'static Courier {
+    COURIER.get_or_init(|| {
+        dovecot();
+        let dir = tempfile::Builder::new().prefix("fxc.").tempdir_in("/tmp").expect("temp dir").keep();
+        let imap_port = free_port();
+        let out = Command::new("bash")
+            .arg(courier_script())
+            .args(["start", dir.to_str().unwrap_or_default(), &imap_port.to_string()])
+            .output()
+            .expect("run courier.sh");
+        assert!(
+            out.status.success(),
+            "Courier-IMAP did not start (scripts/courier.sh; install-deps.sh fetches it):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stop_when_gone(&dir, &courier_script());
+        Courier { dir, imap_port, next_user: AtomicUsize::new(1) }
+    })
+}
+
+impl Courier {
+    /// A user of its own, with only an INBOX. The same name and password also exist on the
+    /// shared Dovecot, whose Postfix then accepts them for sending.
+    pub fn user(&self) -> TestUser {
+        let i = self.next_user.fetch_add(1, Ordering::SeqCst);
+        let (name, password) = (format!("courier{i}@{DOMAIN}"), user_password(i));
+        let out = Command::new("bash")
+            .arg(courier_script())
+            .args(["adduser", self.dir.to_str().unwrap_or_default(), &name, &password])
+            .output()
+            .expect("courier.sh adduser");
+        assert!(out.status.success(), "courier.sh adduser failed: {}", String::from_utf8_lossy(&out.stderr));
+        dovecot().set_password(&name, &password);
+        TestUser { name, password, port: self.imap_port }
+    }
 }
 
 impl Dovecot {
@@ -425,7 +519,11 @@ pub async fn flags_of(imap: &mut Imap, mailbox: &str, uid: u32) -> Vec<String> {
 pub async fn append(imap: &mut Imap, mailbox: &str, raw: &[u8]) -> (u32, u32) {
     imap.append(mailbox, None, None, raw).await.expect("append");
     let mb = imap.select(mailbox).await.expect("select");
-    let uid = mb.uid_next.expect("UIDNEXT") - 1;
+    let uid = match mb.uid_next {
+        Some(next) => next - 1,
+        // Courier-IMAP sends no UIDNEXT on SELECT of a folder it has just created.
+        None => imap.uid_search("ALL").await.expect("search").into_iter().max().expect("the appended message"),
+    };
     (uid, mb.uid_validity.expect("UIDVALIDITY"))
 }
 
@@ -550,6 +648,18 @@ pub fn test_env(data_dir: &Path, imap_port: u16) -> HashMap<String, String> {
 }
 
 impl TestApp {
+    /// Facteur against another IMAP server (plain, on loopback) and submission port.
+    pub async fn start_on(imap_port: u16, submission_port: u16) -> Self {
+        Self::start_with(
+            |_| {},
+            |env| {
+                env.insert("FACTEUR_IMAP_PORT".into(), imap_port.to_string());
+                env.insert("FACTEUR_SMTP_PORT".into(), submission_port.to_string());
+            },
+        )
+        .await
+    }
+
     /// Facteur against the shared Dovecot over plain IMAP on loopback.
     pub async fn start() -> Self {
         let d = dovecot();

@@ -10,4 +10,5 @@ mod hosting;
 mod reading;
 mod router;
 mod security;
+mod servers;
 mod sync;

@@ -34,7 +34,7 @@ async fn uid_of(imap: &mut Imap, mailbox: &str, message_id: &str) -> Option<u32>
     uids.into_iter().next()
 }
 
-async fn act(b: &Browser, token: &str, mailbox: &str, uv: u32, uids: &[u32], action: &str, extra: &[(&str, &str)]) -> Page {
+pub async fn act(b: &Browser, token: &str, mailbox: &str, uv: u32, uids: &[u32], action: &str, extra: &[(&str, &str)]) -> Page {
     let uv = uv.to_string();
     let uids: Vec<String> = uids.iter().map(u32::to_string).collect();
     let mut form: Vec<(&str, &str)> = vec![("csrf", token), ("uidvalidity", &uv), ("action", action)];
@@ -158,13 +158,13 @@ async fn a_message_deleted_elsewhere_says_so_and_actions_on_it_do_not_fail_loudl
 }
 
 /// A server-sent event stream read by the test.
-struct Events {
+pub struct Events {
     stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buf: String,
 }
 
 impl Events {
-    async fn open(b: &Browser, folder: &str, last_event_id: Option<&str>) -> Self {
+    pub async fn open(b: &Browser, folder: &str, last_event_id: Option<&str>) -> Self {
         let mut req = b.http.get(format!("{}/events?folder={folder}", b.base()));
         if let Some(id) = last_event_id {
             req = req.header("last-event-id", id);
@@ -176,7 +176,7 @@ impl Events {
     }
 
     /// The next event named `name` (others are skipped), within `limit`.
-    async fn next(&mut self, name: &str, limit: Duration) -> Option<serde_json::Value> {
+    pub async fn next(&mut self, name: &str, limit: Duration) -> Option<serde_json::Value> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             while let Some(end) = self.buf.find("\n\n") {

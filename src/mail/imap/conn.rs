@@ -6,17 +6,41 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_imap::imap_proto::{MailboxDatum, Response, ResponseCode, Status};
 use async_imap::types::UnsolicitedResponse;
 
 use super::connect::ImapSession;
+use super::namespace::{self, Namespace};
 use super::types::{Folder, MailboxState, RawMessage, Window};
-use super::wire::timed;
+use super::wire::{expand_uid_set, timed};
 use crate::mail::{MailError, utf7};
+
+/// Where the server says messages went (UIDPLUS, RFC 4315): a UIDVALIDITY and UIDs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Placed {
+    /// `APPENDUID`: the appended message(s).
+    Appended(u32, Vec<u32>),
+    /// `COPYUID`: the copies (or moved messages) in the target folder, in the order of the
+    /// source UIDs.
+    Copied(u32, Vec<u32>),
+}
+
+impl Placed {
+    fn from_code(code: &ResponseCode) -> Option<Self> {
+        match code {
+            ResponseCode::AppendUid(uv, set) => Some(Self::Appended(*uv, expand_uid_set(set))),
+            ResponseCode::CopyUid(uv, _, dst) => Some(Self::Copied(*uv, expand_uid_set(dst))),
+            _ => None,
+        }
+    }
+}
 
 pub struct ImapConn {
     pub(super) session: ImapSession,
     pub(super) timeout: Duration,
     capabilities: Vec<String>,
+    /// Where the user's own folders live (their prefix and separator).
+    pub(super) namespace: Namespace,
     pub(super) selected: Option<MailboxState>,
     pub(super) folders: Option<(Instant, Arc<Vec<Folder>>)>,
     pub(super) cached: Option<(String, RawMessage)>,
@@ -36,8 +60,28 @@ impl ImapConn {
                 async_imap::types::Capability::Auth(a) => format!("AUTH={}", a.to_ascii_uppercase()),
                 async_imap::types::Capability::Atom(a) => a.to_ascii_uppercase(),
             })
-            .collect();
-        Ok(Self { session, timeout, capabilities, selected: None, folders: None, cached: None, window: None, expunges: 0 })
+            .collect::<Vec<String>>();
+        let namespace = if capabilities.iter().any(|c| c == "NAMESPACE") {
+            namespace::personal(&mut session, timeout).await?.unwrap_or_default()
+        } else {
+            Namespace::default()
+        };
+        Ok(Self {
+            session,
+            timeout,
+            capabilities,
+            namespace,
+            selected: None,
+            folders: None,
+            cached: None,
+            window: None,
+            expunges: 0,
+        })
+    }
+
+    /// The user's personal namespace, as the server told it at login.
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
     }
 
     pub fn has_capability(&self, cap: &str) -> bool {
@@ -92,6 +136,50 @@ impl ImapConn {
             _ => return Some(r),
         }
         None
+    }
+
+    /// Runs `command` reading every reply here rather than through async-imap, which drops
+    /// the response code of a tagged OK (Courier puts `COPYUID` there, and every server puts
+    /// `APPENDUID` there). With `literal`, it is sent when the server asks for it. Returns the
+    /// UIDPLUS codes seen, tagged or not; EXISTS and EXPUNGE are applied as usual. A NO with
+    /// `TRYCREATE` (no such folder) is [`MailError::NotFound`]; any other NO is
+    /// [`MailError::No`] with the server's words.
+    pub(super) async fn tagged(&mut self, command: String, literal: Option<&str>) -> Result<Vec<Placed>, MailError> {
+        let timeout = self.timeout;
+        let id = timed(timeout, self.session.run_command(command)).await?;
+        let mut sent = literal.is_none();
+        let mut placed = Vec::new();
+        loop {
+            let Some(r) = timed(timeout, async { self.session.read_response().await.map_err(async_imap::error::Error::Io) }).await? else {
+                return Err(MailError::Protocol("connection closed during a command".into()));
+            };
+            match r.parsed() {
+                Response::Continue { .. } if !sent => {
+                    timed(timeout, self.session.run_command_untagged(literal.unwrap_or_default())).await?;
+                    sent = true;
+                }
+                Response::Done { tag, status, outcome } if *tag == id => {
+                    let text = outcome.information.as_deref().unwrap_or("").to_string();
+                    match status {
+                        Status::Ok => {}
+                        Status::No if matches!(outcome.code, Some(ResponseCode::TryCreate)) => return Err(MailError::NotFound),
+                        Status::No => return Err(MailError::No(text)),
+                        _ => return Err(MailError::Protocol(format!("{status:?} {text}"))),
+                    }
+                    placed.extend(outcome.code.as_ref().and_then(Placed::from_code));
+                    self.absorb_unsolicited();
+                    return Ok(placed);
+                }
+                Response::Data { outcome, .. } => placed.extend(outcome.code.as_ref().and_then(Placed::from_code)),
+                Response::MailboxData(MailboxDatum::Exists(n)) => {
+                    self.apply_unsolicited(UnsolicitedResponse::Exists(*n));
+                }
+                Response::Expunge(n) => {
+                    self.apply_unsolicited(UnsolicitedResponse::Expunge(*n));
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Selects `name` (UTF-8) or, if it is already selected, asks the server for news (NOOP).

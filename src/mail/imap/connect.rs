@@ -106,7 +106,18 @@ pub async fn open_session(
     creds: &Credentials,
     timeout: Duration,
 ) -> Result<ImapSession, MailError> {
-    let client = tokio::time::timeout(timeout, connect(upstream, tls))
+    open_session_greeted(upstream, tls, creds, timeout).await.map(|(s, _)| s)
+}
+
+/// [`open_session`], also returning the server's greeting text (it names the server, whose
+/// quirks a client may have to work around).
+pub async fn open_session_greeted(
+    upstream: &Upstream,
+    tls: &TlsSetup,
+    creds: &Credentials,
+    timeout: Duration,
+) -> Result<(ImapSession, String), MailError> {
+    let (client, greeting) = tokio::time::timeout(timeout, connect(upstream, tls))
         .await
         .map_err(|_| MailError::Timeout)??;
     let password = creds.password.expose();
@@ -121,9 +132,25 @@ pub async fn open_session(
     };
     match tokio::time::timeout(timeout, login).await {
         Err(_) => Err(MailError::Timeout),
-        Ok(Ok(session)) => Ok(session),
-        Ok(Err(async_imap::error::Error::No(_))) => Err(MailError::Auth),
+        Ok(Ok(session)) => Ok((session, greeting)),
+        Ok(Err(async_imap::error::Error::No(text))) => Err(login_refusal(&crate::mail::refusal_text(&text))),
         Ok(Err(e)) => Err(e.into()),
+    }
+}
+
+/// What a NO to LOGIN or AUTHENTICATE means (RFC 5530 response codes). Only a refusal
+/// without a code, or with `AUTHENTICATIONFAILED`, says the password is wrong: a server
+/// that is busy, full or asks for TLS must not count as a failed login.
+fn login_refusal(text: &str) -> MailError {
+    let code = text
+        .strip_prefix('[')
+        .and_then(|t| t.split_once(']'))
+        .map(|(c, _)| c.split_whitespace().next().unwrap_or("").to_ascii_uppercase());
+    match code.as_deref() {
+        Some("LIMIT") => MailError::Limit(text.to_string()),
+        Some("UNAVAILABLE" | "SERVERBUG" | "INUSE") => MailError::Connect(text.to_string()),
+        Some("PRIVACYREQUIRED") => MailError::Connect(format!("the server wants TLS first: {text}")),
+        _ => MailError::Auth,
     }
 }
 
@@ -134,7 +161,8 @@ pub async fn probe(upstream: &Upstream, tls: &TlsSetup, timeout: Duration) -> Re
     Ok(())
 }
 
-async fn connect(upstream: &Upstream, tls: &TlsSetup) -> Result<Client<ImapStream>, MailError> {
+/// The client, ready to log in, and the text of the server's greeting.
+async fn connect(upstream: &Upstream, tls: &TlsSetup) -> Result<(Client<ImapStream>, String), MailError> {
     let tcp = TcpStream::connect((upstream.host.as_str(), upstream.port))
         .await
         .map_err(|e| MailError::Connect(format!("{}:{}: {e}", upstream.host, upstream.port)))?;
@@ -143,12 +171,12 @@ async fn connect(upstream: &Upstream, tls: &TlsSetup) -> Result<Client<ImapStrea
         Security::Tls => {
             let stream = tls.wrap(&upstream.host, tcp).await?;
             let mut client = Client::new(stream);
-            greeting(&mut client).await?;
-            Ok(client)
+            let text = greeting(&mut client).await?;
+            Ok((client, text))
         }
         Security::StartTls => {
             let mut client = Client::new(ImapStream::Plain(tcp));
-            greeting(&mut client).await?;
+            let text = greeting(&mut client).await?;
             client.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| match e {
                 async_imap::error::Error::No(_) | async_imap::error::Error::Bad(_) => {
                     MailError::Connect(format!("{} does not offer STARTTLS", upstream.host))
@@ -158,23 +186,34 @@ async fn connect(upstream: &Upstream, tls: &TlsSetup) -> Result<Client<ImapStrea
             let ImapStream::Plain(tcp) = client.into_inner() else {
                 return Err(MailError::Protocol("unexpected stream state".into()));
             };
-            Ok(Client::new(tls.wrap(&upstream.host, tcp).await?))
+            Ok((Client::new(tls.wrap(&upstream.host, tcp).await?), text))
         }
         Security::Plain => {
             let mut client = Client::new(ImapStream::Plain(tcp));
-            greeting(&mut client).await?;
-            Ok(client)
+            let text = greeting(&mut client).await?;
+            Ok((client, text))
         }
     }
 }
 
-async fn greeting(client: &mut Client<ImapStream>) -> Result<(), MailError> {
+async fn greeting(client: &mut Client<ImapStream>) -> Result<String, MailError> {
     match client.read_response().await {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(MailError::Connect("the server closed the connection before greeting".into())),
+        Ok(Some(r)) => match r.parsed() {
+            // "Not willing to accept a connection from this client" (RFC 9051, 7.1.5): in
+            // practice a limit on connections.
+            async_imap::imap_proto::Response::Data { status: async_imap::imap_proto::Status::Bye, outcome, .. } => {
+                Err(MailError::Limit(outcome.information.as_deref().unwrap_or("BYE").to_string()))
+            }
+            async_imap::imap_proto::Response::Data { outcome, .. } => Ok(outcome.information.as_deref().unwrap_or("").to_string()),
+            _ => Ok(String::new()),
+        },
+        // Servers that limit connections per address (Courier's MAXPERIP, a firewall's
+        // connlimit) accept and close at once.
+        Ok(None) => Err(MailError::Limit("the server closed the connection before its greeting".into())),
         Err(e) => Err(MailError::Connect(format!("greeting: {e}"))),
     }
 }
+
 
 struct PlainAuth {
     user: String,
@@ -190,5 +229,24 @@ impl async_imap::Authenticator for PlainAuth {
         v.push(0);
         v.extend_from_slice(self.password.as_bytes());
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_plain_refusal_is_a_wrong_password() {
+        assert!(matches!(login_refusal("[AUTHENTICATIONFAILED] Authentication failed."), MailError::Auth));
+        assert!(matches!(login_refusal("Login failed."), MailError::Auth));
+        assert!(matches!(
+            login_refusal("[LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)"),
+            MailError::Limit(_)
+        ));
+        assert!(matches!(login_refusal("[UNAVAILABLE] Temporary authentication failure."), MailError::Connect(_)));
+        assert!(matches!(login_refusal("[PRIVACYREQUIRED] Plaintext authentication disallowed."), MailError::Connect(_)));
+        let wrapped = r#"code: None, info: Some("[LIMIT] Maximum number of connections")"#;
+        assert!(matches!(login_refusal(&crate::mail::refusal_text(wrapped)), MailError::Limit(_)));
     }
 }

@@ -37,7 +37,7 @@ impl ImapConn {
 
     async fn fetch_folders(&mut self) -> Result<Vec<Folder>, MailError> {
         let list_status = self.has_capability("LIST-STATUS");
-        let (folders, other) = load_folders(&mut self.session, self.timeout, list_status).await?;
+        let (folders, other) = load_folders(&mut self.session, self.timeout, list_status, &self.namespace.prefix).await?;
         for r in other {
             self.apply_unsolicited(r);
         }
@@ -56,13 +56,15 @@ impl ImapConn {
         }
     }
 
-    /// The folder with `role`; it is created when the server has none, as users expect.
+    /// The folder with `role`; it is created when the server has none, as users expect, at
+    /// the top of the user's own folders (inside the personal namespace: `INBOX.Trash` on
+    /// Courier). A refused CREATE is an error, unless the folder turns out to exist already.
     pub async fn folder_for(&mut self, role: Role) -> Result<Option<String>, MailError> {
         let folders = self.folders().await?;
         if let Some(f) = folders.iter().find(|f| f.role == Some(role)) {
             return Ok(Some(f.name.clone()));
         }
-        let name = match role {
+        let base = match role {
             Role::Archive => "Archive",
             Role::Junk => "Junk",
             Role::Trash => "Trash",
@@ -70,14 +72,24 @@ impl ImapConn {
             Role::Sent => "Sent",
             Role::Inbox => return Ok(Some("INBOX".to_string())),
         };
-        let wire = utf7::encode(name);
+        let name = self.namespace.folder(base);
+        let wire = utf7::encode(&name);
         match self.command(async |s| s.create(&wire).await).await {
-            Ok(()) | Err(MailError::No(_)) => {}
+            Ok(()) => {}
+            Err(MailError::No(reason)) => {
+                // Created meanwhile by another client (or hidden from LIST by a server quirk):
+                // fine. Otherwise the server will not have it, and says why.
+                let listed = self.command(async |s| all(s.list(Some(""), Some(&wire))).await).await?;
+                if listed.is_empty() {
+                    tracing::warn!(folder = %name, reason = %reason, "the mail server refused to create a folder");
+                    return Err(MailError::No(reason));
+                }
+            }
             Err(e) => return Err(e),
         }
         let _ = self.command(async |s| s.subscribe(&wire).await).await;
         self.invalidate_folders();
-        Ok(Some(name.to_string()))
+        Ok(Some(name))
     }
 }
 
@@ -88,6 +100,7 @@ pub(super) async fn load_folders(
     session: &mut ImapSession,
     timeout: Duration,
     list_status: bool,
+    prefix: &str,
 ) -> Result<(Vec<Folder>, Vec<UnsolicitedResponse>), MailError> {
     let pattern = if list_status { "\"*\" RETURN (STATUS (MESSAGES UNSEEN))" } else { "\"*\"" };
     let names = timed(timeout, all(session.list(Some(""), Some(pattern)))).await?;
@@ -138,61 +151,73 @@ pub(super) async fn load_folders(
             }
         }
     }
-    Ok((arrange_folders(raw, &counts), other))
+    Ok((arrange_folders(raw, &counts, prefix), other))
 }
 
-/// Orders folders the way mail apps do: Inbox, the special-use folders, then the rest as a tree.
+/// Orders folders the way mail apps do: Inbox, the special-use folders, then the rest as a tree
+/// nested by the server's separator. `prefix`: the personal namespace's (`INBOX.`), not shown.
 pub fn arrange_folders(
     raw: Vec<(String, String, bool, Option<Role>)>,
     counts: &HashMap<String, (u32, u32)>,
+    prefix: &str,
 ) -> Vec<Folder> {
+    let prefix = utf7::decode(prefix).unwrap_or_else(|| prefix.to_string());
     let mut taken = HashSet::new();
-    let mut folders: Vec<Folder> = raw
+    // (folder, its path below the namespace, separator)
+    let mut folders: Vec<(Folder, String, String)> = raw
         .into_iter()
         .map(|(wire, delim, selectable, role)| {
             let name = utf7::decode(&wire).unwrap_or_else(|| wire.clone());
             let (unread, total) = counts.get(&wire).copied().unwrap_or((0, 0));
-            let depth = name.matches(delim.as_str()).count();
-            let label = name.rsplit(delim.as_str()).next().unwrap_or(&name).to_string();
-            Folder { name, wire, label, depth, role, selectable, unread, total }
+            let relative = match name.strip_prefix(prefix.as_str()) {
+                Some(r) if !prefix.is_empty() && !r.is_empty() && !name.eq_ignore_ascii_case("INBOX") => r.to_string(),
+                _ => name.clone(),
+            };
+            let segments: Vec<&str> =
+                if delim.is_empty() { vec![relative.as_str()] } else { relative.split(delim.as_str()).collect() };
+            let depth = segments.len() - 1;
+            let label = segments.last().copied().unwrap_or(&relative).to_string();
+            let path = segments.join(" / ");
+            let f = Folder { name, wire, label, path, depth, role, selectable, unread, total };
+            (f, relative, delim)
         })
         .collect();
     // One folder per role: attributes win, then common names for roles still missing.
-    for f in folders.iter_mut() {
+    for (f, _, _) in folders.iter_mut() {
         if let Some(r) = f.role
             && !taken.insert(r)
         {
             f.role = None;
         }
     }
-    for f in folders.iter_mut() {
+    for (f, relative, _) in folders.iter_mut() {
         if f.role.is_none()
-            && let Some(r) = Role::from_common_name(&f.name)
+            && let Some(r) = Role::from_common_name(relative)
             && taken.insert(r)
         {
             f.role = Some(r);
         }
     }
-    let (mut special, mut rest): (Vec<Folder>, Vec<Folder>) = folders.into_iter().partition(|f| f.role.is_some());
-    special.sort_by_key(|f| f.role);
-    rest.sort_by_key(|f| f.name.to_lowercase());
+    let (mut special, mut rest): (Vec<_>, Vec<_>) = folders.into_iter().partition(|(f, _, _)| f.role.is_some());
+    special.sort_by_key(|(f, _, _)| f.role);
+    rest.sort_by_key(|(_, relative, _)| relative.to_lowercase());
     // A child whose parent is not in the tree shows its whole path.
-    let names: HashSet<String> = rest.iter().map(|f| f.name.clone()).collect();
-    for f in rest.iter_mut() {
+    let names: HashSet<String> = rest.iter().map(|(_, r, _)| r.clone()).collect();
+    for (f, relative, delim) in rest.iter_mut() {
         if f.depth > 0 {
-            let parent_len = f.name.len() - f.label.len();
-            let parent = f.name[..parent_len.saturating_sub(1)].to_string();
-            if !names.contains(&parent) {
-                f.label = f.name.clone();
+            let parent = relative.rsplit_once(delim.as_str()).map(|(p, _)| p).unwrap_or_default();
+            if !names.contains(parent) {
+                f.label = relative.clone();
                 f.depth = 0;
             }
         }
     }
-    for f in special.iter_mut() {
+    let mut out: Vec<Folder> = special.into_iter().map(|(mut f, _, _)| {
         f.depth = 0;
-    }
-    special.extend(rest);
-    special
+        f
+    }).collect();
+    out.extend(rest.into_iter().map(|(f, _, _)| f));
+    out
 }
 
 #[cfg(test)]
@@ -212,12 +237,35 @@ mod tests {
         ];
         let mut counts = HashMap::new();
         counts.insert("INBOX".to_string(), (3, 10));
-        let f = arrange_folders(raw, &counts);
+        let f = arrange_folders(raw, &counts, "");
         let names: Vec<_> = f.iter().map(|f| f.label.as_str()).collect();
         assert_eq!(names, ["INBOX", "Envoyés", "Trash", "Famille", "Été 2026", "Orphan/child", "Zeta"]);
         assert_eq!(f[1].role, Some(Role::Sent), "common-name fallback");
         assert_eq!(f[4].depth, 1);
         assert_eq!(f[4].name, "Famille/Été 2026");
         assert_eq!(f[0].unread, 3);
+    }
+
+    #[test]
+    fn the_namespace_prefix_is_not_shown_and_the_tree_follows_the_separator() {
+        let raw = ["INBOX", "INBOX.Projects", "INBOX.Projects.2024", "INBOX.Sent", "INBOX.Lost.child", "INBOX.Trash"]
+            .iter()
+            .map(|n| (n.to_string(), ".".to_string(), true, n.eq_ignore_ascii_case("INBOX").then_some(Role::Inbox)))
+            .collect();
+        let f = arrange_folders(raw, &HashMap::new(), "INBOX.");
+        let shown: Vec<_> = f.iter().map(|f| (f.label.as_str(), f.depth, f.role)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("INBOX", 0, Some(Role::Inbox)),
+                ("Sent", 0, Some(Role::Sent)),
+                ("Trash", 0, Some(Role::Trash)),
+                ("Lost.child", 0, None),
+                ("Projects", 0, None),
+                ("2024", 1, None),
+            ]
+        );
+        assert_eq!(f[5].name, "INBOX.Projects.2024");
+        assert_eq!(f[5].path, "Projects / 2024");
     }
 }

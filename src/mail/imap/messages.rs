@@ -2,15 +2,10 @@
 //! APPEND.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_imap::imap_proto::{Response, ResponseCode, Status};
-use async_imap::types::UnsolicitedResponse;
-
-use super::conn::ImapConn;
-use super::connect::ImapSession;
+use super::conn::{ImapConn, Placed};
 use super::types::{ListItem, Page, RawMessage, Window};
-use super::wire::{all, expand_uid_set, flag_bits, not_found_on_no, quote, timed, uid_set};
+use super::wire::{all, flag_bits, quote, timed, uid_set};
 use crate::mail::model::{Flag, MessageRef, MessageSet, Uid, UidValidity};
 use crate::mail::{MailError, utf7};
 
@@ -190,30 +185,25 @@ impl ImapConn {
         self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
         let set = uids_of(m);
         let target_wire = utf7::encode(target);
-        let mut told = Vec::new();
-        if self.has_capability("MOVE") {
-            let ((), t) = self.command_noting(async |s| s.uid_mv(&set, &target_wire).await).await.map_err(not_found_on_no)?;
-            told.extend(t);
+        let quoted = quote(&target_wire).ok_or_else(|| MailError::No("bad folder name".into()))?;
+        let placed = if self.has_capability("MOVE") {
+            self.tagged(format!("UID MOVE {set} {quoted}"), None).await?
         } else {
             if !self.has_capability("UIDPLUS") {
                 // A plain EXPUNGE would also remove what other clients marked \Deleted.
                 return Err(MailError::No("the server supports neither MOVE nor UIDPLUS".into()));
             }
-            let ((), t) = self.command_noting(async |s| s.uid_copy(&set, &target_wire).await).await.map_err(not_found_on_no)?;
-            told.extend(t);
-            let (_, t) = self.command_noting(async |s| all(s.uid_store(&set, store_op(true, &[Flag::Deleted]))).await).await?;
-            told.extend(t);
-            let (_, t) = self.command_noting(async |s| all(s.uid_expunge(&set)).await).await?;
-            told.extend(t);
-        }
+            // Courier answers COPYUID in the tagged OK, Dovecot too for COPY: read it there.
+            let placed = self.tagged(format!("UID COPY {set} {quoted}"), None).await?;
+            self.command(async |s| all(s.uid_store(&set, store_op(true, &[Flag::Deleted]))).await).await?;
+            self.command(async |s| all(s.uid_expunge(&set)).await).await?;
+            placed
+        };
         let (mut uidvalidity, mut uids) = (None, Vec::new());
-        for r in told {
-            if let UnsolicitedResponse::Other(data) = r
-                && let Response::Data { outcome, .. } = data.parsed()
-                && let Some(ResponseCode::CopyUid(uv, _, dst)) = &outcome.code
-            {
-                uidvalidity = Some(UidValidity(*uv));
-                uids.extend(expand_uid_set(dst).into_iter().map(Uid));
+        for p in placed {
+            if let Placed::Copied(uv, dst) = p {
+                uidvalidity = Some(UidValidity(uv));
+                uids.extend(dst.into_iter().map(Uid));
             }
         }
         self.cached = None;
@@ -248,7 +238,10 @@ impl ImapConn {
         let mut placed = match std::str::from_utf8(message) {
             Ok(text) => {
                 let command = format!("APPEND {quoted} ({flags}) {{{}}}", message.len());
-                append_literal(&mut self.session, self.timeout, command, text).await?
+                self.tagged(command, Some(text)).await?.into_iter().find_map(|p| match p {
+                    Placed::Appended(uv, uids) => uids.first().map(|uid| (uv, *uid)),
+                    Placed::Copied(..) => None,
+                })
             }
             Err(_) => {
                 timed(self.timeout, self.session.append(&wire, Some(&format!("({flags})")), None, message)).await?;
@@ -280,36 +273,4 @@ fn store_op(add: bool, flags: &[Flag]) -> String {
 /// The UID set of `m` as IMAP writes it (`1:3,7`).
 fn uids_of(m: &MessageSet) -> String {
     uid_set(&m.uids.iter().map(|u| u.0).collect::<Vec<_>>())
-}
-
-/// APPEND of a text message, reading the replies here: async-imap's `append()` drops the
-/// tagged `APPENDUID`. Each step is one timed command step.
-async fn append_literal(session: &mut ImapSession, timeout: Duration, command: String, text: &str) -> Result<Option<(u32, u32)>, MailError> {
-    let id = timed(timeout, session.run_command(command)).await?;
-    let mut sent = false;
-    loop {
-        let Some(r) = timed(timeout, async { session.read_response().await.map_err(async_imap::error::Error::Io) }).await? else {
-            return Err(MailError::Protocol("connection closed during APPEND".into()));
-        };
-        match r.parsed() {
-            Response::Continue { .. } if !sent => {
-                timed(timeout, session.run_command_untagged(text)).await?;
-                sent = true;
-            }
-            Response::Done { tag, status, outcome } if *tag == id => {
-                let information = &outcome.information;
-                match status {
-                    Status::Ok => {}
-                    Status::No => return Err(MailError::No(information.as_deref().unwrap_or("").to_string())),
-                    _ => return Err(MailError::Protocol(information.as_deref().unwrap_or("APPEND failed").to_string())),
-                }
-                let placed = match &outcome.code {
-                    Some(ResponseCode::AppendUid(uv, set)) => expand_uid_set(set).first().map(|uid| (*uv, *uid)),
-                    _ => None,
-                };
-                return Ok(placed);
-            }
-            _ => {}
-        }
-    }
 }

@@ -4,6 +4,7 @@
 //! - [`conn`]: one user's connection, its caches, and the one way commands run on it.
 //! - [`folders`]: the folder list with counts, roles and their order.
 //! - [`messages`]: list pages, whole messages, flags, moves, deletion, APPEND.
+//! - [`namespace`]: where the user's own folders live (NAMESPACE).
 //! - [`wire`]: a timed command, drained replies, quoting and UID sets.
 //! - [`types`]: what the rest of Facteur receives (folders, pages, messages).
 //! - [`registry`]: every user's connection, one at a time per user.
@@ -13,6 +14,7 @@ pub mod conn;
 pub mod connect;
 pub mod folders;
 pub mod messages;
+pub mod namespace;
 pub mod registry;
 pub mod types;
 pub mod watch;

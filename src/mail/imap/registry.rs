@@ -38,6 +38,8 @@ pub struct Registry {
     /// How long a request waits for the user's connection to be free.
     wait_timeout: Duration,
     connects: AtomicU64,
+    /// The live-update connections, which give way when the server allows no more.
+    watchers: std::sync::OnceLock<Arc<super::Watchers>>,
 }
 
 /// `host:port` of the user's IMAP server, the label of its metrics.
@@ -60,6 +62,32 @@ impl Registry {
             idle_timeout,
             wait_timeout: connect_timeout + command_timeout,
             connects: AtomicU64::new(0),
+            watchers: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The watchers whose connections give way to requests when the server refuses one more.
+    pub fn yield_to(&self, watchers: Arc<super::Watchers>) {
+        let _ = self.watchers.set(watchers);
+    }
+
+    /// [`Self::open`]; when the server refuses for a connection limit and the user's own
+    /// live-update connection is one of those counted, that one gives way and this is tried
+    /// once more: a click matters more than live updates.
+    async fn open_for(&self, key: &str, creds: &Credentials) -> Result<ImapConn, MailError> {
+        match self.open(creds).await {
+            Err(MailError::Limit(why)) => {
+                let released = match self.watchers.get() {
+                    Some(w) => w.release(key).await,
+                    None => false,
+                };
+                if !released {
+                    tracing::warn!(reason = %why, "the mail server refused a connection: too many connections");
+                    return Err(MailError::Limit(why));
+                }
+                self.open(creds).await
+            }
+            r => r,
         }
     }
 
@@ -99,7 +127,7 @@ impl Registry {
     }
 
     async fn login_inner(&self, key: &str, creds: &Credentials) -> Result<(), MailError> {
-        let conn = self.open(creds).await?;
+        let conn = self.open_for(key, creds).await?;
         let slot = self.slot(key);
         let mut guard = match self.acquire(&slot).await {
             Ok(g) => g,
@@ -134,7 +162,7 @@ impl Registry {
         let reused = guard.is_some();
         let mut conn = match guard.take() {
             Some(c) => c,
-            None => self.open(creds).await?,
+            None => self.open_for(key, creds).await?,
         };
         if slot.folders_stale.swap(false, Ordering::Relaxed) {
             conn.invalidate_folders();
@@ -147,7 +175,7 @@ impl Registry {
             Err(e) if e.breaks_connection() && reused => {
                 tracing::info!(error = %e, "IMAP connection lost, reconnecting");
                 drop(conn);
-                let mut fresh = self.open(creds).await?;
+                let mut fresh = self.open_for(key, creds).await?;
                 let r = op(&mut fresh).await;
                 match &r {
                     Err(e) if e.breaks_connection() => {}

@@ -53,6 +53,9 @@ pub struct Folder {
     pub wire: String,
     /// The last path segment, for display.
     pub label: String,
+    /// Where it is among the user's folders, without the namespace prefix, segments joined by
+    /// " / " ("Projects / 2024"), for menus that list folders flat.
+    pub path: String,
     pub depth: usize,
     pub role: Option<Role>,
     pub selectable: bool,

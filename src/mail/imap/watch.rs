@@ -9,12 +9,13 @@
 //! however many tabs are open: all tabs of a user share one watcher.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Notify, broadcast, watch};
 
-use super::connect::{ImapSession, TlsSetup, open_session};
+use super::connect::{ImapSession, TlsSetup, open_session_greeted};
 use super::folders::load_folders;
 use super::types::Folder;
 use super::wire::timed;
@@ -39,6 +40,12 @@ pub struct Watcher {
     events: broadcast::Sender<MailEvent>,
     folder: watch::Sender<String>,
     stop: watch::Sender<bool>,
+    /// Bumped to make the watcher give its connection up for a while (see [`Watchers::release`]).
+    pause: watch::Sender<u64>,
+    /// Told once the watcher has logged out after a pause request.
+    released: Arc<Notify>,
+    /// Whether it holds a connection now.
+    connected: Arc<AtomicBool>,
 }
 
 impl Drop for Watcher {
@@ -89,7 +96,17 @@ impl Watchers {
         let (events, rx) = broadcast::channel(64);
         let (folder_tx, folder_rx) = watch::channel(folder.to_string());
         let (stop_tx, stop_rx) = watch::channel(false);
-        let w = Arc::new(Watcher { events: events.clone(), folder: folder_tx, stop: stop_tx });
+        let (pause_tx, pause_rx) = watch::channel(0);
+        let released = Arc::new(Notify::new());
+        let connected = Arc::new(AtomicBool::new(false));
+        let w = Arc::new(Watcher {
+            events: events.clone(),
+            folder: folder_tx,
+            stop: stop_tx,
+            pause: pause_tx,
+            released: released.clone(),
+            connected: connected.clone(),
+        });
         map.insert(key.to_string(), Arc::downgrade(&w));
         let task = Task {
             tls: self.tls.clone(),
@@ -100,6 +117,9 @@ impl Watchers {
             events,
             folder: folder_rx,
             stop: stop_rx,
+            pause: pause_rx,
+            released,
+            connected,
         };
         let label: std::sync::Arc<str> = super::registry::upstream_label(creds).into();
         let running = self.running.clone();
@@ -118,6 +138,21 @@ impl Watchers {
         if let Some(w) = w {
             let _ = w.events.send(event);
         }
+    }
+
+    /// Makes the watcher of `key` (if any) log out and stay away for [`PAUSE_AFTER_RELEASE`],
+    /// so that its connection goes to the user's requests when the server allows no more.
+    /// True once it has logged out (within a few seconds).
+    pub async fn release(&self, key: &str) -> bool {
+        let w = self.map.lock().unwrap_or_else(|p| p.into_inner()).get(key).and_then(Weak::upgrade);
+        let Some(w) = w.filter(|w| w.connected.load(Ordering::SeqCst)) else { return false };
+        let released = w.released.notified();
+        w.pause.send_modify(|n| *n += 1);
+        let done = tokio::time::timeout(Duration::from_secs(3), released).await.is_ok();
+        if done {
+            tracing::info!("the live-update connection gave way to a request (connection limit)");
+        }
+        done
     }
 
     /// Waits (up to `limit`) until every watcher has logged out, once their tabs are gone.
@@ -145,7 +180,27 @@ fn take_news(session: &mut ImapSession) -> bool {
     news
 }
 
+/// How this connection lists folders: with LIST-STATUS or not, and the namespace prefix.
+struct Listing {
+    list_status: bool,
+    prefix: String,
+}
+
+/// How often a folder is looked at by NOOP when the server's IDLE cannot be relied on.
+pub const QUICK_CHECK: Duration = Duration::from_secs(5);
+
+/// Servers whose IDLE is known to report changes late, by their greeting.
+fn slow_idle(greeting: &str) -> bool {
+    greeting.contains("Courier-IMAP")
+}
+
+/// How long a watcher that gave its connection up stays away.
+pub const PAUSE_AFTER_RELEASE: Duration = Duration::from_secs(30);
+
 struct Task {
+    pause: watch::Receiver<u64>,
+    released: Arc<Notify>,
+    connected: Arc<AtomicBool>,
     tls: TlsSetup,
     creds: Credentials,
     connect_timeout: Duration,
@@ -164,6 +219,8 @@ impl Wake {
             Wake::Poll => "poll",
             Wake::FolderSwitch => "folder",
             Wake::Stop => "stop",
+            Wake::Pause => "pause",
+            Wake::Check => "check",
         }
     }
 }
@@ -175,6 +232,10 @@ enum Wake {
     Poll,
     FolderSwitch,
     Stop,
+    /// Give the connection up for a while.
+    Pause,
+    /// Time to look again (no IDLE on this folder or server).
+    Check,
 }
 
 impl Task {
@@ -187,11 +248,25 @@ impl Task {
                 break;
             }
             let mut connected = false;
-            match self.watch(first, &mut connected).await {
+            let r = self.watch(first, &mut connected).await;
+            self.connected.store(false, Ordering::SeqCst);
+            match r {
                 Ok(()) => break,
                 Err(MailError::Auth) => {
                     let _ = self.events.send(MailEvent::Gone);
                     break;
+                }
+                Err(MailError::Limit(why)) => {
+                    // The server allows no more connections: the user's requests come first.
+                    // Tabs keep working without live updates until a connection is free.
+                    tracing::info!(reason = %why, "watcher paused: too many connections");
+                    first = false;
+                    let wait = backoff.max(PAUSE_AFTER_RELEASE);
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = self.stop.changed() => break,
+                    }
+                    backoff = (wait * 2).min(Duration::from_secs(120));
                 }
                 Err(e) => {
                     tracing::info!(error = %e, "watcher connection lost; reconnecting");
@@ -215,10 +290,26 @@ impl Task {
     /// One connection's life. `Ok` means: stop requested. `connected` turns true once the
     /// connection is open.
     async fn watch(&mut self, first: bool, connected: &mut bool) -> Result<(), MailError> {
-        let mut session = open_session(&self.creds.servers.imap, &self.tls, &self.creds, self.connect_timeout).await?;
+        let (mut session, greeting) =
+            open_session_greeted(&self.creds.servers.imap, &self.tls, &self.creds, self.connect_timeout).await?;
         *connected = true;
+        self.connected.store(true, Ordering::SeqCst);
         let caps = timed(self.command_timeout, session.capabilities()).await?;
-        let list_status = caps.has_str("LIST-STATUS");
+        let listing = Listing {
+            list_status: caps.has_str("LIST-STATUS"),
+            prefix: if caps.has_str("NAMESPACE") {
+                super::namespace::personal(&mut session, self.command_timeout).await?.unwrap_or_default().prefix
+            } else {
+                String::new()
+            },
+        };
+        // IDLE that reports changes late (Courier-IMAP's, unless its hoster turned on
+        // IMAP_ENHANCEDIDLE, looks at the folder once a minute), or no IDLE at all: a NOOP
+        // every few seconds instead, while a tab is open.
+        let polls = !caps.has_str("IDLE") || slow_idle(&greeting);
+        if polls {
+            tracing::debug!(every = ?QUICK_CHECK, "checking by NOOP: this server's IDLE is slow or missing");
+        }
         // With NOTIFY (RFC 5465) the server also reports changes in every other folder (the
         // Inbox above all) while we IDLE on the one shown; without it, counts are polled.
         if caps.has_str("NOTIFY") {
@@ -229,6 +320,7 @@ impl Task {
             }
         }
         let mut last: Option<Arc<Vec<Folder>>> = None;
+        let mut counted = tokio::time::Instant::now();
         if !first {
             let _ = self.events.send(MailEvent::Resync);
         }
@@ -236,7 +328,7 @@ impl Task {
             let folder = self.folder.borrow_and_update().clone();
             let selected = timed(self.command_timeout, session.examine(utf7::encode(&folder))).await.is_ok();
             while session.unsolicited_responses.try_recv().is_ok() {}
-            self.counts(&mut session, list_status, &mut last, &folder).await?;
+            self.counts(&mut session, &listing, &mut last, &folder).await?;
             loop {
                 if selected {
                     // What changed while we were busy (LIST-STATUS does not sync the selected
@@ -247,10 +339,14 @@ impl Task {
                             break;
                         }
                         let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
-                        self.counts(&mut session, list_status, &mut last, &folder).await?;
+                        self.counts(&mut session, &listing, &mut last, &folder).await?;
                     }
                 }
-                let (s, wake) = if selected { self.idle(session).await? } else { self.sleep(session).await };
+                let (s, wake) = match (selected, polls) {
+                    (true, false) => self.idle(session).await?,
+                    (true, true) => self.sleep(session, QUICK_CHECK.min(self.poll)).await,
+                    (false, _) => self.sleep(session, self.poll).await,
+                };
                 session = s;
                 tracing::trace!(wake = wake.name(), "watcher woke");
                 match wake {
@@ -258,21 +354,31 @@ impl Task {
                         let _ = timed(Duration::from_secs(3), session.logout()).await;
                         return Ok(());
                     }
+                    Wake::Pause => {
+                        let _ = timed(Duration::from_secs(3), session.logout()).await;
+                        drop(session);
+                        self.released.notify_waiters();
+                        return Err(MailError::Limit("gave the connection to a request".into()));
+                    }
                     Wake::FolderSwitch => break,
+                    // The NOOP at the top of this loop looks at the folder shown; the other
+                    // folders' counts are due at the poll interval.
+                    Wake::Check if counted.elapsed() < self.poll => {}
                     Wake::Changed => {
                         // DONE collected the rest of the batch; the NOOP before the next IDLE
                         // catches anything later.
                         take_news(&mut session);
                         let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
-                        self.counts(&mut session, list_status, &mut last, &folder).await?;
+                        self.counts(&mut session, &listing, &mut last, &folder).await?;
                     }
-                    Wake::Elsewhere | Wake::Poll => {
+                    Wake::Elsewhere | Wake::Poll | Wake::Check => {
+                        counted = tokio::time::Instant::now();
                         // The folder shown may have news in the same batch; `counts` tells the
                         // tabs which other folders changed.
                         if take_news(&mut session) {
                             let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
                         }
-                        self.counts(&mut session, list_status, &mut last, &folder).await?;
+                        self.counts(&mut session, &listing, &mut last, &folder).await?;
                     }
                 }
             }
@@ -321,18 +427,21 @@ impl Task {
                 },
                 _ = self.folder.changed() => Wake::FolderSwitch,
                 _ = self.stop.changed() => Wake::Stop,
+                _ = self.pause.changed() => Wake::Pause,
             }
         };
         let session = timed(self.command_timeout, handle.done()).await?;
         Ok((session, wake))
     }
 
-    /// For a folder that cannot be selected: only poll counts.
-    async fn sleep(&mut self, session: ImapSession) -> (ImapSession, Wake) {
+    /// Without IDLE (a folder that cannot be selected, or a server whose IDLE is slow): waits
+    /// `for_` and says [`Wake::Check`], unless the tabs move on first.
+    async fn sleep(&mut self, session: ImapSession, for_: Duration) -> (ImapSession, Wake) {
         let wake = tokio::select! {
-            _ = tokio::time::sleep(self.poll) => Wake::Poll,
+            _ = tokio::time::sleep(for_) => Wake::Check,
             _ = self.folder.changed() => Wake::FolderSwitch,
             _ = self.stop.changed() => Wake::Stop,
+            _ = self.pause.changed() => Wake::Pause,
         };
         (session, wake)
     }
@@ -343,11 +452,11 @@ impl Task {
     async fn counts(
         &self,
         session: &mut ImapSession,
-        list_status: bool,
+        listing: &Listing,
         last: &mut Option<Arc<Vec<Folder>>>,
         shown: &str,
     ) -> Result<(), MailError> {
-        let (folders, news) = load_folders(session, self.command_timeout, list_status).await?;
+        let (folders, news) = load_folders(session, self.command_timeout, listing.list_status, &listing.prefix).await?;
         if !news.is_empty() {
             let _ = self.events.send(MailEvent::Changed { folder: shown.to_string() });
         }

@@ -32,14 +32,6 @@ where
     sent.await?.try_collect().await
 }
 
-/// A missing folder or message, said with NO, is not found.
-pub(super) fn not_found_on_no(e: MailError) -> MailError {
-    match e {
-        MailError::No(_) => MailError::NotFound,
-        e => e,
-    }
-}
-
 /// A compact UID set: `1:3,7,9:10`.
 pub fn uid_set(uids: &[u32]) -> String {
     let mut v: Vec<u32> = uids.to_vec();

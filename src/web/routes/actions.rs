@@ -70,6 +70,13 @@ pub async fn actions(cx: Ctx, Path(mailbox): Path<String>, Form(pairs): Form<Vec
         // The folder was recreated (UIDVALIDITY changed) or its target vanished meanwhile:
         // show the folder as it is now.
         Err(MailError::NotFound) => return tell(&cx, cx.i18n().t("notice-stale"), None, &list).await,
+        // Refused (a folder it would not create, a full mailbox…): nothing was left half done
+        // (see `actions::perform`); say so, in the server's words.
+        Err(MailError::No(reason)) => {
+            tracing::warn!(action = ?action, reason = %reason, "the mail server refused an action");
+            let back = message_url.unwrap_or(list);
+            return tell(&cx, cx.i18n().t1("notice-refused", "reason", crate::mail::plain_reason(&reason)), None, &back).await;
+        }
         Err(e) => return Err(e.into()),
     };
     announce(&cx, &mailbox, &done);
@@ -112,6 +119,10 @@ pub async fn undo(cx: Ctx, Form(form): Form<CsrfForm>) -> Result<Response, AppEr
         Ok(()) => cx.i18n().t("notice-undone"),
         // Moved or deleted meanwhile by another client: nothing left to undo.
         Err(MailError::NotFound) => cx.i18n().t("notice-undo-gone"),
+        Err(MailError::No(reason)) => {
+            tracing::warn!(reason = %reason, "the mail server refused an undo");
+            cx.i18n().t1("notice-refused", "reason", crate::mail::plain_reason(&reason))
+        }
         Err(e) => return Err(e.into()),
     };
     notice::redirect(&cx.user, text, &entry.return_to).await

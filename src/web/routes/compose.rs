@@ -77,10 +77,6 @@ async fn render(cx: &Ctx, form: ComposeForm, identities: &[Identity], errors: Fi
     Ok((status, view).into_response())
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("application/json"))
-}
-
 fn json(status: StatusCode, value: serde_json::Value) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(value)).into_response()
 }
@@ -109,8 +105,8 @@ pub async fn compose_post(cx: Ctx, headers: HeaderMap, mp: Multipart) -> Result<
         return render(&cx, form, &identities, errors, None, StatusCode::OK).await;
     }
     match form.op.as_str() {
-        "attach" if wants_json(&headers) => Ok(attachments_json(&cx, &form, &errors).await),
-        "save" => save(&cx, form, &identities, errors, wants_json(&headers)).await,
+        "attach" if crate::web::middleware::wants_json(&headers) => Ok(attachments_json(&cx, &form, &errors).await),
+        "save" => save(&cx, form, &identities, errors, crate::web::middleware::wants_json(&headers)).await,
         "discard" => discard(&cx, &form).await,
         "send" if errors.any() => render(&cx, form, &identities, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
         "send" => send_form(&cx, form, &identities).await,

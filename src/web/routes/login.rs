@@ -83,6 +83,7 @@ impl Refusal {
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Credentials | Self::Mail(MailError::Auth) => StatusCode::UNAUTHORIZED,
             Self::Mail(MailError::Timeout) => StatusCode::GATEWAY_TIMEOUT,
+            Self::Mail(MailError::Limit(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Mail(_) => StatusCode::BAD_GATEWAY,
         }
     }
@@ -96,6 +97,7 @@ impl Refusal {
             Self::Credentials | Self::Mail(MailError::Auth) => i18n.t("login-error-credentials"),
             Self::Mail(MailError::Connect(_) | MailError::Protocol(_)) => i18n.t("login-error-unreachable"),
             Self::Mail(MailError::Timeout) => i18n.t("login-error-timeout"),
+            Self::Mail(MailError::Limit(_)) => i18n.t("login-error-limit"),
             Self::Mail(MailError::No(_) | MailError::NotFound) => i18n.t("login-error-server"),
         }
     }
@@ -131,6 +133,7 @@ async fn sign_in(state: &AppState, ip: IpAddr, username: &str, password: String)
             MailError::Auth => "credentials",
             MailError::Connect(_) | MailError::Protocol(_) => "unreachable",
             MailError::Timeout => "timeout",
+            MailError::Limit(_) => "limit",
             MailError::No(_) | MailError::NotFound => "server",
         });
         if matches!(e, MailError::Auth) {

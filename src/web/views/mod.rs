@@ -158,7 +158,11 @@ impl Chrome {
         let move_targets = folders
             .iter()
             .filter(|f| f.selectable && f.name != current)
-            .map(|f| MoveTarget { name: f.name.clone(), label: folder_title(f, &i18n) })
+            .map(|f| MoveTarget {
+                name: f.name.clone(),
+                // A flat menu: a folder inside another shows its path.
+                label: if f.role.is_some() { folder_title(f, &i18n) } else { f.path.clone() },
+            })
             .collect();
         let shortcut_help = SHORTCUTS.iter().map(|(keys, key)| Shortcut { keys, what: i18n.t(key) }).collect();
         Self {

@@ -1,0 +1,322 @@
+//! IMAP servers other than a full Dovecot: a Dovecot that behaves like a minimal server
+//! (`mailserver.sh start --minimal`: Courier-IMAP's capabilities, the `INBOX.` namespace, no
+//! special-use folders), a real Courier-IMAP, servers that refuse, and connection limits.
+
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+
+use crate::compose::{Form, post_compose};
+use crate::harness::*;
+use crate::sync::{Events, act};
+
+/// Every folder the user's account has, as an independent client lists them.
+async fn folder_names(imap: &mut Imap) -> Vec<String> {
+    let names: Vec<_> = imap.list(Some(""), Some("*")).await.expect("LIST").try_collect().await.expect("LIST replies");
+    names.iter().map(|n| n.name().to_string()).collect()
+}
+
+async fn json_of(res: reqwest::Response) -> serde_json::Value {
+    let text = res.text().await.expect("a body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// The sidebar entry (`<li …>…</li>`) that links to `href`.
+fn sidebar_item<'a>(body: &'a str, href: &str) -> &'a str {
+    let at = body.find(&format!("<a href=\"{href}\"")).unwrap_or_else(|| panic!("no link to {href}: {body}"));
+    let start = body[..at].rfind("<li").expect("an item");
+    let end = at + body[at..].find("</li>").expect("the item's end");
+    &body[start..end]
+}
+
+/// How many messages `mailbox` holds (0 when it does not exist).
+async fn count(imap: &mut Imap, mailbox: &str) -> u32 {
+    match imap.examine(mailbox).await {
+        Ok(m) => m.exists,
+        Err(_) => 0,
+    }
+}
+
+/// The UIDs of `mailbox`.
+async fn uids(imap: &mut Imap, mailbox: &str) -> Vec<u32> {
+    imap.examine(mailbox).await.expect("examine");
+    let mut v: Vec<u32> = imap.uid_search("ALL").await.expect("search").into_iter().collect();
+    v.sort_unstable();
+    v
+}
+
+/// What a new user does on a server without MOVE, SPECIAL-USE, CONDSTORE, NOTIFY or
+/// LIST-STATUS, whose folders live under `INBOX.`, with an account that holds only an
+/// INBOX: delete, undo, archive, spam and its undo, drafts saved and replaced, a message sent
+/// and filed. Checked each time from an independent client.
+async fn a_new_account_works(user: &TestUser, imap_port: u16, submission_port: u16) {
+    let mut imap = user.imap().await;
+    assert_eq!(folder_names(&mut imap).await, ["INBOX"], "the account starts with only an INBOX");
+    let mut placed = Vec::new();
+    for i in 1..=3 {
+        placed.push(append(&mut imap, "INBOX", &numbered_message(i)).await);
+    }
+    let uv = placed[0].1;
+    let app = TestApp::start_on(imap_port, submission_port).await;
+    let b = Browser::new(&app);
+    let inbox = b.login(user).await;
+    assert!(inbox.body.contains("Message number 00003"), "{}", inbox.body);
+    let token = csrf(&inbox.body);
+
+    // Delete: Trash is created inside the namespace, the message goes there, undo brings it back.
+    let page = act(&b, &token, "INBOX", uv, &[placed[0].0], "delete", &[]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Moved to Trash."), "{}", page.body);
+    assert!(page.body.contains("action=\"/undo\""), "undo is offered without MOVE (COPYUID): {}", page.body);
+    assert!(folder_names(&mut imap).await.contains(&"INBOX.Trash".to_string()));
+    assert_eq!((count(&mut imap, "INBOX").await, count(&mut imap, "INBOX.Trash").await), (2, 1));
+    let undone = b.post("/undo", &[("csrf", &token)]).await;
+    assert!(undone.body.contains("Undone."), "{}", undone.body);
+    assert_eq!((count(&mut imap, "INBOX").await, count(&mut imap, "INBOX.Trash").await), (3, 0));
+
+    // Archive and spam: their folders are created the same way; the spam verdict is a keyword
+    // other clients and the server's filters see, and undo takes it back.
+    let now = uids(&mut imap, "INBOX").await;
+    let page = act(&b, &token, "INBOX", uv, &[now[0]], "archive", &[]).await;
+    assert!(page.body.contains("Moved to Archive."), "{}", page.body);
+    assert_eq!(count(&mut imap, "INBOX.Archive").await, 1);
+    let page = act(&b, &token, "INBOX", uv, &[now[1]], "spam", &[]).await;
+    assert!(page.body.contains("Reported as spam and moved to Junk."), "{}", page.body);
+    let junk = uids(&mut imap, "INBOX.Junk").await;
+    assert_eq!(junk.len(), 1);
+    assert!(flags_of(&mut imap, "INBOX.Junk", junk[0]).await.iter().any(|f| f.contains("$Junk")));
+    let undone = b.post("/undo", &[("csrf", &token)]).await;
+    assert!(undone.body.contains("Undone."), "{}", undone.body);
+    assert_eq!(count(&mut imap, "INBOX.Junk").await, 0);
+    let back = uids(&mut imap, "INBOX").await;
+    assert_eq!(back.len(), 2);
+    for uid in back {
+        assert!(!flags_of(&mut imap, "INBOX", uid).await.iter().any(|f| f.contains("$Junk")), "the verdict went with the undo");
+    }
+
+    // Drafts: saved into INBOX.Drafts (created), and the next save replaces it (APPENDUID).
+    let mut form = Form::from_page(&b.get("/compose").await.body);
+    form.set("to", &user.name).set("subject", "Namespace draft").set("body", "first version");
+    let res = post_compose(&b, &form, "save", &[], true).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let v = json_of(res).await;
+    assert_eq!(v["saved"], true, "{v}");
+    let replaces = v["replaces"].as_str().expect("the saved version is known").to_string();
+    assert!(!replaces.is_empty(), "{v}");
+    assert_eq!(count(&mut imap, "INBOX.Drafts").await, 1);
+    form.set("replaces", &replaces).set("body", "second version");
+    let v = json_of(post_compose(&b, &form, "save", &[], true).await).await;
+    assert_eq!(v["saved"], true, "{v}");
+    form.set("replaces", v["replaces"].as_str().unwrap_or_default());
+    assert_eq!(count(&mut imap, "INBOX.Drafts").await, 1, "the older version was replaced");
+
+    // Sent: filed into INBOX.Sent (created), the draft removed.
+    let sent = crate::compose::follow(&b, post_compose(&b, &form, "send", &[], false).await).await;
+    assert!(sent.body.contains("Message sent."), "{}", sent.body);
+    assert_eq!(count(&mut imap, "INBOX.Sent").await, 1);
+    assert_eq!(count(&mut imap, "INBOX.Drafts").await, 0);
+
+    // The sidebar names the folders as people know them, without the namespace prefix.
+    let page = b.get("/f/INBOX").await;
+    for title in ["Drafts", "Sent", "Archive", "Junk", "Trash"] {
+        assert!(page.body.contains(&format!("<span class=\"folder-name\">{title}</span>")), "{title}: {}", page.body);
+    }
+    assert!(!page.body.contains("folder-name\">INBOX."), "{}", page.body);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_minimal_server_a_new_account_deletes_archives_reports_spam_saves_drafts_and_sends() {
+    let m = minimal();
+    a_new_account_works(&m.user(), m.imap_port, m.submission_port).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_courier_imap_a_new_account_deletes_archives_reports_spam_saves_drafts_and_sends() {
+    let c = courier();
+    a_new_account_works(&c.user(), c.imap_port, dovecot().submission_port).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_show_without_the_namespace_prefix_nested_by_the_separator() {
+    let m = minimal();
+    let user = m.user();
+    let mut imap = user.imap().await;
+    for name in ["INBOX.Projects", "INBOX.Projects.2024", "INBOX.&AMk-t&AOk-"] {
+        imap.create(name).await.expect("create");
+    }
+    let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
+    let app = TestApp::start_on(m.imap_port, m.submission_port).await;
+    let b = Browser::new(&app);
+    let page = b.login(&user).await;
+    for (href, depth, label) in [
+        ("/f/INBOX%2EProjects", 0, "Projects"),
+        ("/f/INBOX%2EProjects%2E2024", 1, "2024"),
+        ("/f/INBOX%2E%C3%89t%C3%A9", 0, "Été"),
+    ] {
+        let item = sidebar_item(&page.body, href);
+        assert!(item.contains(&format!("class=\"depth-{depth} ")), "{href}: {item}");
+        assert!(item.contains(&format!("<span class=\"folder-name\">{label}</span>")), "{href}: {item}");
+    }
+    // The move menu is flat: a nested folder shows its path.
+    assert!(page.body.contains("<option value=\"INBOX.Projects.2024\">Projects / 2024</option>"), "{}", page.body);
+    let moved = act(&b, &csrf(&page.body), "INBOX", uv, &[uid], "move", &[("target", "INBOX.Projects.2024")]).await;
+    assert!(moved.body.contains("Moved to 2024."), "{}", moved.body);
+    assert_eq!(count(&mut imap, "INBOX.Projects.2024").await, 1);
+    assert!(moved.body.contains("action=\"/undo\""), "{}", moved.body);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_whose_idle_is_slow_is_checked_by_noop_and_changes_still_arrive() {
+    let m = minimal();
+    let user = m.user();
+    let app = TestApp::start_on(m.imap_port, m.submission_port).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let mut events = Events::open(&b, "INBOX", None).await;
+    events.next("counts", Duration::from_secs(10)).await.expect("initial counts");
+    let mut imap = user.imap().await;
+    append(&mut imap, "INBOX", &numbered_message(4)).await;
+    // The greeting names Courier-IMAP, whose IDLE looks at the folder once a minute: the
+    // watcher checks every few seconds by NOOP instead, and never sits in IDLE.
+    let changed = events.next("changed", Duration::from_secs(12)).await.expect("the new message is announced");
+    assert_eq!(changed["folder"], "INBOX");
+    assert_eq!(m.idling(&user.name), 0, "the watcher does not rely on this server's IDLE");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_refuses_create_copy_and_append_is_shown_and_nothing_is_half_done() {
+    let m = minimal();
+    let user = m.user();
+    let mut imap = user.imap().await;
+    // Archive and Junk exist; Trash does not. Then the user loses the rights to create
+    // folders and to put messages anywhere.
+    imap.create("INBOX.Archive").await.expect("create");
+    imap.create("INBOX.Junk").await.expect("create");
+    let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
+    imap.logout().await.expect("logout");
+    let out = std::process::Command::new("bash")
+        .arg(root().join("scripts/mailserver.sh"))
+        .args(["deny", m.dir.to_str().unwrap_or_default(), &user.name, "ik"])
+        .output()
+        .expect("deny");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let app = TestApp::start_on(m.imap_port, m.submission_port).await;
+    let b = Browser::new(&app);
+    let token = csrf(&b.login(&user).await.body);
+    let unchanged = async || {
+        let mut imap = user.imap().await;
+        let flags: Vec<String> = flags_of(&mut imap, "INBOX", uid).await.into_iter().filter(|f| f != "Recent").collect();
+        let names = folder_names(&mut imap).await;
+        (count(&mut imap, "INBOX").await, flags, names.contains(&"INBOX.Trash".to_string()))
+    };
+    let before = unchanged().await;
+    assert_eq!(before.0, 1);
+    for (action, what) in [("delete", "CREATE"), ("archive", "COPY"), ("spam", "COPY after the verdict")] {
+        let page = act(&b, &token, "INBOX", uv, &[uid], action, &[]).await;
+        assert_eq!(page.status, 200, "{action}: {}", page.body);
+        assert!(
+            page.body.contains("The mail server refused: Permission denied. Nothing was done."),
+            "{action} ({what}): {}",
+            page.body
+        );
+        assert!(!page.body.contains("action=\"/undo\""), "nothing to undo after {action}");
+        assert_eq!(unchanged().await, before, "{action} left nothing half done ({what})");
+    }
+    // A draft that cannot be saved: a JSON error for the script, in the server's words.
+    let mut form = Form::from_page(&b.get("/compose").await.body);
+    form.set("subject", "Cannot be saved").set("body", "text");
+    let res = post_compose(&b, &form, "save", &[], true).await;
+    assert_eq!(res.status().as_u16(), 502);
+    assert!(res.headers()["content-type"].to_str().unwrap_or_default().starts_with("application/json"));
+    let v = json_of(res).await;
+    assert_eq!(v["error"], "mail-refused", "{v}");
+    assert_eq!(v["message"], "The mail server refused: Permission denied", "{v}");
+    // Without JavaScript, the page says the same.
+    let page = crate::compose::follow(&b, post_compose(&b, &form, "save", &[], false).await).await;
+    assert_eq!(page.status, 502);
+    assert!(page.body.contains("The mail server refused: Permission denied"), "{}", page.body);
+    assert_eq!(unchanged().await, before);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_connection_limit_the_watcher_gives_way_and_the_limit_is_named() {
+    // One user may hold two connections from one address.
+    let dir = tempfile::Builder::new().prefix("fxl.").tempdir_in("/tmp").expect("temp dir").keep();
+    let (imap_port, imaps_port) = (free_port(), free_port());
+    let script = root().join("scripts/mailserver.sh");
+    let d = dir.display().to_string();
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .args(["start", "--connection-limit", "2", &d, &imap_port.to_string(), &imaps_port.to_string()])
+        .output()
+        .expect("start");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = Stopped(dir.clone());
+    let user = TestUser::new(&user_name(1), &user_password(1), imap_port);
+    let add = std::process::Command::new("bash").arg(&script).args(["adduser", &d, &user.name, &user.password]).output().expect("adduser");
+    assert!(add.status.success());
+    let connections = || {
+        let out = std::process::Command::new("doveadm")
+            .args(["-c", &format!("{d}/dovecot.conf"), "who", "-1", &user.name])
+            .output()
+            .expect("doveadm who");
+        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains(" imap ")).count()
+    };
+
+    // Request connections are logged out after half a second unused.
+    let app = TestApp::start_with(
+        |c| c.imap_idle_timeout = Duration::from_millis(500),
+        |env| drop(env.insert("FACTEUR_IMAP_PORT".into(), imap_port.to_string())),
+    )
+    .await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let mut events = Events::open(&b, "INBOX", None).await;
+    events.next("counts", Duration::from_secs(10)).await.expect("the watcher is connected");
+    assert!(eventually(Duration::from_secs(10), async || connections() == 1).await, "only the watcher is left");
+    // The phone takes the second connection; the next click needs one more.
+    let mut phone = user.imap().await;
+    assert_eq!(connections(), 2);
+    let page = b.get("/f/INBOX").await;
+    assert_eq!(page.status, 200, "the watcher gave its connection to the click: {}", page.body);
+    phone.noop().await.expect("the phone keeps its connection");
+
+    // Now the phone holds two and Facteur none: the limit is named, not "cannot be reached".
+    assert!(eventually(Duration::from_secs(10), async || connections() == 1).await, "the request connection was let go");
+    let mut tablet = user.imap().await;
+    assert_eq!(connections(), 2);
+    let page = b.get("/f/INBOX").await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains("too many connections to the mail server"), "{}", page.body);
+    // Signing in meanwhile says the same, and is not a wrong password.
+    let other = Browser::new(&app);
+    let refused = other.login_attempt(&user.name, &user.password).await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert!(refused.body.contains("too many connections open from this webmail"), "{}", refused.body);
+    tablet.logout().await.expect("logout");
+    phone.logout().await.expect("logout");
+    assert!(
+        eventually(Duration::from_secs(10), async || b.get("/f/INBOX").await.status == 200).await,
+        "once a connection is free, pages work again"
+    );
+    app.stop().await;
+    drop(server);
+}
+
+/// Stops the mail server of a directory when dropped.
+struct Stopped(std::path::PathBuf);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(root().join("scripts/mailserver.sh"))
+            .args(["stop", "--fast", &self.0.display().to_string()])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
