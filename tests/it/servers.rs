@@ -138,6 +138,26 @@ async fn on_courier_imap_a_new_account_deletes_archives_reports_spam_saves_draft
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_courier_imap_new_mail_shows_up_within_seconds_although_its_idle_polls_once_a_minute() {
+    let c = courier();
+    let user = c.user();
+    let app = TestApp::start_on(c.imap_port, dovecot().submission_port).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let mut events = Events::open(&b, "INBOX", None).await;
+    events.next("counts", Duration::from_secs(10)).await.expect("initial counts");
+    let mut imap = user.imap().await;
+    append(&mut imap, "INBOX", &numbered_message(9)).await;
+    // Courier's own IDLE (IMAP_ENHANCEDIDLE=0) would report it up to 60 s later; the NOOP
+    // check every 5 s does within 15.
+    let changed = events.next("changed", Duration::from_secs(15)).await.expect("the new message is announced");
+    assert_eq!(changed["folder"], "INBOX");
+    let page = b.get("/f/INBOX").await;
+    assert!(page.body.contains("Message number 00009"), "{}", page.body);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn folders_show_without_the_namespace_prefix_nested_by_the_separator() {
     let m = minimal();
     let user = m.user();
