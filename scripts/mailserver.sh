@@ -5,7 +5,7 @@
 # Everything (config, TLS material, logs, state, mail, queue) lives under one
 # directory DIR, so several instances can run side by side on different ports.
 #
-#   scripts/mailserver.sh start    [--minimal] [--connection-limit N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
+#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--connection-limit N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
 #   scripts/mailserver.sh adduser  DIR USER PASSWORD [USER PASSWORD...]
 #   scripts/mailserver.sh deluser  DIR USER
 #   scripts/mailserver.sh addalias DIR ALIAS USER
@@ -52,6 +52,8 @@
 #          THREAD SORT QUOTA IDLE ENABLE, no MOVE, SPECIAL-USE, CONDSTORE,
 #          QRESYNC, NOTIFY, LIST-STATUS, ESEARCH or PREVIEW); the greeting
 #          names Courier-IMAP, whose IDLE clients cannot rely on.
+#          --capabilities "CAP ..." (with --minimal) advertises these instead,
+#          e.g. without UIDPLUS.
 #          --connection-limit N: IMAP connections one user may have from one
 #          address (mail_max_userip_connections; default 20). The next login
 #          gets NO [LIMIT].
@@ -252,6 +254,7 @@ EOF
 write_config() {
     local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0} starttls_port=${6:-} minimal=${7:-0}
     local connection_limit=${8:-20}
+    local capabilities=${9:-IMAP4rev1 LITERAL+ SASL-IR UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ENABLE}
     local uid gid instance
     uid=$(id -u "$VMAIL_USER")
     gid=$(id -g "$VMAIL_USER")
@@ -327,7 +330,7 @@ namespace inbox {
   prefix = INBOX.
 }
 
-imap_capability = IMAP4rev1 LITERAL+ SASL-IR UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ENABLE
+imap_capability = $capabilities
 login_greeting = Courier-IMAP ready (a minimal test server).
 
 # Access rights (see the deny command): owners may do everything unless a
@@ -759,11 +762,12 @@ postfix_reload() {
 }
 
 cmd_start() {
-    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20
+    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities=
     while [ $# -gt 0 ]; do
         case "$1" in
             --minimal) minimal=1; shift ;;
             --connection-limit) [ $# -ge 2 ] || usage; connection_limit=$2; shift 2 ;;
+            --capabilities) [ $# -ge 2 ] || usage; capabilities=$2; shift 2 ;;
             --imap-starttls-port) [ $# -ge 2 ] || usage; imap_starttls_port=$2; shift 2 ;;
             --submission-starttls-port) [ $# -ge 2 ] || usage; sub_starttls_port=$2; shift 2 ;;
             -*) usage ;;
@@ -776,6 +780,8 @@ cmd_start() {
     case "$imap_port$imaps_port" in *[!0-9]*|'') die "ports must be numbers" ;; esac
     case "$sub_port$subs_port$imap_starttls_port$sub_starttls_port" in *[!0-9]*) die "ports must be numbers" ;; esac
     case "$connection_limit" in *[!0-9]*|'') die "--connection-limit takes a number" ;; esac
+    case "$capabilities" in *[!A-Za-z0-9=+\ .-]*) die "--capabilities takes capability names" ;; esac
+    [ -z "$capabilities" ] || [ "$minimal" = 1 ] || die "--capabilities needs --minimal"
     [ -z "$sub_starttls_port" ] || [ -n "$sub_port" ] || die "--submission-starttls-port needs SUBMISSION_PORT"
     [ -n "$(printf '%s\n' "$imap_port" "$imaps_port" ${sub_port:+"$sub_port"} ${subs_port:+"$subs_port"} \
             ${imap_starttls_port:+"$imap_starttls_port"} ${sub_starttls_port:+"$sub_starttls_port"} | sort | uniq -d)" ] \
@@ -841,7 +847,7 @@ cmd_start() {
 
     [ -f "$dir/acl-global" ] || printf '* owner lrwstipekxa\n' >"$dir/acl-global"
     chmod 0644 "$dir/acl-global"
-    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit"
+    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities"
     if [ $with_postfix = 1 ]; then
         printf '%s\n' "$sub_port${subs_port:+ $subs_port}${sub_starttls_port:+ $sub_starttls_port}" >"$dir/postfix.ports"
         write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port" "$sub_starttls_port"

@@ -70,6 +70,10 @@ async fn a_new_account_works(user: &TestUser, imap_port: u16, submission_port: u
     assert!(page.body.contains("action=\"/undo\""), "undo is offered without MOVE (COPYUID): {}", page.body);
     assert!(folder_names(&mut imap).await.contains(&"INBOX.Trash".to_string()));
     assert_eq!((count(&mut imap, "INBOX").await, count(&mut imap, "INBOX.Trash").await), (2, 1));
+    // The list that follows shows the folder as it is (the EXPUNGEs of the copy-and-remove were
+    // counted), with the two messages left.
+    assert!(!page.body.contains("Message number 00001"), "{}", page.body);
+    assert!(page.body.contains("Message number 00002") && page.body.contains("Message number 00003"), "{}", page.body);
     let undone = b.post("/undo", &[("csrf", &token)]).await;
     assert!(undone.body.contains("Undone."), "{}", undone.body);
     assert_eq!((count(&mut imap, "INBOX").await, count(&mut imap, "INBOX.Trash").await), (3, 0));
@@ -326,6 +330,70 @@ async fn at_the_connection_limit_the_watcher_gives_way_and_the_limit_is_named() 
     );
     app.stop().await;
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_uidplus_only_the_chosen_messages_are_ever_removed() {
+    // Neither MOVE nor UIDPLUS: removing means a plain EXPUNGE, which takes every message
+    // marked \Deleted, also those another app marked.
+    let dir = tempfile::Builder::new().prefix("fxu.").tempdir_in("/tmp").expect("temp dir").keep();
+    let (imap_port, imaps_port, submission_port) = (free_port(), free_port(), free_port());
+    let script = root().join("scripts/mailserver.sh");
+    let d = dir.display().to_string();
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .args(["start", "--minimal", "--capabilities", "IMAP4rev1 LITERAL+ SASL-IR CHILDREN NAMESPACE IDLE ENABLE"])
+        .args([&d, &imap_port.to_string(), &imaps_port.to_string(), &submission_port.to_string()])
+        .output()
+        .expect("start");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let _server = Stopped(dir.clone());
+    let user = TestUser::new(&user_name(1), &user_password(1), imap_port);
+    let add = std::process::Command::new("bash").arg(&script).args(["adduser", &d, &user.name, &user.password]).output().expect("adduser");
+    assert!(add.status.success());
+    let mut imap = user.imap().await;
+    let mut placed = Vec::new();
+    for i in 1..=3 {
+        placed.push(append(&mut imap, "INBOX", &numbered_message(i)).await);
+    }
+    let uv = placed[0].1;
+    // Another app marked the third one for deletion and has not expunged yet.
+    imap.select("INBOX").await.expect("select");
+    let _: Vec<_> = imap.uid_store(placed[2].0.to_string(), "+FLAGS.SILENT (\\Deleted)").await.expect("store").try_collect().await.expect("store");
+
+    let app = TestApp::start_on(imap_port, submission_port).await;
+    let b = Browser::new(&app);
+    let token = csrf(&b.login(&user).await.body);
+    let page = act(&b, &token, "INBOX", uv, &[placed[0].0], "delete", &[]).await;
+    assert!(page.body.contains("The mail server refused: other messages of this folder are marked for deletion"), "{}", page.body);
+    assert_eq!(uids(&mut imap, "INBOX").await, placed.iter().map(|p| p.0).collect::<Vec<_>>(), "nothing removed");
+    assert_eq!(count(&mut imap, "INBOX.Trash").await, 0, "and nothing copied");
+    let page = act(&b, &token, "INBOX", uv, &[placed[0].0], "delete-forever", &[("confirmed", "1")]).await;
+    assert!(page.body.contains("The mail server refused:"), "{}", page.body);
+    assert!(!flags_of(&mut imap, "INBOX", placed[0].0).await.iter().any(|f| f == "Deleted"), "not even marked");
+
+    // Once the other app is done, both work, and only the chosen message goes.
+    imap.select("INBOX").await.expect("select");
+    let _: Vec<_> = imap.uid_store(placed[2].0.to_string(), "-FLAGS.SILENT (\\Deleted)").await.expect("store").try_collect().await.expect("store");
+    let page = act(&b, &token, "INBOX", uv, &[placed[0].0], "delete", &[]).await;
+    assert!(page.body.contains("Moved to Trash."), "{}", page.body);
+    assert_eq!(uids(&mut imap, "INBOX").await, [placed[1].0, placed[2].0]);
+    assert_eq!(count(&mut imap, "INBOX.Trash").await, 1);
+    let page = act(&b, &token, "INBOX", uv, &[placed[1].0], "delete-forever", &[("confirmed", "1")]).await;
+    assert!(page.body.contains("Deleted forever."), "{}", page.body);
+    assert_eq!(uids(&mut imap, "INBOX").await, [placed[2].0]);
+    assert!(page.body.contains("Message number 00003") && !page.body.contains("Message number 00002"), "{}", page.body);
+
+    // A draft saved twice is one draft: without APPENDUID it is found by its Message-ID.
+    let mut form = Form::from_page(&b.get("/compose").await.body);
+    form.set("subject", "Draft without UIDPLUS").set("body", "one");
+    let v = json_of(post_compose(&b, &form, "save", &[], true).await).await;
+    assert_eq!(v["saved"], true, "{v}");
+    form.set("replaces", v["replaces"].as_str().unwrap_or_default()).set("body", "two");
+    let v = json_of(post_compose(&b, &form, "save", &[], true).await).await;
+    assert_eq!(v["saved"], true, "{v}");
+    assert_eq!(count(&mut imap, "INBOX.Drafts").await, 1);
+    app.stop().await;
 }
 
 /// Stops the mail server of a directory when dropped.

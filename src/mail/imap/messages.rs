@@ -189,14 +189,12 @@ impl ImapConn {
         let placed = if self.has_capability("MOVE") {
             self.tagged(format!("UID MOVE {set} {quoted}"), None).await?
         } else {
-            if !self.has_capability("UIDPLUS") {
-                // A plain EXPUNGE would also remove what other clients marked \Deleted.
-                return Err(MailError::No("the server supports neither MOVE nor UIDPLUS".into()));
-            }
+            // Checked before the copy: a refusal leaves no duplicate behind.
+            let uidplus = self.expunge_is_exact(m).await?;
             // Courier answers COPYUID in the tagged OK, Dovecot too for COPY: read it there.
             let placed = self.tagged(format!("UID COPY {set} {quoted}"), None).await?;
             self.command(async |s| all(s.uid_store(&set, store_op(true, &[Flag::Deleted]))).await).await?;
-            self.command(async |s| all(s.uid_expunge(&set)).await).await?;
+            self.expunge(&set, uidplus).await?;
             placed
         };
         let (mut uidvalidity, mut uids) = (None, Vec::new());
@@ -220,12 +218,41 @@ impl ImapConn {
         }
         self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
         let set = uids_of(m);
+        let uidplus = self.expunge_is_exact(m).await?;
         self.command(async |s| all(s.uid_store(&set, store_op(true, &[Flag::Deleted]))).await).await?;
-        if self.has_capability("UIDPLUS") {
-            self.command(async |s| all(s.uid_expunge(&set)).await).await?;
-        }
+        self.expunge(&set, uidplus).await?;
         self.cached = None;
         self.invalidate_folders();
+        Ok(())
+    }
+
+    /// Whether the messages `m` can be removed without touching any other: `true` with
+    /// UIDPLUS (`UID EXPUNGE`); without it, a plain EXPUNGE removes every message marked
+    /// \Deleted, so it is allowed (`false`) only when no other message of the folder is
+    /// marked so, by another mail app for instance. Otherwise a refusal, before anything is
+    /// changed.
+    async fn expunge_is_exact(&mut self, m: &MessageSet) -> Result<bool, MailError> {
+        if self.has_capability("UIDPLUS") {
+            return Ok(true);
+        }
+        // What other clients marked since this connection last looked counts: NOOP first.
+        self.command(async |s| s.noop().await).await?;
+        let marked = self.command(async |s| s.uid_search("DELETED").await).await?;
+        if marked.iter().any(|u| !m.uids.contains(&Uid(*u))) {
+            return Err(MailError::No(
+                "other messages of this folder are marked for deletion, and this server cannot remove only these".into(),
+            ));
+        }
+        Ok(false)
+    }
+
+    /// Removes the messages `set` (marked \Deleted): `UID EXPUNGE`, or EXPUNGE where
+    /// [`Self::expunge_is_exact`] allowed it. Read with [`ImapConn::tagged`], which applies
+    /// the EXPUNGE and EXISTS replies in the order they came (Courier follows its EXPUNGEs
+    /// with the new EXISTS), so the selected folder's count stays true.
+    async fn expunge(&mut self, set: &str, uidplus: bool) -> Result<(), MailError> {
+        let command = if uidplus { format!("UID EXPUNGE {set}") } else { "EXPUNGE".to_string() };
+        self.tagged(command, None).await?;
         Ok(())
     }
 
