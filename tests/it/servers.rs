@@ -211,6 +211,29 @@ async fn a_server_whose_idle_is_slow_is_checked_by_noop_and_changes_still_arrive
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_notify_new_inbox_mail_is_counted_within_seconds_while_another_folder_is_shown() {
+    let m = minimal();
+    let user = m.user();
+    let mut imap = user.imap().await;
+    imap.create("INBOX.Projects").await.expect("create");
+    let app = TestApp::start_on(m.imap_port, m.submission_port).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let mut events = Events::open(&b, "INBOX.Projects", None).await;
+    let first = events.next("counts", Duration::from_secs(10)).await.expect("initial counts");
+    let inbox_unread = |v: &serde_json::Value| {
+        v["folders"].as_array().and_then(|f| f.iter().find(|f| f["href"] == "/f/INBOX")).map(|f| f["unread"].clone())
+    };
+    assert_eq!(inbox_unread(&first), Some(serde_json::json!(0)), "{first}");
+    append(&mut imap, "INBOX", &numbered_message(5)).await;
+    // The counts of other folders are otherwise refreshed once a minute (no NOTIFY): one
+    // STATUS of the Inbox at each check brings them within seconds.
+    let counts = events.next("counts", Duration::from_secs(15)).await.expect("new counts");
+    assert_eq!(inbox_unread(&counts), Some(serde_json::json!(1)), "{counts}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_refuses_create_copy_and_append_is_shown_and_nothing_is_half_done() {
     let m = minimal();
     let user = m.user();

@@ -312,11 +312,13 @@ impl Task {
         }
         // With NOTIFY (RFC 5465) the server also reports changes in every other folder (the
         // Inbox above all) while we IDLE on the one shown; without it, counts are polled.
-        if caps.has_str("NOTIFY") {
+        let mut notify = caps.has_str("NOTIFY");
+        if notify {
             let set = "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) \
                        (personal (MessageNew MessageExpunge FlagChange))";
             if let Err(e) = timed(self.command_timeout, session.run_command_and_check_ok(set)).await {
                 tracing::debug!(error = %e, "NOTIFY refused; polling counts instead");
+                notify = false;
             }
         }
         let mut last: Option<Arc<Vec<Folder>>> = None;
@@ -348,6 +350,20 @@ impl Task {
                     (false, _) => self.sleep(session, self.poll).await,
                 };
                 session = s;
+                // Without NOTIFY, when checking by NOOP anyway, the Inbox (where new mail
+                // lands) is looked at too, by one STATUS: all counts are refreshed when it
+                // moved, instead of at the next poll.
+                let wake = match wake {
+                    Wake::Check
+                        if !notify
+                            && !folder.eq_ignore_ascii_case("INBOX")
+                            && counted.elapsed() < self.poll
+                            && self.inbox_moved(&mut session, last.as_ref().map(|v| v.as_slice())).await? =>
+                    {
+                        Wake::Poll
+                    }
+                    w => w,
+                };
                 tracing::trace!(wake = wake.name(), "watcher woke");
                 match wake {
                     Wake::Stop => {
@@ -432,6 +448,16 @@ impl Task {
         };
         let session = timed(self.command_timeout, handle.done()).await?;
         Ok((session, wake))
+    }
+
+    /// Whether the Inbox's counts differ from those last told to the tabs (one STATUS).
+    async fn inbox_moved(&self, session: &mut ImapSession, last: Option<&[Folder]>) -> Result<bool, MailError> {
+        let Some(known) = last.and_then(|l| l.iter().find(|f| f.name.eq_ignore_ascii_case("INBOX"))) else {
+            return Ok(false);
+        };
+        // What the server says on the side meanwhile stays for `take_news`.
+        let now = timed(self.command_timeout, session.status("INBOX", "(MESSAGES UNSEEN)")).await?;
+        Ok((now.unseen.unwrap_or(0), now.exists) != (known.unread, known.total))
     }
 
     /// Without IDLE (a folder that cannot be selected, or a server whose IDLE is slow): waits
