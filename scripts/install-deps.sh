@@ -23,6 +23,10 @@ done
 # A real Courier-IMAP for the tests, beside Dovecot: downloaded, never installed.
 fetch_courier() {
     if [ "${1:-}" != "--mail" ]; then
+        # Package lists may have been cleaned since the last install.
+        if [ ! -f "${FACTEUR_COURIER_CACHE:-/var/cache/facteur-courier}/pkg/.complete" ] && [ "${updated:-0}" = 0 ]; then
+            $SUDO apt-get update -q
+        fi
         $SUDO bash "$(dirname "$0")/courier.sh" fetch
     fi
 }
@@ -57,5 +61,6 @@ postfix postfix/main_mailer_type select No configuration
 postfix postfix/mailname string facteur.test
 EOF
 $SUDO apt-get update -q
+updated=1
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fetch_courier "${1:-}"

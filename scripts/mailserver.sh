@@ -10,7 +10,7 @@
 #   scripts/mailserver.sh deluser  DIR USER
 #   scripts/mailserver.sh addalias DIR ALIAS USER
 #   scripts/mailserver.sh kick     DIR USER
-#   scripts/mailserver.sh deny     DIR USER RIGHTS
+#   scripts/mailserver.sh deny     DIR USER RIGHTS [FOLDER]
 #   scripts/mailserver.sh smtp-stop  DIR
 #   scripts/mailserver.sh smtp-start DIR
 #   scripts/mailserver.sh stop     [--fast] DIR
@@ -65,9 +65,10 @@
 # kick     disconnects every IMAP connection of USER (a server-side drop:
 #          the client reads "* BYE Server shutting down.").
 # deny     (--minimal instances) takes IMAP RIGHTS (RFC 4314 letters, e.g.
-#          "ik": create folders, insert messages) away from USER in every
-#          folder, for connections opened from then on: the server then
-#          refuses CREATE, APPEND or COPY with NO [NOPERM].
+#          "ik": create folders, insert messages) away from USER in FOLDER
+#          (a pattern, default every folder), for connections opened from then
+#          on: the server then refuses CREATE, APPEND or COPY with NO [NOPERM],
+#          or ("te") ignores \Deleted and expunges nothing.
 # smtp-stop   stops only the Postfix of DIR; returns once its ports are closed.
 # smtp-start  starts it again on the ports given at start; returns once they
 #          accept connections.
@@ -933,13 +934,15 @@ rewrite_users() {
 }
 
 cmd_deny() {
-    [ $# -eq 3 ] || usage
-    local dir user rights
-    dir=$(abs_dir "$1"); user=$2; rights=$3
+    [ $# -eq 3 ] || [ $# -eq 4 ] || usage
+    local dir user rights folder
+    dir=$(abs_dir "$1"); user=$2; rights=$3; folder=${4:-*}
     case "$user" in *[!A-Za-z0-9@._+-]*|'') die "invalid user name: '$user'" ;; esac
     case "$rights" in *[!lrwsipekxtacd]*|'') die "rights are RFC 4314 letters (got '$rights')" ;; esac
-    [ -f "$dir/acl-global" ] || die "no access rights file in $dir (start with --minimal)"
-    printf '* -user=%s %s\n' "$user" "$rights" >>"$dir/acl-global"
+    case "$folder" in *[!A-Za-z0-9.*_-]*|'') die "invalid folder pattern: '$folder'" ;; esac
+    grep -q '^  acl = vfile:' "$dir/dovecot.conf" 2>/dev/null \
+        || die "access rights apply to --minimal instances only ($dir is not one)"
+    printf '%s -user=%s %s\n' "$folder" "$user" "$rights" >>"$dir/acl-global"
 }
 
 cmd_adduser() {

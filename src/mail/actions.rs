@@ -112,6 +112,11 @@ pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &
     if destination == m.mailbox {
         return Ok(Done { notice_key: "notice-nothing", folder: None, undo: None });
     }
+    // Which messages carried the opposite verdict, to give it back if the move fails.
+    let had_off = match &verdict {
+        Some((_, off)) => Some(c.having(m, off).await?),
+        None => None,
+    };
     if let Some((on, off)) = &verdict {
         c.store_flags(m, false, std::slice::from_ref(off)).await?;
         c.store_flags(m, true, std::slice::from_ref(on)).await?;
@@ -120,10 +125,14 @@ pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &
         Ok(moved) => moved,
         Err(e) => {
             // Not moved: take the verdict back, so that nothing is left half done.
-            if let Some((on, _)) = &verdict
-                && let Err(undo) = c.store_flags(m, false, std::slice::from_ref(on)).await
-            {
-                tracing::warn!(error = %undo, "could not take back a spam verdict after a failed move");
+            if let (Some((on, off)), Some(had_off)) = (&verdict, &had_off) {
+                let back = async {
+                    c.store_flags(m, false, std::slice::from_ref(on)).await?;
+                    c.store_flags(had_off, true, std::slice::from_ref(off)).await
+                };
+                if let Err(undo) = back.await {
+                    tracing::warn!(error = %undo, "could not take back a spam verdict after a failed move");
+                }
             }
             return Err(e);
         }
@@ -142,7 +151,13 @@ pub async fn undo(c: &mut ImapConn, undo: &Undo) -> Result<(), MailError> {
             if let Some(f) = unflag {
                 c.store_flags(messages, false, std::slice::from_ref(f)).await?;
             }
-            c.move_messages(messages, back_to).await.map(|_| ())
+            let moved = c.move_messages(messages, back_to).await;
+            if let (Err(_), Some(f)) = (&moved, unflag)
+                && let Err(e) = c.store_flags(messages, true, std::slice::from_ref(f)).await
+            {
+                tracing::warn!(error = %e, "could not put a verdict back after a failed undo");
+            }
+            moved.map(|_| ())
         }
     }
 }

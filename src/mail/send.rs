@@ -179,10 +179,20 @@ pub async fn deliver(registry: &Registry, key: &str, creds: &Credentials, smtp: 
 pub async fn file_sent(c: &mut ImapConn, copy: Option<&[u8]>, message_id: &str, plan: &Plan) -> Result<bool, MailError> {
     let mut ok = true;
     if let Some(bytes) = copy {
-        let sent = c.folder_for(Role::Sent).await?.ok_or(MailError::NotFound)?;
-        if let Err(e) = c.append(&sent, &[Flag::Seen], bytes, message_id).await {
-            tracing::warn!(error = %e, "the sent message could not be saved in Sent");
-            ok = false;
+        // A Sent folder the server will not create is like a copy it will not take: logged,
+        // and the rest of the filing still happens.
+        let saved = match c.folder_for(Role::Sent).await {
+            Ok(Some(sent)) => c.append(&sent, &[Flag::Seen], bytes, message_id).await.map(|_| ()),
+            Ok(None) => Err(MailError::NotFound),
+            Err(e) => Err(e),
+        };
+        match saved {
+            Ok(()) => {}
+            Err(e) if e.breaks_connection() => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "the sent message could not be saved in Sent");
+                ok = false;
+            }
         }
     }
     if let Some(o) = &plan.origin

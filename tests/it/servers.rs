@@ -200,13 +200,17 @@ async fn a_server_whose_idle_is_slow_is_checked_by_noop_and_changes_still_arrive
     b.login(&user).await;
     let mut events = Events::open(&b, "INBOX", None).await;
     events.next("counts", Duration::from_secs(10)).await.expect("initial counts");
-    let mut imap = user.imap().await;
-    append(&mut imap, "INBOX", &numbered_message(4)).await;
     // The greeting names Courier-IMAP, whose IDLE looks at the folder once a minute: the
     // watcher checks every few seconds by NOOP instead, and never sits in IDLE.
+    assert_eq!(m.connections(&user.name), 2, "the watcher is connected");
+    for _ in 0..15 {
+        assert_eq!(m.idling(&user.name), 0, "the watcher does not rely on this server's IDLE");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut imap = user.imap().await;
+    append(&mut imap, "INBOX", &numbered_message(4)).await;
     let changed = events.next("changed", Duration::from_secs(12)).await.expect("the new message is announced");
     assert_eq!(changed["folder"], "INBOX");
-    assert_eq!(m.idling(&user.name), 0, "the watcher does not rely on this server's IDLE");
     app.stop().await;
 }
 
@@ -243,6 +247,8 @@ async fn a_server_that_refuses_create_copy_and_append_is_shown_and_nothing_is_ha
     imap.create("INBOX.Archive").await.expect("create");
     imap.create("INBOX.Junk").await.expect("create");
     let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
+    // An earlier "not spam" verdict, which a failed spam report must give back.
+    let _: Vec<_> = imap.uid_store(uid.to_string(), "+FLAGS.SILENT ($NotJunk)").await.expect("store").try_collect().await.expect("store");
     imap.logout().await.expect("logout");
     let out = std::process::Command::new("bash")
         .arg(root().join("scripts/mailserver.sh"))
@@ -262,6 +268,7 @@ async fn a_server_that_refuses_create_copy_and_append_is_shown_and_nothing_is_ha
     };
     let before = unchanged().await;
     assert_eq!(before.0, 1);
+    assert!(before.1.iter().any(|f| f.contains("$NotJunk")), "{:?}", before.1);
     for (action, what) in [("delete", "CREATE"), ("archive", "COPY"), ("spam", "COPY after the verdict")] {
         let page = act(&b, &token, "INBOX", uv, &[uid], action, &[]).await;
         assert_eq!(page.status, 200, "{action}: {}", page.body);
@@ -417,6 +424,119 @@ async fn without_uidplus_only_the_chosen_messages_are_ever_removed() {
     assert_eq!(v["saved"], true, "{v}");
     assert_eq!(count(&mut imap, "INBOX.Drafts").await, 1);
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_the_server_does_not_finish_is_taken_back() {
+    let m = minimal();
+    let user = m.user();
+    let mut imap = user.imap().await;
+    imap.create("INBOX.Archive").await.expect("create");
+    let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
+    imap.logout().await.expect("logout");
+    // In the Inbox, the user may copy messages out but not mark them deleted nor expunge.
+    let out = std::process::Command::new("bash")
+        .arg(root().join("scripts/mailserver.sh"))
+        .args(["deny", m.dir.to_str().unwrap_or_default(), &user.name, "te", "INBOX"])
+        .output()
+        .expect("deny");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let app = TestApp::start_on(m.imap_port, m.submission_port).await;
+    let b = Browser::new(&app);
+    let token = csrf(&b.login(&user).await.body);
+    for action in ["archive", "delete-forever"] {
+        let page = act(&b, &token, "INBOX", uv, &[uid], action, &[("confirmed", "1")]).await;
+        assert!(page.body.contains("The mail server refused:"), "{action}: {}", page.body);
+        let mut imap = user.imap().await;
+        assert_eq!(uids(&mut imap, "INBOX").await, [uid], "{action}: the message stays where it was");
+        assert_eq!(count(&mut imap, "INBOX.Archive").await, 0, "{action}: and only there");
+        assert!(!flags_of(&mut imap, "INBOX", uid).await.iter().any(|f| f == "Deleted"), "{action}: not left marked");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_hangs_up_at_once_is_a_connection_limit_not_a_wrong_password() {
+    // What a server at its connection limit per address does (Courier's MAXPERIP, a
+    // firewall's connlimit): accept, then close without a word, also on the TLS port.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            drop(conn);
+        }
+    });
+    for security in ["plain", "tls"] {
+        let app = TestApp::start_with(
+            |_| {},
+            |env| {
+                env.insert("FACTEUR_IMAP_PORT".into(), port.to_string());
+                env.insert("FACTEUR_IMAP_SECURITY".into(), security.into());
+            },
+        )
+        .await;
+        let b = Browser::new(&app);
+        for _ in 0..6 {
+            let page = b.login_attempt(&user_name(1), "whatever").await;
+            assert_eq!(page.status, 503, "{security}: {}", page.body);
+            assert!(page.body.contains("too many connections open from this webmail"), "{security}: {}", page.body);
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_courier_imap_at_its_limit_per_address_the_watcher_gives_way() {
+    // Two connections from one address, whoever they belong to (Courier's MAXPERIP).
+    let dir = tempfile::Builder::new().prefix("fxk.").tempdir_in("/tmp").expect("temp dir").keep();
+    let port = free_port();
+    let script = root().join("scripts/courier.sh");
+    let d = dir.display().to_string();
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .args(["start", &d, &port.to_string()])
+        .env("COURIER_MAXPERIP", "2")
+        .output()
+        .expect("courier.sh start");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let _server = StoppedCourier(dir.clone());
+    let user = TestUser::new("limited@example.test", "secret", port);
+    let add = std::process::Command::new("bash").arg(&script).args(["adduser", &d, &user.name, &user.password]).output().expect("adduser");
+    assert!(add.status.success());
+
+    let app = TestApp::start_with(
+        |c| c.imap_idle_timeout = Duration::from_millis(500),
+        |env| drop(env.insert("FACTEUR_IMAP_PORT".into(), port.to_string())),
+    )
+    .await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let mut events = Events::open(&b, "INBOX", None).await;
+    events.next("counts", Duration::from_secs(10)).await.expect("the watcher is connected");
+    assert!(
+        eventually(Duration::from_secs(10), async || app.state.registry.open_connections() == 0).await,
+        "the request connection was let go"
+    );
+    // A phone takes the second place; Courier closes the next connection before greeting it.
+    let mut phone = user.imap().await;
+    let page = b.get("/f/INBOX").await;
+    assert_eq!(page.status, 200, "the watcher gave its connection to the click: {}", page.body);
+    phone.noop().await.expect("the phone keeps its connection");
+    app.stop().await;
+}
+
+/// Stops a Courier-IMAP of a directory when dropped.
+struct StoppedCourier(std::path::PathBuf);
+
+impl Drop for StoppedCourier {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(root().join("scripts/courier.sh"))
+            .args(["stop", &self.0.display().to_string()])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Stops the mail server of a directory when dropped.

@@ -20,16 +20,27 @@ use crate::mail::{MailError, utf7};
 pub(super) enum Placed {
     /// `APPENDUID`: the appended message(s).
     Appended(u32, Vec<u32>),
-    /// `COPYUID`: the copies (or moved messages) in the target folder, in the order of the
-    /// source UIDs.
-    Copied(u32, Vec<u32>),
+    /// `COPYUID`: the source UIDs and their copies (or the moved messages) in the target
+    /// folder of that UIDVALIDITY, in the same order.
+    Copied(u32, Vec<u32>, Vec<u32>),
+}
+
+/// What [`ImapConn::tagged`] gathered from a command's replies.
+#[derive(Debug, Default)]
+pub(super) struct Replies {
+    /// UIDPLUS codes, tagged or not.
+    pub(super) placed: Vec<Placed>,
+    /// How many EXPUNGE replies came.
+    pub(super) expunged: usize,
+    /// The numbers of `* SEARCH` replies.
+    pub(super) found: Vec<u32>,
 }
 
 impl Placed {
     fn from_code(code: &ResponseCode) -> Option<Self> {
         match code {
             ResponseCode::AppendUid(uv, set) => Some(Self::Appended(*uv, expand_uid_set(set))),
-            ResponseCode::CopyUid(uv, _, dst) => Some(Self::Copied(*uv, expand_uid_set(dst))),
+            ResponseCode::CopyUid(uv, src, dst) => Some(Self::Copied(*uv, expand_uid_set(src), expand_uid_set(dst))),
             _ => None,
         }
     }
@@ -140,15 +151,15 @@ impl ImapConn {
 
     /// Runs `command` reading every reply here rather than through async-imap, which drops
     /// the response code of a tagged OK (Courier puts `COPYUID` there, and every server puts
-    /// `APPENDUID` there). With `literal`, it is sent when the server asks for it. Returns the
-    /// UIDPLUS codes seen, tagged or not; EXISTS and EXPUNGE are applied as usual. A NO with
-    /// `TRYCREATE` (no such folder) is [`MailError::NotFound`]; any other NO is
-    /// [`MailError::No`] with the server's words.
-    pub(super) async fn tagged(&mut self, command: String, literal: Option<&str>) -> Result<Vec<Placed>, MailError> {
+    /// `APPENDUID` there) and takes a NO to STORE, EXPUNGE or SEARCH for success. With
+    /// `literal`, it is sent when the server asks for it. EXISTS and EXPUNGE are applied in
+    /// the order they come. A NO with `TRYCREATE` (no such folder) is
+    /// [`MailError::NotFound`]; any other NO is [`MailError::No`] with the server's words.
+    pub(super) async fn tagged(&mut self, command: String, literal: Option<&str>) -> Result<Replies, MailError> {
         let timeout = self.timeout;
         let id = timed(timeout, self.session.run_command(command)).await?;
         let mut sent = literal.is_none();
-        let mut placed = Vec::new();
+        let mut replies = Replies::default();
         loop {
             let Some(r) = timed(timeout, async { self.session.read_response().await.map_err(async_imap::error::Error::Io) }).await? else {
                 return Err(MailError::Protocol("connection closed during a command".into()));
@@ -160,21 +171,23 @@ impl ImapConn {
                 }
                 Response::Done { tag, status, outcome } if *tag == id => {
                     let text = outcome.information.as_deref().unwrap_or("").to_string();
+                    self.absorb_unsolicited();
                     match status {
                         Status::Ok => {}
                         Status::No if matches!(outcome.code, Some(ResponseCode::TryCreate)) => return Err(MailError::NotFound),
                         Status::No => return Err(MailError::No(text)),
                         _ => return Err(MailError::Protocol(format!("{status:?} {text}"))),
                     }
-                    placed.extend(outcome.code.as_ref().and_then(Placed::from_code));
-                    self.absorb_unsolicited();
-                    return Ok(placed);
+                    replies.placed.extend(outcome.code.as_ref().and_then(Placed::from_code));
+                    return Ok(replies);
                 }
-                Response::Data { outcome, .. } => placed.extend(outcome.code.as_ref().and_then(Placed::from_code)),
+                Response::Data { outcome, .. } => replies.placed.extend(outcome.code.as_ref().and_then(Placed::from_code)),
                 Response::MailboxData(MailboxDatum::Exists(n)) => {
                     self.apply_unsolicited(UnsolicitedResponse::Exists(*n));
                 }
+                Response::MailboxData(MailboxDatum::Search(ids)) => replies.found.extend(ids.iter().copied()),
                 Response::Expunge(n) => {
+                    replies.expunged += 1;
                     self.apply_unsolicited(UnsolicitedResponse::Expunge(*n));
                 }
                 _ => {}

@@ -87,15 +87,28 @@ impl TlsSetup {
         Ok(Self { connector: TlsConnector::from(Arc::new(config)) })
     }
 
+    /// TLS for an IMAP connection. A server that hangs up before the handshake has
+    /// started (Courier's MAXPERIP on port 993, a connection limit in a firewall) is refusing
+    /// one more connection, not unreachable.
     async fn wrap(&self, host: &str, tcp: TcpStream) -> Result<ImapStream, MailError> {
-        Ok(ImapStream::Tls(Box::new(self.client(host, tcp).await?)))
+        match self.handshake(host, tcp).await? {
+            Ok(tls) => Ok(ImapStream::Tls(Box::new(tls))),
+            Err(e) if matches!(e.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset) => {
+                Err(MailError::Limit(format!("{host} closed the connection before TLS: {e}")))
+            }
+            Err(e) => Err(MailError::Connect(format!("TLS with {host}: {e}"))),
+        }
     }
 
     /// A TLS client session over `tcp`, checking `host`'s certificate (IMAP and SMTP alike).
     pub async fn client(&self, host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, MailError> {
+        self.handshake(host, tcp).await?.map_err(|e| MailError::Connect(format!("TLS with {host}: {e}")))
+    }
+
+    async fn handshake(&self, host: &str, tcp: TcpStream) -> Result<io::Result<TlsStream<TcpStream>>, MailError> {
         let name = ServerName::try_from(host.to_string())
             .map_err(|_| MailError::Connect(format!("{host} is not a valid TLS server name")))?;
-        self.connector.connect(name, tcp).await.map_err(|e| MailError::Connect(format!("TLS with {host}: {e}")))
+        Ok(self.connector.connect(name, tcp).await)
     }
 }
 
@@ -210,6 +223,7 @@ async fn greeting(client: &mut Client<ImapStream>) -> Result<String, MailError> 
         // Servers that limit connections per address (Courier's MAXPERIP, a firewall's
         // connlimit) accept and close at once.
         Ok(None) => Err(MailError::Limit("the server closed the connection before its greeting".into())),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => Err(MailError::Limit(format!("greeting: {e}"))),
         Err(e) => Err(MailError::Connect(format!("greeting: {e}"))),
     }
 }

@@ -11,7 +11,7 @@ use async_imap::types::UnsolicitedResponse;
 use super::conn::ImapConn;
 use super::connect::ImapSession;
 use super::types::{Folder, Role};
-use super::wire::{all, status_counts, timed, unescape_quoted};
+use super::wire::{all, quote, status_counts, timed, unescape_quoted};
 use crate::mail::{MailError, utf7};
 
 /// How long the folder list (with unread counts) is reused before it is fetched again.
@@ -79,7 +79,8 @@ impl ImapConn {
             Err(MailError::No(reason)) => {
                 // Created meanwhile by another client (or hidden from LIST by a server quirk):
                 // fine. Otherwise the server will not have it, and says why.
-                let listed = self.command(async |s| all(s.list(Some(""), Some(&wire))).await).await?;
+                let pattern = quote(&wire).ok_or_else(|| MailError::No(reason.clone()))?;
+                let listed = self.command(async |s| all(s.list(Some(""), Some(&pattern))).await).await?;
                 if listed.is_empty() {
                     tracing::warn!(folder = %name, reason = %reason, "the mail server refused to create a folder");
                     return Err(MailError::No(reason));

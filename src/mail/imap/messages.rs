@@ -148,8 +148,7 @@ impl ImapConn {
     pub async fn set_seen(&mut self, m: &MessageRef, seen: bool) -> Result<(), MailError> {
         let (mailbox, uid) = (m.mailbox.as_str(), m.uid.0);
         self.select_valid(mailbox, m.uidvalidity.0).await?;
-        let op = store_op(seen, &[Flag::Seen]);
-        self.command(async |s| all(s.uid_store(uid.to_string(), op)).await).await?;
+        self.store(&uid.to_string(), seen, &[Flag::Seen]).await?;
         if let Some((_, m)) = self.cached.as_mut()
             && m.uid == uid
         {
@@ -165,9 +164,7 @@ impl ImapConn {
             return Ok(());
         }
         self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
-        let op = store_op(add, flags);
-        let set = uids_of(m);
-        self.command(async |s| all(s.uid_store(&set, &op)).await).await?;
+        self.store(&uids_of(m), add, flags).await?;
         self.cached = None;
         if flags.contains(&Flag::Seen) {
             self.invalidate_folders();
@@ -175,9 +172,23 @@ impl ImapConn {
         Ok(())
     }
 
-    /// Moves messages to `target` (MOVE, or COPY + \Deleted + UID EXPUNGE of exactly these UIDs).
+    /// Which of the messages `m` carry `flag` now.
+    pub async fn having(&mut self, m: &MessageSet, flag: &Flag) -> Result<MessageSet, MailError> {
+        self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
+        let set = uids_of(m);
+        let found = self.tagged(format!("UID SEARCH UID {set} {}", search_key(flag)), None).await?.found;
+        Ok(MessageSet { uids: m.uids.iter().copied().filter(|u| found.contains(&u.0)).collect(), ..m.clone() })
+    }
+
+    /// UID STORE on the selected folder, its refusal reported.
+    async fn store(&mut self, set: &str, add: bool, flags: &[Flag]) -> Result<(), MailError> {
+        self.tagged(format!("UID STORE {set} {}", store_op(add, flags)), None).await.map(|_| ())
+    }
+
+    /// Moves messages to `target` (MOVE, or COPY + \Deleted + EXPUNGE of exactly these).
     /// Returns where they went when the server says so for every one of them (COPYUID), for
-    /// undo.
+    /// undo. Without MOVE, a failure after the copy is taken back (the copies removed, the
+    /// originals unmarked) so that the messages end up in one place, as they were.
     pub async fn move_messages(&mut self, m: &MessageSet, target: &str) -> Result<Option<MessageSet>, MailError> {
         if m.uids.is_empty() {
             return Ok(None);
@@ -187,19 +198,21 @@ impl ImapConn {
         let target_wire = utf7::encode(target);
         let quoted = quote(&target_wire).ok_or_else(|| MailError::No("bad folder name".into()))?;
         let placed = if self.has_capability("MOVE") {
-            self.tagged(format!("UID MOVE {set} {quoted}"), None).await?
+            self.tagged(format!("UID MOVE {set} {quoted}"), None).await?.placed
         } else {
             // Checked before the copy: a refusal leaves no duplicate behind.
             let uidplus = self.expunge_is_exact(m).await?;
             // Courier answers COPYUID in the tagged OK, Dovecot too for COPY: read it there.
-            let placed = self.tagged(format!("UID COPY {set} {quoted}"), None).await?;
-            self.command(async |s| all(s.uid_store(&set, store_op(true, &[Flag::Deleted]))).await).await?;
-            self.expunge(&set, uidplus).await?;
+            let placed = self.tagged(format!("UID COPY {set} {quoted}"), None).await?.placed;
+            if let Err((reason, left)) = self.remove(&set, uidplus).await {
+                self.take_back_copies(&left, target, &placed).await;
+                return Err(reason);
+            }
             placed
         };
         let (mut uidvalidity, mut uids) = (None, Vec::new());
         for p in placed {
-            if let Placed::Copied(uv, dst) = p {
+            if let Placed::Copied(uv, _, dst) = p {
                 uidvalidity = Some(UidValidity(uv));
                 uids.extend(dst.into_iter().map(Uid));
             }
@@ -211,7 +224,47 @@ impl ImapConn {
             .map(|uidvalidity| MessageSet { mailbox: target.to_string(), uidvalidity, uids }))
     }
 
-    /// Deletes messages for good: \Deleted + UID EXPUNGE of exactly these UIDs.
+    /// After a copy whose originals could not all be removed: the originals `left` (UIDs in
+    /// the selected folder) lose \Deleted, and their copies in `target` are removed. Best effort:
+    /// what cannot be done is logged.
+    async fn take_back_copies(&mut self, left: &[u32], target: &str, placed: &[Placed]) {
+        self.cached = None;
+        self.invalidate_folders();
+        if left.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store(&uid_set(left), false, &[Flag::Deleted]).await {
+            tracing::warn!(error = %e, "could not unmark messages after a failed move");
+        }
+        let copies: Vec<u32> = placed
+            .iter()
+            .flat_map(|p| match p {
+                Placed::Copied(_, src, dst) => src.iter().zip(dst).filter(|(s, _)| left.contains(s)).map(|(_, d)| *d).collect(),
+                Placed::Appended(..) => Vec::new(),
+            })
+            .collect();
+        let uidvalidity = placed.iter().find_map(|p| match p {
+            Placed::Copied(uv, ..) => Some(*uv),
+            Placed::Appended(..) => None,
+        });
+        let Some(uidvalidity) = uidvalidity.filter(|_| !copies.is_empty()) else {
+            tracing::warn!(folder = %target, "a failed move left copies that cannot be told apart (no COPYUID)");
+            return;
+        };
+        let copies = MessageSet { mailbox: target.to_string(), uidvalidity: UidValidity(uidvalidity), uids: copies.into_iter().map(Uid).collect() };
+        let removed = async {
+            self.select_valid(target, uidvalidity).await?;
+            let set = uids_of(&copies);
+            self.store(&set, true, &[Flag::Deleted]).await?;
+            self.expunge(&set, true).await
+        }
+        .await;
+        if let Err(e) = removed {
+            tracing::warn!(error = %e, folder = %target, "could not remove the copies of a failed move");
+        }
+    }
+
+    /// Deletes messages for good: \Deleted + EXPUNGE of exactly these.
     pub async fn delete_forever(&mut self, m: &MessageSet) -> Result<(), MailError> {
         if m.uids.is_empty() {
             return Ok(());
@@ -219,11 +272,41 @@ impl ImapConn {
         self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
         let set = uids_of(m);
         let uidplus = self.expunge_is_exact(m).await?;
-        self.command(async |s| all(s.uid_store(&set, store_op(true, &[Flag::Deleted]))).await).await?;
-        self.expunge(&set, uidplus).await?;
+        let removed = self.remove(&set, uidplus).await;
         self.cached = None;
         self.invalidate_folders();
+        if let Err((reason, left)) = removed {
+            // Not removed: not left marked either (other apps would hide or purge them).
+            if !left.is_empty()
+                && let Err(undo) = self.store(&uid_set(&left), false, &[Flag::Deleted]).await
+            {
+                tracing::warn!(error = %undo, "could not unmark messages after a refused deletion");
+            }
+            return Err(reason);
+        }
         Ok(())
+    }
+
+    /// Marks the messages `set` \Deleted and expunges them (see [`Self::expunge`]), then
+    /// checks that they are gone: a server may accept a \Deleted it will not act on. On
+    /// failure, the reason and the UIDs still in the folder.
+    async fn remove(&mut self, set: &str, uidplus: bool) -> Result<(), (MailError, Vec<u32>)> {
+        let removed = async {
+            self.store(set, true, &[Flag::Deleted]).await?;
+            self.expunge(set, uidplus).await
+        }
+        .await;
+        let left = self.tagged(format!("UID SEARCH UID {set}"), None).await.map(|r| r.found);
+        match (removed, left) {
+            (Ok(()), Ok(left)) if left.is_empty() => Ok(()),
+            (removed, left) => {
+                let reason = match removed {
+                    Err(e) => e,
+                    Ok(()) => MailError::No("the server did not remove the messages from this folder".into()),
+                };
+                Err((reason, left.unwrap_or_else(|_| expand_set(set))))
+            }
+        }
     }
 
     /// Whether the messages `m` can be removed without touching any other: `true` with
@@ -237,7 +320,7 @@ impl ImapConn {
         }
         // What other clients marked since this connection last looked counts: NOOP first.
         self.command(async |s| s.noop().await).await?;
-        let marked = self.command(async |s| s.uid_search("DELETED").await).await?;
+        let marked = self.tagged("UID SEARCH DELETED".to_string(), None).await?.found;
         if marked.iter().any(|u| !m.uids.contains(&Uid(*u))) {
             return Err(MailError::No(
                 "other messages of this folder are marked for deletion, and this server cannot remove only these".into(),
@@ -265,7 +348,7 @@ impl ImapConn {
         let mut placed = match std::str::from_utf8(message) {
             Ok(text) => {
                 let command = format!("APPEND {quoted} ({flags}) {{{}}}", message.len());
-                self.tagged(command, Some(text)).await?.into_iter().find_map(|p| match p {
+                self.tagged(command, Some(text)).await?.placed.into_iter().find_map(|p| match p {
                     Placed::Appended(uv, uids) => uids.first().map(|uid| (uv, *uid)),
                     Placed::Copied(..) => None,
                 })
@@ -280,7 +363,7 @@ impl ImapConn {
         if placed.is_none() && !message_id.is_empty() {
             let sel = self.select(mailbox).await?;
             let q = quote(message_id).ok_or_else(|| MailError::No("bad message id".into()))?;
-            let found = self.command(async |s| s.uid_search(format!("HEADER Message-ID {q}")).await).await?;
+            let found = self.tagged(format!("UID SEARCH HEADER Message-ID {q}"), None).await?.found;
             placed = found.into_iter().max().map(|uid| (sel.uidvalidity, uid));
         }
         if let Some(sel) = &self.selected
@@ -297,7 +380,45 @@ fn store_op(add: bool, flags: &[Flag]) -> String {
     format!("{}FLAGS.SILENT ({})", if add { "+" } else { "-" }, Flag::list(flags))
 }
 
+/// The UIDs of a set written by [`uid_set`] (`1:3,7`).
+fn expand_set(set: &str) -> Vec<u32> {
+    set.split(',')
+        .flat_map(|part| match part.split_once(':') {
+            Some((a, b)) => match (a.parse::<u32>(), b.parse::<u32>()) {
+                (Ok(a), Ok(b)) => (a.min(b)..=a.max(b)).take(100_000).collect(),
+                _ => Vec::new(),
+            },
+            None => part.parse().into_iter().collect(),
+        })
+        .collect()
+}
+
+/// The SEARCH key that finds messages carrying `flag`.
+fn search_key(flag: &Flag) -> String {
+    match flag {
+        Flag::Seen => "SEEN".into(),
+        Flag::Answered => "ANSWERED".into(),
+        Flag::Flagged => "FLAGGED".into(),
+        Flag::Deleted => "DELETED".into(),
+        Flag::Draft => "DRAFT".into(),
+        other => format!("KEYWORD {}", Flag::list(std::slice::from_ref(other))),
+    }
+}
+
 /// The UID set of `m` as IMAP writes it (`1:3,7`).
 fn uids_of(m: &MessageSet) -> String {
     uid_set(&m.uids.iter().map(|u| u.0).collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_read_back() {
+        assert_eq!(expand_set(&uid_set(&[9, 1, 2, 3, 7])), [1, 2, 3, 7, 9]);
+        assert_eq!(expand_set("5"), [5]);
+        assert_eq!(search_key(&Flag::Junk), "KEYWORD $Junk");
+        assert_eq!(search_key(&Flag::Seen), "SEEN");
+    }
 }

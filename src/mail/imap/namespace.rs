@@ -77,7 +77,10 @@ enum Token {
     Open,
     Close,
     Nil,
+    /// A quoted string.
     Str(String),
+    /// Any other atom (a literal's `{6}` among them: not read here).
+    Atom(String),
 }
 
 fn tokens(s: &str) -> Vec<Token> {
@@ -108,7 +111,7 @@ fn tokens(s: &str) -> Vec<Token> {
                     atom.push(n);
                     chars.next();
                 }
-                out.push(if atom.eq_ignore_ascii_case("NIL") { Token::Nil } else { Token::Str(atom) });
+                out.push(if atom.eq_ignore_ascii_case("NIL") { Token::Nil } else { Token::Atom(atom) });
             }
         }
     }
@@ -143,6 +146,8 @@ mod tests {
         assert_eq!(parse(r#"(("" NIL)) NIL NIL"#), Some(Namespace { prefix: String::new(), separator: None }));
         assert_eq!(parse(r#"(("\\\"odd" "/"))"#).map(|n| n.prefix), Some("\\\"odd".into()));
         assert_eq!(parse("NIL NIL NIL"), None);
+        // A prefix sent as a literal is not read; better no prefix than "{6}".
+        assert_eq!(parse("(({6}"), None);
         assert_eq!(parse(""), None);
         let ns = Namespace { prefix: "INBOX.".into(), separator: Some(".".into()) };
         assert_eq!(ns.folder("Trash"), "INBOX.Trash");

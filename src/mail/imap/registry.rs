@@ -85,7 +85,18 @@ impl Registry {
                     tracing::warn!(reason = %why, "the mail server refused a connection: too many connections");
                     return Err(MailError::Limit(why));
                 }
-                self.open(creds).await
+                // The server may count the watcher's connection a moment longer (its process
+                // has to notice the hang-up): a few tries, closer together first.
+                let mut last = MailError::Limit(why);
+                for wait in [0, 100, 300, 800] {
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                    match self.open(creds).await {
+                        Err(MailError::Limit(why)) => last = MailError::Limit(why),
+                        r => return r,
+                    }
+                }
+                tracing::warn!(reason = %last, "the mail server refused a connection: too many connections");
+                Err(last)
             }
             r => r,
         }

@@ -258,15 +258,17 @@ impl Task {
                 }
                 Err(MailError::Limit(why)) => {
                     // The server allows no more connections: the user's requests come first.
-                    // Tabs keep working without live updates until a connection is free.
+                    // Tabs keep working without live updates until a connection is free. A
+                    // connection given up on request waits the pause; refused reconnections
+                    // wait longer each time.
                     tracing::info!(reason = %why, "watcher paused: too many connections");
                     first = false;
-                    let wait = backoff.max(PAUSE_AFTER_RELEASE);
+                    let wait = if connected { PAUSE_AFTER_RELEASE } else { backoff.max(PAUSE_AFTER_RELEASE) };
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = self.stop.changed() => break,
                     }
-                    backoff = (wait * 2).min(Duration::from_secs(120));
+                    backoff = if connected { FIRST_RETRY } else { (wait * 2).min(Duration::from_secs(120)) };
                 }
                 Err(e) => {
                     tracing::info!(error = %e, "watcher connection lost; reconnecting");
@@ -371,7 +373,6 @@ impl Task {
                         return Ok(());
                     }
                     Wake::Pause => {
-                        let _ = timed(Duration::from_secs(3), session.logout()).await;
                         drop(session);
                         self.released.notify_waiters();
                         return Err(MailError::Limit("gave the connection to a request".into()));
@@ -446,6 +447,13 @@ impl Task {
                 _ = self.pause.changed() => Wake::Pause,
             }
         };
+        if matches!(wake, Wake::Pause) {
+            // Hang up at once, without waiting for DONE or LOGOUT replies: a request is
+            // waiting for this connection to be gone.
+            drop(handle);
+            self.released.notify_waiters();
+            return Err(MailError::Limit("gave the connection to a request".into()));
+        }
         let session = timed(self.command_timeout, handle.done()).await?;
         Ok((session, wake))
     }
