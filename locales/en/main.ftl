@@ -189,6 +189,7 @@ key-spam = Report spam
 key-read-unread = Mark as read / unread
 key-move = Move to a folder
 key-go = Go to Inbox / Sent / Drafts / Trash
+key-search = Search mail
 key-help = Show these shortcuts
 
 ## Settings
@@ -200,6 +201,27 @@ settings-save = Save
 settings-saved = Your settings are saved.
 notice-stale = This folder changed in the meantime, perhaps in another mail app: here it is as it is now. Nothing was done.
 notice-refused = The mail server refused: { $reason }. Nothing was done.
+search-label = Search mail
+search-placeholder = Search mail (from:, subject:, is:unread, in:…)
+search-button = Search
+search-heading = Search results
+search-title = Search: { $query }
+search-count = { $count ->
+    [one] 1 message
+   *[other] { $count } messages
+}
+search-nothing = No message matches.
+search-partial = Searched { $searched } of { $folders } folders so far.
+search-keep-going = Search them all
+search-help = Operators: from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:YYYY-MM-DD, after:YYYY-MM-DD, older_than:3d, newer_than:2w, larger:500K, smaller:10M; "exact words", -to exclude, OR, (parentheses).
+search-error-operator = { $operator } is not a search operator.
+search-error-value = { $operator } does not take “{ $value }”.
+search-error-scope-inside = in: cannot be inside OR, a minus or parentheses.
+search-error-two-scopes = Search one folder at a time (two in: were given).
+search-error-malformed = This search is incomplete: check its quotes, parentheses and OR.
+search-error-empty = Type something to search for.
+search-error-folder = There is no folder called “{ $folder }”.
+search-delete-forever-elsewhere = To delete messages for good, open their folder.
 
 ## Writing mail
 compose = Compose

@@ -192,6 +192,7 @@ key-spam = Signaler comme spam
 key-read-unread = Marquer comme lu / non lu
 key-move = Déplacer vers un dossier
 key-go = Aller à Boîte de réception / Envoyés / Brouillons / Corbeille
+key-search = Rechercher dans le courrier
 key-help = Afficher ces raccourcis
 
 ## Paramètres
@@ -203,6 +204,27 @@ settings-save = Enregistrer
 settings-saved = Vos paramètres sont enregistrés.
 notice-stale = Ce dossier a changé entre-temps, peut-être dans une autre application de messagerie : le voici tel qu’il est maintenant. Rien n’a été fait.
 notice-refused = Le serveur de messagerie a refusé : { $reason }. Rien n’a été fait.
+search-label = Rechercher dans le courrier
+search-placeholder = Rechercher (from:, subject:, is:unread, in:…)
+search-button = Rechercher
+search-heading = Résultats de la recherche
+search-title = Recherche : { $query }
+search-count = { $count ->
+    [one] 1 message
+   *[other] { $count } messages
+}
+search-nothing = Aucun message ne correspond.
+search-partial = { $searched } dossiers sur { $folders } parcourus pour l’instant.
+search-keep-going = Les parcourir tous
+search-help = Opérateurs : from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:AAAA-MM-JJ, after:AAAA-MM-JJ, older_than:3d, newer_than:2w, larger:500K, smaller:10M ; « mots exacts » entre guillemets droits, - pour exclure, OR, (parenthèses).
+search-error-operator = { $operator } n’est pas un opérateur de recherche.
+search-error-value = { $operator } n’accepte pas « { $value } ».
+search-error-scope-inside = in: ne peut pas être dans un OR, après un moins ou entre parenthèses.
+search-error-two-scopes = Cherchez dans un dossier à la fois (deux in: ont été donnés).
+search-error-malformed = Cette recherche est incomplète : vérifiez ses guillemets, ses parenthèses et ses OR.
+search-error-empty = Tapez ce que vous cherchez.
+search-error-folder = Il n’y a pas de dossier « { $folder } ».
+search-delete-forever-elsewhere = Pour supprimer des messages définitivement, ouvrez leur dossier.
 
 ## Écrire
 compose = Nouveau message

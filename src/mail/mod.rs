@@ -8,6 +8,7 @@ pub mod mime;
 pub mod model;
 pub mod reply;
 pub mod sanitize;
+pub mod search;
 pub mod send;
 pub mod smtp;
 pub mod utf7;

@@ -60,6 +60,8 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/f/{mailbox}", get(routes::mailbox::mailbox))
         .route("/f/{mailbox}/actions", post(routes::actions::actions))
         .route("/undo", post(routes::actions::undo))
+        .route("/search", get(routes::search::search))
+        .route("/search/actions", post(routes::search::actions))
         .route("/events", get(routes::events::events))
         .route(
             "/compose",

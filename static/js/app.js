@@ -12,16 +12,18 @@
   var body = document.body;
   if (!body || !body.classList.contains("app")) return;
   body.classList.add("js");
+  // A row's checkbox: "uid" in a folder, "m" (folder and UID) among search results.
+  var BOX = "li.row input[type=checkbox]";
 
   // ------------------------------------------------------------ swapping pages in place
 
   function selectedUids() {
-    return Array.prototype.map.call(document.querySelectorAll("input[name=uid]:checked"), function (c) { return c.value; });
+    return Array.prototype.map.call(document.querySelectorAll(BOX + ":checked"), function (c) { return c.value; });
   }
 
   function restoreSelection(uids) {
     uids.forEach(function (u) {
-      var c = document.querySelector("input[name=uid][value='" + u + "']");
+      var c = document.querySelector("li.row input[type=checkbox][value='" + u + "']");
       if (c) c.checked = true;
     });
     syncSelectAll();
@@ -92,8 +94,8 @@
   function syncSelectAll() {
     var all = document.getElementById("select-all");
     if (!all) return;
-    var boxes = document.querySelectorAll("input[name=uid]");
-    var on = document.querySelectorAll("input[name=uid]:checked").length;
+    var boxes = document.querySelectorAll(BOX);
+    var on = document.querySelectorAll(BOX + ":checked").length;
     all.checked = boxes.length > 0 && on === boxes.length;
     all.indeterminate = on > 0 && on < boxes.length;
     body.classList.toggle("has-selection", on > 0);
@@ -102,9 +104,9 @@
   document.addEventListener("change", function (e) {
     var t = e.target;
     if (t.id === "select-all") {
-      Array.prototype.forEach.call(document.querySelectorAll("input[name=uid]"), function (c) { c.checked = t.checked; });
+      Array.prototype.forEach.call(document.querySelectorAll(BOX), function (c) { c.checked = t.checked; });
     }
-    if (t.id === "select-all" || t.name === "uid") syncSelectAll();
+    if (t.id === "select-all" || t.name === "uid" || t.name === "m") syncSelectAll();
   });
 
   // ------------------------------------------------------------ live updates
@@ -181,7 +183,7 @@
     if (form.id === "list-form" && selectedUids().length === 0) {
       var r = cursorRow();
       if (!r) return;
-      var box = r.querySelector("input[name=uid]");
+      var box = r.querySelector(BOX);
       if (box) box.checked = true;
     }
     form.requestSubmit(button);
@@ -213,7 +215,7 @@
       case "u": var back = document.querySelector("a.back"); if (back) location.href = back.href; else return; break;
       case "x":
         if (!row) return;
-        var box = row.querySelector("input[name=uid]");
+        var box = row.querySelector(BOX);
         box.checked = !box.checked; syncSelectAll(); break;
       case "s":
         var starred = document.querySelector("article.message") ? body.classList.contains("is-flagged") : row && row.classList.contains("flagged");
@@ -230,6 +232,7 @@
         break;
       case "v": var sel = document.querySelector("select[name=target]"); if (sel) sel.focus(); else return; break;
       case "g": gPending = true; setTimeout(function () { gPending = false; }, 1500); break;
+      case "/": var q = document.getElementById("search-q"); if (q) { q.focus(); q.select(); } else return; break;
       case "?": if (help && help.showModal) { if (help.open) help.close(); else help.showModal(); } break;
       case "Escape": if (help && help.open) help.close(); else return; break;
       default: return;

@@ -749,3 +749,51 @@ async fn in_chromium_a_branded_login_and_the_device_set_up_page() {
     shot(&c, "phone-devices").await;
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn in_chromium_a_search_finds_a_message_opens_it_and_comes_back() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    seed(&user).await;
+    let (_driver, c) = browser(true).await;
+    c.set_window_size(1280, 860).await.expect("window size");
+    login(&c, &app, &user).await;
+    // "/" goes to the search box, as in Gmail.
+    press(&c, "/").await;
+    let focused = c.execute("return document.activeElement && document.activeElement.id", vec![]).await.expect("script");
+    assert_eq!(focused, json!("search-q"));
+    c.find(Locator::Css("#search-q")).await.expect("box").send_keys("subject:\"number 00042\"\u{E007}").await.expect("type");
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("body.search-results ul.messages")).await.expect("results");
+    let rows = c.find_all(Locator::Css("ul.messages li.row")).await.expect("rows");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].text().await.expect("text").contains("Message number 00042"));
+    shot(&c, "desktop-search").await;
+    click(&c, "ul.messages li.row a.open").await;
+    c.wait().for_element(Locator::Css("article.message")).await.expect("message");
+    c.back().await.expect("back");
+    c.wait().for_element(Locator::Css("body.search-results ul.messages")).await.expect("results again");
+    let q = c.find(Locator::Css("#search-q")).await.expect("box").prop("value").await.expect("value");
+    assert_eq!(q.as_deref(), Some("subject:\"number 00042\""));
+    // A mistake is explained under the box.
+    c.goto(&app.url("/search?q=is%3Amaybe")).await.expect("search");
+    let err = c.find(Locator::Css(".search-error")).await.expect("an explanation").text().await.expect("text");
+    assert_eq!(err, "is: does not take “maybe”.");
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&app.url("/search?q=number")).await.expect("search");
+    c.wait().for_element(Locator::Css("ul.messages")).await.expect("results");
+    shot(&c, "phone-search").await;
+    let overflow = c.execute("return document.documentElement.scrollWidth > window.innerWidth", vec![]).await.expect("script");
+    assert_eq!(overflow, json!(false), "no sideways scrolling on a phone");
+    c.close().await.expect("close");
+
+    // Dark.
+    let (_driver, c) = browser_with(true, &["--force-dark-mode".to_string(), "--blink-settings=preferredColorScheme=0".to_string()]).await;
+    c.set_window_size(1280, 860).await.expect("window size");
+    login(&c, &app, &user).await;
+    c.goto(&app.url("/search?q=number")).await.expect("search");
+    c.wait().for_element(Locator::Css("ul.messages")).await.expect("results");
+    let dark = c.execute("return matchMedia('(prefers-color-scheme: dark)').matches", vec![]).await.expect("script");
+    assert_eq!(dark, json!(true));
+    shot(&c, "desktop-search-dark").await;
+    c.close().await.expect("close");
+}

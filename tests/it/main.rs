@@ -9,6 +9,7 @@ mod harness;
 mod hosting;
 mod reading;
 mod router;
+mod search;
 mod security;
 mod servers;
 mod sync;

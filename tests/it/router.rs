@@ -165,7 +165,7 @@ async fn every_post_route_refuses_a_missing_or_wrong_token_and_other_sites_in_pr
     let me = app.log_in("ann@example.test").await;
     let routes = post_routes();
     for expected in
-        ["/login", "/logout", "/logout/everywhere", "/f/{mailbox}/actions", "/undo", "/compose", "/settings", "/settings/identities", "/contacts", "/images/senders"]
+        ["/login", "/logout", "/logout/everywhere", "/f/{mailbox}/actions", "/search/actions", "/undo", "/compose", "/settings", "/settings/identities", "/contacts", "/images/senders"]
     {
         assert!(routes.iter().any(|r| r == expected), "{expected} not found among {routes:?}");
     }

@@ -45,7 +45,7 @@ async fn every_state_changing_route_refuses_a_request_without_a_valid_token() {
     // cookies (the same answer as the GET autoconfig): it changes nothing, so it takes no token.
     // Its own tests are in hosting.rs.
     let routes: Vec<String> = post_routes().into_iter().filter(|r| !r.eq_ignore_ascii_case("/autodiscover/autodiscover.xml")).collect();
-    for expected in ["/login", "/logout", "/f/{mailbox}/actions", "/undo", "/compose", "/settings", "/settings/identities", "/contacts"] {
+    for expected in ["/login", "/logout", "/f/{mailbox}/actions", "/search/actions", "/undo", "/compose", "/settings", "/settings/identities", "/contacts"] {
         assert!(routes.iter().any(|r| r == expected), "{expected} not found among {routes:?}");
     }
     let uv_s = uv.to_string();

@@ -156,18 +156,26 @@ impl ImapConn {
     /// the order they come. A NO with `TRYCREATE` (no such folder) is
     /// [`MailError::NotFound`]; any other NO is [`MailError::No`] with the server's words.
     pub(super) async fn tagged(&mut self, command: String, literal: Option<&str>) -> Result<Replies, MailError> {
+        self.tagged_pieces(command, literal.map(|l| vec![l.to_string()]).unwrap_or_default()).await
+    }
+
+    /// [`Self::tagged`] for a command with several literals: `first` ends with the first
+    /// literal's `{n}`; each of `rest` starts with a literal's bytes and ends with the next
+    /// `{n}` or the command's end. Each is sent when the server asks for it.
+    pub(super) async fn tagged_pieces(&mut self, first: String, rest: Vec<String>) -> Result<Replies, MailError> {
         let timeout = self.timeout;
-        let id = timed(timeout, self.session.run_command(command)).await?;
-        let mut sent = literal.is_none();
+        let id = timed(timeout, self.session.run_command(first)).await?;
+        let mut rest = rest.into_iter();
         let mut replies = Replies::default();
         loop {
             let Some(r) = timed(timeout, async { self.session.read_response().await.map_err(async_imap::error::Error::Io) }).await? else {
                 return Err(MailError::Protocol("connection closed during a command".into()));
             };
             match r.parsed() {
-                Response::Continue { .. } if !sent => {
-                    timed(timeout, self.session.run_command_untagged(literal.unwrap_or_default())).await?;
-                    sent = true;
+                Response::Continue { .. } => {
+                    if let Some(piece) = rest.next() {
+                        timed(timeout, self.session.run_command_untagged(piece)).await?;
+                    }
                 }
                 Response::Done { tag, status, outcome } if *tag == id => {
                     let text = outcome.information.as_deref().unwrap_or("").to_string();

@@ -48,25 +48,13 @@ impl ImapConn {
             let query = if condstore {
                 "(UID FLAGS MODSEQ RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])"
             } else {
-                "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])"
+                ROW_ITEMS
             };
             let fetches = self.command(async |s| all(s.fetch(format!("{lo}:{hi}"), query)).await).await?;
             for f in &fetches {
-                let Some(uid) = f.uid else { continue };
-                let (seen, flagged, answered) = flag_bits(f.flags());
+                let Some(item) = list_item(f) else { continue };
                 modseq = modseq.max(f.modseq.unwrap_or(0));
-                items.push((
-                    f.message,
-                    ListItem {
-                        uid,
-                        seen,
-                        flagged,
-                        answered,
-                        size: f.size.unwrap_or(0),
-                        headers: f.header().map(<[u8]>::to_vec).unwrap_or_default(),
-                        internal_date: f.internal_date().map(|d| d.timestamp()),
-                    },
-                ));
+                items.push((f.message, item));
             }
             items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
         }
@@ -142,6 +130,34 @@ impl ImapConn {
             self.cached = Some((key, msg.clone()));
         }
         Ok(msg)
+    }
+
+    /// The UIDs of `mailbox` matching `keys` (from [`crate::mail::search`]; `None`: all),
+    /// and the folder's UIDVALIDITY. The server searches; a refusal (a search key it does
+    /// not support, a charset) is [`MailError::No`].
+    pub async fn search(&mut self, mailbox: &str, keys: Option<&crate::mail::search::Keys>) -> Result<(u32, Vec<u32>), MailError> {
+        let state = self.select(mailbox).await?;
+        let replies = match keys {
+            None => self.tagged("UID SEARCH ALL".into(), None).await?,
+            Some(k) => {
+                let charset = if k.utf8 { "CHARSET UTF-8 " } else { "" };
+                let mut pieces = k.pieces.clone();
+                let first = format!("UID SEARCH {charset}{}", if pieces.is_empty() { String::new() } else { pieces.remove(0) });
+                self.tagged_pieces(first, pieces).await?
+            }
+        };
+        Ok((state.uidvalidity, replies.found))
+    }
+
+    /// List rows of these messages of the selected folder `mailbox`, in no particular order.
+    pub async fn rows(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<ListItem>, MailError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.select_valid(mailbox, uidvalidity).await?;
+        let set = uid_set(uids);
+        let fetches = self.command(async |s| all(s.uid_fetch(&set, ROW_ITEMS)).await).await?;
+        Ok(fetches.iter().filter_map(list_item).collect())
     }
 
     /// Sets or clears \Seen on one message.
@@ -373,6 +389,24 @@ impl ImapConn {
         }
         Ok(placed.map(|(uv, uid)| MessageRef::new(mailbox, UidValidity(uv), Uid(uid))))
     }
+}
+
+/// What a list row needs, as [`ImapConn::list_page`] and [`ImapConn::rows`] fetch it.
+const ROW_ITEMS: &str = "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])";
+
+/// A list row from a FETCH reply; `None` without its UID.
+fn list_item(f: &async_imap::types::Fetch) -> Option<ListItem> {
+    let uid = f.uid?;
+    let (seen, flagged, answered) = flag_bits(f.flags());
+    Some(ListItem {
+        uid,
+        seen,
+        flagged,
+        answered,
+        size: f.size.unwrap_or(0),
+        headers: f.header().map(<[u8]>::to_vec).unwrap_or_default(),
+        internal_date: f.internal_date().map(|d| d.timestamp()),
+    })
 }
 
 /// The STORE item that adds (or removes) `flags` without the server echoing them.

@@ -8,6 +8,7 @@ pub mod events;
 pub mod login;
 pub mod mailbox;
 pub mod message;
+pub mod search;
 pub mod settings;
 
 use std::collections::HashMap;

@@ -68,6 +68,7 @@ mod tests {
             move_targets: Vec::new(),
             notice: None,
             message_flagged: None,
+            search: String::new(),
         }
     }
 

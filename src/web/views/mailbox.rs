@@ -26,7 +26,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(item: &ListItem, href: String, checked: bool, now: i64, tz: TzOffset, i18n: &I18n) -> Self {
+    pub fn new(item: &ListItem, href: String, checked: bool, now: i64, tz: TzOffset, i18n: &I18n) -> Self {
         let h = mime::list_headers(&item.headers);
         let from = h.from.as_ref().map(|p| p.display()).filter(|s| !s.is_empty());
         Row {

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod login;
 pub mod mailbox;
 pub mod message;
+pub mod search;
 pub mod settings;
 
 use super::assets;
@@ -115,6 +116,9 @@ pub struct Chrome {
     pub notice: Option<Notice>,
     /// On a message page: whether it is starred (the toolbar offers the opposite).
     pub message_flagged: Option<bool>,
+    /// What the search box holds: the query on a results page, `in:` the folder shown
+    /// elsewhere (as Gmail does), nothing in the Inbox.
+    pub search: String,
 }
 
 const SHORTCUTS: &[(&str, &str)] = &[
@@ -131,6 +135,7 @@ const SHORTCUTS: &[(&str, &str)] = &[
     ("g i / g s / g d / g t", "key-go"),
     ("c", "key-compose"),
     ("r / a / f", "key-reply"),
+    ("/", "key-search"),
     ("?", "key-help"),
 ];
 
@@ -180,6 +185,11 @@ impl Chrome {
             move_targets,
             notice,
             message_flagged: None,
+            search: folders
+                .iter()
+                .find(|f| f.name == current && f.role != Some(Role::Inbox))
+                .map(|f| format!("{} ", crate::mail::search::scope_words(f)))
+                .unwrap_or_default(),
             i18n,
         }
     }

@@ -1,0 +1,117 @@
+//! Search results: rows from every folder searched, newest first, each showing its folder.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::mailbox::Row;
+use super::{Chrome, folder_title, message_href};
+use crate::i18n::FluentArg;
+use crate::mail::imap::Folder;
+use crate::mail::search::{Found, QueryError};
+use crate::web::format::TzOffset;
+
+/// A result row: the list's row, its folder, and what its checkbox carries.
+pub struct ResultRow {
+    pub row: Row,
+    pub folder: String,
+    /// `UIDVALIDITY:UID:folder`, for the actions form.
+    pub value: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/search.html")]
+pub struct SearchPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub query: String,
+    pub error: Option<String>,
+    pub count: String,
+    pub rows: Vec<ResultRow>,
+    pub page: u32,
+    pub page_label: String,
+    pub newer: Option<String>,
+    pub older: Option<String>,
+    /// "Searched 3 of 9 folders", with the link that searches them all.
+    pub partial: Option<(String, String)>,
+}
+
+/// `/search?q=…` with these parameters.
+pub fn search_href(q: &str, page: u32, more: bool) -> String {
+    let mut href = format!("/search?q={}", super::seg(q));
+    if page > 1 {
+        href.push_str(&format!("&page={page}"));
+    }
+    if more {
+        href.push_str("&more=1");
+    }
+    href
+}
+
+impl SearchPage {
+    /// The results of `query` (or why it could not run).
+    pub fn new(chrome: Chrome, folders: &[Folder], query: &str, result: Result<Found, QueryError>, more: bool, tz: TzOffset) -> Self {
+        let i18n = &chrome.i18n;
+        let title = i18n.t1("search-title", "query", query.to_string());
+        let mut page = Self {
+            title,
+            query: query.to_string(),
+            error: None,
+            count: String::new(),
+            rows: Vec::new(),
+            page: 1,
+            page_label: String::new(),
+            newer: None,
+            older: None,
+            partial: None,
+            chrome,
+        };
+        let i18n = &page.chrome.i18n;
+        let found = match result {
+            Ok(f) => f,
+            Err(e) => {
+                page.error = Some(match e {
+                    QueryError::UnknownOperator(op) => i18n.t1("search-error-operator", "operator", format!("{op}:")),
+                    QueryError::BadValue(op, value) => i18n.ta(
+                        "search-error-value",
+                        &[("operator", FluentArg::Str(format!("{op}:"))), ("value", FluentArg::Str(value))],
+                    ),
+                    QueryError::ScopeInside => i18n.t("search-error-scope-inside"),
+                    QueryError::TwoScopes => i18n.t("search-error-two-scopes"),
+                    QueryError::Malformed => i18n.t("search-error-malformed"),
+                    QueryError::Empty => i18n.t("search-error-empty"),
+                });
+                return page;
+            }
+        };
+        let now = crate::clock::unix_secs();
+        page.rows = found
+            .hits
+            .iter()
+            .map(|h| {
+                let href = message_href(&h.folder, h.uidvalidity, h.item.uid);
+                let folder = folders.iter().find(|f| f.name == h.folder).map(|f| folder_title(f, i18n)).unwrap_or_else(|| h.folder.clone());
+                ResultRow {
+                    row: Row::new(&h.item, href, false, now, tz, i18n),
+                    folder,
+                    value: format!("{}:{}:{}", h.uidvalidity, h.item.uid, h.folder),
+                }
+            })
+            .collect();
+        page.count = i18n.tn("search-count", "count", found.total as i64);
+        page.page = found.page;
+        page.page_label = i18n.ta(
+            "list-page",
+            &[("page", FluentArg::Num(found.page.into())), ("pages", FluentArg::Num(found.pages.into()))],
+        );
+        page.newer = (found.page > 1).then(|| search_href(query, found.page - 1, more));
+        page.older = (found.page < found.pages).then(|| search_href(query, found.page + 1, more));
+        if found.searched < found.to_search {
+            let text = i18n.ta(
+                "search-partial",
+                &[("searched", FluentArg::Num(found.searched as i64)), ("folders", FluentArg::Num(found.to_search as i64))],
+            );
+            page.partial = Some((text, search_href(query, 1, true)));
+        }
+        page
+    }
+}
