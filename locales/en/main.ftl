@@ -220,6 +220,7 @@ search-error-scope-inside = in: cannot be inside OR, a minus or parentheses.
 search-error-two-scopes = Search one folder at a time (two in: were given).
 search-error-malformed = This search is incomplete: check its quotes, parentheses and OR.
 search-error-empty = Type something to search for.
+search-error-too-long = This search is too long: { $max } characters at most.
 search-error-folder = There is no folder called “{ $folder }”.
 search-delete-forever-elsewhere = To delete messages for good, open their folder.
 

@@ -223,6 +223,7 @@ search-error-scope-inside = in: ne peut pas être dans un OR, après un moins ou
 search-error-two-scopes = Cherchez dans un dossier à la fois (deux in: ont été donnés).
 search-error-malformed = Cette recherche est incomplète : vérifiez ses guillemets, ses parenthèses et ses OR.
 search-error-empty = Tapez ce que vous cherchez.
+search-error-too-long = Cette recherche est trop longue : { $max } caractères au plus.
 search-error-folder = Il n’y a pas de dossier « { $folder } ».
 search-delete-forever-elsewhere = Pour supprimer des messages définitivement, ouvrez leur dossier.
 

@@ -102,7 +102,13 @@ pub enum QueryError {
     Malformed,
     /// Nothing to search for.
     Empty,
+    /// Longer than [`MAX_QUERY`] characters.
+    TooLong,
 }
+
+/// The longest query read, in characters: far more than anyone types, far less than an IMAP
+/// server takes on one line.
+pub const MAX_QUERY: usize = 1000;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Token {
@@ -196,6 +202,9 @@ fn is_word_char(c: char) -> bool {
 /// Reads a query typed in the search box. `today`: the user's day, for `older_than:` and
 /// `newer_than:`.
 pub fn parse(q: &str, today: time::Date) -> Result<Search, QueryError> {
+    if q.chars().count() > MAX_QUERY {
+        return Err(QueryError::TooLong);
+    }
     let tokens = tokenize(q)?;
     let mut p = Parser { tokens, pos: 0, today, scope: None, depth: 0 };
     let expr = p.and()?;
@@ -671,6 +680,8 @@ mod tests {
             assert!(parse(q, today()).is_err(), "{q}");
         }
         assert_eq!(parse("   ", today()), Err(QueryError::Empty));
+        assert_eq!(parse(&"a ".repeat(600), today()), Err(QueryError::TooLong));
+        assert!(parse(&"é".repeat(MAX_QUERY), today()).is_ok());
         // Colons that are not operators are text.
         assert_eq!(keys("10:30"), r#"TEXT "10:30""#);
         assert_eq!(keys("https://example.org/a"), r#"TEXT "https://example.org/a""#);

@@ -166,6 +166,7 @@ async fn searching_finds_exactly(user: &TestUser, imap_port: u16, submission_por
         ("(from:alice", "This search is incomplete"),
         ("x OR in:trash", "in: cannot be inside OR"),
         ("in:nowhere", "There is no folder called “nowhere”."),
+        (&"budget ".repeat(200), "This search is too long: 1000 characters at most."),
     ] {
         let page = b.get(&format!("/search?q={}", pct(q))).await;
         assert_eq!(page.status, 200, "{q}");

@@ -79,6 +79,7 @@ impl SearchPage {
                     QueryError::TwoScopes => i18n.t("search-error-two-scopes"),
                     QueryError::Malformed => i18n.t("search-error-malformed"),
                     QueryError::Empty => i18n.t("search-error-empty"),
+                    QueryError::TooLong => i18n.t1("search-error-too-long", "max", crate::mail::search::MAX_QUERY.to_string()),
                 });
                 return page;
             }
