@@ -198,6 +198,22 @@ async fn searching_finds_exactly(user: &TestUser, imap_port: u16, submission_por
         let (folder, uid) = value(n);
         assert!(flags_of(&mut imap, &folder, uid).await.iter().any(|f| f == "Flagged"), "message {n} starred in {folder}");
     }
+    assert!(!done.body.contains("action=\"/undo\""), "no undo for three folders at once");
+    // From one folder: archived, with Undo, which brings it back.
+    let page = b.get("/search?q=subject%3Alunch%20-is%3Aread").await;
+    let values: Vec<String> = page.body.split("name=\"m\" value=\"").skip(1).filter_map(|s| s.split('"').next()).map(|s| s.replace("&amp;", "&")).collect();
+    assert_eq!(values.len(), 1);
+    let done = b.post("/search/actions", &[("csrf", &token), ("q", "subject:lunch -is:read"), ("action", "archive"), ("m", &values[0])]).await;
+    assert!(done.body.contains("Moved to Archive."), "{}", done.body);
+    assert!(done.body.contains("action=\"/undo\""), "{}", done.body);
+    let lunch = value(2).1;
+    imap.examine("INBOX").await.expect("examine");
+    assert!(imap.uid_search(format!("UID {lunch}")).await.expect("search").is_empty(), "archived");
+    let undone = b.post("/undo", &[("csrf", &token)]).await;
+    assert!(undone.body.contains("Undone."), "{}", undone.body);
+    assert!(undone.url.contains("/search?q="), "back to the results: {}", undone.url);
+    imap.examine("INBOX").await.expect("examine");
+    assert_eq!(imap.uid_search("UNSEEN SUBJECT \"Lunch\"").await.expect("search").len(), 1, "back in the Inbox");
     app.stop().await;
 }
 

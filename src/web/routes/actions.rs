@@ -29,6 +29,12 @@ fn list_url(mailbox: &str, page: u32) -> String {
     if page > 1 { format!("{}?page={page}", views::folder_href(mailbox)) } else { views::folder_href(mailbox) }
 }
 
+/// Keeps the notice (and `undo`, offered with it, if any) for the page at `url`, and
+/// redirects there.
+pub async fn tell_with_undo(cx: &Ctx, text: String, undo: Option<Undo>, url: &str) -> Result<Response, AppError> {
+    tell(cx, text, undo.map(|undo| UndoEntry { undo, return_to: url.to_string() }), url).await
+}
+
 /// Keeps the notice (and the undo, if any) for the page at `url`; returns that page's URL.
 async fn tell(cx: &Ctx, text: String, undo: Option<UndoEntry>, url: &str) -> Result<Response, AppError> {
     let offers_undo = undo.is_some();

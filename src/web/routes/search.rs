@@ -147,12 +147,12 @@ pub async fn actions(cx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> Resul
             cx.state.watchers.announce(&cx.key(), crate::mail::imap::MailEvent::Changed { folder: f.clone() });
         }
     }
+    // Undo is offered when the messages were all in one folder (one action to take back).
+    let single = done.len() == 1;
     let Some(last) = done.pop() else {
         return notice::redirect(&cx.user, cx.i18n().t("notice-stale"), &back).await;
     };
     let folder = last.folder.as_deref().map(|f| crate::web::views::folder_display(&folders, f, cx.i18n()).0).unwrap_or_default();
     let text = cx.i18n().ta(last.notice_key, &[("count", FluentArg::Num(count as i64)), ("folder", FluentArg::Str(folder))]);
-    // The undo kept for the folder pages does not apply to these messages.
-    let _ = cx.user.session.remove_value("undo").await?;
-    notice::redirect(&cx.user, text, &back).await
+    super::actions::tell_with_undo(&cx, text, last.undo.filter(|_| single), &back).await
 }
