@@ -223,6 +223,10 @@ search-error-empty = Type something to search for.
 search-error-too-long = This search is too long: { $max } characters at most.
 search-error-folder = There is no folder called “{ $folder }”.
 search-delete-forever-elsewhere = To delete messages for good, open their folder.
+search-partly-done = { $folders ->
+    [one] Done in one folder; then the mail server refused: { $reason }. The other messages were left as they were.
+   *[other] Done in { $folders } folders; then the mail server refused: { $reason }. The other messages were left as they were.
+}
 
 ## Writing mail
 compose = Compose

@@ -226,6 +226,10 @@ search-error-empty = Tapez ce que vous cherchez.
 search-error-too-long = Cette recherche est trop longue : { $max } caractères au plus.
 search-error-folder = Il n’y a pas de dossier « { $folder } ».
 search-delete-forever-elsewhere = Pour supprimer des messages définitivement, ouvrez leur dossier.
+search-partly-done = { $folders ->
+    [one] Fait dans un dossier ; puis le serveur de messagerie a refusé : { $reason }. Les autres messages n’ont pas été touchés.
+   *[other] Fait dans { $folders } dossiers ; puis le serveur de messagerie a refusé : { $reason }. Les autres messages n’ont pas été touchés.
+}
 
 ## Écrire
 compose = Nouveau message

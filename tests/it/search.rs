@@ -261,3 +261,45 @@ async fn the_search_box_starts_with_the_folder_shown() {
     assert!(page.body.contains("No message matches."), "{}", page.body);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_on_results_refused_in_one_folder_says_what_was_done() {
+    let m = minimal();
+    let user = m.user();
+    let mut imap = user.imap().await;
+    for folder in ["INBOX.A", "INBOX.B", "INBOX.Trash"] {
+        imap.create(folder).await.expect("create");
+    }
+    append(&mut imap, "INBOX.A", &message("ann@example.org", "me@example.test", "", "Quarterly report A", "a").into_bytes()).await;
+    append(&mut imap, "INBOX.B", &message("ann@example.org", "me@example.test", "", "Quarterly report B", "b").into_bytes()).await;
+    imap.logout().await.expect("logout");
+    // In B, messages cannot be marked deleted nor expunged: a move out of B cannot finish.
+    let out = std::process::Command::new("bash")
+        .arg(root().join("scripts/mailserver.sh"))
+        .args(["deny", m.dir.to_str().unwrap_or_default(), &user.name, "te", "INBOX.B"])
+        .output()
+        .expect("deny");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = TestApp::start_on(m.imap_port, m.submission_port).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let page = b.get("/search?q=quarterly").await;
+    let token = csrf(&page.body);
+    let values: Vec<String> = page.body.split("name=\"m\" value=\"").skip(1).filter_map(|s| s.split('"').next()).map(|s| s.replace("&amp;", "&")).collect();
+    assert_eq!(values.len(), 2, "{}", page.body);
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &token), ("q", "quarterly"), ("action", "delete")];
+    for v in &values {
+        form.push(("m", v));
+    }
+    let done = b.post("/search/actions", &form).await;
+    assert!(
+        done.body.contains("Done in one folder; then the mail server refused: the server did not remove the messages from this folder. The other messages were left as they were."),
+        "{}",
+        done.body
+    );
+    let mut imap = user.imap().await;
+    assert_eq!(imap.examine("INBOX.A").await.expect("examine").exists, 0);
+    assert_eq!(imap.examine("INBOX.B").await.expect("examine").exists, 1, "B's message stayed");
+    assert_eq!(imap.examine("INBOX.Trash").await.expect("examine").exists, 1, "only A's message is in Trash");
+    app.stop().await;
+}

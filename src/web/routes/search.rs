@@ -121,31 +121,39 @@ pub async fn actions(cx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> Resul
             let (sets, target) = (sets.clone(), target.clone());
             Box::pin(async move {
                 let mut done = Vec::new();
+                let mut refused = None;
                 for set in &sets {
                     match actions::perform(c, set, action, &target).await {
                         Ok(d) => done.push(d),
                         // Gone meanwhile, or already where it should go: the others still count.
                         Err(MailError::NotFound) => {}
+                        // Refused in this folder (nothing left half done there): stop here.
+                        Err(MailError::No(reason)) => {
+                            refused = Some(reason);
+                            break;
+                        }
                         Err(e) => return Err(e),
                     }
                 }
-                Ok((done, c.folders().await?))
+                Ok((done, refused, c.folders().await?))
             })
         })
         .await
     };
-    let (mut done, folders) = match result {
-        Ok(v) => v,
-        Err(MailError::No(reason)) => {
-            tracing::warn!(action = ?action, reason = %reason, "the mail server refused an action on search results");
-            return notice::redirect(&cx.user, cx.i18n().t1("notice-refused", "reason", crate::mail::plain_reason(&reason)), &back).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    for d in &done {
-        if let Some(f) = &d.folder {
-            cx.state.watchers.announce(&cx.key(), crate::mail::imap::MailEvent::Changed { folder: f.clone() });
-        }
+    let (mut done, refused, folders) = result?;
+    let key = cx.key();
+    for folder in sets.iter().map(|s| s.mailbox.as_str()).chain(done.iter().filter_map(|d| d.folder.as_deref())) {
+        cx.state.watchers.announce(&key, crate::mail::imap::MailEvent::Changed { folder: folder.to_string() });
+    }
+    if let Some(reason) = refused {
+        tracing::warn!(action = ?action, reason = %reason, "the mail server refused an action on search results");
+        let reason = crate::mail::plain_reason(&reason).to_string();
+        let text = if done.is_empty() {
+            cx.i18n().t1("notice-refused", "reason", reason)
+        } else {
+            cx.i18n().ta("search-partly-done", &[("folders", FluentArg::Num(done.len() as i64)), ("reason", FluentArg::Str(reason))])
+        };
+        return notice::redirect(&cx.user, text, &back).await;
     }
     // Undo is offered when the messages were all in one folder (one action to take back).
     let single = done.len() == 1;
