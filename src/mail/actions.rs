@@ -142,6 +142,22 @@ pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &
     Ok(Done { notice_key, folder: Some(destination), undo })
 }
 
+/// Performs `action` on each set of messages (each of one folder), in turn. Sets gone
+/// meanwhile are skipped; a refusal stops there (nothing half done in that folder) and is
+/// returned with what was done before it.
+pub async fn perform_each(c: &mut ImapConn, sets: &[MessageSet], action: Action, target: &str) -> Result<(Vec<Done>, Option<String>), MailError> {
+    let mut done = Vec::new();
+    for set in sets {
+        match perform(c, set, action, target).await {
+            Ok(d) => done.push(d),
+            Err(MailError::NotFound) => {}
+            Err(MailError::No(reason)) => return Ok((done, Some(reason))),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((done, None))
+}
+
 /// Undoes an action. Messages moved or deleted meanwhile by another client are
 /// [`MailError::NotFound`]: nothing is left to undo.
 pub async fn undo(c: &mut ImapConn, undo: &Undo) -> Result<(), MailError> {

@@ -104,6 +104,8 @@ pub enum QueryError {
     Empty,
     /// Longer than [`MAX_QUERY`] characters.
     TooLong,
+    /// `in:` names no folder the user has.
+    NoFolder(String),
 }
 
 /// The longest query read, in characters: far more than anyone types, far less than an IMAP
@@ -510,12 +512,11 @@ pub struct Found {
 }
 
 /// The folders a search looks in, in the order it looks: the Inbox, Sent, Archive, then the
-/// others as the sidebar shows them; Trash and Junk only when asked for. `None`: `in:` names
-/// no folder the user has.
-pub fn folders_for(scope: &Scope, folders: &[Folder]) -> Option<Vec<Folder>> {
+/// others as the sidebar shows them; Trash and Junk only when asked for.
+pub fn folders_for(scope: &Scope, folders: &[Folder]) -> Result<Vec<Folder>, QueryError> {
     let selectable = folders.iter().filter(|f| f.selectable);
     match scope {
-        Scope::Folder(name) => folder_named(name, folders).map(|f| vec![f.clone()]),
+        Scope::Folder(name) => folder_named(name, folders).map(|f| vec![f.clone()]).ok_or_else(|| QueryError::NoFolder(name.clone())),
         Scope::Anywhere | Scope::Everywhere => {
             let rank = |f: &Folder| match f.role {
                 Some(Role::Inbox) => 0,
@@ -529,7 +530,7 @@ pub fn folders_for(scope: &Scope, folders: &[Folder]) -> Option<Vec<Folder>> {
                 .cloned()
                 .collect();
             v.sort_by_key(rank);
-            Some(v)
+            Ok(v)
         }
     }
 }

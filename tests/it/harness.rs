@@ -265,6 +265,12 @@ impl Dovecot {
         add_users(&self.dir, users);
     }
 
+    /// Takes IMAP `rights` (RFC 4314 letters) away from `user` in the folders matching
+    /// `folder` (`*`: all), on a `--minimal` server, for connections opened from then on.
+    pub fn deny(&self, user: &str, rights: &str, folder: &str) {
+        run_script(&["deny", &self.dir.display().to_string(), user, rights, folder]);
+    }
+
     /// Lets `user` send as `alias` (Postfix's sender login map).
     pub fn add_alias(&self, alias: &str, user: &str) {
         run_script(&["addalias", &self.dir.display().to_string(), alias, user]);

@@ -274,12 +274,7 @@ async fn an_action_on_results_refused_in_one_folder_says_what_was_done() {
     append(&mut imap, "INBOX.B", &message("ann@example.org", "me@example.test", "", "Quarterly report B", "b").into_bytes()).await;
     imap.logout().await.expect("logout");
     // In B, messages cannot be marked deleted nor expunged: a move out of B cannot finish.
-    let out = std::process::Command::new("bash")
-        .arg(root().join("scripts/mailserver.sh"))
-        .args(["deny", m.dir.to_str().unwrap_or_default(), &user.name, "te", "INBOX.B"])
-        .output()
-        .expect("deny");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    m.deny(&user.name, "te", "INBOX.B");
     let app = TestApp::start_on(m.imap_port, m.submission_port).await;
     let b = Browser::new(&app);
     b.login(&user).await;

@@ -250,12 +250,7 @@ async fn a_server_that_refuses_create_copy_and_append_is_shown_and_nothing_is_ha
     // An earlier "not spam" verdict, which a failed spam report must give back.
     let _: Vec<_> = imap.uid_store(uid.to_string(), "+FLAGS.SILENT ($NotJunk)").await.expect("store").try_collect().await.expect("store");
     imap.logout().await.expect("logout");
-    let out = std::process::Command::new("bash")
-        .arg(root().join("scripts/mailserver.sh"))
-        .args(["deny", m.dir.to_str().unwrap_or_default(), &user.name, "ik"])
-        .output()
-        .expect("deny");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    m.deny(&user.name, "ik", "*");
 
     let app = TestApp::start_on(m.imap_port, m.submission_port).await;
     let b = Browser::new(&app);
@@ -300,20 +295,9 @@ async fn a_server_that_refuses_create_copy_and_append_is_shown_and_nothing_is_ha
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_the_connection_limit_the_watcher_gives_way_and_the_limit_is_named() {
     // One user may hold two connections from one address.
-    let dir = tempfile::Builder::new().prefix("fxl.").tempdir_in("/tmp").expect("temp dir").keep();
-    let (imap_port, imaps_port) = (free_port(), free_port());
-    let script = root().join("scripts/mailserver.sh");
-    let d = dir.display().to_string();
-    let out = std::process::Command::new("bash")
-        .arg(&script)
-        .args(["start", "--connection-limit", "2", &d, &imap_port.to_string(), &imaps_port.to_string()])
-        .output()
-        .expect("start");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let server = Stopped(dir.clone());
-    let user = TestUser::new(&user_name(1), &user_password(1), imap_port);
-    let add = std::process::Command::new("bash").arg(&script).args(["adduser", &d, &user.name, &user.password]).output().expect("adduser");
-    assert!(add.status.success());
+    let server = OwnServer::start("mailserver.sh", &["--connection-limit", "2"], false);
+    let (d, imap_port) = (server.dir.display().to_string(), server.imap_port);
+    let user = server.user(&user_name(1), &user_password(1));
     let connections = || {
         let out = std::process::Command::new("doveadm")
             .args(["-c", &format!("{d}/dovecot.conf"), "who", "-1", &user.name])
@@ -366,21 +350,9 @@ async fn at_the_connection_limit_the_watcher_gives_way_and_the_limit_is_named() 
 async fn without_uidplus_only_the_chosen_messages_are_ever_removed() {
     // Neither MOVE nor UIDPLUS: removing means a plain EXPUNGE, which takes every message
     // marked \Deleted, also those another app marked.
-    let dir = tempfile::Builder::new().prefix("fxu.").tempdir_in("/tmp").expect("temp dir").keep();
-    let (imap_port, imaps_port, submission_port) = (free_port(), free_port(), free_port());
-    let script = root().join("scripts/mailserver.sh");
-    let d = dir.display().to_string();
-    let out = std::process::Command::new("bash")
-        .arg(&script)
-        .args(["start", "--minimal", "--capabilities", "IMAP4rev1 LITERAL+ SASL-IR CHILDREN NAMESPACE IDLE ENABLE"])
-        .args([&d, &imap_port.to_string(), &imaps_port.to_string(), &submission_port.to_string()])
-        .output()
-        .expect("start");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let _server = Stopped(dir.clone());
-    let user = TestUser::new(&user_name(1), &user_password(1), imap_port);
-    let add = std::process::Command::new("bash").arg(&script).args(["adduser", &d, &user.name, &user.password]).output().expect("adduser");
-    assert!(add.status.success());
+    let server = OwnServer::start("mailserver.sh", &["--minimal", "--capabilities", "IMAP4rev1 LITERAL+ SASL-IR CHILDREN NAMESPACE IDLE ENABLE"], true);
+    let (imap_port, submission_port) = (server.imap_port, server.submission_port);
+    let user = server.user(&user_name(1), &user_password(1));
     let mut imap = user.imap().await;
     let mut placed = Vec::new();
     for i in 1..=3 {
@@ -435,12 +407,7 @@ async fn a_move_the_server_does_not_finish_is_taken_back() {
     let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
     imap.logout().await.expect("logout");
     // In the Inbox, the user may copy messages out but not mark them deleted nor expunge.
-    let out = std::process::Command::new("bash")
-        .arg(root().join("scripts/mailserver.sh"))
-        .args(["deny", m.dir.to_str().unwrap_or_default(), &user.name, "te", "INBOX"])
-        .output()
-        .expect("deny");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    m.deny(&user.name, "te", "INBOX");
 
     let app = TestApp::start_on(m.imap_port, m.submission_port).await;
     let b = Browser::new(&app);
@@ -489,21 +456,9 @@ async fn a_server_that_hangs_up_at_once_is_a_connection_limit_not_a_wrong_passwo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_courier_imap_at_its_limit_per_address_the_watcher_gives_way() {
     // Two connections from one address, whoever they belong to (Courier's MAXPERIP).
-    let dir = tempfile::Builder::new().prefix("fxk.").tempdir_in("/tmp").expect("temp dir").keep();
-    let port = free_port();
-    let script = root().join("scripts/courier.sh");
-    let d = dir.display().to_string();
-    let out = std::process::Command::new("bash")
-        .arg(&script)
-        .args(["start", &d, &port.to_string()])
-        .env("COURIER_MAXPERIP", "2")
-        .output()
-        .expect("courier.sh start");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let _server = StoppedCourier(dir.clone());
-    let user = TestUser::new("limited@example.test", "secret", port);
-    let add = std::process::Command::new("bash").arg(&script).args(["adduser", &d, &user.name, &user.password]).output().expect("adduser");
-    assert!(add.status.success());
+    let server = OwnServer::start_with_env("courier.sh", &[], false, &[("COURIER_MAXPERIP", "2")]);
+    let port = server.imap_port;
+    let user = server.user("limited@example.test", "secret");
 
     let app = TestApp::start_with(
         |c| c.imap_idle_timeout = Duration::from_millis(500),
@@ -526,28 +481,55 @@ async fn on_courier_imap_at_its_limit_per_address_the_watcher_gives_way() {
     app.stop().await;
 }
 
-/// Stops a Courier-IMAP of a directory when dropped.
-struct StoppedCourier(std::path::PathBuf);
+/// A mail server of one test's own (`scripts/mailserver.sh` or `scripts/courier.sh` in a
+/// temporary directory), stopped when dropped.
+struct OwnServer {
+    dir: std::path::PathBuf,
+    script: std::path::PathBuf,
+    imap_port: u16,
+    submission_port: u16,
+}
 
-impl Drop for StoppedCourier {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("bash")
-            .arg(root().join("scripts/courier.sh"))
-            .args(["stop", &self.0.display().to_string()])
-            .output();
-        let _ = std::fs::remove_dir_all(&self.0);
+impl OwnServer {
+    /// Starts `script` with `options`; mailserver.sh with `submission`, also its Postfix.
+    fn start(script: &str, options: &[&str], submission: bool) -> Self {
+        Self::start_with_env(script, options, submission, &[])
+    }
+
+    fn start_with_env(script: &str, options: &[&str], submission: bool, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::Builder::new().prefix("fxo.").tempdir_in("/tmp").expect("temp dir").keep();
+        let script = root().join("scripts").join(script);
+        let (imap_port, imaps_port, submission_port) = (free_port(), free_port(), free_port());
+        let d = dir.display().to_string();
+        let mut args: Vec<String> = std::iter::once("start".to_string()).chain(options.iter().map(|o| o.to_string())).collect();
+        args.push(d);
+        args.push(imap_port.to_string());
+        if script.ends_with("mailserver.sh") {
+            args.push(imaps_port.to_string());
+            if submission {
+                args.push(submission_port.to_string());
+            }
+        }
+        let out = std::process::Command::new("bash").arg(&script).args(&args).envs(env.iter().copied()).output().expect("start");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Self { dir, script, imap_port, submission_port }
+    }
+
+    /// A user of this server.
+    fn user(&self, name: &str, password: &str) -> TestUser {
+        let add = std::process::Command::new("bash")
+            .arg(&self.script)
+            .args(["adduser", &self.dir.display().to_string(), name, password])
+            .output()
+            .expect("adduser");
+        assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+        TestUser::new(name, password, self.imap_port)
     }
 }
 
-/// Stops the mail server of a directory when dropped.
-struct Stopped(std::path::PathBuf);
-
-impl Drop for Stopped {
+impl Drop for OwnServer {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("bash")
-            .arg(root().join("scripts/mailserver.sh"))
-            .args(["stop", "--fast", &self.0.display().to_string()])
-            .output();
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::process::Command::new("bash").arg(&self.script).args(["stop", &self.dir.display().to_string()]).output();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -220,7 +220,7 @@ impl ImapConn {
             let uidplus = self.expunge_is_exact(m).await?;
             // Courier answers COPYUID in the tagged OK, Dovecot too for COPY: read it there.
             let placed = self.tagged(format!("UID COPY {set} {quoted}"), None).await?.placed;
-            if let Err((reason, left)) = self.remove(&set, uidplus).await {
+            if let Err((reason, left)) = self.remove(m, uidplus).await {
                 self.take_back_copies(&left, target, &placed).await;
                 return Err(reason);
             }
@@ -286,9 +286,8 @@ impl ImapConn {
             return Ok(());
         }
         self.select_valid(&m.mailbox, m.uidvalidity.0).await?;
-        let set = uids_of(m);
         let uidplus = self.expunge_is_exact(m).await?;
-        let removed = self.remove(&set, uidplus).await;
+        let removed = self.remove(m, uidplus).await;
         self.cached = None;
         self.invalidate_folders();
         if let Err((reason, left)) = removed {
@@ -303,13 +302,14 @@ impl ImapConn {
         Ok(())
     }
 
-    /// Marks the messages `set` \Deleted and expunges them (see [`Self::expunge`]), then
-    /// checks that they are gone: a server may accept a \Deleted it will not act on. On
-    /// failure, the reason and the UIDs still in the folder.
-    async fn remove(&mut self, set: &str, uidplus: bool) -> Result<(), (MailError, Vec<u32>)> {
+    /// Marks the messages `m` (of the selected folder) \Deleted and expunges them (see
+    /// [`Self::expunge`]), then checks that they are gone: a server may accept a \Deleted it
+    /// will not act on. On failure, the reason and the UIDs still in the folder.
+    async fn remove(&mut self, m: &MessageSet, uidplus: bool) -> Result<(), (MailError, Vec<u32>)> {
+        let set = uids_of(m);
         let removed = async {
-            self.store(set, true, &[Flag::Deleted]).await?;
-            self.expunge(set, uidplus).await
+            self.store(&set, true, &[Flag::Deleted]).await?;
+            self.expunge(&set, uidplus).await
         }
         .await;
         let left = self.tagged(format!("UID SEARCH UID {set}"), None).await.map(|r| r.found);
@@ -320,7 +320,7 @@ impl ImapConn {
                     Err(e) => e,
                     Ok(()) => MailError::No("the server did not remove the messages from this folder".into()),
                 };
-                Err((reason, left.unwrap_or_else(|_| expand_set(set))))
+                Err((reason, left.unwrap_or_else(|_| m.uids.iter().map(|u| u.0).collect())))
             }
         }
     }
@@ -414,19 +414,6 @@ fn store_op(add: bool, flags: &[Flag]) -> String {
     format!("{}FLAGS.SILENT ({})", if add { "+" } else { "-" }, Flag::list(flags))
 }
 
-/// The UIDs of a set written by [`uid_set`] (`1:3,7`).
-fn expand_set(set: &str) -> Vec<u32> {
-    set.split(',')
-        .flat_map(|part| match part.split_once(':') {
-            Some((a, b)) => match (a.parse::<u32>(), b.parse::<u32>()) {
-                (Ok(a), Ok(b)) => (a.min(b)..=a.max(b)).take(100_000).collect(),
-                _ => Vec::new(),
-            },
-            None => part.parse().into_iter().collect(),
-        })
-        .collect()
-}
-
 /// The SEARCH key that finds messages carrying `flag`.
 fn search_key(flag: &Flag) -> String {
     match flag {
@@ -449,9 +436,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uid_sets_read_back() {
-        assert_eq!(expand_set(&uid_set(&[9, 1, 2, 3, 7])), [1, 2, 3, 7, 9]);
-        assert_eq!(expand_set("5"), [5]);
+    fn search_keys_of_flags() {
         assert_eq!(search_key(&Flag::Junk), "KEYWORD $Junk");
         assert_eq!(search_key(&Flag::Seen), "SEEN");
     }

@@ -1,6 +1,5 @@
 //! Searching every folder on the server, and acting on results from several folders.
 
-use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -10,14 +9,15 @@ use axum::response::{IntoResponse, Response};
 
 use super::{PER_PAGE, page_param};
 use crate::i18n::FluentArg;
-use crate::mail::MailError;
 use crate::mail::actions::{self, Action};
-use crate::mail::model::{MessageSet, Uid, UidValidity};
+use crate::mail::imap::MailEvent;
 use crate::mail::search;
 use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
+use crate::web::forms::search::ResultsForm;
 use crate::web::format::TzOffset;
 use crate::web::notice;
+use crate::web::views::folder_display;
 use crate::web::views::search::{SearchPage, search_href};
 
 /// How long a search looks through folders before it offers to keep going.
@@ -37,15 +37,12 @@ pub async fn search(cx: Ctx, tz: TzOffset, Query(q): Query<HashMap<String, Strin
             let parsed = parsed.clone();
             Box::pin(async move {
                 let folders = c.folders().await?;
-                let result = match parsed {
+                let result = match parsed.and_then(|s| search::folders_for(&s.scope, &folders).map(|which| (s, which))) {
                     Err(e) => Err(e),
-                    Ok(s) => match search::folders_for(&s.scope, &folders) {
-                        None => Ok(None),
-                        Some(which) => {
-                            let budget = if more { DEEP_BUDGET } else { BUDGET };
-                            Ok(Some(search::run(c, &s, &which, page, PER_PAGE, budget).await?))
-                        }
-                    },
+                    Ok((s, which)) => {
+                        let budget = if more { DEEP_BUDGET } else { BUDGET };
+                        Ok(search::run(c, &s, &which, page, PER_PAGE, budget).await?)
+                    }
                 };
                 Ok((folders, result))
             })
@@ -55,20 +52,6 @@ pub async fn search(cx: Ctx, tz: TzOffset, Query(q): Query<HashMap<String, Strin
     let notice = notice::take(&cx.user, &q).await;
     let mut chrome = cx.frame(&folders, "", notice);
     chrome.search = query.clone();
-    let result = match result {
-        Ok(Some(found)) => Ok(found),
-        // `in:` names no folder: say so under the box.
-        Ok(None) => {
-            let mut page = SearchPage::new(chrome, &folders, &query, Err(search::QueryError::Empty), more, tz);
-            let name = match parsed {
-                Ok(search::Search { scope: search::Scope::Folder(n), .. }) => n,
-                _ => String::new(),
-            };
-            page.error = Some(page.chrome.i18n.t1("search-error-folder", "folder", name));
-            return Ok(page.into_response());
-        }
-        Err(e) => Err(e),
-    };
     Ok(SearchPage::new(chrome, &folders, &query, result, more, tz).into_response())
 }
 
@@ -81,69 +64,31 @@ fn today(tz: TzOffset) -> time::Date {
 /// POST /search/actions: the list's actions on results that may come from several folders;
 /// each folder's messages are acted on together. Undo is offered when they were all in one.
 pub async fn actions(cx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, AppError> {
-    let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    cx.check_csrf(&field("csrf"))?;
-    let query = field("q");
-    let page = field("page").parse::<u32>().ok().filter(|p| *p >= 1).unwrap_or(1);
-    let back = search_href(&query, page, false);
-    let action = pairs
-        .iter()
-        .rev()
-        .find(|(n, _)| n == "action")
-        .and_then(|(_, v)| Action::parse(v))
-        .ok_or_else(|| AppError::new(ErrorKind::BadRequest, "unknown action"))?;
-    let target = field("target");
-    // UIDVALIDITY:UID:folder, grouped by folder.
-    let mut groups: BTreeMap<(String, u32), Vec<Uid>> = BTreeMap::new();
-    for (_, v) in pairs.iter().filter(|(n, _)| n == "m") {
-        let mut it = v.splitn(3, ':');
-        if let (Some(uv), Some(uid), Some(folder)) = (it.next(), it.next(), it.next())
-            && let (Some(uv), Some(uid)) = (UidValidity::parse(uv), Uid::parse(uid))
-        {
-            groups.entry((folder.to_string(), uv.0)).or_default().push(uid);
-        }
-    }
-    if groups.is_empty() {
+    let form = ResultsForm::from_pairs(pairs);
+    cx.check_csrf(&form.csrf)?;
+    let back = search_href(&form.q, form.page, false);
+    let action = form.action.ok_or_else(|| AppError::new(ErrorKind::BadRequest, "unknown action"))?;
+    if form.sets.is_empty() {
         return notice::redirect(&cx.user, cx.i18n().t("notice-nothing-selected"), &back).await;
     }
-    if action == Action::DeleteForever && field("confirmed") != "1" {
+    if action == Action::DeleteForever && !form.confirmed {
         // Deleting for good from results asks in the browser (data-confirm); without
         // JavaScript, the folder's own page is the place to do it.
         return notice::redirect(&cx.user, cx.i18n().t("search-delete-forever-elsewhere"), &back).await;
     }
-    let sets: Vec<MessageSet> = groups
-        .into_iter()
-        .map(|((mailbox, uv), uids)| MessageSet { mailbox, uidvalidity: UidValidity(uv), uids })
-        .collect();
-    let count: usize = sets.iter().map(|s| s.uids.len()).sum();
-    let result = {
+    let (mut done, refused, folders) = {
         cx.imap(|c| {
-            let (sets, target) = (sets.clone(), target.clone());
+            let (sets, target) = (form.sets.clone(), form.target.clone());
             Box::pin(async move {
-                let mut done = Vec::new();
-                let mut refused = None;
-                for set in &sets {
-                    match actions::perform(c, set, action, &target).await {
-                        Ok(d) => done.push(d),
-                        // Gone meanwhile, or already where it should go: the others still count.
-                        Err(MailError::NotFound) => {}
-                        // Refused in this folder (nothing left half done there): stop here.
-                        Err(MailError::No(reason)) => {
-                            refused = Some(reason);
-                            break;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
+                let (done, refused) = actions::perform_each(c, &sets, action, &target).await?;
                 Ok((done, refused, c.folders().await?))
             })
         })
-        .await
+        .await?
     };
-    let (mut done, refused, folders) = result?;
     let key = cx.key();
-    for folder in sets.iter().map(|s| s.mailbox.as_str()).chain(done.iter().filter_map(|d| d.folder.as_deref())) {
-        cx.state.watchers.announce(&key, crate::mail::imap::MailEvent::Changed { folder: folder.to_string() });
+    for folder in form.sets.iter().map(|s| s.mailbox.as_str()).chain(done.iter().filter_map(|d| d.folder.as_deref())) {
+        cx.state.watchers.announce(&key, MailEvent::Changed { folder: folder.to_string() });
     }
     if let Some(reason) = refused {
         tracing::warn!(action = ?action, reason = %reason, "the mail server refused an action on search results");
@@ -160,7 +105,7 @@ pub async fn actions(cx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> Resul
     let Some(last) = done.pop() else {
         return notice::redirect(&cx.user, cx.i18n().t("notice-stale"), &back).await;
     };
-    let folder = last.folder.as_deref().map(|f| crate::web::views::folder_display(&folders, f, cx.i18n()).0).unwrap_or_default();
-    let text = cx.i18n().ta(last.notice_key, &[("count", FluentArg::Num(count as i64)), ("folder", FluentArg::Str(folder))]);
+    let folder = last.folder.as_deref().map(|f| folder_display(&folders, f, cx.i18n()).0).unwrap_or_default();
+    let text = cx.i18n().ta(last.notice_key, &[("count", FluentArg::Num(form.count() as i64)), ("folder", FluentArg::Str(folder))]);
     super::actions::tell_with_undo(&cx, text, last.undo.filter(|_| single), &back).await
 }

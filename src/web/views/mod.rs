@@ -121,6 +121,16 @@ pub struct Chrome {
     pub search: String,
 }
 
+/// What the search box starts with on the page of folder `current`: `in:` that folder, as
+/// Gmail does; nothing in the Inbox.
+fn search_prefill(folders: &[Folder], current: &str) -> String {
+    folders
+        .iter()
+        .find(|f| f.name == current && f.role != Some(Role::Inbox))
+        .map(|f| format!("{} ", crate::mail::search::scope_words(f)))
+        .unwrap_or_default()
+}
+
 const SHORTCUTS: &[(&str, &str)] = &[
     ("j / k", "key-next-prev"),
     ("o, Enter", "key-open"),
@@ -185,11 +195,7 @@ impl Chrome {
             move_targets,
             notice,
             message_flagged: None,
-            search: folders
-                .iter()
-                .find(|f| f.name == current && f.role != Some(Role::Inbox))
-                .map(|f| format!("{} ", crate::mail::search::scope_words(f)))
-                .unwrap_or_default(),
+            search: search_prefill(folders, current),
             i18n,
         }
     }

@@ -35,6 +35,23 @@ pub struct SearchPage {
     pub partial: Option<(String, String)>,
 }
 
+/// Why a query could not run, in a sentence.
+fn explain(e: &QueryError, i18n: &crate::i18n::I18n) -> String {
+    match e {
+        QueryError::UnknownOperator(op) => i18n.t1("search-error-operator", "operator", format!("{op}:")),
+        QueryError::BadValue(op, value) => i18n.ta(
+            "search-error-value",
+            &[("operator", FluentArg::Str(format!("{op}:"))), ("value", FluentArg::Str(value.clone()))],
+        ),
+        QueryError::ScopeInside => i18n.t("search-error-scope-inside"),
+        QueryError::TwoScopes => i18n.t("search-error-two-scopes"),
+        QueryError::Malformed => i18n.t("search-error-malformed"),
+        QueryError::Empty => i18n.t("search-error-empty"),
+        QueryError::TooLong => i18n.t1("search-error-too-long", "max", crate::mail::search::MAX_QUERY.to_string()),
+        QueryError::NoFolder(name) => i18n.t1("search-error-folder", "folder", name.clone()),
+    }
+}
+
 /// `/search?q=…` with these parameters.
 pub fn search_href(q: &str, page: u32, more: bool) -> String {
     let mut href = format!("/search?q={}", super::seg(q));
@@ -69,18 +86,7 @@ impl SearchPage {
         let found = match result {
             Ok(f) => f,
             Err(e) => {
-                page.error = Some(match e {
-                    QueryError::UnknownOperator(op) => i18n.t1("search-error-operator", "operator", format!("{op}:")),
-                    QueryError::BadValue(op, value) => i18n.ta(
-                        "search-error-value",
-                        &[("operator", FluentArg::Str(format!("{op}:"))), ("value", FluentArg::Str(value))],
-                    ),
-                    QueryError::ScopeInside => i18n.t("search-error-scope-inside"),
-                    QueryError::TwoScopes => i18n.t("search-error-two-scopes"),
-                    QueryError::Malformed => i18n.t("search-error-malformed"),
-                    QueryError::Empty => i18n.t("search-error-empty"),
-                    QueryError::TooLong => i18n.t1("search-error-too-long", "max", crate::mail::search::MAX_QUERY.to_string()),
-                });
+                page.error = Some(explain(&e, i18n));
                 return page;
             }
         };
