@@ -31,6 +31,17 @@ title-with-unread = { $folder } ({ $count })
 
 ## Message list
 list-empty = There are no messages in this folder.
+sort-by = Sort by
+sort-direction = Direction
+sort-date = Date
+sort-arrival = Arrival
+sort-from = Sender
+sort-subject = Subject
+sort-size = Size
+sort-desc = Descending
+sort-asc = Ascending
+sort-apply = Sort
+sort-unavailable = This mail server lists messages in order of arrival only.
 list-page = Page { $page } of { $pages }
 list-newer = Newer
 list-older = Older

@@ -34,6 +34,17 @@ title-with-unread = { $folder } ({ $count })
 
 ## Liste des messages
 list-empty = Ce dossier ne contient aucun message.
+sort-by = Trier par
+sort-direction = Sens
+sort-date = Date
+sort-arrival = Arrivée
+sort-from = Expéditeur
+sort-subject = Objet
+sort-size = Taille
+sort-desc = Décroissant
+sort-asc = Croissant
+sort-apply = Trier
+sort-unavailable = Ce serveur de messagerie ne classe les messages que par ordre d’arrivée.
 list-page = Page { $page } sur { $pages }
 list-newer = Plus récents
 list-older = Plus anciens

@@ -70,6 +70,39 @@ pub async fn image_senders(db: &Db, username: &str) -> Result<Vec<String>, Store
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
+/// The order `username` chose for `folder`: its sort key (`date`, `from`…) and whether it
+/// is descending; `None` when they never chose one.
+pub async fn folder_order(db: &Db, username: &str, folder: &str) -> Result<Option<(String, bool)>, StoreError> {
+    let row: Option<(String, i64)> = sqlx::query_as("SELECT sort_key, descending FROM folder_orders WHERE username = $1 AND folder = $2")
+        .bind(username)
+        .bind(folder)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|(k, d)| (k, d != 0)))
+}
+
+/// Remembers the order chosen for `folder`; `None` forgets it (back to the default).
+pub async fn set_folder_order(db: &Db, username: &str, folder: &str, order: Option<(&str, bool)>) -> Result<(), StoreError> {
+    match order {
+        Some((key, descending)) => {
+            sqlx::query(
+                "INSERT INTO folder_orders (username, folder, sort_key, descending) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (username, folder) DO UPDATE SET sort_key = excluded.sort_key, descending = excluded.descending",
+            )
+            .bind(username)
+            .bind(folder)
+            .bind(key)
+            .bind(i64::from(descending))
+            .execute(db)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM folder_orders WHERE username = $1 AND folder = $2").bind(username).bind(folder).execute(db).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Sessions of `username` that began up to this time (Unix milliseconds) are over; 0 when none.
 pub async fn sessions_not_before(db: &Db, username: &str) -> Result<i64, StoreError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT not_before FROM session_epochs WHERE username = $1")
@@ -112,5 +145,12 @@ mod tests {
         assert_eq!(image_senders(&db, "a@example.test").await.unwrap(), vec!["news@example.org".to_string()]);
         set_images_trusted(&db, "a@example.test", "news@example.org", false).await.unwrap();
         assert!(image_senders(&db, "a@example.test").await.unwrap().is_empty());
+        assert_eq!(folder_order(&db, "a@example.test", "INBOX").await.unwrap(), None);
+        set_folder_order(&db, "a@example.test", "INBOX", Some(("from", false))).await.unwrap();
+        set_folder_order(&db, "a@example.test", "INBOX", Some(("size", true))).await.unwrap();
+        assert_eq!(folder_order(&db, "a@example.test", "INBOX").await.unwrap(), Some(("size".into(), true)));
+        assert_eq!(folder_order(&db, "a@example.test", "Sent").await.unwrap(), None);
+        set_folder_order(&db, "a@example.test", "INBOX", None).await.unwrap();
+        assert_eq!(folder_order(&db, "a@example.test", "INBOX").await.unwrap(), None);
     }
 }

@@ -89,6 +89,20 @@
     });
   });
 
+  // The sort menu applies on change. A new key takes its usual direction (the server's
+  // choice: newest or largest first, names A to Z), so the direction is not sent with it.
+  document.addEventListener("change", function (e) {
+    var select = e.target;
+    if (!select.matches || !select.matches("select[data-autosubmit]") || !select.form) return;
+    var params = new URLSearchParams();
+    params.set(select.name, select.value);
+    if (select.name === "order") {
+      var key = document.querySelector("select[name=sort][form='" + select.form.id + "']");
+      if (key) params.set("sort", key.value);
+    }
+    load(select.form.getAttribute("action") + "?" + params.toString(), null, true);
+  });
+
   // ------------------------------------------------------------ selection
 
   function syncSelectAll() {

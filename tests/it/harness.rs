@@ -399,7 +399,8 @@ impl Drop for PrivateMail {
 pub struct TestUser {
     pub name: String,
     pub password: String,
-    port: u16,
+    /// The IMAP port of the server the user is on.
+    pub port: u16,
 }
 
 pub type Imap = Session<TcpStream>;

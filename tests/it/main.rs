@@ -12,4 +12,5 @@ mod router;
 mod search;
 mod security;
 mod servers;
+mod sorting;
 mod sync;

@@ -366,6 +366,12 @@ async fn without_uidplus_only_the_chosen_messages_are_ever_removed() {
     let app = TestApp::start_on(imap_port, submission_port).await;
     let b = Browser::new(&app);
     let token = csrf(&b.login(&user).await.body);
+    // Without SORT, a sorted list is the list in arrival order, and the menu says why.
+    let sorted = b.get("/f/INBOX?sort=subject&order=asc").await;
+    assert!(sorted.body.contains("lists messages in order of arrival only"), "{}", sorted.body);
+    assert!(!sorted.body.contains("<option value=\"subject\""), "{}", sorted.body);
+    let shown: Vec<u32> = sorted.body.split("data-uid=\"").skip(1).filter_map(|s| s.split('"').next()?.parse().ok()).collect();
+    assert_eq!(shown, placed.iter().rev().map(|p| p.0).collect::<Vec<_>>(), "newest first");
     let page = act(&b, &token, "INBOX", uv, &[placed[0].0], "delete", &[]).await;
     assert!(page.body.contains("The mail server refused: other messages of this folder are marked for deletion"), "{}", page.body);
     assert_eq!(uids(&mut imap, "INBOX").await, placed.iter().map(|p| p.0).collect::<Vec<_>>(), "nothing removed");

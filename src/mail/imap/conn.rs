@@ -11,6 +11,7 @@ use async_imap::types::UnsolicitedResponse;
 
 use super::connect::ImapSession;
 use super::namespace::{self, Namespace};
+use super::raw;
 use super::types::{Folder, MailboxState, RawMessage, Window};
 use super::wire::{expand_uid_set, timed};
 use crate::mail::{MailError, utf7};
@@ -32,7 +33,7 @@ pub(super) struct Replies {
     pub(super) placed: Vec<Placed>,
     /// How many EXPUNGE replies came.
     pub(super) expunged: usize,
-    /// The numbers of `* SEARCH` replies.
+    /// The numbers of `* SEARCH` and `* SORT` replies, in order.
     pub(super) found: Vec<u32>,
 }
 
@@ -59,6 +60,10 @@ pub struct ImapConn {
     pub(super) window: Option<Window>,
     /// EXPUNGEs seen on the selected mailbox so far (a window built before one is stale).
     pub(super) expunges: u64,
+    /// Commands sent through [`Self::raw`] so far (their tags).
+    raw_tags: u32,
+    /// The server has ESORT but refused `RETURN (PARTIAL …)` in SORT.
+    pub(super) no_partial: bool,
 }
 
 impl ImapConn {
@@ -87,6 +92,8 @@ impl ImapConn {
             cached: None,
             window: None,
             expunges: 0,
+            raw_tags: 0,
+            no_partial: false,
         })
     }
 
@@ -193,7 +200,7 @@ impl ImapConn {
                 Response::MailboxData(MailboxDatum::Exists(n)) => {
                     self.apply_unsolicited(UnsolicitedResponse::Exists(*n));
                 }
-                Response::MailboxData(MailboxDatum::Search(ids)) => replies.found.extend(ids.iter().copied()),
+                Response::MailboxData(MailboxDatum::Search(ids) | MailboxDatum::Sort(ids)) => replies.found.extend(ids.iter().copied()),
                 Response::Expunge(n) => {
                     replies.expunged += 1;
                     self.apply_unsolicited(UnsolicitedResponse::Expunge(*n));
@@ -201,6 +208,28 @@ impl ImapConn {
                 _ => {}
             }
         }
+    }
+
+    /// Runs `command` through [`raw`], for replies async-imap cannot parse (ESEARCH, THREAD,
+    /// PREVIEW). EXISTS and EXPUNGE among the replies are applied; the others are returned,
+    /// with how the command ended.
+    pub(super) async fn raw(&mut self, command: &str) -> Result<(Vec<Vec<raw::Token>>, raw::Status), MailError> {
+        self.raw_tags += 1;
+        let tag = format!("fx{}", self.raw_tags);
+        let (replies, status) = timed(self.timeout, raw::exchange(&mut self.session, &tag, command)).await?;
+        let mut others = Vec::with_capacity(replies.len());
+        for r in replies {
+            match (r.first().and_then(raw::Token::number), r.get(1)) {
+                (Some(n), Some(t)) if t.is("EXISTS") => {
+                    self.apply_unsolicited(UnsolicitedResponse::Exists(n));
+                }
+                (Some(n), Some(t)) if t.is("EXPUNGE") => {
+                    self.apply_unsolicited(UnsolicitedResponse::Expunge(n));
+                }
+                _ => others.push(r),
+            }
+        }
+        Ok((others, status))
     }
 
     /// Selects `name` (UTF-8) or, if it is already selected, asks the server for news (NOOP).

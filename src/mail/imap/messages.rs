@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use super::conn::{ImapConn, Placed};
-use super::types::{ListItem, Page, RawMessage, Window};
+use super::raw::{self, Token};
+use super::types::{ListItem, Order, Page, RawMessage, SortKey, Window};
 use super::wire::{all, flag_bits, quote, timed, uid_set};
 use crate::mail::model::{Flag, MessageRef, MessageSet, Uid, UidValidity};
 use crate::mail::{MailError, utf7};
@@ -14,15 +15,25 @@ const MESSAGE_CACHE_MAX: usize = 4 * 1024 * 1024;
 
 
 impl ImapConn {
-    /// One page (1-based) of `mailbox`, newest first, fetching only that window. When the same
-    /// page was shown last and no message arrived or left since, only the rows whose flags
-    /// changed are fetched (CONDSTORE `CHANGEDSINCE`): a refresh costs O(changes). Otherwise,
-    /// or without CONDSTORE, the window is fetched again.
-    pub async fn list_page(&mut self, mailbox: &str, page: u32, per_page: u32) -> Result<Page, MailError> {
+    /// One page (1-based) of `mailbox` in `order`. In arrival order (the default, newest
+    /// first), only that window of sequence numbers is fetched; when the same page was shown
+    /// last and no message arrived or left since, only the rows whose flags changed are
+    /// fetched (CONDSTORE `CHANGEDSINCE`): a refresh costs O(changes). Any other order is the
+    /// server's SORT, asked for that page only (see [`Self::sorted_uids`]). Without SORT, the
+    /// list is in arrival order whatever was asked.
+    pub async fn list_page(&mut self, mailbox: &str, order: Order, page: u32, per_page: u32) -> Result<Page, MailError> {
         let state = self.select(mailbox).await?;
         let per_page = per_page.max(1);
         let pages = state.exists.div_ceil(per_page).max(1);
         let page = page.clamp(1, pages);
+        if order.key != SortKey::Arrival && self.has_capability("SORT") {
+            let first = (page - 1) * per_page + 1;
+            let uids = self.sorted_uids(order, first, per_page).await?;
+            let mut items = self.rows(mailbox, state.uidvalidity, &uids).await?;
+            items.sort_by_key(|i| uids.iter().position(|u| *u == i.uid));
+            return Ok(Page { mailbox: state, page, pages, items });
+        }
+        let ascending = order.key == SortKey::Arrival && !order.descending;
         let condstore = self.has_capability("CONDSTORE");
         let reusable = condstore
             && self.window.as_ref().is_some_and(|w| {
@@ -30,6 +41,7 @@ impl ImapConn {
                     && w.uidvalidity == state.uidvalidity
                     && w.page == page
                     && w.per_page == per_page
+                    && w.ascending == ascending
                     && w.exists == state.exists
                     && w.expunges == self.expunges
             });
@@ -43,8 +55,13 @@ impl ImapConn {
         let mut items = Vec::new();
         let mut modseq = 0;
         if state.exists > 0 {
-            let hi = state.exists - (page - 1) * per_page;
-            let lo = hi.saturating_sub(per_page - 1).max(1);
+            let (lo, hi) = if ascending {
+                let lo = (page - 1) * per_page + 1;
+                (lo, (lo + per_page - 1).min(state.exists))
+            } else {
+                let hi = state.exists - (page - 1) * per_page;
+                (hi.saturating_sub(per_page - 1).max(1), hi)
+            };
             let query = if condstore {
                 "(UID FLAGS MODSEQ RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])"
             } else {
@@ -56,19 +73,55 @@ impl ImapConn {
                 modseq = modseq.max(f.modseq.unwrap_or(0));
                 items.push((f.message, item));
             }
-            items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+            if ascending {
+                items.sort_by_key(|(seq, _)| *seq);
+            } else {
+                items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+            }
         }
         self.window = (condstore && modseq > 0).then(|| Window {
             mailbox: state.name.clone(),
             uidvalidity: state.uidvalidity,
             page,
             per_page,
+            ascending,
             exists: state.exists,
             expunges: self.expunges,
             modseq,
             items: items.clone(),
         });
         Ok(Page { mailbox: state, page, pages, items: items.into_iter().map(|(_, i)| i).collect() })
+    }
+
+    /// The UIDs at positions `first`.. (1-based, `count` of them) of the selected folder
+    /// sorted in `order` by the server. With ESORT, only those come back (`RETURN (PARTIAL
+    /// …)`, RFC 5267), whatever the folder's size; otherwise the server's whole sorted list is
+    /// read and cut here.
+    pub(super) async fn sorted_uids(&mut self, order: Order, first: u32, count: u32) -> Result<Vec<u32>, MailError> {
+        let key = match order.key {
+            SortKey::Arrival => "ARRIVAL",
+            SortKey::Date => "DATE",
+            SortKey::From if self.has_capability("SORT=DISPLAY") => "DISPLAYFROM",
+            SortKey::From => "FROM",
+            SortKey::Subject => "SUBJECT",
+            SortKey::Size => "SIZE",
+        };
+        let criteria = if order.descending { format!("(REVERSE {key})") } else { format!("({key})") };
+        if self.has_capability("ESORT") && !self.no_partial {
+            let last = first.saturating_add(count.max(1) - 1);
+            let (replies, status) = self.raw(&format!("UID SORT RETURN (PARTIAL {first}:{last}) {criteria} UTF-8 ALL")).await?;
+            match status {
+                raw::Status::Ok => return Ok(esearch(&replies, count as usize).partial),
+                // ESORT without PARTIAL (RFC 5267 ties PARTIAL to CONTEXT=SORT): sort the plain way from now on.
+                raw::Status::Bad(text) => {
+                    tracing::info!(reply = %text, "SORT RETURN (PARTIAL) refused; sorting whole folders");
+                    self.no_partial = true;
+                }
+                raw::Status::No(text) => return Err(MailError::No(text)),
+            }
+        }
+        let replies = self.tagged(format!("UID SORT {criteria} UTF-8 ALL"), None).await?;
+        Ok(replies.found.into_iter().skip(first.saturating_sub(1) as usize).take(count as usize).collect())
     }
 
     /// Applies flag changes since the window was fetched. `false`: fetch the window again.
@@ -410,6 +463,30 @@ fn list_item(f: &async_imap::types::Fetch) -> Option<ListItem> {
 }
 
 /// The STORE item that adds (or removes) `flags` without the server echoing them.
+/// What an ESEARCH reply (RFC 4731, RFC 5267) says: the `PARTIAL` numbers, in order (at most
+/// `limit`), and the `COUNT`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Esearch {
+    pub(super) partial: Vec<u32>,
+    pub(super) count: Option<u32>,
+}
+
+pub(super) fn esearch(replies: &[Vec<Token>], limit: usize) -> Esearch {
+    let mut out = Esearch::default();
+    for r in replies.iter().filter(|r| r.first().is_some_and(|t| t.is("ESEARCH"))) {
+        for (i, t) in r.iter().enumerate() {
+            if t.is("COUNT") {
+                out.count = r.get(i + 1).and_then(Token::number);
+            } else if t.is("PARTIAL")
+                && let [Token::Open, Token::Atom(_), Token::Atom(set), Token::Close, ..] = &r[i + 1..]
+            {
+                out.partial = raw::sequence(set, limit);
+            }
+        }
+    }
+    out
+}
+
 fn store_op(add: bool, flags: &[Flag]) -> String {
     format!("{}FLAGS.SILENT ({})", if add { "+" } else { "-" }, Flag::list(flags))
 }
@@ -434,6 +511,18 @@ fn uids_of(m: &MessageSet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn esearch_replies_are_read() {
+        let r = |s: &str| vec![raw::tokens(s.as_bytes())];
+        assert_eq!(
+            esearch(&r(r#"ESEARCH (TAG "fx3") UID PARTIAL (1:5 12,6,11,5,10) COUNT 12"#), 50),
+            Esearch { partial: vec![12, 6, 11, 5, 10], count: Some(12) }
+        );
+        assert_eq!(esearch(&r(r#"ESEARCH (TAG "fx3") UID PARTIAL (20:25 NIL) COUNT 12"#), 50), Esearch { partial: vec![], count: Some(12) });
+        assert_eq!(esearch(&r(r#"ESEARCH (TAG "fx3") UID COUNT 3 PARTIAL (1:3 1:3)"#), 2), Esearch { partial: vec![1, 2], count: Some(3) });
+        assert_eq!(esearch(&r("SEARCH 1 2"), 50), Esearch::default());
+    }
 
     #[test]
     fn search_keys_of_flags() {

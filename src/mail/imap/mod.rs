@@ -5,6 +5,7 @@
 //! - [`folders`]: the folder list with counts, roles and their order.
 //! - [`messages`]: list pages, whole messages, flags, moves, deletion, APPEND.
 //! - [`namespace`]: where the user's own folders live (NAMESPACE).
+//! - [`raw`]: commands whose replies async-imap cannot read (ESEARCH, THREAD, PREVIEW).
 //! - [`wire`]: a timed command, drained replies, quoting and UID sets.
 //! - [`types`]: what the rest of Facteur receives (folders, pages, messages).
 //! - [`registry`]: every user's connection, one at a time per user.
@@ -15,6 +16,7 @@ pub mod connect;
 pub mod folders;
 pub mod messages;
 pub mod namespace;
+pub mod raw;
 pub mod registry;
 pub mod types;
 pub mod watch;
@@ -23,5 +25,5 @@ pub mod wire;
 pub use conn::ImapConn;
 pub use connect::{TlsSetup, probe};
 pub use registry::Registry;
-pub use types::{Folder, ListItem, MailboxState, Page, RawMessage, Role};
+pub use types::{Folder, ListItem, MailboxState, Order, Page, RawMessage, Role, SortKey};
 pub use watch::{MailEvent, Watcher, Watchers};

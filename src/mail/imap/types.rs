@@ -85,7 +85,54 @@ pub struct ListItem {
     pub internal_date: Option<i64>,
 }
 
-/// One page of a folder, newest first.
+/// What a folder's list can be sorted by (RFC 5256 keys).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortKey {
+    /// The order messages arrived in the folder (sequence numbers; no SORT needed).
+    #[default]
+    Arrival,
+    /// The Date header.
+    Date,
+    /// The sender (its display name where the server can sort by it).
+    From,
+    /// The subject, without `Re:` and `Fwd:`.
+    Subject,
+    Size,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 5] = [SortKey::Date, SortKey::Arrival, SortKey::From, SortKey::Subject, SortKey::Size];
+
+    /// The key's name in URLs (`?sort=`) and in the database.
+    pub fn key(self) -> &'static str {
+        match self {
+            SortKey::Arrival => "arrival",
+            SortKey::Date => "date",
+            SortKey::From => "from",
+            SortKey::Subject => "subject",
+            SortKey::Size => "size",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.key() == s)
+    }
+}
+
+/// A list's order: a key and a direction. The default is newest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Default for Order {
+    fn default() -> Self {
+        Self { key: SortKey::Arrival, descending: true }
+    }
+}
+
+/// One page of a folder, in the order asked for.
 #[derive(Clone, Debug)]
 pub struct Page {
     pub mailbox: MailboxState,
@@ -110,9 +157,11 @@ pub(super) struct Window {
     pub(super) uidvalidity: u32,
     pub(super) page: u32,
     pub(super) per_page: u32,
+    /// Oldest first (the window starts at sequence number 1).
+    pub(super) ascending: bool,
     pub(super) exists: u32,
     pub(super) expunges: u64,
     pub(super) modseq: u64,
-    /// (sequence number, row), newest first.
+    /// (sequence number, row), in the page's order.
     pub(super) items: Vec<(u32, ListItem)>,
 }

@@ -6,21 +6,38 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 
 use super::{PER_PAGE, page_param};
+use crate::mail::imap::{Order, SortKey};
+use crate::store::prefs;
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
 use crate::web::format::TzOffset;
 use crate::web::notice;
-use crate::web::views::mailbox::MailboxPage;
+use crate::web::views::mailbox::{ListView, MailboxPage};
 
-/// GET /f/{mailbox}?page=N[&select=all]
+/// GET /f/{mailbox}?page=N[&sort=date|arrival|from|subject|size][&order=asc|desc][&select=all]
+///
+/// An order given in the URL is remembered for the folder; without one, the folder's
+/// remembered order (or newest first) is used.
 pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
     let page_no = page_param(&q);
-    let (folders, page) = {
+    let key = cx.key();
+    let stored = prefs::folder_order(cx.db(), &key, &mailbox).await?.and_then(|(k, d)| Some(Order { key: SortKey::parse(&k)?, descending: d }));
+    let order = match order_param(&q) {
+        Some(asked) => {
+            if Some(asked) != stored {
+                let keep = (asked != Order::default()).then_some((asked.key.key(), asked.descending));
+                prefs::set_folder_order(cx.db(), &key, &mailbox, keep).await?;
+            }
+            asked
+        }
+        None => stored.unwrap_or_default(),
+    };
+    let (folders, page, can_sort) = {
         cx.imap(|c| {
             let mailbox = mailbox.clone();
             Box::pin(async move {
-                let page = c.list_page(&mailbox, page_no, PER_PAGE).await?;
-                Ok((c.folders().await?, page))
+                let page = c.list_page(&mailbox, order, page_no, PER_PAGE).await?;
+                Ok((c.folders().await?, page, c.has_capability("SORT")))
             })
         })
         .await?
@@ -28,5 +45,41 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
     let notice = notice::take(&cx.user, &q).await;
     let chrome = cx.frame(&folders, &mailbox, notice);
     let select_all = q.get("select").is_some_and(|v| v == "all");
-    Ok(MailboxPage::new(chrome, &folders, &mailbox, &page, select_all, tz).into_response())
+    // Without SORT, the list is in arrival order whatever was asked.
+    let shown = if can_sort || order.key == SortKey::Arrival { order } else { Order::default() };
+    Ok(MailboxPage::new(chrome, &folders, &mailbox, &page, ListView { order: shown, can_sort, select_all }, tz).into_response())
+}
+
+/// The order asked for by `?sort=` and `?order=`. A key alone takes its usual direction:
+/// dates and sizes descending (newest, largest first), names ascending (A to Z).
+fn order_param(q: &HashMap<String, String>) -> Option<Order> {
+    let key = q.get("sort").and_then(|s| SortKey::parse(s));
+    let descending = q.get("order").and_then(|o| match o.as_str() {
+        "asc" => Some(false),
+        "desc" => Some(true),
+        _ => None,
+    });
+    match (key, descending) {
+        (None, None) => None,
+        (key, descending) => {
+            let key = key.unwrap_or_default();
+            Some(Order { key, descending: descending.unwrap_or(!matches!(key, SortKey::From | SortKey::Subject)) })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_from_the_query() {
+        let q = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>();
+        assert_eq!(order_param(&q(&[])), None);
+        assert_eq!(order_param(&q(&[("sort", "bogus")])), None);
+        assert_eq!(order_param(&q(&[("sort", "from")])), Some(Order { key: SortKey::From, descending: false }));
+        assert_eq!(order_param(&q(&[("sort", "size")])), Some(Order { key: SortKey::Size, descending: true }));
+        assert_eq!(order_param(&q(&[("sort", "date"), ("order", "asc")])), Some(Order { key: SortKey::Date, descending: false }));
+        assert_eq!(order_param(&q(&[("order", "asc")])), Some(Order { key: SortKey::Arrival, descending: false }));
+    }
 }

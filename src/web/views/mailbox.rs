@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 
 use super::{Chrome, folder_href, message_href};
 use crate::i18n::{FluentArg, I18n};
-use crate::mail::imap::{Folder, ListItem, Page};
+use crate::mail::imap::{Folder, ListItem, Order, Page, SortKey};
 use crate::mail::model::MessageSet;
 use crate::mail::mime;
 use crate::web::format::{self, TzOffset};
@@ -46,6 +46,21 @@ impl Row {
     }
 }
 
+/// How a folder's list is shown: its order, whether the server can sort, whether every row
+/// starts checked.
+pub struct ListView {
+    pub order: Order,
+    pub can_sort: bool,
+    pub select_all: bool,
+}
+
+/// One choice of the sort menu.
+pub struct SortChoice {
+    pub key: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/mailbox.html")]
 pub struct MailboxPage {
@@ -60,11 +75,17 @@ pub struct MailboxPage {
     pub page_label: String,
     pub newer: Option<String>,
     pub older: Option<String>,
+    /// Where the sort menu's form goes (the folder's page).
+    pub href: String,
+    pub sort_choices: Vec<SortChoice>,
+    pub descending: bool,
+    pub can_sort: bool,
 }
 
 impl MailboxPage {
-    /// One page of folder `mailbox`; with `select_all`, every row starts checked.
-    pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, page: &Page, select_all: bool, tz: TzOffset) -> Self {
+    /// One page of folder `mailbox`, shown as `view` says.
+    pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, page: &Page, view: ListView, tz: TzOffset) -> Self {
+        let ListView { order, can_sort, select_all } = view;
         let i18n = &chrome.i18n;
         let now = crate::clock::unix_secs();
         let uv = page.mailbox.uidvalidity;
@@ -75,18 +96,33 @@ impl MailboxPage {
             .collect();
         let (heading, _) = super::folder_display(folders, mailbox, i18n);
         let href = folder_href(mailbox);
+        // Paging links carry the order when it is not the default.
+        let ordered = if order == Order::default() {
+            String::new()
+        } else {
+            format!("&sort={}&order={}", order.key.key(), if order.descending { "desc" } else { "asc" })
+        };
+        let sort_choices = SortKey::ALL
+            .into_iter()
+            .filter(|k| can_sort || *k == SortKey::Arrival)
+            .map(|k| SortChoice { key: k.key(), label: i18n.t(&format!("sort-{}", k.key())), selected: k == order.key })
+            .collect();
         Self {
             uidvalidity: uv,
             page: page.page,
-            select_all_href: format!("{href}?page={}&select=all", page.page),
+            select_all_href: format!("{href}?page={}{ordered}&select=all", page.page),
             count: i18n.tn("list-count", "count", i64::from(page.mailbox.exists)),
             page_label: i18n.ta(
                 "list-page",
                 &[("page", FluentArg::Num(page.page.into())), ("pages", FluentArg::Num(page.pages.into()))],
             ),
-            newer: (page.page > 1).then(|| format!("{href}?page={}", page.page - 1)),
-            older: (page.page < page.pages).then(|| format!("{href}?page={}", page.page + 1)),
+            newer: (page.page > 1).then(|| format!("{href}?page={}{ordered}", page.page - 1)),
+            older: (page.page < page.pages).then(|| format!("{href}?page={}{ordered}", page.page + 1)),
             rows,
+            sort_choices,
+            descending: order.descending,
+            can_sort,
+            href,
             title: super::tab_title(folders, mailbox, i18n),
             heading,
             chrome,
