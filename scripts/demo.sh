@@ -31,7 +31,8 @@ cargo build --locked "${build_flags[@]}"
 
 mkdir -p "$demo"
 chmod 711 "$demo"
-bash scripts/mailserver.sh start "$demo/mail" "$imap_port" "$imaps_port" "$submission_port"
+# --fts: body searches answered from a full-text index (fts-xapian).
+bash scripts/mailserver.sh start --fts "$demo/mail" "$imap_port" "$imaps_port" "$submission_port"
 stop_mail() { bash scripts/mailserver.sh stop "$demo/mail" >/dev/null 2>&1 || true; }
 trap stop_mail EXIT
 bash scripts/mailserver.sh adduser "$demo/mail" "$user" "$password" "$friend" "$password" >/dev/null

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Facteur's demo and tests need, from Debian/Ubuntu packages:
-# Dovecot (IMAP + LMTP), Postfix (submission), OpenSSL (test certificates), Chromium and
-# ChromeDriver (browser tests), PostgreSQL (the scale-out backend), dnsmasq (a DNS server for
+# Dovecot (IMAP + LMTP, and the fts-xapian full-text index), Postfix (submission), OpenSSL
+# (test certificates), Chromium and ChromeDriver (browser tests), PostgreSQL (the scale-out backend), dnsmasq (a DNS server for
 # the SRV discovery test) and curl (the release self-containment check).
 # Installing does not start the system-wide services (ports 25, 143, 993 stay free) and leaves
 # Postfix unconfigured: Facteur's scripts run private instances.
@@ -10,7 +10,7 @@
 #   scripts/install-deps.sh --mail    only what the demo needs
 set -euo pipefail
 
-packages=(dovecot-imapd dovecot-lmtpd postfix openssl ca-certificates python3)
+packages=(dovecot-imapd dovecot-lmtpd dovecot-fts-xapian postfix openssl ca-certificates python3)
 if [ "${1:-}" != "--mail" ]; then
     # libgdbm6, libgnutls30, libglib2.0-0: what Courier-IMAP (scripts/courier.sh) links to.
     packages+=(chromium chromium-driver fonts-noto-cjk postgresql dnsmasq-base curl libgdbm6 libgnutls30 libglib2.0-0)

@@ -5,7 +5,7 @@
 # Everything (config, TLS material, logs, state, mail, queue) lives under one
 # directory DIR, so several instances can run side by side on different ports.
 #
-#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--connection-limit N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
+#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--fts] [--connection-limit N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
 #   scripts/mailserver.sh adduser  DIR USER PASSWORD [USER PASSWORD...]
 #   scripts/mailserver.sh deluser  DIR USER
 #   scripts/mailserver.sh addalias DIR ALIAS USER
@@ -54,6 +54,10 @@
 #          names Courier-IMAP, whose IDLE clients cannot rely on.
 #          --capabilities "CAP ..." (with --minimal) advertises these instead,
 #          e.g. without UIDPLUS.
+#          --fts gives Dovecot a full-text index (fts-xapian, Debian's
+#          dovecot-fts-xapian): messages are indexed as they arrive (Trash and
+#          Junk excepted), and BODY and TEXT searches are answered from the
+#          index (fts_enforced: never by reading every message instead).
 #          --connection-limit N: IMAP connections one user may have from one
 #          address (mail_max_userip_connections; default 20). The next login
 #          gets NO [LIMIT].
@@ -254,7 +258,7 @@ EOF
 
 write_config() {
     local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0} starttls_port=${6:-} minimal=${7:-0}
-    local connection_limit=${8:-20}
+    local connection_limit=${8:-20} fts=${10:-0}
     local capabilities=${9:-IMAP4rev1 LITERAL+ SASL-IR UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ENABLE}
     local uid gid instance
     uid=$(id -u "$VMAIL_USER")
@@ -372,6 +376,22 @@ namespace inbox {
     special_use = \\Trash
     auto = subscribe
   }
+}
+
+EOF
+    fi
+    if [ "$fts" = 1 ]; then
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
+# A full-text index (fts-xapian): body searches are answered from it. Words
+# are found from their first 3 letters; words longer than 20 are not indexed.
+mail_plugins = \$mail_plugins fts fts_xapian
+plugin {
+  fts = xapian
+  fts_xapian = partial=3 full=20 verbose=0
+  fts_autoindex = yes
+  fts_autoindex_exclude = \\Trash
+  fts_autoindex_exclude2 = \\Junk
+  fts_enforced = yes
 }
 
 EOF
@@ -763,10 +783,11 @@ postfix_reload() {
 }
 
 cmd_start() {
-    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities=
+    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities= fts=0
     while [ $# -gt 0 ]; do
         case "$1" in
             --minimal) minimal=1; shift ;;
+            --fts) fts=1; shift ;;
             --connection-limit) [ $# -ge 2 ] || usage; connection_limit=$2; shift 2 ;;
             --capabilities) [ $# -ge 2 ] || usage; capabilities=$2; shift 2 ;;
             --imap-starttls-port) [ $# -ge 2 ] || usage; imap_starttls_port=$2; shift 2 ;;
@@ -783,6 +804,9 @@ cmd_start() {
     case "$connection_limit" in *[!0-9]*|'') die "--connection-limit takes a number" ;; esac
     case "$capabilities" in *[!A-Za-z0-9=+\ .-]*) die "--capabilities takes capability names" ;; esac
     [ -z "$capabilities" ] || [ "$minimal" = 1 ] || die "--capabilities needs --minimal"
+    [ "$fts" = 0 ] || [ "$minimal" = 0 ] || die "--fts and --minimal do not go together"
+    [ "$fts" = 0 ] || [ -e "$(doveconf -h -d mail_plugin_dir 2>/dev/null)/lib21_fts_xapian_plugin.so" ] \
+        || die "--fts needs Dovecot's fts-xapian plugin (Debian: apt-get install dovecot-fts-xapian)"
     [ -z "$sub_starttls_port" ] || [ -n "$sub_port" ] || die "--submission-starttls-port needs SUBMISSION_PORT"
     [ -n "$(printf '%s\n' "$imap_port" "$imaps_port" ${sub_port:+"$sub_port"} ${subs_port:+"$subs_port"} \
             ${imap_starttls_port:+"$imap_starttls_port"} ${sub_starttls_port:+"$sub_starttls_port"} | sort | uniq -d)" ] \
@@ -848,7 +872,7 @@ cmd_start() {
 
     [ -f "$dir/acl-global" ] || printf '* owner lrwstipekxa\n' >"$dir/acl-global"
     chmod 0644 "$dir/acl-global"
-    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities"
+    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities" "$fts"
     if [ $with_postfix = 1 ]; then
         printf '%s\n' "$sub_port${subs_port:+ $subs_port}${sub_starttls_port:+ $sub_starttls_port}" >"$dir/postfix.ports"
         write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port" "$sub_starttls_port"

@@ -489,16 +489,16 @@ async fn on_courier_imap_at_its_limit_per_address_the_watcher_gives_way() {
 
 /// A mail server of one test's own (`scripts/mailserver.sh` or `scripts/courier.sh` in a
 /// temporary directory), stopped when dropped.
-struct OwnServer {
-    dir: std::path::PathBuf,
+pub struct OwnServer {
+    pub dir: std::path::PathBuf,
     script: std::path::PathBuf,
-    imap_port: u16,
-    submission_port: u16,
+    pub imap_port: u16,
+    pub submission_port: u16,
 }
 
 impl OwnServer {
     /// Starts `script` with `options`; mailserver.sh with `submission`, also its Postfix.
-    fn start(script: &str, options: &[&str], submission: bool) -> Self {
+    pub fn start(script: &str, options: &[&str], submission: bool) -> Self {
         Self::start_with_env(script, options, submission, &[])
     }
 
@@ -522,7 +522,7 @@ impl OwnServer {
     }
 
     /// A user of this server.
-    fn user(&self, name: &str, password: &str) -> TestUser {
+    pub fn user(&self, name: &str, password: &str) -> TestUser {
         let add = std::process::Command::new("bash")
             .arg(&self.script)
             .args(["adduser", &self.dir.display().to_string(), name, password])
