@@ -425,6 +425,22 @@ impl Keys {
     pub fn text(&self) -> String {
         self.pieces.join("")
     }
+
+    /// The keys in one line, each literal sent without waiting for the server's go-ahead
+    /// (`{n+}`, LITERAL+, RFC 7888).
+    pub fn inline(&self) -> String {
+        let mut out = String::new();
+        for (i, piece) in self.pieces.iter().enumerate() {
+            match piece.strip_suffix('}').filter(|_| i + 1 < self.pieces.len()) {
+                Some(head) => {
+                    out.push_str(head);
+                    out.push_str("+}\r\n");
+                }
+                None => out.push_str(piece),
+            }
+        }
+        out
+    }
 }
 
 impl Expr {
@@ -579,7 +595,8 @@ pub fn scope_words(folder: &Folder) -> String {
 /// Runs `search` on the server over `folders` (see [`folders_for`]), in that order, and
 /// returns page `page` of the results, newest first. Folders are searched until `budget`
 /// has passed (at least one): the rest are left for a deeper search. Each folder costs one
-/// UID SEARCH and, when it has results, one UID FETCH of at most `page × per_page` rows.
+/// search (see [`ImapConn::search_newest`]) and, when it has results, one UID FETCH of at
+/// most `page × per_page` rows.
 pub async fn run(
     c: &mut ImapConn,
     search: &Search,
@@ -591,24 +608,21 @@ pub async fn run(
     let started = std::time::Instant::now();
     let keys = search.expr.as_ref().map(Expr::keys);
     let page = page.max(1);
-    let want = (page * per_page) as usize;
+    let want = page * per_page;
     let mut found = Found { page, to_search: folders.len(), ..Default::default() };
     let mut hits = Vec::new();
     for f in folders {
         if found.searched > 0 && started.elapsed() >= budget {
             break;
         }
-        let (uidvalidity, mut uids) = match c.search(&f.name, keys.as_ref()).await {
+        let (uidvalidity, total, uids) = match c.search_newest(&f.name, keys.as_ref(), want).await {
             Ok(r) => r,
             // Deleted meanwhile by another app: nothing to find there.
-            Err(MailError::NotFound) => (0, Vec::new()),
+            Err(MailError::NotFound) => (0, 0, Vec::new()),
             Err(e) => return Err(e),
         };
         found.searched += 1;
-        found.total += uids.len();
-        // Newest by arrival first: UIDs grow with arrival in a folder.
-        uids.sort_unstable_by(|a, b| b.cmp(a));
-        uids.truncate(want);
+        found.total += total;
         for item in c.rows(&f.name, uidvalidity, &uids).await? {
             hits.push(Hit { folder: f.name.clone(), uidvalidity, item });
         }
@@ -646,6 +660,14 @@ mod tests {
         assert_eq!(keys("older_than:1y"), "BEFORE 30-Nov-2025");
         assert_eq!(keys("larger:500K smaller:10M"), "(LARGER 512000 SMALLER 10485760)");
         assert_eq!(keys("hello \"two words\""), r#"(TEXT "hello" TEXT "two words")"#);
+    }
+
+    #[test]
+    fn literals_go_inline_with_literal_plus() {
+        let k = parse("café subject:\"x}\" été", today()).unwrap().expr.unwrap().keys();
+        assert_eq!(k.text(), "(TEXT {5}café SUBJECT \"x}\" TEXT {5}été)");
+        assert_eq!(k.inline(), "(TEXT {5+}\r\ncafé SUBJECT \"x}\" TEXT {5+}\r\nété)");
+        assert_eq!(parse("from:a", today()).unwrap().expr.unwrap().keys().inline(), r#"FROM "a""#);
     }
 
     #[test]

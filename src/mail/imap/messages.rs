@@ -202,6 +202,38 @@ impl ImapConn {
         Ok((state.uidvalidity, replies.found))
     }
 
+    /// The `want` newest messages of `mailbox` matching `keys` (`None`: all), newest first,
+    /// how many match in all, and the folder's UIDVALIDITY. With ESORT (and LITERAL+ when a
+    /// key is a literal) that is one command whose reply holds only those UIDs and the count
+    /// (`UID SORT RETURN (COUNT PARTIAL 1:want) (REVERSE ARRIVAL) …`); otherwise the whole
+    /// UID SEARCH result is read and cut.
+    pub async fn search_newest(&mut self, mailbox: &str, keys: Option<&crate::mail::search::Keys>, want: u32) -> Result<(u32, usize, Vec<u32>), MailError> {
+        let literals = keys.is_some_and(|k| k.pieces.len() > 1);
+        if self.has_capability("ESORT") && !self.no_partial && (!literals || self.has_capability("LITERAL+")) {
+            let state = self.select(mailbox).await?;
+            let criteria = keys.map(|k| k.inline()).filter(|k| !k.is_empty()).unwrap_or_else(|| "ALL".into());
+            let command = format!("UID SORT RETURN (COUNT PARTIAL 1:{}) (REVERSE ARRIVAL) UTF-8 {criteria}", want.max(1));
+            let (replies, status) = self.raw(&command).await?;
+            match status {
+                raw::Status::Ok => {
+                    let r = esearch(&replies, want as usize);
+                    return Ok((state.uidvalidity, r.count.unwrap_or(0) as usize, r.partial));
+                }
+                raw::Status::No(text) => return Err(MailError::No(text)),
+                raw::Status::Bad(text) => {
+                    tracing::info!(reply = %text, "SORT RETURN (PARTIAL) refused; searching whole folders");
+                    self.no_partial = true;
+                }
+            }
+        }
+        let (uidvalidity, mut uids) = self.search(mailbox, keys).await?;
+        let total = uids.len();
+        // Newest by arrival first: UIDs grow with arrival in a folder.
+        uids.sort_unstable_by(|a, b| b.cmp(a));
+        uids.truncate(want as usize);
+        Ok((uidvalidity, total, uids))
+    }
+
     /// List rows of these messages of the selected folder `mailbox`, in no particular order.
     pub async fn rows(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<ListItem>, MailError> {
         if uids.is_empty() {
