@@ -78,6 +78,11 @@ msg-download = Download
 msg-damaged = This message is damaged: some parts may be missing or garbled. The source shows everything it contains.
 msg-empty-body = This message has no text.
 msg-frame-title = Message content
+msg-conversation = { $count ->
+    [one] { $count } message in this conversation
+   *[other] { $count } messages in this conversation
+}
+msg-open = Open
 
 ## Errors
 error-not-found-title = Not found

@@ -81,6 +81,11 @@ msg-download = Télécharger
 msg-damaged = Ce message est endommagé : certaines parties peuvent manquer ou être illisibles. La source montre tout ce qu’il contient.
 msg-empty-body = Ce message ne contient pas de texte.
 msg-frame-title = Contenu du message
+msg-conversation = { $count ->
+    [one] { $count } message dans cette conversation
+   *[other] { $count } messages dans cette conversation
+}
+msg-open = Ouvrir
 
 ## Erreurs
 error-not-found-title = Introuvable

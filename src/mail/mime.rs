@@ -49,6 +49,8 @@ pub struct ParsedMessage {
     pub reply_to: Vec<Person>,
     pub date: Option<i64>,
     pub message_id: Option<String>,
+    /// The messages this one answers: In-Reply-To, then References (without repeats).
+    pub references: Vec<String>,
     pub body: Body,
     pub attachments: Vec<Attachment>,
     /// mail-parser could not read the message structure, or a part failed to decode.
@@ -99,6 +101,7 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
             reply_to: vec![],
             date: None,
             message_id: None,
+            references: vec![],
             body: Body::Text(String::from_utf8_lossy(raw).into_owned()),
             attachments: vec![],
             damaged: true,
@@ -121,6 +124,7 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
         reply_to: people(msg.reply_to()),
         date: msg.date().map(|d| d.to_timestamp()),
         message_id: msg.message_id().map(str::to_string),
+        references: answered_ids(&msg),
         body,
         attachments,
         damaged,
@@ -272,6 +276,17 @@ fn id_list(v: &mail_parser::HeaderValue<'_>) -> Vec<String> {
     }
 }
 
+/// In-Reply-To, then References, each ID once.
+fn answered_ids(msg: &Message<'_>) -> Vec<String> {
+    let mut ids = id_list(msg.in_reply_to());
+    for id in id_list(msg.references()) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// Reads what a reply, a forward or a resumed draft needs. `None` if the bytes are no message.
 pub fn original(raw: &[u8]) -> Option<Original> {
     let msg = parse_guarded(raw)?;
@@ -323,6 +338,9 @@ pub struct ListHeaders {
     pub subject: String,
     pub date: Option<i64>,
     pub has_attachment: bool,
+    /// Message-ID, In-Reply-To and References, when they were fetched (conversations).
+    pub message_id: Option<String>,
+    pub references: Vec<String>,
 }
 
 /// Reads the Date/From/Subject/Content-Type block fetched for a list row.
@@ -338,6 +356,8 @@ pub fn list_headers(block: &[u8]) -> ListHeaders {
         subject: msg.subject().unwrap_or_default().trim().to_string(),
         date: msg.date().map(|d| d.to_timestamp()),
         has_attachment,
+        message_id: msg.message_id().map(str::to_string),
+        references: answered_ids(&msg),
     }
 }
 

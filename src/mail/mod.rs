@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod compose;
+pub mod conversation;
 pub mod imap;
 pub mod mime;
 pub mod model;

@@ -797,3 +797,60 @@ async fn in_chromium_a_search_finds_a_message_opens_it_and_comes_back() {
     shot(&c, "desktop-search-dark").await;
     c.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_list_sorts_and_a_conversation_unfolds() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    use crate::conversations::message;
+    append(&mut imap, "INBOX", &message(1, "Alice Martin <alice@example.org>", None, &[])).await;
+    append(&mut imap, "Sent", &message(2, "Me <me@example.test>", Some(1), &[1])).await;
+    let (uid, uv) = append(&mut imap, "INBOX", &message(3, "Alice Martin <alice@example.org>", Some(2), &[1, 2])).await;
+    for (from, subject) in [("Zoé <z@example.org>", "Agenda"), ("Bob <b@example.org>", "Zebra crossing")] {
+        append(&mut imap, "INBOX", format!("From: {from}\r\nSubject: {subject}\r\n\r\nHello.\r\n").as_bytes()).await;
+    }
+    let (_driver, c) = browser(true).await;
+    c.set_window_size(1280, 860).await.expect("window size");
+    login(&c, &app, &user).await;
+
+    // Choosing "Subject" sorts the list at once, A to Z, and the address says so.
+    c.execute(
+        "var s = document.querySelector('select[name=sort]'); s.value = 'subject'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![],
+    )
+    .await
+    .expect("script");
+    let sorted = eventually(Duration::from_secs(10), async || c.current_url().await.is_ok_and(|u| u.query().is_some_and(|q| q.contains("sort=subject")))).await;
+    assert!(sorted, "the address carries the order");
+    let subjects = c.execute("return [...document.querySelectorAll('li.row .subject')].map(e => e.textContent)", vec![]).await.expect("script");
+    assert_eq!(subjects, json!(["Agenda", "Plans", "Re: Plans", "Zebra crossing"]));
+    shot(&c, "desktop-sorted").await;
+
+    // The last message shows the two before it folded; one click unfolds one, in its own frame.
+    c.goto(&app.url(&format!("/m/INBOX/{uv}/{uid}"))).await.expect("message");
+    c.wait().for_element(Locator::Css("article.message")).await.expect("message");
+    assert_eq!(c.find_all(Locator::Css("details.conv-item")).await.expect("items").len(), 2);
+    click(&c, "details.conv-item summary").await;
+    let frame = c.wait().for_element(Locator::Css("details.conv-item[open] iframe")).await.expect("unfolded");
+    frame.enter_frame().await.expect("enter frame");
+    let body = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("body")).await.expect("frame body");
+    assert!(body.text().await.expect("text").contains("Part 1 of the plans."));
+    c.enter_parent_frame().await.expect("leave frame");
+    shot(&c, "desktop-conversation").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    shot(&c, "phone-conversation").await;
+    let overflow = c.execute("return document.documentElement.scrollWidth > window.innerWidth", vec![]).await.expect("script");
+    assert_eq!(overflow, json!(false), "no sideways scrolling on a phone");
+    c.close().await.expect("close");
+
+    let (_driver, c) = browser_with(true, &["--force-dark-mode".to_string(), "--blink-settings=preferredColorScheme=0".to_string()]).await;
+    c.set_window_size(1280, 860).await.expect("window size");
+    login(&c, &app, &user).await;
+    c.goto(&app.url(&format!("/m/INBOX/{uv}/{uid}"))).await.expect("message");
+    click(&c, "details.conv-item summary").await;
+    shot(&c, "desktop-conversation-dark").await;
+    c.goto(&app.url("/f/INBOX")).await.expect("list");
+    shot(&c, "desktop-sorted-dark").await;
+    c.close().await.expect("close");
+}

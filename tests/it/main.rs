@@ -5,6 +5,7 @@
 mod browser;
 mod cli;
 mod compose;
+mod conversations;
 mod harness;
 mod hosting;
 mod reading;

@@ -1,6 +1,7 @@
 //! Messages: list pages (refreshed with CONDSTORE), whole messages, flags, moves, deletion and
 //! APPEND.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::conn::{ImapConn, Placed};
@@ -236,13 +237,38 @@ impl ImapConn {
 
     /// List rows of these messages of the selected folder `mailbox`, in no particular order.
     pub async fn rows(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<ListItem>, MailError> {
+        self.rows_with(mailbox, uidvalidity, uids, ROW_ITEMS).await
+    }
+
+    /// [`Self::rows`] whose headers also hold Message-ID, In-Reply-To and References.
+    pub async fn conversation_rows(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<ListItem>, MailError> {
+        self.rows_with(mailbox, uidvalidity, uids, CONVERSATION_ITEMS).await
+    }
+
+    async fn rows_with(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32], items: &'static str) -> Result<Vec<ListItem>, MailError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         self.select_valid(mailbox, uidvalidity).await?;
         let set = uid_set(uids);
-        let fetches = self.command(async |s| all(s.uid_fetch(&set, ROW_ITEMS)).await).await?;
+        let fetches = self.command(async |s| all(s.uid_fetch(&set, items)).await).await?;
         Ok(fetches.iter().filter_map(list_item).collect())
+    }
+
+    /// A one-line preview of each of these messages of `mailbox` (RFC 8970 `PREVIEW`, made
+    /// by the server from the body's first words), by UID. Empty where the server has no
+    /// PREVIEW.
+    pub async fn previews(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<HashMap<u32, String>, MailError> {
+        if uids.is_empty() || !self.has_capability("PREVIEW") {
+            return Ok(HashMap::new());
+        }
+        self.select_valid(mailbox, uidvalidity).await?;
+        let (replies, status) = self.raw(&format!("UID FETCH {} (UID PREVIEW)", uid_set(uids))).await?;
+        match status {
+            raw::Status::Ok => Ok(previews_of(&replies)),
+            raw::Status::No(text) => Err(MailError::No(text)),
+            raw::Status::Bad(text) => Err(MailError::Protocol(format!("BAD {text}"))),
+        }
     }
 
     /// Sets or clears \Seen on one message.
@@ -479,6 +505,35 @@ impl ImapConn {
 /// What a list row needs, as [`ImapConn::list_page`] and [`ImapConn::rows`] fetch it.
 const ROW_ITEMS: &str = "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])";
 
+/// What a conversation's rows need: a list row's fields and the threading headers.
+const CONVERSATION_ITEMS: &str =
+    "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE MESSAGE-ID IN-REPLY-TO REFERENCES)])";
+
+/// The previews of `* n FETCH (UID u PREVIEW "…")` replies, by UID.
+fn previews_of(replies: &[Vec<Token>]) -> HashMap<u32, String> {
+    let mut out = HashMap::new();
+    for r in replies {
+        let (Some(Token::Atom(_)), Some(t)) = (r.first(), r.get(1)) else { continue };
+        if !t.is("FETCH") {
+            continue;
+        }
+        let (mut uid, mut preview) = (None, None);
+        for (i, t) in r.iter().enumerate() {
+            if t.is("UID") {
+                uid = r.get(i + 1).and_then(Token::number);
+            } else if t.is("PREVIEW")
+                && let Some(Token::Str(p)) = r.get(i + 1)
+            {
+                preview = Some(String::from_utf8_lossy(p).split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+        }
+        if let (Some(u), Some(p)) = (uid, preview) {
+            out.insert(u, p);
+        }
+    }
+    out
+}
+
 /// A list row from a FETCH reply; `None` without its UID.
 fn list_item(f: &async_imap::types::Fetch) -> Option<ListItem> {
     let uid = f.uid?;
@@ -494,7 +549,6 @@ fn list_item(f: &async_imap::types::Fetch) -> Option<ListItem> {
     })
 }
 
-/// The STORE item that adds (or removes) `flags` without the server echoing them.
 /// What an ESEARCH reply (RFC 4731, RFC 5267) says: the `PARTIAL` numbers, in order (at most
 /// `limit`), and the `COUNT`.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -519,6 +573,7 @@ pub(super) fn esearch(replies: &[Vec<Token>], limit: usize) -> Esearch {
     out
 }
 
+/// The STORE item that adds (or removes) `flags` without the server echoing them.
 fn store_op(add: bool, flags: &[Flag]) -> String {
     format!("{}FLAGS.SILENT ({})", if add { "+" } else { "-" }, Flag::list(flags))
 }
@@ -543,6 +598,21 @@ fn uids_of(m: &MessageSet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn previews_are_read_from_fetch_replies() {
+        let r = |s: &[u8]| raw::tokens(s);
+        let replies = vec![
+            r(b"1 FETCH (UID 7 PREVIEW \"Hello  there,\t how\")"),
+            r(b"2 FETCH (PREVIEW {6}\r\nCaf\xc3\xa9! UID 9)"),
+            r(b"3 FETCH (UID 10 PREVIEW NIL)"),
+            r(b"4 EXISTS"),
+        ];
+        let p = previews_of(&replies);
+        assert_eq!(p.get(&7).map(String::as_str), Some("Hello there, how"));
+        assert_eq!(p.get(&9).map(String::as_str), Some("Café!"));
+        assert_eq!(p.len(), 2);
+    }
 
     #[test]
     fn esearch_replies_are_read() {

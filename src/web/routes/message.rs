@@ -62,7 +62,28 @@ pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, Strin
         show_images: trusted || q.get("images").is_some_and(|v| v == "1"),
         tz,
     };
-    Ok(MessagePage::new(cx.frame(&folders, &m.mailbox, notice), &parsed, shown).into_response())
+    let members = conversation(&cx, &folders, &m, &parsed).await;
+    let page = MessagePage::new(cx.frame(&folders, &m.mailbox, notice), &parsed, shown).in_conversation(&members, &folders, &m.mailbox, tz);
+    Ok(page.into_response())
+}
+
+/// The conversation of message `m` (see [`crate::mail::conversation`]). A server that
+/// cannot search for it costs the conversation, not the page: the message shows alone.
+async fn conversation(cx: &Ctx, folders: &[crate::mail::imap::Folder], m: &MessageRef, parsed: &mime::ParsedMessage) -> Vec<crate::mail::conversation::Member> {
+    let ids: Vec<String> = parsed.message_id.iter().chain(parsed.references.iter()).cloned().collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let r = cx
+        .imap(|c| {
+            let (folders, m, ids) = (folders.to_vec(), m.clone(), ids.clone());
+            Box::pin(async move { crate::mail::conversation::gather(c, &folders, &m.mailbox, (m.uidvalidity.0, m.uid.0), ids).await })
+        })
+        .await;
+    r.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not gather the conversation");
+        Vec::new()
+    })
 }
 
 /// The sanitized HTML body, for the sandboxed frame only.

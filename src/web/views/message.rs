@@ -4,7 +4,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::{Chrome, folder_display, folder_href, message_href, seg, tab_title};
+use crate::mail::conversation::Member;
 use crate::mail::imap::{Folder, Role};
+use crate::mail::mime;
 use crate::mail::mime::{Body, ParsedMessage};
 use crate::mail::sanitize::{self, TextSegment};
 use crate::web::format::{self, TzOffset};
@@ -19,6 +21,40 @@ pub struct AttachmentLink {
     pub name: String,
     pub content_type: String,
     pub size: String,
+}
+
+/// Another message of the conversation, shown folded: sender, date and a preview; unfolded,
+/// its body in a sandboxed frame of its own and the ways to answer it.
+pub struct ConversationItem {
+    pub href: String,
+    pub from: String,
+    pub from_title: String,
+    pub date: String,
+    pub preview: String,
+    pub unread: bool,
+    /// Where it is, when that is not the folder shown.
+    pub folder: Option<String>,
+    pub frame_src: String,
+    pub compose_query: String,
+}
+
+impl ConversationItem {
+    fn new(m: &Member, current: &str, folders: &[Folder], now: i64, tz: TzOffset, i18n: &crate::i18n::I18n) -> Self {
+        let h = mime::list_headers(&m.item.headers);
+        let href = message_href(&m.folder, m.uidvalidity, m.item.uid);
+        let subject = if h.subject.is_empty() { i18n.t("list-no-subject") } else { h.subject.clone() };
+        Self {
+            from: h.from.as_ref().map(|p| p.display()).filter(|s| !s.is_empty()).unwrap_or_else(|| i18n.t("list-unknown-sender")),
+            from_title: h.from.as_ref().map(format::person_full).unwrap_or_default(),
+            date: format::list_date(m.date, now, tz, i18n),
+            preview: m.preview.clone().filter(|p| !p.is_empty()).unwrap_or(subject),
+            unread: !m.item.seen,
+            folder: (m.folder != current).then(|| folder_display(folders, &m.folder, i18n).0),
+            frame_src: format!("{href}/body"),
+            compose_query: format!("mb={}&uv={}&uid={}", seg(&m.folder), m.uidvalidity, m.item.uid),
+            href,
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -54,6 +90,11 @@ pub struct MessagePage {
     pub compose_query: String,
     /// The message is in the Drafts folder: offer to continue it.
     pub is_draft: bool,
+    /// The conversation's messages before and after this one, oldest first.
+    pub earlier: Vec<ConversationItem>,
+    pub later: Vec<ConversationItem>,
+    /// "3 messages in this conversation" (empty for a message alone).
+    pub conversation_label: String,
 }
 
 /// Where a message is and how it is shown.
@@ -117,8 +158,29 @@ impl MessagePage {
             damaged: parsed.damaged,
             compose_query: format!("mb={}&uv={uv}&uid={uid}", seg(mailbox)),
             is_draft: folders.iter().any(|f| f.name == mailbox && f.role == Some(Role::Drafts)),
+            earlier: Vec::new(),
+            later: Vec::new(),
+            conversation_label: String::new(),
             chrome,
         }
+    }
+
+    /// Shows the message inside its conversation `members` (oldest first, this message
+    /// among them).
+    pub fn in_conversation(mut self, members: &[Member], folders: &[Folder], mailbox: &str, tz: TzOffset) -> Self {
+        let Some(at) = members.iter().position(|m| m.folder == mailbox && m.uidvalidity == self.uidvalidity && m.item.uid == self.uid) else {
+            return self;
+        };
+        if members.len() < 2 {
+            return self;
+        }
+        let i18n = &self.chrome.i18n;
+        let now = crate::clock::unix_secs();
+        let item = |m: &Member| ConversationItem::new(m, mailbox, folders, now, tz, i18n);
+        self.earlier = members[..at].iter().map(item).collect();
+        self.later = members[at + 1..].iter().map(item).collect();
+        self.conversation_label = i18n.tn("msg-conversation", "count", members.len() as i64);
+        self
     }
 }
 

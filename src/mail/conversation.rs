@@ -1,0 +1,184 @@
+//! A message's conversation, gathered across folders by the server: the messages whose
+//! Message-ID, In-Reply-To or References name a message of the conversation, in the folder
+//! the message is in, the Inbox, Sent and Archive. Each round searches for the IDs learnt in
+//! the round before, so a message whose References lost part of the chain is still found
+//! through the message it answers.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::MailError;
+use super::imap::{Folder, ImapConn, ListItem, Role};
+use super::imap::wire::quote;
+use super::mime;
+use super::search::Keys;
+
+/// One message of a conversation.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub folder: String,
+    pub uidvalidity: u32,
+    pub item: ListItem,
+    /// The server's one-line preview of its body, where it makes them.
+    pub preview: Option<String>,
+    /// Its date: the Date header, else its arrival.
+    pub date: Option<i64>,
+}
+
+/// Rounds of searching for newly learnt IDs (a reply to a reply to a message whose
+/// References are broken is found in the third).
+const ROUNDS: usize = 3;
+/// Conversations longer than this show their newest messages only.
+pub const MAX_MEMBERS: usize = 100;
+/// IDs searched for at once (a long References header names dozens).
+const IDS_PER_SEARCH: usize = 60;
+
+/// Where a conversation is gathered from: the folder of the message, then the Inbox, Sent and
+/// Archive. Trash and Junk only when the message is there.
+pub fn folders_for<'a>(current: &str, folders: &'a [Folder]) -> Vec<&'a Folder> {
+    let mut out: Vec<&Folder> = folders.iter().filter(|f| f.name == current).collect();
+    for role in [Role::Inbox, Role::Sent, Role::Archive] {
+        if let Some(f) = folders.iter().find(|f| f.role == Some(role) && f.selectable)
+            && !out.iter().any(|o| o.name == f.name)
+        {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// The search keys that find messages named by, or naming, any of `ids`; `None` when no ID
+/// can be searched for (non-ASCII or line breaks: not a real Message-ID).
+fn keys_for(ids: &[String]) -> Option<Keys> {
+    let terms: Vec<String> = ids
+        .iter()
+        .filter_map(|id| quote(&format!("<{id}>")))
+        .map(|q| format!("OR OR HEADER Message-ID {q} HEADER In-Reply-To {q} HEADER References {q}"))
+        .collect();
+    let (last, rest) = terms.split_last()?;
+    // OR a (OR b (OR c d)): one key whatever the number of IDs.
+    let mut text = last.clone();
+    for t in rest.iter().rev() {
+        text = format!("OR {t} ({text})");
+    }
+    Some(Keys { pieces: vec![text], utf8: false })
+}
+
+/// The conversation of the message `opened` (in folder `current`, with these `ids`: its own
+/// Message-ID and those it answers), oldest first, each message once (a copy in another
+/// folder is left out, the one in `current` kept). Always holds the opened message.
+pub async fn gather(c: &mut ImapConn, folders: &[Folder], current: &str, opened: (u32, u32), ids: Vec<String>) -> Result<Vec<Member>, MailError> {
+    let places = folders_for(current, folders);
+    let mut known: BTreeSet<String> = ids.into_iter().filter(|i| !i.is_empty()).collect();
+    let mut searched: BTreeSet<String> = BTreeSet::new();
+    let mut found: Vec<Member> = Vec::new();
+    let mut seen: HashMap<(String, u32), ()> = HashMap::new();
+    for _ in 0..ROUNDS {
+        let fresh: Vec<String> = known.difference(&searched).cloned().collect();
+        if fresh.is_empty() || found.len() >= MAX_MEMBERS {
+            break;
+        }
+        searched.extend(fresh.iter().cloned());
+        for chunk in fresh.chunks(IDS_PER_SEARCH) {
+            let Some(keys) = keys_for(chunk) else { continue };
+            for f in &places {
+                let (uidvalidity, uids) = match c.search(&f.name, Some(&keys)).await {
+                    Ok(r) => r,
+                    // Gone meanwhile (another app deleted the folder): nothing there.
+                    Err(MailError::NotFound) => continue,
+                    Err(e) => return Err(e),
+                };
+                let new: Vec<u32> = uids.into_iter().filter(|u| !seen.contains_key(&(f.name.clone(), *u))).collect();
+                for item in c.conversation_rows(&f.name, uidvalidity, &new).await? {
+                    seen.insert((f.name.clone(), item.uid), ());
+                    let h = mime::list_headers(&item.headers);
+                    known.extend(h.message_id.iter().cloned());
+                    known.extend(h.references.iter().cloned());
+                    found.push(Member { folder: f.name.clone(), uidvalidity, date: h.date.or(item.internal_date), item, preview: None });
+                }
+            }
+        }
+    }
+    let (uidvalidity, uid) = opened;
+    if !found.iter().any(|m| m.folder == current && m.uidvalidity == uidvalidity && m.item.uid == uid) {
+        // No Message-ID to search by: the conversation is the message alone.
+        for item in c.conversation_rows(current, uidvalidity, &[uid]).await? {
+            let date = mime::list_headers(&item.headers).date.or(item.internal_date);
+            found.push(Member { folder: current.to_string(), uidvalidity, date, item, preview: None });
+        }
+    }
+    let mut members = one_copy_each(found, current, opened);
+    members.sort_by_key(|m| (m.date, m.item.internal_date, m.item.uid));
+    if members.len() > MAX_MEMBERS {
+        members.drain(..members.len() - MAX_MEMBERS);
+    }
+    if members.len() > 1 {
+        let mut by_folder: HashMap<(String, u32), Vec<u32>> = HashMap::new();
+        for m in &members {
+            by_folder.entry((m.folder.clone(), m.uidvalidity)).or_default().push(m.item.uid);
+        }
+        for ((folder, uidvalidity), uids) in by_folder {
+            let previews = c.previews(&folder, uidvalidity, &uids).await?;
+            for m in members.iter_mut().filter(|m| m.folder == folder) {
+                m.preview = previews.get(&m.item.uid).cloned();
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// Leaves one copy of each message (the same Message-ID in two folders): the opened one, else
+/// the one in `current`, else the first found.
+fn one_copy_each(found: Vec<Member>, current: &str, opened: (u32, u32)) -> Vec<Member> {
+    let is_opened = |m: &Member| m.folder == current && (m.uidvalidity, m.item.uid) == opened;
+    let mut out: Vec<Member> = Vec::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    for m in found {
+        let id = mime::list_headers(&m.item.headers).message_id;
+        match id.and_then(|id| by_id.get(&id).copied().map(|i| (id, i))) {
+            Some((_, i)) => {
+                let keep_new = is_opened(&m) || (m.folder == current && !is_opened(&out[i]) && out[i].folder != current);
+                if keep_new {
+                    out[i] = m;
+                }
+            }
+            None => {
+                if let Some(id) = mime::list_headers(&m.item.headers).message_id {
+                    by_id.insert(id, out.len());
+                }
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_become_one_search_key() {
+        let k = keys_for(&["a@x".into(), "b\"@x".into()]).unwrap();
+        assert_eq!(
+            k.text(),
+            r#"OR OR OR HEADER Message-ID "<a@x>" HEADER In-Reply-To "<a@x>" HEADER References "<a@x>" (OR OR HEADER Message-ID "<b\"@x>" HEADER In-Reply-To "<b\"@x>" HEADER References "<b\"@x>")"#
+        );
+        assert!(keys_for(&["été@x".into()]).is_none());
+        assert!(keys_for(&[]).is_none());
+        let one = keys_for(&["a@x".into()]).unwrap().text();
+        assert!(one.starts_with("OR OR HEADER Message-ID") && !one.contains('('));
+    }
+
+    fn member(folder: &str, uid: u32, id: &str) -> Member {
+        let headers = format!("Message-ID: <{id}>\r\n\r\n").into_bytes();
+        let item = ListItem { uid, seen: true, flagged: false, answered: false, size: 1, headers, internal_date: None };
+        Member { folder: folder.into(), uidvalidity: 1, item, preview: None, date: None }
+    }
+
+    #[test]
+    fn copies_in_other_folders_are_shown_once() {
+        let found = vec![member("INBOX", 1, "a@x"), member("Archive", 5, "a@x"), member("Sent", 2, "b@x"), member("Archive", 6, "b@x")];
+        let kept: Vec<(String, u32)> = one_copy_each(found, "Archive", (1, 6)).into_iter().map(|m| (m.folder, m.item.uid)).collect();
+        assert_eq!(kept, [("Archive".to_string(), 5), ("Archive".to_string(), 6)]);
+    }
+}
