@@ -46,7 +46,9 @@ async fn a_conversation_spread_over_three_folders_shows_in_order_and_a_reply_joi
     let user = dovecot().user();
     let mut imap = user.imap().await;
     // 1 → 2 → 3 → 4 → 5 → 6, where 4 lost the start of the chain (References: 3 only).
-    let seeds: [(u32, &str, &str, Option<u32>, &[u32]); 6] = [
+    // (number, folder, sender, answers, references)
+    type Seed<'a> = (u32, &'a str, &'a str, Option<u32>, &'a [u32]);
+    let seeds: [Seed; 6] = [
         (1, "INBOX", "Alice <alice@example.org>", None, &[]),
         (2, "Sent", "Me <me@example.test>", Some(1), &[1]),
         (3, "Archive", "Alice <alice@example.org>", Some(2), &[1, 2]),
