@@ -42,6 +42,10 @@ sort-desc = Descending
 sort-asc = Ascending
 sort-apply = Sort
 sort-unavailable = This mail server lists messages in order of arrival only.
+list-conversation-count = { $count ->
+    [one] { $count } message
+   *[other] { $count } messages
+}
 list-page = Page { $page } of { $pages }
 list-newer = Newer
 list-older = Older
@@ -213,6 +217,7 @@ settings-title = Settings
 settings-language = Language
 settings-language-auto = Same as the browser
 settings-shortcuts = Keyboard shortcuts (press ? to see them)
+settings-conversations = Group messages by conversation in folder lists
 settings-save = Save
 settings-saved = Your settings are saved.
 notice-stale = This folder changed in the meantime, perhaps in another mail app: here it is as it is now. Nothing was done.

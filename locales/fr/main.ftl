@@ -45,6 +45,10 @@ sort-desc = Décroissant
 sort-asc = Croissant
 sort-apply = Trier
 sort-unavailable = Ce serveur de messagerie ne classe les messages que par ordre d’arrivée.
+list-conversation-count = { $count ->
+    [one] { $count } message
+   *[other] { $count } messages
+}
 list-page = Page { $page } sur { $pages }
 list-newer = Plus récents
 list-older = Plus anciens
@@ -216,6 +220,7 @@ settings-title = Paramètres
 settings-language = Langue
 settings-language-auto = Celle du navigateur
 settings-shortcuts = Raccourcis clavier (appuyez sur ? pour les voir)
+settings-conversations = Regrouper les messages par conversation dans les listes
 settings-save = Enregistrer
 settings-saved = Vos paramètres sont enregistrés.
 notice-stale = Ce dossier a changé entre-temps, peut-être dans une autre application de messagerie : le voici tel qu’il est maintenant. Rien n’a été fait.

@@ -10,32 +10,42 @@ pub struct Preferences {
     pub language: Option<String>,
     /// Gmail's keyboard shortcuts (on by default).
     pub shortcuts: bool,
+    /// Folder lists show one row per conversation (on by default).
+    #[serde(default = "on")]
+    pub conversations: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 impl Default for Preferences {
     fn default() -> Self {
-        Self { language: None, shortcuts: true }
+        Self { language: None, shortcuts: true, conversations: true }
     }
 }
 
 pub async fn get(db: &Db, username: &str) -> Result<Preferences, StoreError> {
-    let row: Option<(Option<String>, i64)> =
-        sqlx::query_as("SELECT language, shortcuts FROM preferences WHERE username = $1")
+    let row: Option<(Option<String>, i64, i64)> =
+        sqlx::query_as("SELECT language, shortcuts, conversations FROM preferences WHERE username = $1")
             .bind(username)
             .fetch_optional(db)
             .await?;
-    Ok(row.map(|(language, shortcuts)| Preferences { language, shortcuts: shortcuts != 0 }).unwrap_or_default())
+    Ok(row
+        .map(|(language, shortcuts, conversations)| Preferences { language, shortcuts: shortcuts != 0, conversations: conversations != 0 })
+        .unwrap_or_default())
 }
 
 pub async fn set(db: &Db, username: &str, p: &Preferences) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO preferences (username, language, shortcuts, updated_at) VALUES ($1, $2, $3, $4) \
+        "INSERT INTO preferences (username, language, shortcuts, conversations, updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (username) DO UPDATE SET language = excluded.language, shortcuts = excluded.shortcuts, \
-         updated_at = excluded.updated_at",
+         conversations = excluded.conversations, updated_at = excluded.updated_at",
     )
     .bind(username)
     .bind(&p.language)
     .bind(i64::from(p.shortcuts))
+    .bind(i64::from(p.conversations))
     .bind(crate::clock::unix_secs())
     .execute(db)
     .await?;
@@ -133,7 +143,7 @@ mod tests {
     async fn preferences_round_trip_with_defaults() {
         let db = crate::store::connect("sqlite::memory:").await.unwrap();
         assert_eq!(get(&db, "a@example.test").await.unwrap(), Preferences::default());
-        let p = Preferences { language: Some("fr".into()), shortcuts: false };
+        let p = Preferences { language: Some("fr".into()), shortcuts: false, conversations: false };
         set(&db, "a@example.test", &p).await.unwrap();
         set(&db, "a@example.test", &p).await.unwrap();
         assert_eq!(get(&db, "a@example.test").await.unwrap(), p);

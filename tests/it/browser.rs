@@ -814,6 +814,12 @@ async fn in_chromium_the_list_sorts_and_a_conversation_unfolds() {
     c.set_window_size(1280, 860).await.expect("window size");
     login(&c, &app, &user).await;
 
+    // By conversation: messages 1 and 3 (Inbox) are one row.
+    let rows = c.find_all(Locator::Css("ul.messages li.row")).await.expect("rows");
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].text().await.expect("text").contains("Zebra crossing"));
+    shot(&c, "desktop-conversations").await;
+
     // Choosing "Subject" sorts the list at once, A to Z, and the address says so.
     c.execute(
         "var s = document.querySelector('select[name=sort]'); s.value = 'subject'; s.dispatchEvent(new Event('change', {bubbles: true}));",

@@ -117,3 +117,62 @@ async fn a_conversation_spread_over_three_folders_shows_in_order_and_a_reply_joi
     assert!(!page.body.contains("conv-item") && !page.body.contains("in this conversation"), "{}", page.body);
     app.stop().await;
 }
+
+/// The rows of a list page: (what the checkbox stands for, the message it opens).
+fn rows(body: &str) -> Vec<(String, u32)> {
+    body.split("<li class=\"row")
+        .skip(1)
+        .filter_map(|r| {
+            let opens = r.split("data-uid=\"").nth(1)?.split('"').next()?.parse().ok()?;
+            let value = r.split("name=\"uid\" value=\"").nth(1)?.split('"').next()?.to_string();
+            Some((value, opens))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_lists_one_row_per_conversation_and_acts_on_all_of_it() {
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    imap.create("Lists").await.expect("create");
+    let (a, uv) = append(&mut imap, "Lists", &message(1, "Alice <alice@example.org>", None, &[])).await;
+    let (lone, _) = append(&mut imap, "Lists", b"From: Dan <dan@example.org>\r\nSubject: Alone\r\nMessage-ID: <alone@example.org>\r\n\r\nHi.\r\n").await;
+    let (b2, _) = append(&mut imap, "Lists", &message(2, "Bob <bob@example.org>", Some(1), &[1])).await;
+    let (c3, _) = append(&mut imap, "Lists", &message(3, "Alice <alice@example.org>", Some(2), &[1, 2])).await;
+    // Only the middle one is unread.
+    imap.select("Lists").await.expect("select");
+    let _: Vec<_> = futures_util::TryStreamExt::try_collect(imap.uid_store(format!("{a},{lone},{c3}"), "+FLAGS.SILENT (\\Seen)").await.expect("store")).await.expect("store");
+
+    let app = TestApp::start().await;
+    let b = Browser::new(&app);
+    let token = csrf(&b.login(&user).await.body);
+    let page = b.get("/f/Lists").await;
+    // Newest conversation first: the conversation (its newest message arrived last), then Dan.
+    assert_eq!(rows(&page.body), [(format!("{a},{b2},{c3}"), b2), (lone.to_string(), lone)], "{}", page.body);
+    let first = page.body.split("<li class=\"row").nth(1).expect("a row");
+    assert!(first.contains(" unread"), "unread while one of it is");
+    assert!(first.contains("Alice, Bob") && first.contains("conv-count"), "{first}");
+    assert!(first.contains(">Plans<"), "the first subject: {first}");
+
+    // Archiving the conversation's row archives all three of its messages.
+    let value = format!("{a},{b2},{c3}");
+    let uv_s = uv.to_string();
+    let done = b.post("/f/Lists/actions", &[("csrf", &token), ("uidvalidity", &uv_s), ("uid", &value), ("action", "archive")]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(rows(&done.body), [(lone.to_string(), lone)]);
+    imap.examine("Archive").await.expect("examine");
+    assert_eq!(imap.uid_search("SUBJECT Plans").await.expect("search").len(), 3);
+
+    // One row per message, once turned off in Settings.
+    let undone = b.post("/undo", &[("csrf", &token)]).await;
+    assert!(undone.body.contains("Undone."), "{}", undone.body);
+    let saved = b.post("/settings", &[("csrf", &token), ("language", ""), ("shortcuts", "on")]).await;
+    assert_eq!(saved.status, 200);
+    assert!(!b.get("/settings").await.body.contains("name=\"conversations\" value=\"on\" checked"));
+    assert_eq!(rows(&b.get("/f/Lists").await.body).len(), 4);
+    b.post("/settings", &[("csrf", &token), ("language", ""), ("shortcuts", "on"), ("conversations", "on")]).await;
+    assert_eq!(rows(&b.get("/f/Lists").await.body).len(), 2);
+    // A sorted list shows messages, not conversations.
+    assert_eq!(rows(&b.get("/f/Lists?sort=subject").await.body).len(), 4);
+    app.stop().await;
+}

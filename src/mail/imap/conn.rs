@@ -60,6 +60,8 @@ pub struct ImapConn {
     pub(super) window: Option<Window>,
     /// EXPUNGEs seen on the selected mailbox so far (a window built before one is stale).
     pub(super) expunges: u64,
+    /// The selected folder's threads while it is unchanged.
+    pub(super) threads: Option<super::threads::ThreadCache>,
     /// Commands sent through [`Self::raw`] so far (their tags).
     raw_tags: u32,
     /// The server has ESORT but refused `RETURN (PARTIAL …)` in SORT.
@@ -92,6 +94,7 @@ impl ImapConn {
             cached: None,
             window: None,
             expunges: 0,
+            threads: None,
             raw_tags: 0,
             no_partial: false,
         })
@@ -279,6 +282,7 @@ impl ImapConn {
     /// Drops caches that an idle user does not need.
     pub fn trim(&mut self) {
         self.cached = None;
+        self.threads = None;
     }
 
     pub async fn logout(mut self) {

@@ -9,6 +9,7 @@
 //! - [`wire`]: a timed command, drained replies, quoting and UID sets.
 //! - [`types`]: what the rest of Facteur receives (folders, pages, messages).
 //! - [`registry`]: every user's connection, one at a time per user.
+//! - [`threads`]: a folder's list by conversation (THREAD).
 //! - [`watch`]: the second connection per user that IDLEs for live updates.
 
 pub mod conn;
@@ -18,6 +19,7 @@ pub mod messages;
 pub mod namespace;
 pub mod raw;
 pub mod registry;
+pub mod threads;
 pub mod types;
 pub mod watch;
 pub mod wire;
@@ -25,5 +27,6 @@ pub mod wire;
 pub use conn::ImapConn;
 pub use connect::{TlsSetup, probe};
 pub use registry::Registry;
+pub use threads::{Conversation, ConversationPage};
 pub use types::{Folder, ListItem, MailboxState, Order, Page, RawMessage, Role, SortKey};
 pub use watch::{MailEvent, Watcher, Watchers};

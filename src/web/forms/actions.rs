@@ -26,13 +26,14 @@ impl ActionForm {
             match k.as_str() {
                 "csrf" => f.csrf = v,
                 "uidvalidity" => f.uidvalidity = UidValidity::parse(&v),
-                "uid" => f.uids.extend(Uid::parse(&v)),
+                // A conversation's row stands for all its messages: "3,7,9".
+                "uid" => f.uids.extend(v.split(',').filter_map(Uid::parse)),
                 "action" => f.action = Some(v),
                 // A per-row button: "star:123".
                 "one" => {
                     if let Some((a, u)) = v.split_once(':') {
                         f.action = Some(a.to_string());
-                        f.uids = Uid::parse(u).into_iter().collect();
+                        f.uids = u.split(',').filter_map(Uid::parse).collect();
                     }
                 }
                 "target" => f.target = v,
@@ -77,6 +78,10 @@ mod tests {
         assert_eq!(f.action(), Some(Action::Archive));
         let f = ActionForm::from_pairs(vec![("uid".into(), "7".into()), ("one".into(), "star:9".into())]);
         assert_eq!((f.action.as_deref(), f.uids), (Some("star"), vec![Uid(9)]));
+        let f = ActionForm::from_pairs(vec![("uid".into(), "9,3,x,0".into()), ("uid".into(), "5".into())]);
+        assert_eq!(f.uids, vec![Uid(3), Uid(5), Uid(9)], "a conversation's row");
+        let f = ActionForm::from_pairs(vec![("one".into(), "unstar:4,8".into())]);
+        assert_eq!(f.uids, vec![Uid(4), Uid(8)]);
         assert!(ActionForm::from_pairs(vec![("uid".into(), "1".into())]).messages("INBOX").is_none(), "no UIDVALIDITY");
     }
 }

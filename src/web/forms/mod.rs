@@ -23,6 +23,8 @@ pub struct SettingsForm {
     pub language: String,
     /// A checkbox: present when on.
     pub shortcuts: Option<String>,
+    /// A checkbox: folder lists by conversation.
+    pub conversations: Option<String>,
 }
 
 /// POST /settings/identities: add (`id` 0), change, or with `op=delete` remove an address.

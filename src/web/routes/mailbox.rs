@@ -6,13 +6,13 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 
 use super::{PER_PAGE, page_param};
-use crate::mail::imap::{Order, SortKey};
+use crate::mail::imap::{ConversationPage, Order, Page, SortKey};
 use crate::store::prefs;
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
 use crate::web::format::TzOffset;
 use crate::web::notice;
-use crate::web::views::mailbox::{ListView, MailboxPage};
+use crate::web::views::mailbox::{ListView, Listing, MailboxPage};
 
 /// GET /f/{mailbox}?page=N[&sort=date|arrival|from|subject|size][&order=asc|desc][&select=all]
 ///
@@ -32,11 +32,20 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
         }
         None => stored.unwrap_or_default(),
     };
+    // By conversation where the user wants it (the default), in the default order only.
+    let threaded = cx.user.auth.prefs.conversations && order == Order::default();
     let (folders, page, can_sort) = {
         cx.imap(|c| {
             let mailbox = mailbox.clone();
             Box::pin(async move {
-                let page = c.list_page(&mailbox, order, page_no, PER_PAGE).await?;
+                let page = match threaded {
+                    true => c.conversation_page(&mailbox, page_no, PER_PAGE).await?.map(Pages::Conversations),
+                    false => None,
+                };
+                let page = match page {
+                    Some(p) => p,
+                    None => Pages::Messages(c.list_page(&mailbox, order, page_no, PER_PAGE).await?),
+                };
                 Ok((c.folders().await?, page, c.has_capability("SORT")))
             })
         })
@@ -47,7 +56,16 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
     let select_all = q.get("select").is_some_and(|v| v == "all");
     // Without SORT, the list is in arrival order whatever was asked.
     let shown = if can_sort || order.key == SortKey::Arrival { order } else { Order::default() };
-    Ok(MailboxPage::new(chrome, &folders, &mailbox, &page, ListView { order: shown, can_sort, select_all }, tz).into_response())
+    let listing = match &page {
+        Pages::Messages(p) => Listing::Messages(p),
+        Pages::Conversations(p) => Listing::Conversations(p),
+    };
+    Ok(MailboxPage::new(chrome, &folders, &mailbox, listing, ListView { order: shown, can_sort, select_all }, tz).into_response())
+}
+
+enum Pages {
+    Messages(Page),
+    Conversations(ConversationPage),
 }
 
 /// The order asked for by `?sort=` and `?order=`. A key alone takes its usual direction:

@@ -19,17 +19,16 @@ use crate::web::views::settings::SettingsPage;
 pub async fn settings_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
     let identities = compose_store::identities(cx.db(), &cx.key()).await?;
     let image_senders = prefs::image_senders(cx.db(), &cx.key()).await?;
-    let language = cx.user.auth.prefs.language.clone().unwrap_or_default();
     let chrome = cx.chrome("", None).await?;
     let error = q.get("error").map(String::as_str);
-    Ok(SettingsPage::new(chrome, language, identities, image_senders, q.contains_key("saved"), error).into_response())
+    Ok(SettingsPage::new(chrome, &cx.user.auth.prefs, identities, image_senders, q.contains_key("saved"), error).into_response())
 }
 
 /// POST /settings
 pub async fn save_settings(cx: Ctx, Form(form): Form<SettingsForm>) -> Result<Response, AppError> {
     cx.check_csrf(&form.csrf)?;
     let language = SUPPORTED.iter().find(|l| **l == form.language).map(|l| l.to_string());
-    let p = Preferences { language, shortcuts: form.shortcuts.is_some() };
+    let p = Preferences { language, shortcuts: form.shortcuts.is_some(), conversations: form.conversations.is_some() };
     prefs::set(cx.db(), &cx.key(), &p).await?;
     let mut auth = cx.user.auth.clone();
     auth.prefs = p;

@@ -5,13 +5,19 @@ use askama_web::WebTemplate;
 
 use super::{Chrome, folder_href, message_href};
 use crate::i18n::{FluentArg, I18n};
-use crate::mail::imap::{Folder, ListItem, Order, Page, SortKey};
+use crate::mail::imap::{Conversation, ConversationPage, Folder, ListItem, Order, Page, SortKey};
 use crate::mail::model::MessageSet;
 use crate::mail::mime;
 use crate::web::format::{self, TzOffset};
 
 pub struct Row {
+    /// The message the row opens.
     pub uid: u32,
+    /// What its checkbox stands for: its UID, or a conversation's UIDs (`3,7,9`).
+    pub value: String,
+    /// Messages in the row's conversation (1 for a message alone), and that said in words.
+    pub count: usize,
+    pub count_label: String,
     pub checked: bool,
     pub href: String,
     pub from: String,
@@ -31,6 +37,9 @@ impl Row {
         let from = h.from.as_ref().map(|p| p.display()).filter(|s| !s.is_empty());
         Row {
             uid: item.uid,
+            value: item.uid.to_string(),
+            count: 1,
+            count_label: String::new(),
             checked,
             href,
             from_title: h.from.as_ref().map(format::person_full).unwrap_or_default(),
@@ -61,6 +70,44 @@ pub struct SortChoice {
     pub selected: bool,
 }
 
+impl Row {
+    /// A conversation's row: its senders, its first subject, its newest date; read when all
+    /// of it is read; it opens on the first unread message, else the newest.
+    pub fn conversation(c: &Conversation, mailbox: &str, uidvalidity: u32, checked: bool, now: i64, tz: TzOffset, i18n: &I18n) -> Option<Self> {
+        let newest = c.items.last()?;
+        let first = c.items.first()?;
+        let mut row = Row::new(first, message_href(mailbox, uidvalidity, c.opens()), checked, now, tz, i18n);
+        let latest = Row::new(newest, String::new(), false, now, tz, i18n);
+        let mut names: Vec<String> = Vec::new();
+        for item in &c.items {
+            let h = mime::list_headers(&item.headers);
+            let name = h.from.as_ref().map(|p| p.display()).filter(|s| !s.is_empty()).unwrap_or_else(|| i18n.t("list-unknown-sender"));
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        row.uid = c.opens();
+        row.value = c.uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        row.count = c.uids.len();
+        row.count_label = i18n.tn("list-conversation-count", "count", row.count as i64);
+        row.from_title = names.join(", ");
+        row.from = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        row.date = latest.date;
+        row.size = latest.size;
+        row.unread = !c.unseen.is_empty();
+        row.flagged = c.flagged;
+        row.answered = c.answered;
+        row.attachment = row.attachment || c.items.iter().any(|i| mime::list_headers(&i.headers).has_attachment);
+        Some(row)
+    }
+}
+
+/// What a folder page lists: messages, or conversations.
+pub enum Listing<'a> {
+    Messages(&'a Page),
+    Conversations(&'a ConversationPage),
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/mailbox.html")]
 pub struct MailboxPage {
@@ -84,16 +131,19 @@ pub struct MailboxPage {
 
 impl MailboxPage {
     /// One page of folder `mailbox`, shown as `view` says.
-    pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, page: &Page, view: ListView, tz: TzOffset) -> Self {
+    pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, listing: Listing<'_>, view: ListView, tz: TzOffset) -> Self {
         let ListView { order, can_sort, select_all } = view;
         let i18n = &chrome.i18n;
         let now = crate::clock::unix_secs();
-        let uv = page.mailbox.uidvalidity;
-        let rows = page
-            .items
-            .iter()
-            .map(|item| Row::new(item, message_href(mailbox, uv, item.uid), select_all, now, tz, i18n))
-            .collect();
+        let (state, page_no, pages) = match &listing {
+            Listing::Messages(p) => (&p.mailbox, p.page, p.pages),
+            Listing::Conversations(p) => (&p.mailbox, p.page, p.pages),
+        };
+        let uv = state.uidvalidity;
+        let rows = match listing {
+            Listing::Messages(p) => p.items.iter().map(|item| Row::new(item, message_href(mailbox, uv, item.uid), select_all, now, tz, i18n)).collect(),
+            Listing::Conversations(p) => p.conversations.iter().filter_map(|c| Row::conversation(c, mailbox, uv, select_all, now, tz, i18n)).collect(),
+        };
         let (heading, _) = super::folder_display(folders, mailbox, i18n);
         let href = folder_href(mailbox);
         // Paging links carry the order when it is not the default.
@@ -109,15 +159,15 @@ impl MailboxPage {
             .collect();
         Self {
             uidvalidity: uv,
-            page: page.page,
-            select_all_href: format!("{href}?page={}{ordered}&select=all", page.page),
-            count: i18n.tn("list-count", "count", i64::from(page.mailbox.exists)),
+            page: page_no,
+            select_all_href: format!("{href}?page={page_no}{ordered}&select=all"),
+            count: i18n.tn("list-count", "count", i64::from(state.exists)),
             page_label: i18n.ta(
                 "list-page",
-                &[("page", FluentArg::Num(page.page.into())), ("pages", FluentArg::Num(page.pages.into()))],
+                &[("page", FluentArg::Num(page_no.into())), ("pages", FluentArg::Num(pages.into()))],
             ),
-            newer: (page.page > 1).then(|| format!("{href}?page={}{ordered}", page.page - 1)),
-            older: (page.page < page.pages).then(|| format!("{href}?page={}{ordered}", page.page + 1)),
+            newer: (page_no > 1).then(|| format!("{href}?page={}{ordered}", page_no - 1)),
+            older: (page_no < pages).then(|| format!("{href}?page={}{ordered}", page_no + 1)),
             rows,
             sort_choices,
             descending: order.descending,

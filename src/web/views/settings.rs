@@ -5,6 +5,7 @@ use askama_web::WebTemplate;
 
 use super::Chrome;
 use crate::store::compose::{Contact, Identity};
+use crate::store::prefs::Preferences;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/settings.html")]
@@ -12,6 +13,7 @@ pub struct SettingsPage {
     pub chrome: Chrome,
     pub title: String,
     pub language: String,
+    pub conversations: bool,
     pub saved: bool,
     pub identities: Vec<Identity>,
     pub identity_error: Option<String>,
@@ -21,7 +23,7 @@ pub struct SettingsPage {
 
 impl SettingsPage {
     /// `error`: what was wrong with the last identity form (`email` or `text`).
-    pub fn new(chrome: Chrome, language: String, identities: Vec<Identity>, image_senders: Vec<String>, saved: bool, error: Option<&str>) -> Self {
+    pub fn new(chrome: Chrome, prefs: &Preferences, identities: Vec<Identity>, image_senders: Vec<String>, saved: bool, error: Option<&str>) -> Self {
         let i18n = &chrome.i18n;
         let identity_error = match error {
             Some("email") => Some(i18n.t("identity-error-email")),
@@ -30,7 +32,8 @@ impl SettingsPage {
         };
         Self {
             title: i18n.t("settings-title"),
-            language,
+            language: prefs.language.clone().unwrap_or_default(),
+            conversations: prefs.conversations,
             saved,
             identities,
             identity_error,
