@@ -17,9 +17,8 @@ use super::search::Keys;
 pub struct Member {
     pub folder: String,
     pub uidvalidity: u32,
+    /// Its row, with the server's preview of its text where it makes them.
     pub item: ListItem,
-    /// The server's one-line preview of its body, where it makes them.
-    pub preview: Option<String>,
     /// Its date: the Date header, else its arrival.
     pub date: Option<i64>,
 }
@@ -93,7 +92,7 @@ pub async fn gather(c: &mut ImapConn, folders: &[Folder], current: &str, opened:
                     let h = mime::list_headers(&item.headers);
                     known.extend(h.message_id.iter().cloned());
                     known.extend(h.references.iter().cloned());
-                    found.push(Member { folder: f.name.clone(), uidvalidity, date: h.date.or(item.internal_date), item, preview: None });
+                    found.push(Member { folder: f.name.clone(), uidvalidity, date: h.date.or(item.internal_date), item });
                 }
             }
         }
@@ -103,25 +102,13 @@ pub async fn gather(c: &mut ImapConn, folders: &[Folder], current: &str, opened:
         // No Message-ID to search by: the conversation is the message alone.
         for item in c.conversation_rows(current, uidvalidity, &[uid]).await? {
             let date = mime::list_headers(&item.headers).date.or(item.internal_date);
-            found.push(Member { folder: current.to_string(), uidvalidity, date, item, preview: None });
+            found.push(Member { folder: current.to_string(), uidvalidity, date, item });
         }
     }
     let mut members = one_copy_each(found, current, opened);
     members.sort_by_key(|m| (m.date, m.item.internal_date, m.item.uid));
     if members.len() > MAX_MEMBERS {
         members.drain(..members.len() - MAX_MEMBERS);
-    }
-    if members.len() > 1 {
-        let mut by_folder: HashMap<(String, u32), Vec<u32>> = HashMap::new();
-        for m in &members {
-            by_folder.entry((m.folder.clone(), m.uidvalidity)).or_default().push(m.item.uid);
-        }
-        for ((folder, uidvalidity), uids) in by_folder {
-            let previews = c.previews(&folder, uidvalidity, &uids).await?;
-            for m in members.iter_mut().filter(|m| m.folder == folder) {
-                m.preview = previews.get(&m.item.uid).cloned();
-            }
-        }
     }
     Ok(members)
 }
@@ -171,8 +158,8 @@ mod tests {
 
     fn member(folder: &str, uid: u32, id: &str) -> Member {
         let headers = format!("Message-ID: <{id}>\r\n\r\n").into_bytes();
-        let item = ListItem { uid, seen: true, flagged: false, answered: false, size: 1, headers, internal_date: None };
-        Member { folder: folder.into(), uidvalidity: 1, item, preview: None, date: None }
+        let item = ListItem { uid, seen: true, flagged: false, answered: false, size: 1, headers, internal_date: None, preview: None };
+        Member { folder: folder.into(), uidvalidity: 1, item, date: None }
     }
 
     #[test]

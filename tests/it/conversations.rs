@@ -152,7 +152,7 @@ async fn a_folder_lists_one_row_per_conversation_and_acts_on_all_of_it() {
     let first = page.body.split("<li class=\"row").nth(1).expect("a row");
     assert!(first.contains(" unread"), "unread while one of it is");
     assert!(first.contains("Alice, Bob") && first.contains("conv-count"), "{first}");
-    assert!(first.contains(">Plans<"), "the first subject: {first}");
+    assert!(first.contains("<span class=\"subject\">Plans <span class=\"preview\">Part 3 of the plans.</span>"), "the first subject, the newest preview: {first}");
 
     // Archiving the conversation's row archives all three of its messages.
     let value = format!("{a},{b2},{c3}");

@@ -79,6 +79,7 @@ impl ImapConn {
             } else {
                 items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
             }
+            self.add_previews(mailbox, state.uidvalidity, items.iter_mut().map(|(_, i)| i)).await?;
         }
         self.window = (condstore && modseq > 0).then(|| Window {
             mailbox: state.name.clone(),
@@ -252,7 +253,21 @@ impl ImapConn {
         self.select_valid(mailbox, uidvalidity).await?;
         let set = uid_set(uids);
         let fetches = self.command(async |s| all(s.uid_fetch(&set, items)).await).await?;
-        Ok(fetches.iter().filter_map(list_item).collect())
+        let mut rows: Vec<ListItem> = fetches.iter().filter_map(list_item).collect();
+        self.add_previews(mailbox, uidvalidity, rows.iter_mut()).await?;
+        Ok(rows)
+    }
+
+    /// Gives these rows of the selected folder their previews (one command), where the
+    /// server makes them.
+    pub(super) async fn add_previews<'a>(&mut self, mailbox: &str, uidvalidity: u32, rows: impl Iterator<Item = &'a mut ListItem>) -> Result<(), MailError> {
+        let mut rows: Vec<&mut ListItem> = rows.collect();
+        let uids: Vec<u32> = rows.iter().map(|r| r.uid).collect();
+        let mut previews = self.previews(mailbox, uidvalidity, &uids).await?;
+        for r in rows.iter_mut() {
+            r.preview = previews.remove(&r.uid);
+        }
+        Ok(())
     }
 
     /// A one-line preview of each of these messages of `mailbox` (RFC 8970 `PREVIEW`, made
@@ -546,6 +561,7 @@ fn list_item(f: &async_imap::types::Fetch) -> Option<ListItem> {
         size: f.size.unwrap_or(0),
         headers: f.header().map(<[u8]>::to_vec).unwrap_or_default(),
         internal_date: f.internal_date().map(|d| d.timestamp()),
+        preview: None,
     })
 }
 

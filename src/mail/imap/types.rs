@@ -83,6 +83,8 @@ pub struct ListItem {
     pub headers: Vec<u8>,
     /// Arrival time, unix seconds.
     pub internal_date: Option<i64>,
+    /// The first words of its text, from the server (PREVIEW), when it makes them.
+    pub preview: Option<String>,
 }
 
 /// What a folder's list can be sorted by (RFC 5256 keys).

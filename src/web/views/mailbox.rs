@@ -23,6 +23,8 @@ pub struct Row {
     pub from: String,
     pub from_title: String,
     pub subject: String,
+    /// The first words of its text (empty when the server gave none).
+    pub preview: String,
     pub date: String,
     pub size: String,
     pub unread: bool,
@@ -45,6 +47,7 @@ impl Row {
             from_title: h.from.as_ref().map(format::person_full).unwrap_or_default(),
             from: from.unwrap_or_else(|| i18n.t("list-unknown-sender")),
             subject: if h.subject.is_empty() { i18n.t("list-no-subject") } else { h.subject.clone() },
+            preview: item.preview.clone().unwrap_or_default(),
             date: format::list_date(h.date.or(item.internal_date), now, tz, i18n),
             size: format::size(u64::from(item.size), i18n),
             unread: !item.seen,
@@ -93,6 +96,7 @@ impl Row {
         row.from_title = names.join(", ");
         row.from = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
         row.date = latest.date;
+        row.preview = latest.preview;
         row.size = latest.size;
         row.unread = !c.unseen.is_empty();
         row.flagged = c.flagged;

@@ -47,7 +47,7 @@ impl ConversationItem {
             from: h.from.as_ref().map(|p| p.display()).filter(|s| !s.is_empty()).unwrap_or_else(|| i18n.t("list-unknown-sender")),
             from_title: h.from.as_ref().map(format::person_full).unwrap_or_default(),
             date: format::list_date(m.date, now, tz, i18n),
-            preview: m.preview.clone().filter(|p| !p.is_empty()).unwrap_or(subject),
+            preview: m.item.preview.clone().filter(|p| !p.is_empty()).unwrap_or(subject),
             unread: !m.item.seen,
             folder: (m.folder != current).then(|| folder_display(folders, &m.folder, i18n).0),
             frame_src: format!("{href}/body"),
