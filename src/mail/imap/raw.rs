@@ -7,7 +7,7 @@
 //! right after it (a BYE, an EXISTS) has it read here too, up to a reply's end, so that
 //! async-imap never starts in the middle of one.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::connect::ImapSession;
 use crate::mail::MailError;
@@ -61,11 +61,16 @@ pub(super) async fn exchange(session: &mut ImapSession, tag: &str, command: &str
     let stream = session.get_mut();
     stream.write_all(format!("{tag} {command}\r\n").as_bytes()).await.map_err(io)?;
     stream.flush().await.map_err(io)?;
-    let mut reader = Reader { buf: Vec::with_capacity(16 * 1024), pos: 0, total: 0 };
+    read_replies(stream, tag).await
+}
+
+/// The replies to the command tagged `tag`, up to its tagged one and past it to the end of
+/// anything the server sent after it.
+async fn read_replies<S: AsyncRead + Unpin>(stream: &mut S, tag: &str) -> Result<(Vec<Vec<Token>>, Status), MailError> {
+    let mut reader = Reader::new();
     let mut untagged = Vec::new();
     let mut status = None;
-    // Until the tagged reply, then until nothing is left half read.
-    while status.is_none() || reader.pos < reader.buf.len() {
+    while status.is_none() || reader.pending() {
         let reply = reader.reply(stream).await?;
         if let Some(rest) = reply.strip_prefix(b"* ") {
             untagged.push(tokens(rest));
@@ -84,16 +89,27 @@ pub(super) async fn exchange(session: &mut ImapSession, tag: &str, command: &str
     Ok((untagged, status.unwrap_or(Status::Ok)))
 }
 
+/// Reads replies in blocks, keeping what is not consumed yet.
 struct Reader {
     buf: Vec<u8>,
+    /// Where the unread bytes start in `buf`.
     pos: usize,
     total: usize,
 }
 
 impl Reader {
+    fn new() -> Self {
+        Self { buf: Vec::with_capacity(16 * 1024), pos: 0, total: 0 }
+    }
+
+    /// Bytes read but not consumed yet.
+    fn pending(&self) -> bool {
+        self.pos < self.buf.len()
+    }
+
     /// One whole reply: a line, and for each literal it announces (`{n}` at its end), the
     /// literal's bytes and the line that follows.
-    async fn reply(&mut self, stream: &mut super::connect::ImapStream) -> Result<Vec<u8>, MailError> {
+    async fn reply<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<Vec<u8>, MailError> {
         let mut out = Vec::new();
         loop {
             let line = self.line(stream).await?;
@@ -108,21 +124,23 @@ impl Reader {
         }
     }
 
-    async fn line(&mut self, stream: &mut super::connect::ImapStream) -> Result<Vec<u8>, MailError> {
-        let mut from = self.pos;
+    async fn line<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<Vec<u8>, MailError> {
+        // Unread bytes already searched for CRLF (all but the last, which may be its CR).
+        let mut searched = 0;
         loop {
+            let from = self.pos + searched;
             if let Some(i) = self.buf[from..].windows(2).position(|w| w == b"\r\n") {
                 let end = from + i + 2;
                 let line = self.buf[self.pos..end].to_vec();
                 self.pos = end;
                 return Ok(line);
             }
-            from = self.buf.len().saturating_sub(1).max(self.pos);
+            searched = (self.buf.len() - self.pos).saturating_sub(1);
             self.fill(stream).await?;
         }
     }
 
-    async fn take(&mut self, stream: &mut super::connect::ImapStream, n: usize) -> Result<Vec<u8>, MailError> {
+    async fn take<S: AsyncRead + Unpin>(&mut self, stream: &mut S, n: usize) -> Result<Vec<u8>, MailError> {
         while self.buf.len() - self.pos < n {
             self.fill(stream).await?;
         }
@@ -131,9 +149,11 @@ impl Reader {
         Ok(out)
     }
 
-    async fn fill(&mut self, stream: &mut super::connect::ImapStream) -> Result<(), MailError> {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
+    /// Reads one more block, first dropping the bytes consumed (positions stay relative to
+    /// `pos`).
+    async fn fill<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<(), MailError> {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
             self.pos = 0;
         }
         let mut block = [0u8; 16 * 1024];
@@ -284,6 +304,49 @@ mod tests {
         assert_eq!(tokens(br#""a\"b\\c""#), vec![Token::Str(br#"a"b\c"#.to_vec())]);
         // A literal cut short is an atom, not a read past the end.
         assert_eq!(tokens(b"{99}\r\nab"), vec![Token::Atom("{99}".into()), Token::Atom("ab".into())]);
+    }
+
+    /// A stream that gives its bytes a few at a time.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl AsyncRead for Trickle {
+        fn poll_read(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<std::io::Result<()>> {
+            let n = self.step.min(self.data.len() - self.at).min(buf.remaining());
+            let at = self.at;
+            buf.put_slice(&self.data[at..at + n]);
+            self.at += n;
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn replies_are_read_whatever_the_blocks() {
+        let mut data = b"* 1 FETCH (UID 7 PREVIEW {12}\r\nline\r\nbreak! FLAGS ())\r\n".to_vec();
+        data.extend_from_slice(&b"* SEARCH 1 2 3\r\n".repeat(3000));
+        data.extend_from_slice(b"fx1 OK done\r\n* 3 EXISTS\r\n");
+        for step in [1, 2, 3, 7, 100, 16 * 1024, 1 << 20] {
+            let mut s = Trickle { data: data.clone(), at: 0, step };
+            let (replies, status) = read_replies(&mut s, "fx1").await.unwrap();
+            assert_eq!(status, Status::Ok, "blocks of {step}");
+            assert_eq!(replies[0][6], Token::Str(b"line\r\nbreak!".to_vec()), "blocks of {step}");
+            assert_eq!(replies[3000], tokens(b"SEARCH 1 2 3"), "blocks of {step}");
+            // What came after the tagged reply in the same block is read to its end, never
+            // left half read for async-imap.
+            let tagged_end = data.len() - b"* 3 EXISTS\r\n".len();
+            if s.at > tagged_end {
+                assert_eq!((replies.len(), s.at), (3002, data.len()), "blocks of {step}");
+            } else {
+                assert_eq!((replies.len(), s.at), (3001, tagged_end), "blocks of {step}");
+            }
+        }
+        let mut cut = Trickle { data: b"* SEARCH 1\r\nfx".to_vec(), at: 0, step: 4 };
+        assert!(read_replies(&mut cut, "fx1").await.is_err(), "a connection closed mid-reply is an error");
+        let mut no = Trickle { data: b"fx2 NO [LIMIT] too many\r\n".to_vec(), at: 0, step: 5 };
+        assert_eq!(read_replies(&mut no, "fx2").await.unwrap().1, Status::No("[LIMIT] too many".into()));
     }
 
     #[test]
