@@ -234,6 +234,7 @@ search-count = { $count ->
 search-nothing = No message matches.
 search-partial = Searched { $searched } of { $folders } folders so far.
 search-keep-going = Search them all
+search-recent = Recent searches
 search-help = Operators: from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:YYYY-MM-DD, after:YYYY-MM-DD, older_than:3d, newer_than:2w, larger:500K, smaller:10M; "exact words", -to exclude, OR, (parentheses).
 search-error-operator = { $operator } is not a search operator.
 search-error-value = { $operator } does not take “{ $value }”.

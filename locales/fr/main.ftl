@@ -237,6 +237,7 @@ search-count = { $count ->
 search-nothing = Aucun message ne correspond.
 search-partial = { $searched } dossiers sur { $folders } parcourus pour l’instant.
 search-keep-going = Les parcourir tous
+search-recent = Recherches récentes
 search-help = Opérateurs : from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:AAAA-MM-JJ, after:AAAA-MM-JJ, older_than:3d, newer_than:2w, larger:500K, smaller:10M ; « mots exacts » entre guillemets droits, - pour exclure, OR, (parenthèses).
 search-error-operator = { $operator } n’est pas un opérateur de recherche.
 search-error-value = { $operator } n’accepte pas « { $value } ».

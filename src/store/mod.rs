@@ -10,6 +10,7 @@
 
 pub mod compose;
 pub mod prefs;
+pub mod searches;
 pub mod sessions;
 pub mod throttle;
 pub mod uploads;

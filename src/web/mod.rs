@@ -62,6 +62,7 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/undo", post(routes::actions::undo))
         .route("/search", get(routes::search::search))
         .route("/search/actions", post(routes::search::actions))
+        .route("/search/suggest", get(routes::search::suggest))
         .route("/events", get(routes::events::events))
         .route(
             "/compose",

@@ -103,6 +103,31 @@
     load(select.form.getAttribute("action") + "?" + params.toString(), null, true);
   });
 
+  // The search box suggests recent searches and contacts as one types (a datalist, filled
+  // from /search/suggest).
+  var searchBox = document.getElementById("search-q");
+  var suggestions = document.getElementById("search-suggestions");
+  if (searchBox && suggestions) {
+    var suggestTimer = null, suggestSeq = 0;
+    var suggest = function () {
+      var mine = ++suggestSeq;
+      fetch("/search/suggest?q=" + encodeURIComponent(searchBox.value), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (list) {
+          if (mine !== suggestSeq) return;
+          suggestions.replaceChildren.apply(suggestions, list.map(function (s) {
+            var o = document.createElement("option");
+            o.value = s.q;
+            if (s.label !== s.q) o.label = s.label;
+            return o;
+          }));
+        })
+        .catch(function () {});
+    };
+    searchBox.addEventListener("input", function () { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 120); });
+    searchBox.addEventListener("focus", suggest);
+  }
+
   // ------------------------------------------------------------ selection
 
   function syncSelectAll() {

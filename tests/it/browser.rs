@@ -774,6 +774,15 @@ async fn in_chromium_a_search_finds_a_message_opens_it_and_comes_back() {
     c.wait().for_element(Locator::Css("body.search-results ul.messages")).await.expect("results again");
     let q = c.find(Locator::Css("#search-q")).await.expect("box").prop("value").await.expect("value");
     assert_eq!(q.as_deref(), Some("subject:\"number 00042\""));
+    // Typing again suggests the search just made.
+    let boxed = c.find(Locator::Css("#search-q")).await.expect("box");
+    boxed.clear().await.expect("clear");
+    boxed.send_keys("numb").await.expect("type");
+    let suggested = eventually(Duration::from_secs(10), async || {
+        c.execute("return [...document.querySelectorAll('#search-suggestions option')].map(o => o.value)", vec![]).await.is_ok_and(|v| v == json!(["subject:\"number 00042\""]))
+    })
+    .await;
+    assert!(suggested, "the recent search is suggested");
     // A mistake is explained under the box.
     c.goto(&app.url("/search?q=is%3Amaybe")).await.expect("search");
     let err = c.find(Locator::Css(".search-error")).await.expect("an explanation").text().await.expect("text");

@@ -313,3 +313,32 @@ async fn an_action_on_results_refused_in_one_folder_says_what_was_done() {
     assert_eq!(imap.examine("INBOX.Trash").await.expect("examine").exists, 1, "only A's message is in Trash");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recent_searches_and_contacts_are_suggested() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let b = Browser::new(&app);
+    let token = csrf(&b.login(&user).await.body);
+    for q in ["budget 2026", "from:bob", "is:maybe", "budget 2026"] {
+        assert_eq!(b.get(&format!("/search?q={}", pct(q))).await.status, 200);
+    }
+    b.post("/contacts", &[("csrf", &token), ("email", "alice.martin@example.org"), ("name", "Alice Martin")]).await;
+    // Without JavaScript: an empty search lists the recent ones, the last first; a search
+    // that could not run is not one of them.
+    let page = b.get("/search?q=").await;
+    let recent = page.body.split("class=\"recent-searches\"").nth(1).expect("recent searches").split("</section>").next().unwrap_or_default().to_string();
+    assert!(recent.find("budget 2026").expect("budget") < recent.find("from:bob").expect("bob"), "{recent}");
+    assert!(!recent.contains("is:maybe"), "{recent}");
+    assert!(recent.contains("href=\"/search?q=from%3Abob\""), "{recent}");
+    // As one types: recent searches holding the text, then the contacts the last word may be.
+    let json = async |path: String| serde_json::from_str::<serde_json::Value>(&b.get(&path).await.body).expect("JSON");
+    let s = json("/search/suggest?q=BUD".into()).await;
+    assert_eq!(s, serde_json::json!([{"q": "budget 2026", "label": "budget 2026"}]));
+    let s = json(format!("/search/suggest?q={}", pct("is:unread to:mart"))).await;
+    assert_eq!(s, serde_json::json!([{"q": "is:unread to:alice.martin@example.org ", "label": "Alice Martin <alice.martin@example.org>"}]));
+    let s = json(format!("/search/suggest?q={}", pct("alice"))).await;
+    assert_eq!(s[0]["q"], "from:alice.martin@example.org ");
+    assert_eq!(json(format!("/search/suggest?q={}", pct("\"{5}\r\n"))).await, serde_json::json!([]));
+    app.stop().await;
+}

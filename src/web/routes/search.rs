@@ -12,6 +12,8 @@ use crate::i18n::FluentArg;
 use crate::mail::actions::{self, Action};
 use crate::mail::imap::MailEvent;
 use crate::mail::search;
+use crate::store::compose as compose_store;
+use crate::store::searches;
 use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
 use crate::web::forms::search::ResultsForm;
@@ -49,10 +51,52 @@ pub async fn search(cx: Ctx, tz: TzOffset, Query(q): Query<HashMap<String, Strin
         })
         .await?
     };
+    if result.is_ok() {
+        searches::remember(cx.db(), &cx.key(), &query, crate::clock::unix_ms()).await?;
+    }
+    // An empty search lists the recent ones (the way to them without JavaScript).
+    let recent = if query.is_empty() { searches::recent(cx.db(), &cx.key()).await? } else { Vec::new() };
     let notice = notice::take(&cx.user, &q).await;
     let mut chrome = cx.frame(&folders, "", notice);
     chrome.search = query.clone();
-    Ok(SearchPage::new(chrome, &folders, &query, result, more, tz).into_response())
+    Ok(SearchPage::new(chrome, &folders, &query, result, more, tz).with_recent(recent).into_response())
+}
+
+/// GET /search/suggest?q=…: what the search box suggests as the user types, as JSON
+/// (`[{"q": "…", "label": "…"}]`): recent searches holding the text, then the contacts that
+/// the last word could be, as `from:` (or the `to:`, `cc:`, `bcc:` being typed).
+pub async fn suggest(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+    let typed = q.get("q").map(String::as_str).unwrap_or_default();
+    if typed.len() > search::MAX_QUERY {
+        return Ok(axum::Json(serde_json::json!([])).into_response());
+    }
+    let recent = searches::recent(cx.db(), &cx.key()).await?;
+    let (head, op, term) = last_word(typed);
+    let contacts = if term.is_empty() { Vec::new() } else { compose_store::suggest(cx.db(), &cx.key(), term, 5).await? };
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    let lower = typed.trim().to_lowercase();
+    for r in recent.iter().filter(|r| lower.is_empty() || r.to_lowercase().contains(&lower)).take(5) {
+        out.push(serde_json::json!({ "q": r, "label": r }));
+    }
+    for c in contacts {
+        let label = if c.name.is_empty() { c.email.clone() } else { format!("{} <{}>", c.name, c.email) };
+        out.push(serde_json::json!({ "q": format!("{head}{op}:{} ", c.email), "label": label }));
+    }
+    Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], axum::Json(serde_json::Value::Array(out))).into_response())
+}
+
+/// The query before its last word, the operator the last word completes (`from` unless it
+/// starts with `to:`, `cc:` or `bcc:`) and what it holds so far.
+fn last_word(typed: &str) -> (&str, &'static str, &str) {
+    let start = typed.rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
+    let (head, word) = typed.split_at(start);
+    for op in ["from", "to", "cc", "bcc"] {
+        if let Some(term) = word.get(..op.len() + 1).filter(|p| p.eq_ignore_ascii_case(&format!("{op}:"))).map(|_| &word[op.len() + 1..]) {
+            return (head, op, term);
+        }
+    }
+    let term = if word.contains(':') || word.starts_with(['-', '(', '"']) { "" } else { word };
+    (head, "from", term)
 }
 
 /// The user's day, for `older_than:` and `newer_than:`.
@@ -108,4 +152,21 @@ pub async fn actions(cx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> Resul
     let folder = last.folder.as_deref().map(|f| folder_display(&folders, f, cx.i18n()).0).unwrap_or_default();
     let text = cx.i18n().ta(last.notice_key, &[("count", FluentArg::Num(form.count() as i64)), ("folder", FluentArg::Str(folder))]);
     super::actions::tell_with_undo(&cx, text, last.undo.filter(|_| single), &back).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_word_is_completed() {
+        assert_eq!(last_word("budget ali"), ("budget ", "from", "ali"));
+        assert_eq!(last_word("ali"), ("", "from", "ali"));
+        assert_eq!(last_word("is:unread TO:bo"), ("is:unread ", "to", "bo"));
+        assert_eq!(last_word("bcc:"), ("", "bcc", ""));
+        assert_eq!(last_word("budget is:unr"), ("budget is:unr".split_at(7).0, "from", ""));
+        assert_eq!(last_word("budget "), ("budget ", "from", ""));
+        assert_eq!(last_word("-spam"), ("", "from", ""));
+        assert_eq!(last_word("été café"), ("été ", "from", "café"));
+    }
 }

@@ -27,6 +27,8 @@ pub struct SearchPage {
     pub error: Option<String>,
     pub count: String,
     pub rows: Vec<ResultRow>,
+    /// Recent searches (text, link), shown when nothing was searched.
+    pub recent: Vec<(String, String)>,
     pub page: u32,
     pub page_label: String,
     pub newer: Option<String>,
@@ -65,6 +67,14 @@ pub fn search_href(q: &str, page: u32, more: bool) -> String {
 }
 
 impl SearchPage {
+    /// Lists these recent searches (when nothing was searched).
+    pub fn with_recent(mut self, recent: Vec<String>) -> Self {
+        if self.query.is_empty() {
+            self.recent = recent.into_iter().map(|q| (search_href(&q, 1, false), q)).map(|(href, q)| (q, href)).collect();
+        }
+        self
+    }
+
     /// The results of `query` (or why it could not run).
     pub fn new(chrome: Chrome, folders: &[Folder], query: &str, result: Result<Found, QueryError>, more: bool, tz: TzOffset) -> Self {
         let i18n = &chrome.i18n;
@@ -75,6 +85,7 @@ impl SearchPage {
             error: None,
             count: String::new(),
             rows: Vec::new(),
+            recent: Vec::new(),
             page: 1,
             page_label: String::new(),
             newer: None,
