@@ -19,7 +19,42 @@ pub(super) struct ThreadCache {
     pub(super) uidvalidity: u32,
     pub(super) exists: u32,
     pub(super) expunges: u64,
-    pub(super) threads: Arc<Vec<Vec<u32>>>,
+    pub(super) threads: Arc<Threads>,
+}
+
+/// Conversations as UIDs, all in one vector (a folder of 100,000 messages is 800 KB, not
+/// 100,000 vectors).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Threads {
+    uids: Vec<u32>,
+    /// Where each conversation starts in `uids`.
+    starts: Vec<u32>,
+}
+
+impl Threads {
+    fn from_groups(mut groups: Vec<Vec<u32>>) -> Self {
+        // Newest conversation first, by the arrival of its newest message (UIDs grow with
+        // arrival). Not by the Date header as REFS orders them: a message dated in the
+        // future would stay on top.
+        groups.sort_by_key(|t| std::cmp::Reverse(t.iter().max().copied().unwrap_or(0)));
+        let mut out = Threads { uids: Vec::with_capacity(groups.iter().map(Vec::len).sum()), starts: Vec::with_capacity(groups.len()) };
+        for g in groups {
+            out.starts.push(out.uids.len() as u32);
+            out.uids.extend(g);
+        }
+        out
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Conversation `i` (0: the newest).
+    pub(super) fn get(&self, i: usize) -> &[u32] {
+        let start = self.starts.get(i).map(|s| *s as usize).unwrap_or(self.uids.len());
+        let end = self.starts.get(i + 1).map(|s| *s as usize).unwrap_or(self.uids.len());
+        &self.uids[start..end]
+    }
 }
 
 /// One conversation of a page.
@@ -73,7 +108,8 @@ impl ImapConn {
         let per_page = per_page.max(1);
         let pages = (threads.len() as u32).div_ceil(per_page).max(1);
         let page = page.clamp(1, pages);
-        let chosen: Vec<&Vec<u32>> = threads.iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).collect();
+        let first = ((page - 1) * per_page) as usize;
+        let chosen: Vec<&[u32]> = (first..(first + per_page as usize).min(threads.len())).map(|i| threads.get(i)).collect();
         let every: Vec<u32> = chosen.iter().flat_map(|t| t.iter().copied()).collect();
         let mut flags = std::collections::HashMap::new();
         if !every.is_empty() {
@@ -111,7 +147,7 @@ impl ImapConn {
     }
 
     /// The folder's threads, from the last THREAD while the folder is unchanged.
-    async fn threads(&mut self, state: &MailboxState) -> Result<Arc<Vec<Vec<u32>>>, MailError> {
+    async fn threads(&mut self, state: &MailboxState) -> Result<Arc<Threads>, MailError> {
         if let Some(c) = &self.threads
             && c.mailbox == state.name
             && c.uidvalidity == state.uidvalidity
@@ -127,11 +163,7 @@ impl ImapConn {
             raw::Status::No(text) => return Err(MailError::No(text)),
             raw::Status::Bad(text) => return Err(MailError::Protocol(format!("BAD {text}"))),
         }
-        let mut threads = threads_of(&replies);
-        // Newest conversation first, by the arrival of its newest message (UIDs grow with
-        // arrival). Not by the Date header as REFS orders them: a message dated in the future
-        // would stay on top.
-        threads.sort_by_key(|t| std::cmp::Reverse(t.iter().max().copied().unwrap_or(0)));
+        let threads = Threads::from_groups(threads_of(&replies));
         let threads = Arc::new(threads);
         self.threads = Some(ThreadCache {
             mailbox: state.name.clone(),
@@ -190,6 +222,13 @@ mod tests {
         assert_eq!(threads_of(&r), vec![vec![1, 2, 3, 4, 5], vec![6], vec![7, 8, 9]]);
         assert!(threads_of(&[raw::tokens(b"THREAD")]).is_empty());
         assert!(threads_of(&[raw::tokens(b"SEARCH 1 2")]).is_empty());
+    }
+
+    #[test]
+    fn conversations_are_kept_newest_first_in_one_vector() {
+        let t = Threads::from_groups(vec![vec![1, 2, 3], vec![6], vec![4, 9, 5]]);
+        assert_eq!(t.len(), 3);
+        assert_eq!((t.get(0), t.get(1), t.get(2), t.get(3)), (&[4, 9, 5][..], &[6][..], &[1, 2, 3][..], &[][..]));
     }
 
     #[test]
