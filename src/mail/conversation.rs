@@ -4,7 +4,7 @@
 //! the round before, so a message whose References lost part of the chain is still found
 //! through the message it answers.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::MailError;
 use super::imap::{Folder, ImapConn, ListItem, Role};
@@ -46,8 +46,9 @@ pub fn folders_for<'a>(current: &str, folders: &'a [Folder]) -> Vec<&'a Folder> 
 }
 
 /// The search keys that find messages named by, or naming, any of `ids`; `None` when no ID
-/// can be searched for (non-ASCII or line breaks: not a real Message-ID).
-fn keys_for(ids: &[String]) -> Option<Keys> {
+/// can be searched for (non-ASCII or line breaks: not a real Message-ID). With `from_uid`,
+/// only among the messages from that UID on (the server then reads only those).
+fn keys_for(ids: &[String], from_uid: Option<u32>) -> Option<Keys> {
     let terms: Vec<String> = ids
         .iter()
         .filter_map(|id| quote(&format!("<{id}>")))
@@ -59,58 +60,97 @@ fn keys_for(ids: &[String]) -> Option<Keys> {
     for t in rest.iter().rev() {
         text = format!("OR {t} ({text})");
     }
+    if let Some(uid) = from_uid {
+        text = format!("UID {uid}:* ({text})");
+    }
     Some(Keys { pieces: vec![text], utf8: false })
 }
+
+/// How many messages before the first one found there a later round looks through in the
+/// message's own folder.
+const MARGIN: u32 = 2000;
 
 /// The conversation of the message `opened` (in folder `current`, with these `ids`: its own
 /// Message-ID and those it answers), oldest first, each message once (a copy in another
 /// folder is left out, the one in `current` kept). Always holds the opened message.
+///
+/// In its own folder, the server's threads (see [`ImapConn::thread_of`], kept while the folder
+/// is unchanged) give the conversation without a search through what may be 100,000
+/// messages; the other folders are searched by header. A later round, for IDs learnt
+/// elsewhere (a chain broken inside the folder), searches that folder again, among the
+/// messages that arrived from [`MARGIN`] messages before the first one found there (by UID: a
+/// search through 2,000 messages of a 100,000-message folder costs the server 2 ms, through
+/// all of them 160 ms).
 pub async fn gather(c: &mut ImapConn, folders: &[Folder], current: &str, opened: (u32, u32), ids: Vec<String>) -> Result<Vec<Member>, MailError> {
     let places = folders_for(current, folders);
-    let mut known: BTreeSet<String> = ids.into_iter().filter(|i| !i.is_empty()).collect();
+    let (uidvalidity, uid) = opened;
+    let mut g = Gathered { known: ids.into_iter().filter(|i| !i.is_empty()).collect(), ..Default::default() };
+    let threaded = match c.thread_of(current, uidvalidity, uid).await? {
+        Some(uids) => {
+            g.add(c, current, uidvalidity, &uids).await?;
+            true
+        }
+        None => false,
+    };
     let mut searched: BTreeSet<String> = BTreeSet::new();
-    let mut found: Vec<Member> = Vec::new();
-    let mut seen: HashMap<(String, u32), ()> = HashMap::new();
-    for _ in 0..ROUNDS {
-        let fresh: Vec<String> = known.difference(&searched).cloned().collect();
-        if fresh.is_empty() || found.len() >= MAX_MEMBERS {
+    for round in 0..ROUNDS {
+        let fresh: Vec<String> = g.known.difference(&searched).cloned().collect();
+        if fresh.is_empty() || g.found.len() >= MAX_MEMBERS {
             break;
         }
         searched.extend(fresh.iter().cloned());
+        let first_here = g.found.iter().filter(|m| m.folder == current).map(|m| m.item.uid).min();
         for chunk in fresh.chunks(IDS_PER_SEARCH) {
-            let Some(keys) = keys_for(chunk) else { continue };
             for f in &places {
+                let own = threaded && f.name == current;
+                if own && round == 0 {
+                    continue;
+                }
+                let from_uid = first_here.filter(|_| own).map(|u| u.saturating_sub(MARGIN).max(1));
+                let Some(keys) = keys_for(chunk, from_uid) else { continue };
                 let (uidvalidity, uids) = match c.search(&f.name, Some(&keys)).await {
                     Ok(r) => r,
                     // Gone meanwhile (another app deleted the folder): nothing there.
                     Err(MailError::NotFound) => continue,
                     Err(e) => return Err(e),
                 };
-                let new: Vec<u32> = uids.into_iter().filter(|u| !seen.contains_key(&(f.name.clone(), *u))).collect();
-                for item in c.conversation_rows(&f.name, uidvalidity, &new).await? {
-                    seen.insert((f.name.clone(), item.uid), ());
-                    let h = mime::list_headers(&item.headers);
-                    known.extend(h.message_id.iter().cloned());
-                    known.extend(h.references.iter().cloned());
-                    found.push(Member { folder: f.name.clone(), uidvalidity, date: h.date.or(item.internal_date), item });
-                }
+                g.add(c, &f.name, uidvalidity, &uids).await?;
             }
         }
     }
-    let (uidvalidity, uid) = opened;
-    if !found.iter().any(|m| m.folder == current && m.uidvalidity == uidvalidity && m.item.uid == uid) {
+    if !g.found.iter().any(|m| m.folder == current && m.uidvalidity == uidvalidity && m.item.uid == uid) {
         // No Message-ID to search by: the conversation is the message alone.
-        for item in c.conversation_rows(current, uidvalidity, &[uid]).await? {
-            let date = mime::list_headers(&item.headers).date.or(item.internal_date);
-            found.push(Member { folder: current.to_string(), uidvalidity, date, item });
-        }
+        g.add(c, current, uidvalidity, &[uid]).await?;
     }
-    let mut members = one_copy_each(found, current, opened);
+    let mut members = one_copy_each(g.found, current, opened);
     members.sort_by_key(|m| (m.date, m.item.internal_date, m.item.uid));
     if members.len() > MAX_MEMBERS {
         members.drain(..members.len() - MAX_MEMBERS);
     }
     Ok(members)
+}
+
+/// What a gathering has found so far, and the IDs it has learnt.
+#[derive(Default)]
+struct Gathered {
+    known: BTreeSet<String>,
+    found: Vec<Member>,
+    seen: HashSet<(String, u32)>,
+}
+
+impl Gathered {
+    /// Adds these messages of `folder` (those not found yet) and learns their IDs.
+    async fn add(&mut self, c: &mut ImapConn, folder: &str, uidvalidity: u32, uids: &[u32]) -> Result<(), MailError> {
+        let new: Vec<u32> = uids.iter().copied().filter(|u| !self.seen.contains(&(folder.to_string(), *u))).collect();
+        for item in c.conversation_rows(folder, uidvalidity, &new).await? {
+            self.seen.insert((folder.to_string(), item.uid));
+            let h = mime::list_headers(&item.headers);
+            self.known.extend(h.message_id.iter().cloned());
+            self.known.extend(h.references.iter().cloned());
+            self.found.push(Member { folder: folder.to_string(), uidvalidity, date: h.date.or(item.internal_date), item });
+        }
+        Ok(())
+    }
 }
 
 /// Leaves one copy of each message (the same Message-ID in two folders): the opened one, else
@@ -145,14 +185,15 @@ mod tests {
 
     #[test]
     fn ids_become_one_search_key() {
-        let k = keys_for(&["a@x".into(), "b\"@x".into()]).unwrap();
+        let k = keys_for(&["a@x".into(), "b\"@x".into()], None).unwrap();
         assert_eq!(
             k.text(),
             r#"OR OR OR HEADER Message-ID "<a@x>" HEADER In-Reply-To "<a@x>" HEADER References "<a@x>" (OR OR HEADER Message-ID "<b\"@x>" HEADER In-Reply-To "<b\"@x>" HEADER References "<b\"@x>")"#
         );
-        assert!(keys_for(&["été@x".into()]).is_none());
-        assert!(keys_for(&[]).is_none());
-        let one = keys_for(&["a@x".into()]).unwrap().text();
+        assert!(keys_for(&["été@x".into()], None).is_none());
+        assert!(keys_for(&[], None).is_none());
+        assert_eq!(keys_for(&["a@x".into()], Some(42)).unwrap().text().split(" (").next(), Some("UID 42:*"));
+        let one = keys_for(&["a@x".into()], None).unwrap().text();
         assert!(one.starts_with("OR OR HEADER Message-ID") && !one.contains('('));
     }
 

@@ -60,6 +60,8 @@ pub struct ImapConn {
     pub(super) window: Option<Window>,
     /// EXPUNGEs seen on the selected mailbox so far (a window built before one is stale).
     pub(super) expunges: u64,
+    /// A window of the selected folder's sorted order while it is unchanged.
+    pub(super) sorted: Option<super::messages::SortWindow>,
     /// The selected folder's threads while it is unchanged.
     pub(super) threads: Option<super::threads::ThreadCache>,
     /// Commands sent through [`Self::raw`] so far (their tags).
@@ -94,6 +96,7 @@ impl ImapConn {
             cached: None,
             window: None,
             expunges: 0,
+            sorted: None,
             threads: None,
             raw_tags: 0,
             no_partial: false,
@@ -283,6 +286,7 @@ impl ImapConn {
     pub fn trim(&mut self) {
         self.cached = None;
         self.threads = None;
+        self.sorted = None;
     }
 
     pub async fn logout(mut self) {

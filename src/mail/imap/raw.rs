@@ -20,7 +20,9 @@ pub enum Token {
     Nil,
     /// A quoted string or a literal, as bytes.
     Str(Vec<u8>),
-    /// Any other atom (numbers, keywords, sequence sets), as sent.
+    /// A number (THREAD and SEARCH replies are mostly numbers: no allocation for them).
+    Number(u32),
+    /// Any other atom (keywords, sequence sets), as sent.
     Atom(String),
 }
 
@@ -38,7 +40,20 @@ impl Token {
     }
 
     pub fn number(&self) -> Option<u32> {
-        self.atom().and_then(|a| a.parse().ok())
+        match self {
+            Token::Number(n) => Some(*n),
+            Token::Atom(a) => a.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// A number or an atom as text (a sequence set may be either).
+    pub fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            Token::Number(n) => Some(n.to_string().into()),
+            Token::Atom(a) => Some(a.as_str().into()),
+            _ => None,
+        }
     }
 }
 
@@ -233,8 +248,13 @@ pub fn tokens(s: &[u8]) -> Vec<Token> {
                 while i < s.len() && !s[i].is_ascii_whitespace() && !matches!(s[i], b'(' | b')' | b'"') {
                     i += 1;
                 }
-                let atom = String::from_utf8_lossy(&s[start..i]).into_owned();
-                out.push(if atom.eq_ignore_ascii_case("NIL") { Token::Nil } else { Token::Atom(atom) });
+                let word = &s[start..i];
+                let number = (word.len() <= 10 && word.iter().all(u8::is_ascii_digit)).then(|| std::str::from_utf8(word).ok()?.parse().ok()).flatten();
+                out.push(match number {
+                    Some(n) => Token::Number(n),
+                    None if word.eq_ignore_ascii_case(b"NIL") => Token::Nil,
+                    None => Token::Atom(String::from_utf8_lossy(word).into_owned()),
+                });
             }
         }
     }
@@ -284,17 +304,17 @@ mod tests {
                 Token::Atom("12,6,11".into()),
                 Token::Close,
                 Token::Atom("COUNT".into()),
-                Token::Atom("12".into()),
+                Token::Number(12),
             ]
         );
         assert_eq!(
             tokens(b"1 FETCH (UID 7 PREVIEW {5}\r\nh\"i)\r)"),
             vec![
-                Token::Atom("1".into()),
+                Token::Number(1),
                 Token::Atom("FETCH".into()),
                 Token::Open,
                 Token::Atom("UID".into()),
-                Token::Atom("7".into()),
+                Token::Number(7),
                 Token::Atom("PREVIEW".into()),
                 Token::Str(b"h\"i)\r".to_vec()),
                 Token::Close,
@@ -304,6 +324,7 @@ mod tests {
         assert_eq!(tokens(br#""a\"b\\c""#), vec![Token::Str(br#"a"b\c"#.to_vec())]);
         // A literal cut short is an atom, not a read past the end.
         assert_eq!(tokens(b"{99}\r\nab"), vec![Token::Atom("{99}".into()), Token::Atom("ab".into())]);
+        assert_eq!(tokens(b"4294967295 4294967296 007"), vec![Token::Number(u32::MAX), Token::Atom("4294967296".into()), Token::Number(7)]);
     }
 
     /// A stream that gives its bytes a few at a time.

@@ -32,21 +32,39 @@ pub(super) struct Threads {
 }
 
 impl Threads {
-    fn from_groups(mut groups: Vec<Vec<u32>>) -> Self {
-        // Newest conversation first, by the arrival of its newest message (UIDs grow with
-        // arrival). Not by the Date header as REFS orders them: a message dated in the
-        // future would stay on top.
-        groups.sort_by_key(|t| std::cmp::Reverse(t.iter().max().copied().unwrap_or(0)));
-        let mut out = Threads { uids: Vec::with_capacity(groups.iter().map(Vec::len).sum()), starts: Vec::with_capacity(groups.len()) };
-        for g in groups {
+    /// Newest conversation first, by the arrival of its newest message (UIDs grow with
+    /// arrival). Not by the Date header as REFS orders them: a message dated in the future
+    /// would stay on top.
+    fn newest_first(self) -> Self {
+        let mut order: Vec<(u32, usize)> = (0..self.len()).map(|i| (self.get(i).iter().max().copied().unwrap_or(0), i)).collect();
+        order.sort_by_key(|(newest, _)| std::cmp::Reverse(*newest));
+        let mut out = Threads { uids: Vec::with_capacity(self.uids.len()), starts: Vec::with_capacity(self.starts.len()) };
+        for (_, i) in order {
             out.starts.push(out.uids.len() as u32);
-            out.uids.extend(g);
+            out.uids.extend_from_slice(self.get(i));
         }
         out
     }
 
+    #[cfg(test)]
+    fn from_groups(groups: Vec<Vec<u32>>) -> Self {
+        let mut t = Threads::default();
+        for g in groups {
+            t.starts.push(t.uids.len() as u32);
+            t.uids.extend(g);
+        }
+        t.newest_first()
+    }
+
     pub(super) fn len(&self) -> usize {
         self.starts.len()
+    }
+
+    /// The conversation holding `uid`.
+    pub(super) fn containing(&self, uid: u32) -> Option<&[u32]> {
+        let at = self.uids.iter().position(|u| *u == uid)? as u32;
+        let i = self.starts.partition_point(|s| *s <= at).checked_sub(1)?;
+        Some(self.get(i))
     }
 
     /// Conversation `i` (0: the newest).
@@ -146,6 +164,21 @@ impl ImapConn {
         Ok(Some(ConversationPage { mailbox: state, page, pages, total: threads.len(), conversations }))
     }
 
+    /// The UIDs of the conversation that message `uid` of `mailbox` belongs to in that folder,
+    /// from the folder's threads; `None` when the server cannot thread or the folder's
+    /// UIDVALIDITY changed.
+    pub async fn thread_of(&mut self, mailbox: &str, uidvalidity: u32, uid: u32) -> Result<Option<Vec<u32>>, MailError> {
+        if !self.can_thread() {
+            return Ok(None);
+        }
+        let state = self.select(mailbox).await?;
+        if state.uidvalidity != uidvalidity {
+            return Ok(None);
+        }
+        let threads = self.threads(&state).await?;
+        Ok(threads.containing(uid).map(<[u32]>::to_vec))
+    }
+
     /// The folder's threads, from the last THREAD while the folder is unchanged.
     async fn threads(&mut self, state: &MailboxState) -> Result<Arc<Threads>, MailError> {
         if let Some(c) = &self.threads
@@ -163,7 +196,7 @@ impl ImapConn {
             raw::Status::No(text) => return Err(MailError::No(text)),
             raw::Status::Bad(text) => return Err(MailError::Protocol(format!("BAD {text}"))),
         }
-        let threads = Threads::from_groups(threads_of(&replies));
+        let threads = threads_of(&replies).newest_first();
         let threads = Arc::new(threads);
         self.threads = Some(ThreadCache {
             mailbox: state.name.clone(),
@@ -191,23 +224,25 @@ fn shown_of(thread: &[u32]) -> Vec<u32> {
 
 /// The conversations of `* THREAD (1 2 (3)(4 5))(6)`: each top-level group's numbers, in
 /// the order written.
-fn threads_of(replies: &[Vec<Token>]) -> Vec<Vec<u32>> {
-    let mut out = Vec::new();
+fn threads_of(replies: &[Vec<Token>]) -> Threads {
+    let mut out = Threads::default();
     for r in replies.iter().filter(|r| r.first().is_some_and(|t| t.is("THREAD"))) {
         let mut depth = 0usize;
-        let mut current = Vec::new();
+        let mut start = out.uids.len();
         for t in &r[1..] {
             match t {
                 Token::Open => depth += 1,
                 Token::Close => {
                     depth = depth.saturating_sub(1);
-                    if depth == 0 && !current.is_empty() {
-                        out.push(std::mem::take(&mut current));
+                    if depth == 0 && out.uids.len() > start {
+                        out.starts.push(start as u32);
+                        start = out.uids.len();
                     }
                 }
-                _ => current.extend(t.number()),
+                _ => out.uids.extend(t.number()),
             }
         }
+        out.uids.truncate(start);
     }
     out
 }
@@ -219,9 +254,12 @@ mod tests {
     #[test]
     fn thread_replies_are_read() {
         let r = vec![raw::tokens(b"THREAD (1 2 (3)(4 5))(6)((7)(8 9))")];
-        assert_eq!(threads_of(&r), vec![vec![1, 2, 3, 4, 5], vec![6], vec![7, 8, 9]]);
-        assert!(threads_of(&[raw::tokens(b"THREAD")]).is_empty());
-        assert!(threads_of(&[raw::tokens(b"SEARCH 1 2")]).is_empty());
+        let t = threads_of(&r);
+        assert_eq!((t.len(), t.get(0), t.get(1), t.get(2)), (3, &[1, 2, 3, 4, 5][..], &[6][..], &[7, 8, 9][..]));
+        assert_eq!(threads_of(&[raw::tokens(b"THREAD")]), Threads::default());
+        assert_eq!(threads_of(&[raw::tokens(b"SEARCH 1 2")]), Threads::default());
+        // A group left open at the end is not a conversation.
+        assert_eq!(threads_of(&[raw::tokens(b"THREAD (1)(2 3")]).len(), 1);
     }
 
     #[test]
@@ -229,6 +267,10 @@ mod tests {
         let t = Threads::from_groups(vec![vec![1, 2, 3], vec![6], vec![4, 9, 5]]);
         assert_eq!(t.len(), 3);
         assert_eq!((t.get(0), t.get(1), t.get(2), t.get(3)), (&[4, 9, 5][..], &[6][..], &[1, 2, 3][..], &[][..]));
+        assert_eq!(t.containing(5), Some(&[4, 9, 5][..]));
+        assert_eq!(t.containing(6), Some(&[6][..]));
+        assert_eq!(t.containing(1), Some(&[1, 2, 3][..]));
+        assert_eq!(t.containing(7), None);
     }
 
     #[test]
