@@ -100,8 +100,16 @@ pub async fn gather(c: &mut ImapConn, folders: &[Folder], current: &str, opened:
         }
         searched.extend(fresh.iter().cloned());
         let first_here = g.found.iter().filter(|m| m.folder == current).map(|m| m.item.uid).min();
+        // Each SELECT of another folder costs little, but coming back to a big one costs its
+        // size (Dovecot on Maildir: 60 ms for 100,000 messages): the message's own folder is
+        // searched last, and the others in the order that starts where the last round ended.
+        let mut visits: Vec<&Folder> = places.iter().copied().filter(|f| f.name != current).collect();
+        if round % 2 == 1 {
+            visits.reverse();
+        }
+        visits.extend(places.iter().copied().filter(|f| f.name == current));
         for chunk in fresh.chunks(IDS_PER_SEARCH) {
-            for f in &places {
+            for f in &visits {
                 let own = threaded && f.name == current;
                 if own && round == 0 {
                     continue;

@@ -361,6 +361,53 @@ pub fn list_headers(block: &[u8]) -> ListHeaders {
     }
 }
 
+/// A line of text from the first bytes of a text part (`encoding`: its Content-Transfer-
+/// Encoding; `charset`; `html`: it is text/html), for a list's preview where the server makes
+/// none. The bytes may stop anywhere: a cut escape, character or tag is dropped.
+pub fn peek(bytes: &[u8], encoding: &str, charset: &str, html: bool) -> String {
+    let decoded = match encoding.to_ascii_lowercase().as_str() {
+        "base64" => {
+            let clean: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            let whole = clean.len() - clean.len() % 4;
+            mail_parser::decoders::base64::base64_decode(&clean[..whole]).unwrap_or_default()
+        }
+        "quoted-printable" => {
+            // A cut escape at the end ("=", "=C") is left out.
+            let cut = bytes.iter().rev().take(2).position(|b| *b == b'=').map_or(bytes.len(), |i| bytes.len() - 1 - i);
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(&bytes[..cut]).unwrap_or_else(|| bytes[..cut].to_vec())
+        }
+        _ => bytes.to_vec(),
+    };
+    let text = match mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes()) {
+        Some(decode) if !charset.eq_ignore_ascii_case("utf-8") => decode(&decoded),
+        _ => String::from_utf8_lossy(&decoded).into_owned(),
+    };
+    let text = text.trim_end_matches('\u{fffd}');
+    let text = if html {
+        // A tag cut at the end is left out.
+        let whole = match (text.rfind('<'), text.rfind('>')) {
+            (Some(open), Some(close)) if open > close => &text[..open],
+            (Some(open), None) => &text[..open],
+            _ => text,
+        };
+        mail_parser::decoders::html::html_to_text(whole)
+    } else {
+        text.to_string()
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = String::new();
+    for w in words {
+        if out.chars().count() + w.chars().count() > 200 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
 /// Inline images larger than this are not embedded in the message frame.
 const INLINE_IMAGE_MAX: usize = 3 * 1024 * 1024;
 
@@ -426,6 +473,19 @@ mod tests {
             Body::Text(t) => assert!(t.contains("not a message")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn peeks_read_cut_parts() {
+        assert_eq!(peek(b"Hello  there,\r\n\r\nhow are you", "7bit", "us-ascii", false), "Hello there, how are you");
+        assert_eq!(peek(b"Caf=C3=A9 cr=C3=A8me =C3", "quoted-printable", "utf-8", false), "Café crème");
+        assert_eq!(peek(b"Caf=C3=A9 cr=", "quoted-printable", "utf-8", false), "Café cr");
+        // "Été chaud" in base64, cut inside a group.
+        assert_eq!(peek(b"w4l0w6kg\r\nY2hhdWQ", "base64", "utf-8", false), "Été cha");
+        assert_eq!(peek(b"Caf\xe9", "8bit", "iso-8859-1", false), "Café");
+        assert_eq!(peek(b"<p>Bonjour <b>Anne</b></p><p>Voici <a href", "7bit", "utf-8", true), "Bonjour Anne Voici");
+        assert_eq!(peek(&b"mot ".repeat(100), "7bit", "utf-8", false).chars().count(), 199);
+        assert_eq!(peek(b"\xc3", "8bit", "utf-8", false), "");
     }
 
     #[test]

@@ -154,6 +154,12 @@ async fn searching_finds_exactly(user: &TestUser, imap_port: u16, submission_por
         assert_eq!(set(&got), set(want), "{q}");
         assert_eq!(got.len(), want.len(), "{q}: each message once");
     }
+    // Each row shows the start of its text: the server's PREVIEW, or the first text part read
+    // by Facteur where the server makes none (Courier).
+    let page = b.get(&format!("/search?q={}", pct("from:alice"))).await;
+    assert!(page.body.contains("<span class=\"preview\">The numbers are attached.</span>"), "{}", page.body);
+    let page = b.get(&format!("/search?q={}", pct("café"))).await;
+    assert!(page.body.contains("<span class=\"preview\">Un café au lait ?</span>"), "{}", page.body);
     // Newest first, across folders.
     let page = b.get("/search?q=budget").await;
     assert_eq!(found(&page.body, &placed), [8, 4, 1]);

@@ -4,10 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_imap::imap_proto::{BodyStructure, ContentEncoding};
+
 use super::conn::{ImapConn, Placed};
 use super::raw::{self, Token};
 use super::types::{ListItem, Order, Page, RawMessage, SortKey, Window};
 use super::wire::{all, flag_bits, quote, timed, uid_set};
+use crate::mail::mime;
 use crate::mail::model::{Flag, MessageRef, MessageSet, Uid, UidValidity};
 use crate::mail::{MailError, utf7};
 
@@ -287,6 +290,35 @@ impl ImapConn {
         Ok(rows)
     }
 
+    /// The start of each message's first text part, read into a line of text: their
+    /// BODYSTRUCTUREs (one command), then [`PEEK_BYTES`] of the parts, one command per part
+    /// number (`1`, `1.1`…: usually one or two per page).
+    async fn peeks(&mut self, uids: &[u32]) -> Result<HashMap<u32, String>, MailError> {
+        let set = uid_set(uids);
+        let structures = self.command(async |s| all(s.uid_fetch(&set, "(UID BODYSTRUCTURE)")).await).await?;
+        let mut wanted: HashMap<Vec<u32>, Vec<(u32, TextPart)>> = HashMap::new();
+        for f in &structures {
+            if let (Some(uid), Some(part)) = (f.uid, f.bodystructure().and_then(|b| first_text(b, Vec::new()))) {
+                wanted.entry(part.path.clone()).or_default().push((uid, part));
+            }
+        }
+        let mut out = HashMap::new();
+        for (path, parts) in wanted {
+            let set = uid_set(&parts.iter().map(|(u, _)| *u).collect::<Vec<_>>());
+            let number = path.iter().map(u32::to_string).collect::<Vec<_>>().join(".");
+            let item = format!("(UID BODY.PEEK[{number}]<0.{PEEK_BYTES}>)");
+            let fetches = self.command(async |s| all(s.uid_fetch(&set, &item)).await).await?;
+            let section = async_imap::imap_proto::SectionPath::Part(path.clone(), None);
+            for f in &fetches {
+                let (Some(uid), Some(bytes)) = (f.uid, f.section(&section)) else { continue };
+                if let Some((_, p)) = parts.iter().find(|(u, _)| *u == uid) {
+                    out.insert(uid, mime::peek(bytes, &p.encoding, &p.charset, p.html));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Gives these rows of the selected folder their previews (one command), where the
     /// server makes them.
     pub(super) async fn add_previews<'a>(&mut self, mailbox: &str, uidvalidity: u32, rows: impl Iterator<Item = &'a mut ListItem>) -> Result<(), MailError> {
@@ -299,14 +331,17 @@ impl ImapConn {
         Ok(())
     }
 
-    /// A one-line preview of each of these messages of `mailbox` (RFC 8970 `PREVIEW`, made
-    /// by the server from the body's first words), by UID. Empty where the server has no
-    /// PREVIEW.
+    /// A one-line preview of each of these messages of `mailbox`, by UID: RFC 8970 `PREVIEW`,
+    /// made by the server from the body's first words; where the server has no PREVIEW, a
+    /// peek at the start of each message's first text part (see [`Self::peeks`]).
     pub async fn previews(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<HashMap<u32, String>, MailError> {
-        if uids.is_empty() || !self.has_capability("PREVIEW") {
+        if uids.is_empty() {
             return Ok(HashMap::new());
         }
         self.select_valid(mailbox, uidvalidity).await?;
+        if !self.has_capability("PREVIEW") {
+            return self.peeks(uids).await;
+        }
         let (replies, status) = self.raw(&format!("UID FETCH {} (UID PREVIEW)", uid_set(uids))).await?;
         match status {
             raw::Status::Ok => Ok(previews_of(&replies)),
@@ -548,6 +583,54 @@ impl ImapConn {
 
 /// What a list row needs, as [`ImapConn::list_page`] and [`ImapConn::rows`] fetch it.
 const ROW_ITEMS: &str = "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE)])";
+
+/// Bytes of a text part read for a preview where the server makes none.
+const PEEK_BYTES: u32 = 1024;
+
+/// Where a message's first text part is and how it is written.
+#[derive(Debug, PartialEq)]
+struct TextPart {
+    /// Its part number (`[1]` for a message that is not multipart).
+    path: Vec<u32>,
+    encoding: String,
+    charset: String,
+    html: bool,
+}
+
+/// The first text/plain part of a BODYSTRUCTURE, else the first text/html one; attachments
+/// are passed over.
+fn first_text(b: &BodyStructure<'_>, at: Vec<u32>) -> Option<TextPart> {
+    fn walk(b: &BodyStructure<'_>, at: Vec<u32>, html: bool) -> Option<TextPart> {
+        match b {
+            BodyStructure::Multipart { bodies, .. } => bodies.iter().enumerate().find_map(|(i, child)| {
+                let mut path = at.clone();
+                path.push(i as u32 + 1);
+                walk(child, path, html)
+            }),
+            BodyStructure::Text { common, other, .. } => {
+                let attachment = common.disposition.as_ref().is_some_and(|d| d.ty.eq_ignore_ascii_case("attachment"));
+                let wanted = if html { "html" } else { "plain" };
+                (!attachment && common.ty.subtype.eq_ignore_ascii_case(wanted)).then(|| TextPart {
+                    path: if at.is_empty() { vec![1] } else { at },
+                    encoding: match &other.transfer_encoding {
+                        ContentEncoding::Base64 => "base64".into(),
+                        ContentEncoding::QuotedPrintable => "quoted-printable".into(),
+                        _ => "8bit".into(),
+                    },
+                    charset: common
+                        .ty
+                        .params
+                        .as_ref()
+                        .and_then(|p| p.iter().find(|(k, _)| k.eq_ignore_ascii_case("charset")).map(|(_, v)| v.to_string()))
+                        .unwrap_or_else(|| "us-ascii".into()),
+                    html,
+                })
+            }
+            _ => None,
+        }
+    }
+    walk(b, at.clone(), false).or_else(|| walk(b, at, true))
+}
 
 /// Positions of a sorted folder asked of the server at once (ten pages).
 const SORT_WINDOW: u32 = 500;
