@@ -22,16 +22,8 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
     let page_no = page_param(&q);
     let key = cx.key();
     let stored = prefs::folder_order(cx.db(), &key, &mailbox).await?.and_then(|(k, d)| Some(Order { key: SortKey::parse(&k)?, descending: d }));
-    let order = match order_param(&q) {
-        Some(asked) => {
-            if Some(asked) != stored {
-                let keep = (asked != Order::default()).then_some((asked.key.key(), asked.descending));
-                prefs::set_folder_order(cx.db(), &key, &mailbox, keep).await?;
-            }
-            asked
-        }
-        None => stored.unwrap_or_default(),
-    };
+    let asked = order_param(&q);
+    let order = asked.or(stored).unwrap_or_default();
     // By conversation where the user wants it (the default), in the default order only.
     let threaded = cx.user.auth.prefs.conversations && order == Order::default();
     let (folders, page, can_sort) = {
@@ -51,6 +43,13 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
         })
         .await?
     };
+    // Remembered once the folder was shown (an unknown folder's page is a 404 above).
+    if let Some(asked) = asked
+        && Some(asked) != stored
+    {
+        let keep = (asked != Order::default()).then_some((asked.key.key(), asked.descending));
+        prefs::set_folder_order(cx.db(), &key, &mailbox, keep).await?;
+    }
     let notice = notice::take(&cx.user, &q).await;
     let chrome = cx.frame(&folders, &mailbox, notice);
     let select_all = q.get("select").is_some_and(|v| v == "all");
