@@ -81,7 +81,17 @@ const MARGIN: u32 = 2000;
 /// messages that arrived from [`MARGIN`] messages before the first one found there (by UID: a
 /// search through 2,000 messages of a 100,000-message folder costs Dovecot 5 ms, through all
 /// of them 210 ms).
-pub async fn gather(c: &mut ImapConn, folders: &[Folder], current: &str, opened: (u32, u32), ids: Vec<String>) -> Result<Vec<Member>, MailError> {
+///
+/// With `side`, a second connection of the user's, the other folders are searched there, so
+/// that `c` never leaves the message's folder.
+pub async fn gather(
+    c: &mut ImapConn,
+    mut side: Option<&mut ImapConn>,
+    folders: &[Folder],
+    current: &str,
+    opened: (u32, u32),
+    ids: Vec<String>,
+) -> Result<Vec<Member>, MailError> {
     let places = folders_for(current, folders);
     let (uidvalidity, uid) = opened;
     let mut g = Gathered { known: ids.into_iter().filter(|i| !i.is_empty()).collect(), ..Default::default() };
@@ -117,13 +127,17 @@ pub async fn gather(c: &mut ImapConn, folders: &[Folder], current: &str, opened:
                 }
                 let from_uid = first_here.filter(|_| own).map(|u| u.saturating_sub(MARGIN).max(1));
                 let Some(keys) = keys_for(chunk, from_uid) else { continue };
-                let (uidvalidity, uids) = match c.search(&f.name, Some(&keys)).await {
-                    Ok(r) => r,
-                    // Gone meanwhile (another app deleted the folder): nothing there.
-                    Err(MailError::NotFound) => continue,
-                    Err(e) => return Err(e),
-                };
-                g.add(c, &f.name, uidvalidity, &uids).await?;
+                match side.as_deref_mut() {
+                    Some(s) if f.name != current => {
+                        if let Err(e) = g.look(s, &f.name, &keys).await {
+                            // The second connection failed: the user's goes on alone.
+                            tracing::info!(error = %e, "a conversation's second connection failed");
+                            side = None;
+                            g.look(c, &f.name, &keys).await?;
+                        }
+                    }
+                    _ => g.look(c, &f.name, &keys).await?,
+                }
             }
         }
     }
@@ -148,6 +162,16 @@ struct Gathered {
 }
 
 impl Gathered {
+    /// Searches `folder` for `keys` and adds what it finds.
+    async fn look(&mut self, c: &mut ImapConn, folder: &str, keys: &Keys) -> Result<(), MailError> {
+        match c.search(folder, Some(keys)).await {
+            Ok((uidvalidity, uids)) => self.add(c, folder, uidvalidity, &uids).await,
+            // Gone meanwhile (another app deleted the folder): nothing there.
+            Err(MailError::NotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Adds these messages of `folder` (those not found yet) and learns their IDs.
     async fn add(&mut self, c: &mut ImapConn, folder: &str, uidvalidity: u32, uids: &[u32]) -> Result<(), MailError> {
         let new: Vec<u32> = uids.iter().copied().filter(|u| !self.seen.contains(&(folder.to_string(), *u))).collect();

@@ -176,3 +176,32 @@ async fn a_folder_lists_one_row_per_conversation_and_acts_on_all_of_it() {
     assert_eq!(rows(&b.get("/f/Lists?sort=subject").await.body).len(), 4);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beside_a_big_folder_other_folders_are_searched_on_a_second_connection() {
+    let user = dovecot().user();
+    let fillers: Vec<Vec<u8>> = (1..=10_000).map(numbered_message).collect();
+    user.bulk_append("INBOX", &fillers).await;
+    let mut imap = user.imap().await;
+    let mut placed = Vec::new();
+    let mut uvs = std::collections::HashMap::new();
+    for (n, folder, irt, refs) in [(1, "INBOX", None, &[][..]), (2, "Sent", Some(1), &[1][..]), (3, "Archive", Some(2), &[1, 2][..]), (4, "INBOX", Some(3), &[3][..])] {
+        let (uid, uv) = append(&mut imap, folder, &message(n, "Alice <alice@example.org>", irt, refs)).await;
+        placed.push(((folder.to_string(), uid), n));
+        uvs.insert(folder.to_string(), uv);
+    }
+    let app = TestApp::start().await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let ((_, uid4), _) = placed[3].clone();
+    let before = app.state.registry.connects();
+    let page = b.get(&format!("/m/INBOX/{}/{uid4}", uvs["INBOX"])).await;
+    assert_eq!(shown(&page.body, &placed), (vec![1, 2, 3], vec![]), "{}", page.body);
+    assert_eq!(app.state.registry.connects(), before + 1, "Sent and Archive were searched on a connection of their own");
+    // A small folder's conversation needs no second connection.
+    let ((_, uid2), _) = placed[1].clone();
+    let page = b.get(&format!("/m/Sent/{}/{uid2}", uvs["Sent"])).await;
+    assert_eq!(shown(&page.body, &placed), (vec![1], vec![3, 4]));
+    assert_eq!(app.state.registry.connects(), before + 1);
+    app.stop().await;
+}

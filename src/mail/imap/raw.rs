@@ -104,6 +104,9 @@ async fn read_replies<S: AsyncRead + Unpin>(stream: &mut S, tag: &str) -> Result
     Ok((untagged, status.unwrap_or(Status::Ok)))
 }
 
+/// Bytes asked of the stream at once.
+const BLOCK: usize = 16 * 1024;
+
 /// Reads replies in blocks, keeping what is not consumed yet.
 struct Reader {
     buf: Vec<u8>,
@@ -114,7 +117,7 @@ struct Reader {
 
 impl Reader {
     fn new() -> Self {
-        Self { buf: Vec::with_capacity(16 * 1024), pos: 0, total: 0 }
+        Self { buf: Vec::with_capacity(BLOCK), pos: 0, total: 0 }
     }
 
     /// Bytes read but not consumed yet.
@@ -171,8 +174,10 @@ impl Reader {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        let mut block = [0u8; 16 * 1024];
-        let n = stream.read(&mut block).await.map_err(io)?;
+        // Straight into the buffer's free space (a block on the stack would sit in every
+        // future that awaits this one).
+        self.buf.reserve(BLOCK);
+        let n = stream.read_buf(&mut self.buf).await.map_err(io)?;
         if n == 0 {
             return Err(MailError::Protocol("connection closed during a command".into()));
         }
@@ -180,7 +185,6 @@ impl Reader {
         if self.total > MAX_REPLY {
             return Err(MailError::Protocol("reply too long".into()));
         }
-        self.buf.extend_from_slice(&block[..n]);
         Ok(())
     }
 }

@@ -132,6 +132,13 @@ impl Registry {
         ImapConn::new(session, self.command_timeout).await
     }
 
+    /// A connection of its own for a short piece of work beside the user's (searching other
+    /// folders while theirs stays on the folder shown); the caller logs it out. Not retried
+    /// at a connection limit: the caller then does the work on the user's connection.
+    pub async fn transient(&self, creds: &Credentials) -> Result<ImapConn, MailError> {
+        self.open(creds).await
+    }
+
     /// Logs in for a new web session and keeps the connection under `key`.
     pub async fn login(&self, key: &str, creds: &Credentials) -> Result<(), MailError> {
         crate::metrics::UPSTREAM.scope(upstream_label(creds).into(), self.login_inner(key, creds)).await
