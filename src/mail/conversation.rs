@@ -194,15 +194,15 @@ fn one_copy_each(found: Vec<Member>, current: &str, opened: (u32, u32)) -> Vec<M
     let mut by_id: HashMap<String, usize> = HashMap::new();
     for m in found {
         let id = mime::list_headers(&m.item.headers).message_id;
-        match id.and_then(|id| by_id.get(&id).copied().map(|i| (id, i))) {
-            Some((_, i)) => {
+        match id.as_ref().and_then(|id| by_id.get(id).copied()) {
+            Some(i) => {
                 let keep_new = is_opened(&m) || (m.folder == current && !is_opened(&out[i]) && out[i].folder != current);
                 if keep_new {
                     out[i] = m;
                 }
             }
             None => {
-                if let Some(id) = mime::list_headers(&m.item.headers).message_id {
+                if let Some(id) = id {
                     by_id.insert(id, out.len());
                 }
                 out.push(m);

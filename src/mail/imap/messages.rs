@@ -343,11 +343,8 @@ impl ImapConn {
             return self.peeks(uids).await;
         }
         let (replies, status) = self.raw(&format!("UID FETCH {} (UID PREVIEW)", uid_set(uids))).await?;
-        match status {
-            raw::Status::Ok => Ok(previews_of(&replies)),
-            raw::Status::No(text) => Err(MailError::No(text)),
-            raw::Status::Bad(text) => Err(MailError::Protocol(format!("BAD {text}"))),
-        }
+        status.into_result()?;
+        Ok(previews_of(&replies))
     }
 
     /// Sets or clears \Seen on one message.

@@ -104,6 +104,17 @@ async fn read_replies<S: AsyncRead + Unpin>(stream: &mut S, tag: &str) -> Result
     Ok((untagged, status.unwrap_or(Status::Ok)))
 }
 
+impl Status {
+    /// NO as [`MailError::No`] with the server's words, BAD as a protocol error.
+    pub fn into_result(self) -> Result<(), MailError> {
+        match self {
+            Status::Ok => Ok(()),
+            Status::No(text) => Err(MailError::No(text)),
+            Status::Bad(text) => Err(MailError::Protocol(format!("BAD {text}"))),
+        }
+    }
+}
+
 /// Bytes asked of the stream at once.
 const BLOCK: usize = 16 * 1024;
 

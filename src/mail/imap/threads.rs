@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::conn::ImapConn;
-use super::raw::{self, Token};
+use super::raw::Token;
 use super::types::{ListItem, MailboxState};
 use super::wire::{all, flag_bits, uid_set};
 use crate::mail::MailError;
@@ -191,11 +191,7 @@ impl ImapConn {
         }
         let algorithm = if self.has_capability("THREAD=REFS") { "REFS" } else { "REFERENCES" };
         let (replies, status) = self.raw(&format!("UID THREAD {algorithm} UTF-8 ALL")).await?;
-        match status {
-            raw::Status::Ok => {}
-            raw::Status::No(text) => return Err(MailError::No(text)),
-            raw::Status::Bad(text) => return Err(MailError::Protocol(format!("BAD {text}"))),
-        }
+        status.into_result()?;
         let threads = threads_of(&replies).newest_first();
         let threads = Arc::new(threads);
         self.threads = Some(ThreadCache {
@@ -250,6 +246,7 @@ fn threads_of(replies: &[Vec<Token>]) -> Threads {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::imap::raw;
 
     #[test]
     fn thread_replies_are_read() {

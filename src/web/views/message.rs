@@ -118,18 +118,7 @@ impl MessagePage {
         let href = message_href(mailbox, uv, uid);
         let sender = parsed.from.first().and_then(|p| p.address.clone()).unwrap_or_default().to_lowercase();
         let (frame_src, text, images_blocked, referenced) = body(parsed, &href, shown.show_images, i18n);
-        let attachments: Vec<AttachmentLink> = parsed
-            .attachments
-            .iter()
-            // Images the HTML shows inline are not listed again as attachments.
-            .filter(|a| !(a.inline && a.content_id.as_ref().is_some_and(|c| referenced.contains(&format!("cid:{}", c.to_ascii_lowercase())))))
-            .map(|a| AttachmentLink {
-                href: format!("{href}/part/{}", a.part),
-                name: a.name.clone(),
-                content_type: a.content_type.clone(),
-                size: format::size(a.size as u64, i18n),
-            })
-            .collect();
+        let attachments = attachment_links(parsed, &href, &referenced, i18n);
         let (folder_name, _) = folder_display(folders, mailbox, i18n);
         let subject = if parsed.subject.is_empty() { i18n.t("list-no-subject") } else { parsed.subject.clone() };
         chrome.message_flagged = Some(shown.flagged);
@@ -182,6 +171,22 @@ impl MessagePage {
         self.conversation_label = i18n.tn("msg-conversation", "count", members.len() as i64);
         self
     }
+}
+
+/// Links to the message's attachments; images the HTML shows inline (its lower-cased
+/// `referenced` text names their `cid:`) are not listed again.
+fn attachment_links(parsed: &ParsedMessage, href: &str, referenced: &str, i18n: &crate::i18n::I18n) -> Vec<AttachmentLink> {
+    parsed
+        .attachments
+        .iter()
+        .filter(|a| !(a.inline && a.content_id.as_ref().is_some_and(|c| referenced.contains(&format!("cid:{}", c.to_ascii_lowercase())))))
+        .map(|a| AttachmentLink {
+            href: format!("{href}/part/{}", a.part),
+            name: a.name.clone(),
+            content_type: a.content_type.clone(),
+            size: format::size(a.size as u64, i18n),
+        })
+        .collect()
 }
 
 /// How the body shows: (the frame's URL for HTML, or the text as text and links; whether

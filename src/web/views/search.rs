@@ -101,20 +101,7 @@ impl SearchPage {
                 return page;
             }
         };
-        let now = crate::clock::unix_secs();
-        page.rows = found
-            .hits
-            .iter()
-            .map(|h| {
-                let href = message_href(&h.folder, h.uidvalidity, h.item.uid);
-                let folder = folders.iter().find(|f| f.name == h.folder).map(|f| folder_title(f, i18n)).unwrap_or_else(|| h.folder.clone());
-                ResultRow {
-                    row: Row::new(&h.item, href, false, now, tz, i18n),
-                    folder,
-                    value: format!("{}:{}:{}", h.uidvalidity, h.item.uid, h.folder),
-                }
-            })
-            .collect();
+        page.rows = result_rows(&found, folders, tz, i18n);
         page.count = i18n.tn("search-count", "count", found.total as i64);
         page.page = found.page;
         page.page_label = i18n.ta(
@@ -132,4 +119,18 @@ impl SearchPage {
         }
         page
     }
+}
+
+/// The rows of the results found, each with its folder.
+fn result_rows(found: &Found, folders: &[Folder], tz: TzOffset, i18n: &crate::i18n::I18n) -> Vec<ResultRow> {
+    let now = crate::clock::unix_secs();
+    found
+        .hits
+        .iter()
+        .map(|h| {
+            let href = message_href(&h.folder, h.uidvalidity, h.item.uid);
+            let folder = folders.iter().find(|f| f.name == h.folder).map(|f| folder_title(f, i18n)).unwrap_or_else(|| h.folder.clone());
+            ResultRow { row: Row::new(&h.item, href, false, now, tz, i18n), folder, value: format!("{}:{}:{}", h.uidvalidity, h.item.uid, h.folder) }
+        })
+        .collect()
 }
