@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages Facteur's demo and tests need, from Debian/Ubuntu packages:
 # Dovecot (IMAP + LMTP, and the fts-xapian full-text index), Postfix (submission), OpenSSL
-# (test certificates), Chromium and ChromeDriver (browser tests), PostgreSQL (the scale-out backend), dnsmasq (a DNS server for
-# the SRV discovery test) and curl (the release self-containment check).
+# (test certificates), Chromium and ChromeDriver (browser tests), npm (to fetch axe-core, the
+# accessibility checker the browser tests inject, at the version tests/axe/package-lock.json
+# pins), PostgreSQL (the scale-out backend), dnsmasq (a DNS server for the SRV discovery test)
+# and curl (the release self-containment check).
 # Installing does not start the system-wide services (ports 25, 143, 993 stay free) and leaves
 # Postfix unconfigured: Facteur's scripts run private instances.
 #
@@ -20,6 +22,10 @@ missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's npm, unless an npm is there already (Node.js packages of nodejs.org ship their own).
+if [ "${1:-}" != "--mail" ] && ! command -v npm >/dev/null; then
+    missing+=(npm)
+fi
 # A real Courier-IMAP for the tests, beside Dovecot: downloaded, never installed.
 fetch_courier() {
     if [ "${1:-}" != "--mail" ]; then
@@ -30,10 +36,17 @@ fetch_courier() {
         $SUDO bash "$(dirname "$0")/courier.sh" fetch
     fi
 }
+# axe-core for the accessibility tests, checked against the lock file's hash.
+fetch_axe() {
+    if [ "${1:-}" != "--mail" ] && [ ! -f "$(dirname "$0")/../tests/axe/node_modules/axe-core/axe.min.js" ]; then
+        (cd "$(dirname "$0")/../tests/axe" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all packages present"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     fetch_courier "${1:-}"
+    fetch_axe "${1:-}"
     exit 0
 fi
 
@@ -64,3 +77,4 @@ $SUDO apt-get update -q
 updated=1
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fetch_courier "${1:-}"
+fetch_axe "${1:-}"

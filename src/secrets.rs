@@ -41,6 +41,37 @@ pub fn random_token<const N: usize>() -> anyhow::Result<String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<N>()?))
 }
 
+/// `token` as written into a page: a fresh random pad and the token XORed with it, so that
+/// no two compressed responses carry the same bytes for it (a compression side channel such
+/// as BREACH guesses a secret that repeats from response to response). [`token_matches`]
+/// takes it back.
+pub fn mask_token(token: &str) -> String {
+    let raw = token.as_bytes();
+    let mut out = Vec::with_capacity(raw.len() * 2);
+    let mut pad = vec![0u8; raw.len()];
+    if getrandom::getrandom(&mut pad).is_err() {
+        // No randomness: the token as it is, which the check accepts too.
+        return token.to_string();
+    }
+    out.extend_from_slice(&pad);
+    out.extend(raw.iter().zip(&pad).map(|(t, p)| t ^ p));
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+}
+
+/// Whether `given` is `token`, plainly or as [`mask_token`] wrote it.
+pub fn token_matches(token: &str, given: &str) -> bool {
+    if same(token.as_bytes(), given.as_bytes()) {
+        return true;
+    }
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(given) else { return false };
+    if bytes.len() != token.len() * 2 {
+        return false;
+    }
+    let (pad, masked) = bytes.split_at(token.len());
+    let unmasked: Vec<u8> = masked.iter().zip(pad).map(|(m, p)| m ^ p).collect();
+    same(token.as_bytes(), &unmasked)
+}
+
 impl ServerKey {
     /// The configured key, or the one in `secret.key` of the data directory (created on first start).
     pub fn load_or_create(config: &Config) -> anyhow::Result<Self> {
@@ -124,6 +155,18 @@ impl ServerKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_token_differs_each_time_and_still_matches() {
+        let token = random_token::<24>().unwrap();
+        let (a, b) = (mask_token(&token), mask_token(&token));
+        assert_ne!(a, b);
+        assert!(!a.contains(&token));
+        assert!(token_matches(&token, &a) && token_matches(&token, &b) && token_matches(&token, &token));
+        let other = random_token::<24>().unwrap();
+        assert!(!token_matches(&other, &a));
+        assert!(!token_matches(&token, "") && !token_matches(&token, "not base64!") && !token_matches(&token, &a[..a.len() - 2]));
+    }
 
     #[test]
     fn sealed_credentials_need_both_keys() {

@@ -130,6 +130,7 @@ impl Application {
             .layer(from_fn_with_state(state.clone(), middleware::error_pages))
             .layer(from_fn_with_state(state.clone(), middleware::security_headers))
             .layer(from_fn(middleware::request_id))
+            .layer(middleware::compression())
             .with_state(state.clone());
         let listener = TcpListener::bind(state.config.listen)
             .await

@@ -20,6 +20,7 @@ logout = Sign out
 ## Folders
 folders = Folders
 menu = Menu
+skip-to-content = Skip to content
 folder-inbox = Inbox
 folder-drafts = Drafts
 folder-sent = Sent
@@ -27,7 +28,6 @@ folder-archive = Archive
 folder-junk = Junk
 folder-trash = Trash
 folder-unread = { $count } unread
-title-with-unread = { $folder } ({ $count })
 
 ## Message list
 list-empty = There are no messages in this folder.
@@ -70,7 +70,9 @@ msg-to = To
 msg-cc = Cc
 msg-reply-to = Reply to
 msg-date = Date
-msg-back = Back to { $folder }
+msg-back = { $role ->
+   *[other] Back to { $folder }
+}
 msg-source = View source
 msg-show-images = Show images
 msg-images-blocked = Remote images are hidden to protect your privacy.
@@ -87,6 +89,11 @@ msg-conversation = { $count ->
    *[other] { $count } messages in this conversation
 }
 msg-open = Open
+msg-original-colours = Show original colours
+msg-dark-colours = Show in dark colours
+msg-neighbours = Other messages
+msg-newer = Newer
+msg-older = Older
 
 ## Errors
 error-not-found-title = Not found
@@ -142,7 +149,9 @@ action-unread = Mark as unread
 action-star = Star
 action-unstar = Remove star
 action-move = Move
-action-move-to = Move to folder
+action-move-to = Move to…
+action-more = More
+actions = Actions
 notice-read = { $count ->
     [one] Marked as read.
    *[other] { $count } messages marked as read.
@@ -218,6 +227,14 @@ settings-language = Language
 settings-language-auto = Same as the browser
 settings-shortcuts = Keyboard shortcuts (press ? to see them)
 settings-conversations = Group messages by conversation in folder lists
+settings-theme = Theme
+settings-theme-system = As the system
+settings-theme-light = Light
+settings-theme-dark = Dark
+settings-density = Density of lists
+settings-density-comfortable = Comfortable
+settings-density-compact = Compact
+settings-per-page = Messages per page
 settings-save = Save
 settings-saved = Your settings are saved.
 notice-stale = This folder changed in the meantime, perhaps in another mail app: here it is as it is now. Nothing was done.

@@ -20,6 +20,7 @@ logout = Se déconnecter
 ## Dossiers
 folders = Dossiers
 menu = Menu
+skip-to-content = Aller au contenu
 folder-inbox = Boîte de réception
 folder-drafts = Brouillons
 folder-sent = Envoyés
@@ -30,7 +31,6 @@ folder-unread = { $count ->
     [one] 1 non lu
    *[other] { $count } non lus
 }
-title-with-unread = { $folder } ({ $count })
 
 ## Liste des messages
 list-empty = Ce dossier ne contient aucun message.
@@ -73,7 +73,15 @@ msg-to = À
 msg-cc = Cc
 msg-reply-to = Répondre à
 msg-date = Date
-msg-back = Retour à { $folder }
+msg-back = { $role ->
+    [inbox] Retour à la boîte de réception
+    [drafts] Retour aux brouillons
+    [sent] Retour aux messages envoyés
+    [archive] Retour aux archives
+    [junk] Retour aux indésirables
+    [trash] Retour à la corbeille
+   *[other] Retour au dossier « { $folder } »
+}
 msg-source = Afficher la source
 msg-show-images = Afficher les images
 msg-images-blocked = Les images distantes sont masquées pour protéger votre vie privée.
@@ -90,6 +98,11 @@ msg-conversation = { $count ->
    *[other] { $count } messages dans cette conversation
 }
 msg-open = Ouvrir
+msg-original-colours = Afficher les couleurs d’origine
+msg-dark-colours = Afficher en couleurs sombres
+msg-neighbours = Autres messages
+msg-newer = Plus récent
+msg-older = Plus ancien
 
 ## Erreurs
 error-not-found-title = Introuvable
@@ -145,7 +158,9 @@ action-unread = Marquer comme non lu
 action-star = Suivre
 action-unstar = Ne plus suivre
 action-move = Déplacer
-action-move-to = Déplacer vers le dossier
+action-move-to = Déplacer vers…
+action-more = Plus
+actions = Actions
 notice-read = { $count ->
     [one] Marqué comme lu.
    *[other] { $count } messages marqués comme lus.
@@ -221,6 +236,14 @@ settings-language = Langue
 settings-language-auto = Celle du navigateur
 settings-shortcuts = Raccourcis clavier (appuyez sur ? pour les voir)
 settings-conversations = Regrouper les messages par conversation dans les listes
+settings-theme = Thème
+settings-theme-system = Comme le système
+settings-theme-light = Clair
+settings-theme-dark = Sombre
+settings-density = Densité des listes
+settings-density-comfortable = Confortable
+settings-density-compact = Compacte
+settings-per-page = Messages par page
 settings-save = Enregistrer
 settings-saved = Vos paramètres sont enregistrés.
 notice-stale = Ce dossier a changé entre-temps, peut-être dans une autre application de messagerie : le voici tel qu’il est maintenant. Rien n’a été fait.

@@ -83,10 +83,10 @@ const MARGIN: u32 = 2000;
 /// of them 210 ms).
 ///
 /// With `side`, a second connection of the user's, the other folders are searched there, so
-/// that `c` never leaves the message's folder.
+/// that `c` never leaves the message's folder; when it fails, it is dropped and `c` goes on.
 pub async fn gather(
     c: &mut ImapConn,
-    mut side: Option<&mut ImapConn>,
+    side: &mut Option<ImapConn>,
     folders: &[Folder],
     current: &str,
     opened: (u32, u32),
@@ -127,12 +127,12 @@ pub async fn gather(
                 }
                 let from_uid = first_here.filter(|_| own).map(|u| u.saturating_sub(MARGIN).max(1));
                 let Some(keys) = keys_for(chunk, from_uid) else { continue };
-                match side.as_deref_mut() {
+                match side.as_mut() {
                     Some(s) if f.name != current => {
                         if let Err(e) = g.look(s, &f.name, &keys).await {
                             // The second connection failed: the user's goes on alone.
                             tracing::info!(error = %e, "a conversation's second connection failed");
-                            side = None;
+                            *side = None;
                             g.look(c, &f.name, &keys).await?;
                         }
                     }

@@ -42,6 +42,15 @@ const STYLE_PROPERTIES: &[&str] = &[
 /// through instead (the image proxy), or `None` to leave it out.
 pub type RemoteImages = Option<Arc<dyn Fn(&str) -> Option<String> + Send + Sync>>;
 
+/// Whether sanitized mail HTML sets colours of its own (text or background, by attribute or
+/// style). Such mail is shown as its sender made it; mail that sets none can take the dark
+/// theme's colours without turning into dark text on a dark page. Any mention counts: a
+/// false "yes" only keeps the original look.
+pub fn sets_colours(html: &str) -> bool {
+    let lower = html.to_ascii_lowercase();
+    ["color", "background"].iter().any(|w| lower.contains(w))
+}
+
 /// Sanitizes message HTML. `inline_images` maps Content-IDs to `data:` URLs of raster parts;
 /// remote images are left out unless `remote` says where to load them from.
 pub fn sanitize_html(html: &str, inline_images: HashMap<String, String>, remote: RemoteImages) -> Sanitized {

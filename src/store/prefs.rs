@@ -13,39 +13,94 @@ pub struct Preferences {
     /// Folder lists show one row per conversation (on by default).
     #[serde(default = "on")]
     pub conversations: bool,
+    /// `system`, `light` or `dark`.
+    #[serde(default = "system")]
+    pub theme: String,
+    /// `comfortable` or `compact` list rows.
+    #[serde(default = "comfortable")]
+    pub density: String,
+    /// Messages a list or search page shows: one of [`PER_PAGE_CHOICES`].
+    #[serde(default = "fifty")]
+    pub per_page: u32,
 }
 
 fn on() -> bool {
     true
 }
+fn system() -> String {
+    THEMES[0].to_string()
+}
+fn comfortable() -> String {
+    DENSITIES[0].to_string()
+}
+fn fifty() -> u32 {
+    50
+}
+
+/// The themes, the system's first (the default).
+pub const THEMES: [&str; 3] = ["system", "light", "dark"];
+pub const DENSITIES: [&str; 2] = ["comfortable", "compact"];
+pub const PER_PAGE_CHOICES: [u32; 3] = [25, 50, 100];
 
 impl Default for Preferences {
     fn default() -> Self {
-        Self { language: None, shortcuts: true, conversations: true }
+        Self { language: None, shortcuts: true, conversations: true, theme: system(), density: comfortable(), per_page: fifty() }
+    }
+}
+
+impl Preferences {
+    /// Only known values, whatever was stored or sent.
+    pub fn checked(mut self) -> Self {
+        if !THEMES.contains(&self.theme.as_str()) {
+            self.theme = system();
+        }
+        if !DENSITIES.contains(&self.density.as_str()) {
+            self.density = comfortable();
+        }
+        if !PER_PAGE_CHOICES.contains(&self.per_page) {
+            self.per_page = fifty();
+        }
+        self
     }
 }
 
 pub async fn get(db: &Db, username: &str) -> Result<Preferences, StoreError> {
-    let row: Option<(Option<String>, i64, i64)> =
-        sqlx::query_as("SELECT language, shortcuts, conversations FROM preferences WHERE username = $1")
+    type Row = (Option<String>, i64, i64, String, String, i64);
+    let row: Option<Row> =
+        sqlx::query_as("SELECT language, shortcuts, conversations, theme, density, per_page FROM preferences WHERE username = $1")
             .bind(username)
             .fetch_optional(db)
             .await?;
     Ok(row
-        .map(|(language, shortcuts, conversations)| Preferences { language, shortcuts: shortcuts != 0, conversations: conversations != 0 })
+        .map(|(language, shortcuts, conversations, theme, density, per_page)| {
+            Preferences {
+                language,
+                shortcuts: shortcuts != 0,
+                conversations: conversations != 0,
+                theme,
+                density,
+                per_page: u32::try_from(per_page).unwrap_or(0),
+            }
+            .checked()
+        })
         .unwrap_or_default())
 }
 
 pub async fn set(db: &Db, username: &str, p: &Preferences) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO preferences (username, language, shortcuts, conversations, updated_at) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO preferences (username, language, shortcuts, conversations, theme, density, per_page, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (username) DO UPDATE SET language = excluded.language, shortcuts = excluded.shortcuts, \
-         conversations = excluded.conversations, updated_at = excluded.updated_at",
+         conversations = excluded.conversations, theme = excluded.theme, density = excluded.density, \
+         per_page = excluded.per_page, updated_at = excluded.updated_at",
     )
     .bind(username)
     .bind(&p.language)
     .bind(i64::from(p.shortcuts))
     .bind(i64::from(p.conversations))
+    .bind(&p.theme)
+    .bind(&p.density)
+    .bind(i64::from(p.per_page))
     .bind(crate::clock::unix_secs())
     .execute(db)
     .await?;
@@ -143,10 +198,20 @@ mod tests {
     async fn preferences_round_trip_with_defaults() {
         let db = crate::store::connect("sqlite::memory:").await.unwrap();
         assert_eq!(get(&db, "a@example.test").await.unwrap(), Preferences::default());
-        let p = Preferences { language: Some("fr".into()), shortcuts: false, conversations: false };
+        let p = Preferences {
+            language: Some("fr".into()),
+            shortcuts: false,
+            conversations: false,
+            theme: "dark".into(),
+            density: "compact".into(),
+            per_page: 100,
+        };
         set(&db, "a@example.test", &p).await.unwrap();
         set(&db, "a@example.test", &p).await.unwrap();
         assert_eq!(get(&db, "a@example.test").await.unwrap(), p);
+        // Unknown values, stored or sent, read as the defaults.
+        let odd = Preferences { theme: "neon".into(), density: "x".into(), per_page: 7, ..p.clone() }.checked();
+        assert_eq!((odd.theme.as_str(), odd.density.as_str(), odd.per_page), ("system", "comfortable", 50));
         assert!(!images_trusted(&db, "a@example.test", "News@Example.org").await.unwrap());
         set_images_trusted(&db, "a@example.test", "News@Example.org", true).await.unwrap();
         set_images_trusted(&db, "a@example.test", "news@example.org", true).await.unwrap();

@@ -50,6 +50,22 @@ pub fn compose_js_url() -> &'static str {
     url(3)
 }
 
+/// GET /favicon.svg (and /favicon.ico, which browsers ask for on their own): the icon, at a
+/// fixed address every page names.
+pub async fn favicon() -> Response {
+    match ASSETS.get(2) {
+        Some(a) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(a.content_type)),
+                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+            ],
+            a.bytes,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 pub async fn serve(Path(name): Path<String>) -> Response {
     let wanted = format!("/static/{name}");
     match ASSETS.iter().find(|a| a.url == wanted) {

@@ -151,10 +151,7 @@ impl CurrentUser {
 
     /// Checks the CSRF token of a form.
     pub fn check_csrf(&self, token: &str) -> Result<(), AppError> {
-        let a = self.auth.csrf.as_bytes();
-        let b = token.as_bytes();
-        let same = crate::secrets::same(a, b);
-        if same { Ok(()) } else { Err(AppError::forbidden("CSRF token mismatch")) }
+        if crate::secrets::token_matches(&self.auth.csrf, token) { Ok(()) } else { Err(AppError::forbidden("CSRF token mismatch")) }
     }
 }
 

@@ -93,6 +93,8 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/static/{name}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
+        .route("/favicon.svg", get(assets::favicon))
         .route("/brand/{name}", get(brand::logo))
         .route_layer(axum::middleware::from_fn(middleware::route_label))
         .fallback(routes::fallback)

@@ -46,7 +46,7 @@
     if (side && curSide) curSide.replaceWith(document.adoptNode(side));
     document.title = doc.title;
     body.className = doc.body.className + " js";
-    ["folder", "events"].forEach(function (k) { if (doc.body.dataset[k] !== undefined) body.dataset[k] = doc.body.dataset[k]; });
+    ["folder", "events", "unread"].forEach(function (k) { if (doc.body.dataset[k] !== undefined) body.dataset[k] = doc.body.dataset[k]; });
     // The notice id in the URL is for this one display only.
     if (url) url = url.replace(/([?&])n=[^&#]*&?/, "$1").replace(/[?&]$/, "");
     if (url && url !== location.href) {
@@ -54,6 +54,8 @@
     }
     restoreSelection(keep);
     placeCursor();
+    showUnread(Number(body.dataset.unread || 0));
+    rememberMessage();
   }
 
   function load(url, options, push, live) {
@@ -166,7 +168,43 @@
         li.classList.remove("has-unread");
       }
     });
-    if (d.title) document.title = d.title;
+    if (typeof d.unread === "number") showUnread(d.unread);
+  }
+
+  // The tab shows the unread count of its folder: "(3) " before the page's own title, and
+  // drawn on its icon.
+  var iconImage = null, iconShown = -1;
+  function showUnread(n) {
+    var own = document.title.replace(/^\(\d+\) /, "");
+    document.title = n > 0 ? "(" + n + ") " + own : own;
+    body.dataset.unread = String(n);
+    var link = document.querySelector("link[rel=icon]");
+    if (!link || n === iconShown) return;
+    iconShown = n;
+    if (n === 0) { link.href = "/favicon.svg"; return; }
+    var draw = function () {
+      var c = document.createElement("canvas");
+      c.width = c.height = 64;
+      var g = c.getContext("2d");
+      if (!g) return;
+      g.drawImage(iconImage, 0, 0, 64, 64);
+      var text = n > 99 ? "99+" : String(n);
+      g.font = "bold " + (text.length > 2 ? 26 : 34) + "px sans-serif";
+      var w = Math.max(36, g.measureText(text).width + 14);
+      g.fillStyle = "#c5221f";
+      g.beginPath();
+      g.roundRect(64 - w, 26, w, 38, 19);
+      g.fill();
+      g.fillStyle = "#fff";
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText(text, 64 - w / 2, 46);
+      if (iconShown === n) link.href = c.toDataURL("image/png");
+    };
+    if (iconImage && iconImage.complete) { draw(); return; }
+    iconImage = new Image();
+    iconImage.onload = draw;
+    iconImage.src = "/favicon.svg";
   }
 
   function onList() { return !!document.getElementById("list-form"); }
@@ -193,11 +231,26 @@
 
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("li.row")); }
 
+  // After an action takes the row under the cursor away, the cursor goes to the row that
+  // followed it (as in Gmail); back from a message, to that message.
+  var cursorNext = null;
+  function rememberMessage() {
+    try {
+      if (document.querySelector("article.message")) sessionStorage.setItem("facteur-cursor", location.pathname.split("/").pop());
+    } catch (e) { /* storage refused: the list's cursor starts at the top */ }
+  }
+  rememberMessage();
+  try {
+    if (rows().length) { cursorUid = sessionStorage.getItem("facteur-cursor") || cursorUid; sessionStorage.removeItem("facteur-cursor"); }
+  } catch (e) { /* as above */ }
+
   function placeCursor() {
     var list = rows();
     list.forEach(function (r) { r.classList.remove("cursor"); });
     if (!list.length) return;
-    var r = list.filter(function (x) { return x.dataset.uid === cursorUid; })[0] || list[0];
+    var byUid = function (u) { return list.filter(function (x) { return x.dataset.uid === u; })[0]; };
+    var r = byUid(cursorUid) || byUid(cursorNext) || list[0];
+    cursorNext = null;
     cursorUid = r.dataset.uid;
     r.classList.add("cursor");
   }
@@ -224,6 +277,8 @@
       if (!r) return;
       var box = r.querySelector(BOX);
       if (box) box.checked = true;
+      var after = r.nextElementSibling || r.previousElementSibling;
+      cursorNext = after ? after.dataset.uid : null;
     }
     form.requestSubmit(button);
   }
@@ -245,9 +300,11 @@
       return;
     }
     var row = cursorRow();
+    var step = document.querySelector("a[data-key='" + k + "']");
     switch (k) {
-      case "j": moveCursor(1); break;
-      case "k": moveCursor(-1); break;
+      // In a list, the cursor moves; on a message, the next or previous message opens.
+      case "j": if (rows().length) moveCursor(1); else if (step) location.href = step.href; else return; break;
+      case "k": if (rows().length) moveCursor(-1); else if (step) location.href = step.href; else return; break;
       case "o": case "Enter":
         if (row) location.href = row.querySelector("a.open").href; else return;
         break;
@@ -269,18 +326,84 @@
         var target = document.querySelector("[data-key='" + k + "']");
         if (target) location.href = target.href; else return;
         break;
-      case "v": var sel = document.querySelector("select[name=target]"); if (sel) sel.focus(); else return; break;
+      case "v":
+        // In a list with nothing selected, the menu moves the message under the cursor.
+        if (row && selectedUids().length === 0) { row.querySelector(BOX).checked = true; syncSelectAll(); }
+        var menu = document.querySelector("details.move-menu");
+        if (!menu || !menu.offsetParent) return;
+        menu.open = true;
+        var first = menu.querySelector(".menu-item");
+        if (first) first.focus();
+        break;
       case "g": gPending = true; setTimeout(function () { gPending = false; }, 1500); break;
       case "/": var q = document.getElementById("search-q"); if (q) { q.focus(); q.select(); } else return; break;
       case "?": if (help && help.showModal) { if (help.open) help.close(); else help.showModal(); } break;
-      case "Escape": if (help && help.open) help.close(); else return; break;
+      case "Escape": if (help && help.open) help.close(); else if (!closeMenus()) return; break;
       default: return;
     }
     e.preventDefault();
   });
 
+  // ------------------------------------------------------------ menus and the phone drawer
+
+  // Toolbar menus (<details>) close on a click elsewhere and on Escape, as menus do.
+  function closeMenus(except) {
+    var closed = false;
+    Array.prototype.forEach.call(document.querySelectorAll("details.menu[open]"), function (d) {
+      if (d !== except) { d.open = false; closed = true; }
+    });
+    return closed;
+  }
+  document.addEventListener("click", function (e) {
+    closeMenus(e.target.closest ? e.target.closest("details.menu") : null);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var open = document.querySelector("details.menu[open]");
+    if (!open) return;
+    open.open = false;
+    var s = open.querySelector("summary");
+    if (s) s.focus();
+  });
+
+  // The phone's folder drawer: without JavaScript a link to the folders (#folders, shown by
+  // :target); with it, a button that opens and closes it in place, closed by Escape or a tap
+  // on the backdrop.
+  var navButton = document.querySelector(".nav-button");
+  var drawer = document.getElementById("folders");
+  function setDrawer(open) {
+    body.classList.toggle("drawer-open", open);
+    if (navButton) navButton.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open && drawer) { var a = drawer.querySelector("a"); if (a) a.focus(); }
+  }
+  if (navButton && drawer) {
+    navButton.setAttribute("role", "button");
+    navButton.setAttribute("aria-expanded", "false");
+    navButton.addEventListener("click", function (e) { e.preventDefault(); setDrawer(!body.classList.contains("drawer-open")); });
+    navButton.addEventListener("keydown", function (e) { if (e.key === " ") { e.preventDefault(); setDrawer(!body.classList.contains("drawer-open")); } });
+    var backdrop = document.querySelector(".backdrop");
+    if (backdrop) backdrop.addEventListener("click", function (e) { e.preventDefault(); setDrawer(false); navButton.focus(); });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && body.classList.contains("drawer-open")) { setDrawer(false); navButton.focus(); }
+    });
+  }
+
+  // A message body's frame says how tall its content is (its only message); the frame is
+  // given that height, so the page scrolls, not the frame.
+  window.addEventListener("message", function (e) {
+    var h = e.data && e.data.facteurHeight;
+    if (typeof h !== "number" || !isFinite(h)) return;
+    Array.prototype.forEach.call(document.querySelectorAll("iframe.body-frame"), function (f) {
+      if (f.contentWindow !== e.source) return;
+      // The frame's own border adds to its content's height.
+      f.style.height = Math.min(Math.max(Math.ceil(h), 40), 50000) + (f.offsetHeight - f.clientHeight) + "px";
+      f.classList.add("sized");
+    });
+  });
+
   placeCursor();
   syncSelectAll();
+  showUnread(Number(body.dataset.unread || 0));
 
   // Settings: offer to open mailto: links in Facteur.
   var mailto = document.querySelector("[data-register-mailto]");

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::harness::*;
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
@@ -34,11 +34,11 @@ fn find_binary(names: &[&str]) -> PathBuf {
     panic!("{names:?} not installed: the browser tests need Debian's chromium and chromium-driver (scripts/install-deps.sh)");
 }
 
-async fn browser(javascript: bool) -> (Driver, Client) {
+pub(crate) async fn browser(javascript: bool) -> (Driver, Client) {
     browser_with(javascript, &[]).await
 }
 
-async fn browser_with(javascript: bool, extra_args: &[String]) -> (Driver, Client) {
+pub(crate) async fn browser_with(javascript: bool, extra_args: &[String]) -> (Driver, Client) {
     let chromium = find_binary(&["chromium", "chromium-browser"]);
     let chromedriver = find_binary(&["chromedriver"]);
     let port = free_port();
@@ -85,7 +85,7 @@ async fn browser_with(javascript: bool, extra_args: &[String]) -> (Driver, Clien
     (driver, client)
 }
 
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let dir = std::env::var_os("FACTEUR_SCREENSHOT_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target/screenshots"));
@@ -93,12 +93,12 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
-async fn login(c: &Client, app: &TestApp, user: &TestUser) {
+pub(crate) async fn login(c: &Client, app: &TestApp, user: &TestUser) {
     c.goto(&app.url("/login")).await.expect("login page");
     c.find(Locator::Css("input[name=username]")).await.expect("username").send_keys(&user.name).await.expect("type");
     c.find(Locator::Css("input[name=password]")).await.expect("password").send_keys(&user.password).await.expect("type");
@@ -109,7 +109,7 @@ async fn login(c: &Client, app: &TestApp, user: &TestUser) {
 /// Waits until the page and every frame in it have loaded, images included: whatever they
 /// fetch has been fetched (or refused) by then. Message bodies cannot fetch anything later:
 /// they run no script, and refresh and other timed tags are removed.
-async fn loaded(c: &Client) {
+pub(crate) async fn loaded(c: &Client) {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let ready = "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)";
     loop {
@@ -134,7 +134,7 @@ async fn loaded(c: &Client) {
     }
 }
 
-async fn seed(user: &TestUser) {
+pub(crate) async fn seed(user: &TestUser) {
     let mut imap = user.imap().await;
     let many: Vec<Vec<u8>> = (1..=60).map(numbered_message).collect();
     user.bulk_append("INBOX", &many).await;
@@ -153,7 +153,7 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     c.set_window_size(1280, 860).await.expect("window size");
     login(&c, &app, &user).await;
     let title = c.title().await.expect("title");
-    assert!(title.starts_with("Inbox ("), "{title}");
+    assert!(title.starts_with("(") && title.ends_with(") Inbox · Facteur"), "{title}");
     shot(&c, "desktop-inbox").await;
 
     // The newest message is the HTML one with an inline image.
@@ -164,7 +164,7 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
         .for_element(Locator::Css("iframe.body-frame"))
         .await
         .expect("the message frame");
-    assert_eq!(frame.attr("sandbox").await.expect("attr").as_deref(), Some("allow-popups allow-popups-to-escape-sandbox"));
+    assert_eq!(frame.attr("sandbox").await.expect("attr").as_deref(), Some("allow-scripts allow-popups allow-popups-to-escape-sandbox"));
     frame.enter_frame().await.expect("enter frame");
     let body = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("body")).await.expect("frame body");
     assert!(body.text().await.expect("text").contains("GIRAFE"));
@@ -193,7 +193,7 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     shot(&c, "phone-inbox").await;
     let sidebar = c.find(Locator::Css("nav.sidebar")).await.expect("sidebar");
     assert!(!sidebar.is_displayed().await.expect("displayed"), "folders are folded on a phone");
-    c.find(Locator::Css("label.nav-button")).await.expect("menu").click().await.expect("open menu");
+    c.find(Locator::Css("a.nav-button")).await.expect("menu").click().await.expect("open menu");
     // A live refresh may have swapped the sidebar in the meantime: look it up again.
     let shown = c.find(Locator::Css("nav.sidebar")).await.expect("sidebar").is_displayed().await;
     let shown = match shown {
@@ -202,7 +202,9 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     };
     assert!(shown, "the menu button shows the folders");
     shot(&c, "phone-folders").await;
-    c.find(Locator::Css("label.nav-button")).await.expect("menu").click().await.expect("close menu");
+    // Escape closes it (a tap beside it too: tests/it/accessibility.rs).
+    press(&c, "\u{E00C}").await;
+    assert!(eventually(Duration::from_secs(5), || async { !c.find(Locator::Css("nav.sidebar")).await.unwrap().is_displayed().await.unwrap_or(true) }).await);
     click(&c, "ul.messages li.row a.open").await;
     c.wait().for_element(Locator::Css("article.message")).await.expect("message");
     shot(&c, "phone-message").await;
@@ -237,6 +239,8 @@ async fn without_javascript_everything_still_works() {
         .expect("a linkified URL");
     assert_eq!(link.attr("rel").await.expect("rel").as_deref(), Some("noopener noreferrer"));
     shot(&c, "nojs-message").await;
+    // "Mark as unread" is in the toolbar's "More" menu, a <details> that opens without JavaScript.
+    c.find(Locator::Css("form.toolbar details.more-menu > summary")).await.expect("More").click().await.expect("open More");
     c.find(Locator::Css("form.toolbar button[value=unread]")).await.expect("mark unread").click().await.expect("click");
     c.wait().for_element(Locator::Css("ul.messages li.row.unread")).await.expect("back in the list");
 
@@ -283,7 +287,7 @@ async fn without_javascript_everything_still_works() {
 }
 
 /// Clicks the first element matching `css`, again if a live update replaced it meanwhile.
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     for _ in 0..5 {
         match c.find(Locator::Css(css)).await {
             Ok(e) => match e.click().await {
@@ -298,7 +302,7 @@ async fn click(c: &Client, css: &str) {
     panic!("{css} kept changing");
 }
 
-async fn press(c: &Client, keys: &str) {
+pub(crate) async fn press(c: &Client, keys: &str) {
     use fantoccini::actions::{InputSource, KeyAction, KeyActions};
     let mut seq = KeyActions::new("keyboard".into());
     for ch in keys.chars() {
@@ -334,10 +338,13 @@ async fn an_open_inbox_tab_shows_new_mail_live_and_its_actions_reach_other_clien
         .expect("the new message shows up live");
     assert!(row.is_displayed().await.expect("displayed"));
     assert!(
-        eventually(Duration::from_secs(10), || async { c.title().await.unwrap_or_default().starts_with("Inbox (4)") }).await,
+        eventually(Duration::from_secs(10), || async { c.title().await.unwrap_or_default() == "(4) Inbox · Facteur" }).await,
         "tab title count: {}",
         c.title().await.unwrap_or_default()
     );
+    // The tab's icon shows the count too.
+    let icon = c.execute("return document.querySelector('link[rel=icon]').href", vec![]).await.expect("icon");
+    assert!(icon.as_str().unwrap_or_default().starts_with("data:image/png"), "{icon}");
     shot(&c, "live-new-message").await;
 
     // Star the newest row from its star button: the other client sees \Flagged.
@@ -389,6 +396,29 @@ async fn an_open_inbox_tab_shows_new_mail_live_and_its_actions_reach_other_clien
     let help = c.find(Locator::Css("dialog#shortcuts")).await.expect("help");
     assert!(help.is_displayed().await.expect("displayed"));
     shot(&c, "shortcuts-help").await;
+    press(&c, "?").await;
+
+    // A message's tab keeps its own title when the count changes: only the count moves.
+    click(&c, "li.row a.open").await;
+    c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css("article.message")).await.expect("the message");
+    let title = c.title().await.unwrap_or_default();
+    let own = title.split_once(") ").map(|(_, t)| t.to_string()).unwrap_or_default();
+    assert!(own.ends_with(" · Inbox · Facteur") && own.len() > " · Inbox · Facteur".len(), "{title}");
+    assert!(eventually(Duration::from_secs(10), || async { d.idling(&user.name) == 1 }).await, "the watcher idles");
+    append(&mut imap, "INBOX", &numbered_message(9)).await;
+    let unseen = imap.status("INBOX", "(UNSEEN)").await.expect("status").unseen.expect("unseen");
+    let want = format!("({unseen}) {own}");
+    let mut last = String::new();
+    let mut counted = false;
+    for _ in 0..100 {
+        last = c.title().await.unwrap_or_default();
+        if last == want {
+            counted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(counted, "the title after a new message: {last}, not {want}");
     c.close().await.expect("close");
 }
 
@@ -602,6 +632,21 @@ async fn in_chromium_no_hostile_message_runs_a_script_or_reaches_the_network() {
                 if let Ok(body) = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("body")).await {
                     shown.push_str(&body.text().await.unwrap_or_default());
                 }
+                // The frame runs Facteur's one script (its height, for the page); the mail's
+                // part has none, no handler and no javascript: URL, and nothing of it ran.
+                let inside = c
+                    .execute(
+                        "return [document.scripts.length, document.head.contains(document.scripts[0] || document.head), \
+                         Array.from(document.body.querySelectorAll('*')).filter(e => Array.from(e.attributes).some(a => /^on/i.test(a.name) || /^\\s*javascript:/i.test(a.value))).length, \
+                         String(window.__pwned || '')]",
+                        vec![],
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(inside[0], 1, "{name}: scripts in the frame: {inside}");
+                assert_eq!(inside[1], true, "{name}: the frame's script is not Facteur's: {inside}");
+                assert_eq!(inside[2], 0, "{name}: handlers or javascript: URLs in the mail: {inside}");
+                assert_eq!(inside[3], "", "{name}: a script of the mail ran in its frame");
                 c.enter_parent_frame().await.expect("leave frame");
             }
             if t0.elapsed() > Duration::from_secs(20) {

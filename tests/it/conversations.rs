@@ -94,6 +94,15 @@ async fn a_conversation_spread_over_three_folders_shows_in_order_and_a_reply_joi
     assert!(page.body.contains("Part 3 of the plans."), "{}", page.body);
     assert!(page.body.contains("class=\"conv-folder muted\">Archive<"), "{}", page.body);
     assert!(!page.body.contains("Unrelated."));
+    // Unfolding an unread message marks it read: its frame asks for that, and only its.
+    let (folder5, uv5, uid5) = at(5);
+    let frame5 = format!("/m/{folder5}/{uv5}/{uid5}/body?read=1");
+    assert!(page.body.contains(&frame5), "{}", page.body);
+    assert!(!flags_of(&mut imap, &folder5, uid5).await.iter().any(|f| f == "Seen"));
+    assert_eq!(b.get(&frame5).await.status, 200);
+    assert!(flags_of(&mut imap, &folder5, uid5).await.iter().any(|f| f == "Seen"), "message 5 was read");
+    let (folder1, uv1, uid1) = at(1);
+    assert!(page.body.contains(&format!("/m/{folder1}/{uv1}/{uid1}/body\"")), "message 1, read already, is shown without marking: {}", page.body);
 
     // Replying under message 3 (in Archive) answers message 3; the independent client sees
     // the reply in Sent, in the thread; the conversation now has seven messages.
@@ -198,10 +207,18 @@ async fn beside_a_big_folder_other_folders_are_searched_on_a_second_connection()
     let page = b.get(&format!("/m/INBOX/{}/{uid4}", uvs["INBOX"])).await;
     assert_eq!(shown(&page.body, &placed), (vec![1, 2, 3], vec![]), "{}", page.body);
     assert_eq!(app.state.registry.connects(), before + 1, "Sent and Archive were searched on a connection of their own");
+    // That connection is kept for the next message read beside the big folder.
+    assert_eq!(app.state.registry.open_connections(), 2);
+    let page = b.get(&format!("/m/INBOX/{}/{uid4}", uvs["INBOX"])).await;
+    assert_eq!(shown(&page.body, &placed), (vec![1, 2, 3], vec![]));
+    assert_eq!(app.state.registry.connects(), before + 1, "the second connection was used again");
     // A small folder's conversation needs no second connection.
     let ((_, uid2), _) = placed[1].clone();
     let page = b.get(&format!("/m/Sent/{}/{uid2}", uvs["Sent"])).await;
     assert_eq!(shown(&page.body, &placed), (vec![1], vec![3, 4]));
     assert_eq!(app.state.registry.connects(), before + 1);
+    // Signing out closes both.
+    b.post("/logout", &[("csrf", &csrf(&page.body))]).await;
+    assert_eq!(app.state.registry.open_connections(), 0);
     app.stop().await;
 }

@@ -123,7 +123,7 @@ async fn the_store_works_the_same_on_postgresql() {
     assert!(facteur::store::ping(&db).await);
     let u = "a@example.test";
     assert_eq!(prefs::get(&db, u).await.unwrap(), prefs::Preferences::default());
-    let p = prefs::Preferences { language: Some("fr".into()), shortcuts: false, conversations: true };
+    let p = prefs::Preferences { language: Some("fr".into()), shortcuts: false, conversations: true, ..Default::default() };
     prefs::set(&db, u, &p).await.unwrap();
     prefs::set(&db, u, &p).await.unwrap();
     assert_eq!(prefs::get(&db, u).await.unwrap(), p);

@@ -2,10 +2,12 @@
 //! loopback, and headless Chromium for the browser tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accessibility;
 mod browser;
 mod cli;
 mod compose;
 mod conversations;
+mod experience;
 mod harness;
 mod hosting;
 mod reading;

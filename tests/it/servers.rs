@@ -183,7 +183,7 @@ async fn folders_show_without_the_namespace_prefix_nested_by_the_separator() {
         assert!(item.contains(&format!("<span class=\"folder-name\">{label}</span>")), "{href}: {item}");
     }
     // The move menu is flat: a nested folder shows its path.
-    assert!(page.body.contains("<option value=\"INBOX.Projects.2024\">Projects / 2024</option>"), "{}", page.body);
+    assert!(page.body.contains("<button type=\"submit\" name=\"move-to\" value=\"INBOX.Projects.2024\" class=\"menu-item\">Projects / 2024</button>"), "{}", page.body);
     let moved = act(&b, &csrf(&page.body), "INBOX", uv, &[uid], "move", &[("target", "INBOX.Projects.2024")]).await;
     assert!(moved.body.contains("Moved to 2024."), "{}", moved.body);
     assert_eq!(count(&mut imap, "INBOX.Projects.2024").await, 1);

@@ -347,6 +347,29 @@ impl ImapConn {
         Ok(previews_of(&replies))
     }
 
+    /// The UIDs of the messages that arrived just after and just before message `uid` of
+    /// `mailbox`, `(newer, older)`: the message page's next and previous. Two short commands
+    /// (its sequence number, then its neighbours'), whatever the folder's size.
+    pub async fn neighbours(&mut self, mailbox: &str, uidvalidity: u32, uid: u32) -> Result<(Option<u32>, Option<u32>), MailError> {
+        self.select_valid(mailbox, uidvalidity).await?;
+        let (replies, status) = self.raw(&format!("UID FETCH {uid} (UID)")).await?;
+        status.into_result()?;
+        let Some(seq) = sequence_uids(&replies).into_iter().find(|(_, u)| *u == uid).map(|(s, _)| s) else {
+            return Ok((None, None));
+        };
+        let exists = self.selected.as_ref().map(|s| s.exists).unwrap_or(0);
+        let around: Vec<String> =
+            [seq.checked_sub(1).filter(|s| *s >= 1), Some(seq + 1).filter(|s| *s <= exists)].into_iter().flatten().map(|s| s.to_string()).collect();
+        if around.is_empty() {
+            return Ok((None, None));
+        }
+        let (replies, status) = self.raw(&format!("FETCH {} (UID)", around.join(","))).await?;
+        status.into_result()?;
+        let found = sequence_uids(&replies);
+        let at = |s: u32| found.iter().find(|(q, _)| *q == s).map(|(_, u)| *u);
+        Ok((at(seq + 1), seq.checked_sub(1).and_then(at)))
+    }
+
     /// Sets or clears \Seen on one message.
     pub async fn set_seen(&mut self, m: &MessageRef, seen: bool) -> Result<(), MailError> {
         let (mailbox, uid) = (m.mailbox.as_str(), m.uid.0);
@@ -648,6 +671,21 @@ pub(super) struct SortWindow {
 /// What a conversation's rows need: a list row's fields and the threading headers.
 const CONVERSATION_ITEMS: &str =
     "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT CONTENT-TYPE MESSAGE-ID IN-REPLY-TO REFERENCES)])";
+
+/// (sequence number, UID) of each `* n FETCH (… UID u …)` reply.
+fn sequence_uids(replies: &[Vec<Token>]) -> Vec<(u32, u32)> {
+    replies
+        .iter()
+        .filter_map(|r| {
+            let (Some(Token::Number(seq)), Some(t)) = (r.first(), r.get(1)) else { return None };
+            if !t.is("FETCH") {
+                return None;
+            }
+            let i = r.iter().position(|t| t.is("UID"))?;
+            Some((*seq, r.get(i + 1).and_then(Token::number)?))
+        })
+        .collect()
+}
 
 /// The previews of `* n FETCH (UID u PREVIEW "…")` replies, by UID.
 fn previews_of(replies: &[Vec<Token>]) -> HashMap<u32, String> {

@@ -27,7 +27,14 @@ struct Slot {
     last_used: AtomicU64,
     /// Another connection saw counts change: the cached folder list is out of date.
     folders_stale: AtomicBool,
+    /// A second connection kept for a short while after it searched other folders beside
+    /// a big one (see [`Registry::side`]), with when it was last given back.
+    side: Mutex<Option<(ImapConn, u64)>>,
 }
+
+/// How long a second connection is kept unused before it is logged out: long enough for
+/// the next message read, short enough that an idle user holds one connection.
+const SIDE_IDLE_MS: u64 = 30_000;
 
 pub struct Registry {
     slots: Mutex<HashMap<String, Arc<Slot>>>,
@@ -111,6 +118,7 @@ impl Registry {
                     conn: tokio::sync::Mutex::new(None),
                     last_used: AtomicU64::new(monotonic_ms()),
                     folders_stale: AtomicBool::new(false),
+                    side: Mutex::new(None),
                 })
             })
             .clone()
@@ -132,11 +140,38 @@ impl Registry {
         ImapConn::new(session, self.command_timeout).await
     }
 
-    /// A connection of its own for a short piece of work beside the user's (searching other
-    /// folders while theirs stays on the folder shown); the caller logs it out. Not retried
+    /// A second connection for work beside the user's own (searching other folders while
+    /// theirs stays on the big folder shown): the one kept from the last time, else a new
+    /// one. Given back with [`Self::keep_side`], it is kept for [`SIDE_IDLE_MS`]. Not retried
     /// at a connection limit: the caller then does the work on the user's connection.
-    pub async fn transient(&self, creds: &Credentials) -> Result<ImapConn, MailError> {
-        self.open(creds).await
+    pub async fn side(&self, key: &str, creds: &Credentials) -> Result<ImapConn, MailError> {
+        let kept = self.slot(key).side.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match kept {
+            Some((conn, _)) => Ok(conn),
+            None => self.open(creds).await,
+        }
+    }
+
+    /// Keeps a second connection for the next [`Self::side`]; logs it out when the user's
+    /// slot is gone (logged out meanwhile) or another one is kept already.
+    pub async fn keep_side(&self, key: &str, conn: ImapConn) {
+        let slot = self.slots.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned();
+        let spare = match slot {
+            Some(slot) => {
+                let mut side = slot.side.lock().unwrap_or_else(|p| p.into_inner());
+                match side.as_ref() {
+                    None => {
+                        *side = Some((conn, monotonic_ms()));
+                        None
+                    }
+                    Some(_) => Some(conn),
+                }
+            }
+            None => Some(conn),
+        };
+        if let Some(conn) = spare {
+            conn.logout().await;
+        }
     }
 
     /// Logs in for a new web session and keeps the connection under `key`.
@@ -224,6 +259,10 @@ impl Registry {
             slots.remove(key)
         };
         if let Some(slot) = slot {
+            let side = slot.side.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some((side, _)) = side {
+                side.logout().await;
+            }
             // Still busy: the connection is dropped with the slot once that request is done.
             let conn = self.acquire(&slot).await.ok().and_then(|mut g| g.take());
             if let Some(conn) = conn {
@@ -235,7 +274,8 @@ impl Registry {
     /// Number of IMAP connections currently open.
     pub fn open_connections(&self) -> usize {
         let slots: Vec<Arc<Slot>> = self.slots.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
-        slots.iter().filter(|s| s.conn.try_lock().map(|g| g.is_some()).unwrap_or(true)).count()
+        let sides = slots.iter().filter(|s| s.side.lock().unwrap_or_else(|p| p.into_inner()).is_some()).count();
+        sides + slots.iter().filter(|s| s.conn.try_lock().map(|g| g.is_some()).unwrap_or(true)).count()
     }
 
     /// How many connections were opened since start (logins and reconnects).
@@ -256,6 +296,16 @@ impl Registry {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for (key, slot) in slots {
+            let side = {
+                let mut side = slot.side.lock().unwrap_or_else(|p| p.into_inner());
+                match side.as_ref() {
+                    Some((_, at)) if now.saturating_sub(*at) >= SIDE_IDLE_MS.min(idle_ms) => side.take(),
+                    _ => None,
+                }
+            };
+            if let Some((side, _)) = side {
+                side.logout().await;
+            }
             let idle = now.saturating_sub(slot.last_used.load(Ordering::Relaxed));
             let Ok(mut guard) = slot.conn.try_lock() else { continue };
             if idle >= idle_ms {
@@ -302,6 +352,10 @@ impl Registry {
         let mut tasks = Vec::new();
         for slot in slots {
             tasks.push(async move {
+                let side = slot.side.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some((side, _)) = side {
+                    side.logout().await;
+                }
                 let conn = self.acquire(&slot).await.ok().and_then(|mut g| g.take());
                 if let Some(conn) = conn {
                     conn.logout().await;

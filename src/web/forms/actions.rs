@@ -15,6 +15,8 @@ pub struct ActionForm {
     pub page: u32,
     /// `message` when the form was on a message page.
     pub back: String,
+    /// On a message page: the message to show next when this one leaves the folder.
+    pub next: Option<Uid>,
     /// Deleting for good was confirmed.
     pub confirmed: bool,
 }
@@ -37,8 +39,14 @@ impl ActionForm {
                     }
                 }
                 "target" => f.target = v,
+                // A button of the "Move to" menu: the folder it moves to.
+                "move-to" => {
+                    f.action = Some("move".to_string());
+                    f.target = v;
+                }
                 "page" => f.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
                 "back" => f.back = v,
+                "next" => f.next = Uid::parse(&v),
                 "confirmed" => f.confirmed = v == "1",
                 _ => {}
             }

@@ -25,6 +25,12 @@ pub struct SettingsForm {
     pub shortcuts: Option<String>,
     /// A checkbox: folder lists by conversation.
     pub conversations: Option<String>,
+    #[serde(default)]
+    pub theme: String,
+    #[serde(default)]
+    pub density: String,
+    #[serde(default)]
+    pub per_page: String,
 }
 
 /// POST /settings/identities: add (`id` 0), change, or with `op=delete` remove an address.

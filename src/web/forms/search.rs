@@ -30,6 +30,11 @@ impl ResultsForm {
                 "page" => f.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
                 "action" => f.action = Action::parse(&v),
                 "target" => f.target = v,
+                // A button of the "Move to" menu: the folder it moves to.
+                "move-to" => {
+                    f.action = Action::parse("move");
+                    f.target = v;
+                }
                 "confirmed" => f.confirmed = v == "1",
                 "m" => {
                     let mut it = v.splitn(3, ':');

@@ -86,8 +86,9 @@ pub async fn actions(cx: Ctx, Path(mailbox): Path<String>, Form(pairs): Form<Vec
         Err(e) => return Err(e.into()),
     };
     announce(&cx, &mailbox, &done);
-    // From a message: stay on it, unless it left the folder or was just marked unread (opening
-    // it again would mark it read).
+    // From a message: stay on it, unless it left the folder (then the next one shows, as in
+    // Gmail, or the list) or was just marked unread (opening it again would mark it read).
+    let next = form.next.filter(|_| message_url.is_some() && action.removes()).map(|u| views::message_href(&mailbox, messages.uidvalidity.0, u.0));
     let return_to = match message_url {
         Some(m) if !action.removes() && action != Action::Unread => m,
         _ => list,
@@ -96,7 +97,7 @@ pub async fn actions(cx: Ctx, Path(mailbox): Path<String>, Form(pairs): Form<Vec
     let count = messages.uids.len() as i64;
     let text = cx.i18n().ta(done.notice_key, &[("count", FluentArg::Num(count)), ("folder", FluentArg::Str(folder))]);
     let undo = done.undo.map(|undo| UndoEntry { undo, return_to: return_to.clone() });
-    tell(&cx, text, undo, &return_to).await
+    tell(&cx, text, undo, next.as_ref().unwrap_or(&return_to)).await
 }
 
 /// Tells the user's open tabs that the folders touched changed.

@@ -13,7 +13,6 @@ use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use crate::web::views::tab_title;
 use crate::i18n::I18n;
 use crate::mail::imap::{MailEvent, Watcher};
 use crate::web::AppState;
@@ -57,8 +56,9 @@ impl Tab {
                         })
                     })
                     .collect();
-                let title = format!("{} · {}", tab_title(&folders, &self.folder, &self.i18n), self.i18n.t("app-name"));
-                event("counts", json!({ "folders": list, "title": title }))
+                // The tab's own folder: its title and icon show that count.
+                let unread = folders.iter().find(|f| f.name == self.folder).map(|f| f.unread).unwrap_or(0);
+                event("counts", json!({ "folders": list, "unread": unread }))
             }
             MailEvent::FoldersChanged | MailEvent::Resync => {
                 self.state.registry.mark_folders_stale(&self.key);

@@ -191,7 +191,7 @@ pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): 
 /// POST /logout
 pub async fn logout(State(state): State<AppState>, session: Session, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {
     if let Some(a) = session.get::<AuthData>(auth::AUTH_KEY).await?
-        && !crate::secrets::same(a.csrf.as_bytes(), form.csrf.as_bytes())
+        && !crate::secrets::token_matches(&a.csrf, &form.csrf)
     {
         return Err(AppError::forbidden("CSRF token mismatch on logout"));
     }

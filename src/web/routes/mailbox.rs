@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 
-use super::{PER_PAGE, page_param};
+use super::page_param;
 use crate::mail::imap::{ConversationPage, Order, Page, SortKey};
 use crate::store::prefs;
 use crate::web::error::AppError;
@@ -26,17 +26,18 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
     let order = asked.or(stored).unwrap_or_default();
     // By conversation where the user wants it (the default), in the default order only.
     let threaded = cx.user.auth.prefs.conversations && order == Order::default();
+    let per_page = cx.user.auth.prefs.per_page;
     let (folders, page, can_sort) = {
         cx.imap(|c| {
             let mailbox = mailbox.clone();
             Box::pin(async move {
                 let page = match threaded {
-                    true => c.conversation_page(&mailbox, page_no, PER_PAGE).await?.map(Pages::Conversations),
+                    true => c.conversation_page(&mailbox, page_no, per_page).await?.map(Pages::Conversations),
                     false => None,
                 };
                 let page = match page {
                     Some(p) => p,
-                    None => Pages::Messages(c.list_page(&mailbox, order, page_no, PER_PAGE).await?),
+                    None => Pages::Messages(c.list_page(&mailbox, order, page_no, per_page).await?),
                 };
                 Ok((c.folders().await?, page, c.has_capability("SORT")))
             })

@@ -34,7 +34,7 @@ async fn fetch(cx: &Ctx, m: &MessageRef) -> Result<RawMessage, AppError> {
 /// GET /m/{mailbox}/{uidvalidity}/{uid}: the message, marked read.
 pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, String)>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
     let m = message_path(p)?;
-    let (folders, raw) = {
+    let (folders, raw, neighbours) = {
         cx.imap(|c| {
             let m = m.clone();
             Box::pin(async move {
@@ -42,7 +42,9 @@ pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, Strin
                 if !raw.seen {
                     c.set_seen(&m, true).await?;
                 }
-                Ok((c.folders().await?, raw))
+                // Next and previous cost the page nothing it must have: without them, it shows.
+                let neighbours = c.neighbours(&m.mailbox, m.uidvalidity.0, m.uid.0).await.ok();
+                Ok((c.folders().await?, raw, neighbours))
             })
         })
         .await
@@ -62,6 +64,8 @@ pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, Strin
         trusted,
         show_images: trusted || q.get("images").is_some_and(|v| v == "1"),
         tz,
+        neighbours,
+        original_colours: q.get("colours").is_some_and(|v| v == "original"),
     };
     let members = conversation(&cx, &folders, &m, &parsed).await;
     let page = MessagePage::new(cx.frame(&folders, &m.mailbox, notice), &parsed, shown).in_conversation(&members, &folders, &m.mailbox, tz);
@@ -69,8 +73,9 @@ pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, Strin
 }
 
 /// Folders from this size on have their conversations' other folders searched on a
-/// connection of their own: selecting a 100,000-message folder again after searching others
-/// costs Dovecot on Maildir 60 to 400 ms, a second login a few.
+/// connection of their own (kept half a minute for the next message): selecting a
+/// 100,000-message folder again after searching others costs Dovecot on Maildir 60 to 400 ms,
+/// a second login a few.
 const BIG_FOLDER: u32 = 10_000;
 
 /// The conversation of message `m` (see [`crate::mail::conversation`]). A server that
@@ -84,7 +89,7 @@ async fn conversation(cx: &Ctx, folders: &[crate::mail::imap::Folder], m: &Messa
     let side = match big {
         // Refused (a connection limit): the user's own connection does it all.
         // Boxed: opening a connection is a large future.
-        true => Box::pin(cx.state.registry.transient(&cx.user.creds))
+        true => Box::pin(cx.state.registry.side(&cx.key(), &cx.user.creds))
             .await
             .inspect_err(|e| tracing::info!(error = %e, "no second connection for a conversation"))
             .ok(),
@@ -96,12 +101,12 @@ async fn conversation(cx: &Ctx, folders: &[crate::mail::imap::Folder], m: &Messa
             let (folders, m, ids, side) = (folders.to_vec(), m.clone(), ids.clone(), side.clone());
             Box::pin(async move {
                 let mut side = side.lock().await;
-                crate::mail::conversation::gather(c, side.as_mut(), &folders, &m.mailbox, (m.uidvalidity.0, m.uid.0), ids).await
+                crate::mail::conversation::gather(c, &mut side, &folders, &m.mailbox, (m.uidvalidity.0, m.uid.0), ids).await
             })
         })
         .await;
     if let Some(s) = side.lock().await.take() {
-        tokio::spawn(s.logout());
+        cx.state.registry.keep_side(&cx.key(), s).await;
     }
     r.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "could not gather the conversation");
@@ -109,9 +114,19 @@ async fn conversation(cx: &Ctx, folders: &[crate::mail::imap::Folder], m: &Messa
     })
 }
 
-/// The sanitized HTML body, for the sandboxed frame only.
+/// The sanitized HTML body, for the sandboxed frame only. With `read=1` (a message of a
+/// conversation, unfolded) the message is marked read, as opening it would.
 pub async fn message_body(cx: Ctx, Path(p): Path<(String, String, String)>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
-    let raw = fetch(&cx, &message_path(p)?).await?;
+    let m = message_path(p)?;
+    let raw = fetch(&cx, &m).await?;
+    if q.get("read").is_some_and(|v| v == "1") && !raw.seen {
+        cx.imap(|c| {
+            let m = m.clone();
+            Box::pin(async move { c.set_seen(&m, true).await })
+        })
+        .await
+        .map_err(AppError::gone_if_missing)?;
+    }
     let parsed = mime::parse(&raw.bytes);
     let allow_remote = q.get("images").is_some_and(|v| v == "1");
     let remote: sanitize::RemoteImages = if allow_remote {
@@ -128,11 +143,18 @@ pub async fn message_body(cx: Ctx, Path(p): Path<(String, String, String)>, Quer
     };
     // Remote images only ever come through the image proxy, on this origin.
     let img_src = if allow_remote { "data: 'self'" } else { "data:" };
+    let nonce = crate::web::views::nonce();
+    // One script runs in the frame: ours, by its nonce, which tells the page the content's
+    // height. The mail's own scripts are removed by the sanitizer, and would be refused here
+    // anyway; the frame's origin is opaque (no allow-same-origin), so nothing in it can reach
+    // Facteur's pages, cookies or storage.
     let csp = format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src {img_src}; base-uri 'none'; form-action 'none'; \
-         frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; img-src {img_src}; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'self'; sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox"
     );
-    let mut res = MessageFrame { lang: cx.i18n().code(), html }.into_response();
+    // Plain text, and HTML that sets no colours, follow the page into dark mode.
+    let adapt = !(matches!(&parsed.body, Body::Html(_)) && sanitize::sets_colours(&html)) && q.get("colours").is_none_or(|v| v != "original");
+    let mut res = MessageFrame { lang: cx.i18n().code(), html, adapt, nonce: nonce.clone() }.into_response();
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);

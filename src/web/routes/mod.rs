@@ -19,8 +19,6 @@ use super::auth::CurrentUser;
 use super::error::AppError;
 use crate::mail::model::{MessageRef, Uid, UidValidity};
 
-pub const PER_PAGE: u32 = 50;
-
 pub async fn healthz() -> &'static str {
     "ok"
 }

@@ -7,7 +7,7 @@ use axum::Form;
 use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 
-use super::{PER_PAGE, page_param};
+use super::page_param;
 use crate::i18n::FluentArg;
 use crate::mail::actions::{self, Action};
 use crate::mail::imap::MailEvent;
@@ -34,6 +34,7 @@ pub async fn search(cx: Ctx, tz: TzOffset, Query(q): Query<HashMap<String, Strin
     let more = q.get("more").is_some_and(|v| v == "1");
     let today = today(tz);
     let parsed = search::parse(&query, today);
+    let per_page = cx.user.auth.prefs.per_page;
     let (folders, result) = {
         cx.imap(|c| {
             let parsed = parsed.clone();
@@ -43,7 +44,7 @@ pub async fn search(cx: Ctx, tz: TzOffset, Query(q): Query<HashMap<String, Strin
                     Err(e) => Err(e),
                     Ok((s, which)) => {
                         let budget = if more { DEEP_BUDGET } else { BUDGET };
-                        Ok(search::run(c, &s, &which, page, PER_PAGE, budget).await?)
+                        Ok(search::run(c, &s, &which, page, per_page, budget).await?)
                     }
                 };
                 Ok((folders, result))

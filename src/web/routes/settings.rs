@@ -28,7 +28,15 @@ pub async fn settings_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) ->
 pub async fn save_settings(cx: Ctx, Form(form): Form<SettingsForm>) -> Result<Response, AppError> {
     cx.check_csrf(&form.csrf)?;
     let language = SUPPORTED.iter().find(|l| **l == form.language).map(|l| l.to_string());
-    let p = Preferences { language, shortcuts: form.shortcuts.is_some(), conversations: form.conversations.is_some() };
+    let p = Preferences {
+        language,
+        shortcuts: form.shortcuts.is_some(),
+        conversations: form.conversations.is_some(),
+        theme: form.theme,
+        density: form.density,
+        per_page: form.per_page.parse().unwrap_or(0),
+    }
+    .checked();
     prefs::set(cx.db(), &cx.key(), &p).await?;
     let mut auth = cx.user.auth.clone();
     auth.prefs = p;

@@ -68,6 +68,10 @@ mod tests {
             move_targets: Vec::new(),
             notice: None,
             message_flagged: None,
+            more_links: Vec::new(),
+            unread: 0,
+            theme: "system".into(),
+            density: "comfortable".into(),
             search: String::new(),
         }
     }

@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::{Chrome, folder_display, folder_href, message_href, seg, tab_title};
+use super::{Chrome, MenuLink, folder_display, folder_href, message_href, seg, tab_title};
 use crate::mail::conversation::Member;
 use crate::mail::imap::{Folder, Role};
 use crate::mail::mime;
@@ -50,7 +50,8 @@ impl ConversationItem {
             preview: m.item.preview.clone().filter(|p| !p.is_empty()).unwrap_or(subject),
             unread: !m.item.seen,
             folder: (m.folder != current).then(|| folder_display(folders, &m.folder, i18n).0),
-            frame_src: format!("{href}/body"),
+            // Unfolding an unread message marks it read: its frame asks for that.
+            frame_src: if m.item.seen { format!("{href}/body") } else { format!("{href}/body?read=1") },
             compose_query: format!("mb={}&uv={}&uid={}", seg(&m.folder), m.uidvalidity, m.item.uid),
             href,
         }
@@ -91,6 +92,12 @@ pub struct MessagePage {
     /// The message is in the Drafts folder: offer to continue it.
     pub is_draft: bool,
     /// The conversation's messages before and after this one, oldest first.
+    pub neighbours: Option<Neighbours>,
+    /// A link to the mail in its own colours, or back in the dark theme's (mail that sets no
+    /// colours only), and its text.
+    pub colours_toggle: Option<(String, String)>,
+    /// Where the page goes when the message leaves the folder: the older one, else the newer.
+    pub next_uid: Option<u32>,
     pub earlier: Vec<ConversationItem>,
     pub later: Vec<ConversationItem>,
     /// "3 messages in this conversation" (empty for a message alone).
@@ -109,6 +116,16 @@ pub struct Shown<'a> {
     /// Remote images are shown (trusted, or asked for once).
     pub show_images: bool,
     pub tz: TzOffset,
+    /// The UIDs of the messages that arrived just after and before, when known.
+    pub neighbours: Option<(Option<u32>, Option<u32>)>,
+    /// The mail is shown in its own colours even in dark mode.
+    pub original_colours: bool,
+}
+
+/// Links to the next and previous messages of the folder.
+pub struct Neighbours {
+    pub newer: Option<String>,
+    pub older: Option<String>,
 }
 
 impl MessagePage {
@@ -117,11 +134,28 @@ impl MessagePage {
         let Shown { folders, mailbox, uidvalidity: uv, uid, .. } = shown;
         let href = message_href(mailbox, uv, uid);
         let sender = parsed.from.first().and_then(|p| p.address.clone()).unwrap_or_default().to_lowercase();
-        let (frame_src, text, images_blocked, referenced) = body(parsed, &href, shown.show_images, i18n);
+        let (frame_src, text, images_blocked, referenced, adaptable) = body(parsed, &href, shown.show_images, shown.original_colours, i18n);
+        // In dark mode, a mail shown in dark colours can be seen in its own, and back.
+        let colours_toggle = adaptable.then(|| {
+            let mut query = Vec::new();
+            if shown.show_images {
+                query.push("images=1");
+            }
+            if !shown.original_colours {
+                query.push("colours=original");
+            }
+            let link = if query.is_empty() { href.clone() } else { format!("{href}?{}", query.join("&")) };
+            (link, i18n.t(if shown.original_colours { "msg-dark-colours" } else { "msg-original-colours" }))
+        });
         let attachments = attachment_links(parsed, &href, &referenced, i18n);
         let (folder_name, _) = folder_display(folders, mailbox, i18n);
         let subject = if parsed.subject.is_empty() { i18n.t("list-no-subject") } else { parsed.subject.clone() };
         chrome.message_flagged = Some(shown.flagged);
+        let compose_query = format!("mb={}&uv={uv}&uid={uid}", seg(mailbox));
+        chrome.more_links = vec![
+            MenuLink { href: format!("/compose?mode=attach&{compose_query}"), label: i18n.t("msg-forward-attach"), new_tab: false },
+            MenuLink { href: format!("{href}/source"), label: i18n.t("msg-source"), new_tab: true },
+        ];
         Self {
             uid,
             uidvalidity: uv,
@@ -134,7 +168,13 @@ impl MessagePage {
             reply_to: if parsed.reply_to == parsed.from { String::new() } else { format::people_full(&parsed.reply_to) },
             date: format::full_date(parsed.date, shown.tz, i18n),
             back_href: folder_href(mailbox),
-            back_label: i18n.t1("msg-back", "folder", folder_name),
+            back_label: i18n.ta(
+                "msg-back",
+                &[
+                    ("folder", crate::i18n::FluentArg::Str(folder_name)),
+                    ("role", crate::i18n::FluentArg::Str(folders.iter().find(|f| f.name == mailbox).and_then(|f| f.role).map(Role::key).unwrap_or("other").to_string())),
+                ],
+            ),
             source_href: format!("{href}/source"),
             show_images_href: format!("{href}?images=1"),
             image_sender: if images_blocked { sender } else { String::new() },
@@ -145,7 +185,13 @@ impl MessagePage {
             attachments_label: i18n.tn("msg-attachments", "count", attachments.len() as i64),
             attachments,
             damaged: parsed.damaged,
-            compose_query: format!("mb={}&uv={uv}&uid={uid}", seg(mailbox)),
+            compose_query,
+            colours_toggle,
+            next_uid: shown.neighbours.and_then(|(newer, older)| older.or(newer)),
+            neighbours: shown.neighbours.map(|(newer, older)| Neighbours {
+                newer: newer.map(|u| message_href(mailbox, uv, u)),
+                older: older.map(|u| message_href(mailbox, uv, u)),
+            }),
             is_draft: folders.iter().any(|f| f.name == mailbox && f.role == Some(Role::Drafts)),
             earlier: Vec::new(),
             later: Vec::new(),
@@ -191,12 +237,24 @@ fn attachment_links(parsed: &ParsedMessage, href: &str, referenced: &str, i18n: 
 
 /// How the body shows: (the frame's URL for HTML, or the text as text and links; whether
 /// remote images were blocked; the HTML in lower case, to tell which inline images it shows).
-fn body(parsed: &ParsedMessage, href: &str, show_images: bool, i18n: &crate::i18n::I18n) -> (Option<String>, Option<Vec<Seg>>, bool, String) {
+/// How the body shows: the frame's address (HTML), or the text; whether remote images were
+/// left out; the HTML in lower case (to tell attachments it shows inline); whether the mail
+/// sets no colours of its own (it can follow the dark theme).
+fn body(parsed: &ParsedMessage, href: &str, show_images: bool, original_colours: bool, i18n: &crate::i18n::I18n) -> (Option<String>, Option<Vec<Seg>>, bool, String, bool) {
     match &parsed.body {
         Body::Html(html) => {
-            let blocked = !show_images && sanitize::sanitize_html(html, Default::default(), None).blocked_remote;
-            let src = if show_images { format!("{href}/body?images=1") } else { format!("{href}/body") };
-            (Some(src), None, blocked, html.to_ascii_lowercase())
+            let clean = sanitize::sanitize_html(html, Default::default(), None);
+            let blocked = !show_images && clean.blocked_remote;
+            let mut query = Vec::new();
+            if show_images {
+                query.push("images=1");
+            }
+            let adaptable = !sanitize::sets_colours(&clean.html);
+            if original_colours && adaptable {
+                query.push("colours=original");
+            }
+            let src = if query.is_empty() { format!("{href}/body") } else { format!("{href}/body?{}", query.join("&")) };
+            (Some(src), None, blocked, html.to_ascii_lowercase(), adaptable)
         }
         Body::Text(t) => {
             let segs = sanitize::linkify(t)
@@ -206,9 +264,9 @@ fn body(parsed: &ParsedMessage, href: &str, show_images: bool, i18n: &crate::i18
                     TextSegment::Link { href, text } => Seg { text, href: Some(href) },
                 })
                 .collect();
-            (None, Some(segs), false, String::new())
+            (None, Some(segs), false, String::new(), false)
         }
-        Body::Empty => (None, Some(vec![Seg { text: i18n.t("msg-empty-body"), href: None }]), false, String::new()),
+        Body::Empty => (None, Some(vec![Seg { text: i18n.t("msg-empty-body"), href: None }]), false, String::new(), false),
     }
 }
 
@@ -218,4 +276,8 @@ fn body(parsed: &ParsedMessage, href: &str, show_images: bool, i18n: &crate::i18
 pub struct MessageFrame {
     pub lang: &'static str,
     pub html: String,
+    /// The mail sets no colours: it is shown in the page's dark colours when those apply.
+    pub adapt: bool,
+    /// The nonce of the frame's one script (it reports the content's height to the page).
+    pub nonce: String,
 }

@@ -59,18 +59,24 @@ pub fn folder_display(folders: &[Folder], name: &str, i18n: &I18n) -> (String, u
 
 /// "Inbox (3)" or "Inbox": a browser tab's title.
 pub fn tab_title(folders: &[Folder], name: &str, i18n: &I18n) -> String {
-    let (heading, unread) = folder_display(folders, name, i18n);
-    if unread > 0 {
-        i18n.ta(
-            "title-with-unread",
-            &[
-                ("folder", crate::i18n::FluentArg::Str(heading)),
-                ("count", crate::i18n::FluentArg::Num(i64::from(unread))),
-            ],
-        )
-    } else {
-        heading
+    folder_display(folders, name, i18n).0
+}
+
+/// A tab's title: the unread count of the folder shown first, as `(3) `, when there is unread
+/// mail, then the page's own title and the product's name. Live updates change the count only.
+pub fn tab_text(unread: u32, title: &str, i18n: &I18n) -> String {
+    let name = i18n.t("app-name");
+    match unread {
+        0 => format!("{title} · {name}"),
+        n => format!("({n}) {title} · {name}"),
     }
+}
+
+/// A link in a toolbar menu.
+pub struct MenuLink {
+    pub href: String,
+    pub label: String,
+    pub new_tab: bool,
 }
 
 pub struct FolderLink {
@@ -116,9 +122,24 @@ pub struct Chrome {
     pub notice: Option<Notice>,
     /// On a message page: whether it is starred (the toolbar offers the opposite).
     pub message_flagged: Option<bool>,
+    /// Links at the end of the toolbar's "More" menu (a message's source, …).
+    pub more_links: Vec<MenuLink>,
     /// What the search box holds: the query on a results page, `in:` the folder shown
     /// elsewhere (as Gmail does), nothing in the Inbox.
     pub search: String,
+    /// Unread messages in the folder shown (the Inbox on pages of no folder): the tab's
+    /// title and icon show it.
+    pub unread: u32,
+    /// The user's theme and density (attributes of `<html>` the style sheet follows).
+    pub theme: String,
+    pub density: String,
+}
+
+impl Chrome {
+    /// The tab's title for a page titled `title` (see [`tab_text`]).
+    pub fn tab(&self, title: &str) -> String {
+        tab_text(self.unread, title, &self.i18n)
+    }
 }
 
 /// What the search box starts with on the page of folder `current`: `in:` that folder, as
@@ -182,7 +203,7 @@ impl Chrome {
         let shortcut_help = SHORTCUTS.iter().map(|(keys, key)| Shortcut { keys, what: i18n.t(key) }).collect();
         Self {
             username: user.username.clone(),
-            csrf: user.csrf.clone(),
+            csrf: crate::secrets::mask_token(&user.csrf),
             folders: links,
             css: assets::css_url(),
             js: assets::js_url(),
@@ -195,7 +216,11 @@ impl Chrome {
             move_targets,
             notice,
             message_flagged: None,
+            more_links: Vec::new(),
             search: search_prefill(folders, current),
+            unread: folders.iter().find(|f| f.name == current).map(|f| f.unread).unwrap_or(0),
+            theme: user.prefs.theme.clone(),
+            density: user.prefs.density.clone(),
             i18n,
         }
     }

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 
 use super::Chrome;
 use crate::store::compose::{Contact, Identity};
-use crate::store::prefs::Preferences;
+use crate::store::prefs::{self, Preferences};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/settings.html")]
@@ -14,6 +14,10 @@ pub struct SettingsPage {
     pub title: String,
     pub language: String,
     pub conversations: bool,
+    /// (value, label, chosen) of each choice.
+    pub themes: Vec<(&'static str, String, bool)>,
+    pub densities: Vec<(&'static str, String, bool)>,
+    pub per_page: Vec<(u32, bool)>,
     pub saved: bool,
     pub identities: Vec<Identity>,
     pub identity_error: Option<String>,
@@ -34,6 +38,9 @@ impl SettingsPage {
             title: i18n.t("settings-title"),
             language: prefs.language.clone().unwrap_or_default(),
             conversations: prefs.conversations,
+            themes: prefs::THEMES.iter().map(|t| (*t, i18n.t(&format!("settings-theme-{t}")), prefs.theme == *t)).collect(),
+            densities: prefs::DENSITIES.iter().map(|d| (*d, i18n.t(&format!("settings-density-{d}")), prefs.density == *d)).collect(),
+            per_page: prefs::PER_PAGE_CHOICES.iter().map(|n| (*n, prefs.per_page == *n)).collect(),
             saved,
             identities,
             identity_error,

@@ -1,0 +1,132 @@
+//! The reading experience over HTTP: compressed pages, the tab's title, the appearance
+//! settings, dark colours for mail that sets none, next and previous messages.
+
+use std::time::Duration;
+
+use crate::harness::*;
+
+/// A message whose HTML sets colours (`coloured`) or not.
+fn html_message(subject: &str, coloured: bool) -> Vec<u8> {
+    let body = if coloured { "<p style=\"color:#333;background:#ffe\">Styled.</p>" } else { "<p>Plain words, <b>bold</b> ones.</p>" };
+    format!(
+        "From: Ann <ann@example.org>\r\nTo: me@example.test\r\nSubject: {subject}\r\nMessage-ID: <{subject}@example.org>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>{body}</body></html>\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn pages_travel_compressed_and_the_event_stream_does_not() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let many: Vec<Vec<u8>> = (1..=40).map(numbered_message).collect();
+    user.bulk_append("INBOX", &many).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let plain = b.get("/f/INBOX").await;
+    assert!(plain.headers.get("content-encoding").is_none(), "asked for nothing, sent as it is");
+    for encoding in ["gzip", "br"] {
+        let res = b.http.get(format!("{}/f/INBOX", b.base())).header("accept-encoding", encoding).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-encoding"], encoding);
+        assert!(res.headers()["vary"].to_str().unwrap().to_lowercase().contains("accept-encoding"));
+        let sent = res.bytes().await.unwrap().len();
+        assert!(sent * 4 < plain.body.len(), "{encoding}: {sent} bytes for a page of {}", plain.body.len());
+    }
+    // Scripts and styles too; the event stream never (a compressor would hold events back).
+    let css = b.http.get(format!("{}{}", b.base(), facteur::web::assets::css_url())).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(css.headers()["content-encoding"], "gzip");
+    let events = b.http.get(format!("{}/events?folder=INBOX", b.base())).header("accept-encoding", "gzip, br").send().await.unwrap();
+    assert!(events.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(events.headers().get("content-encoding").is_none());
+    let mut stream = events.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(10), futures_util::StreamExt::next(&mut stream)).await.expect("an event soon").expect("bytes").unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event:") || String::from_utf8_lossy(&first).starts_with(':'), "{first:?}");
+
+    // The form token differs from page to page (a compressed page must not repeat a secret),
+    // and each one is accepted.
+    let a = csrf(&b.get("/settings").await.body);
+    let c = csrf(&b.get("/settings").await.body);
+    assert_ne!(a, c);
+    for token in [a, c] {
+        let saved = b.post("/settings", &[("csrf", &token), ("language", ""), ("shortcuts", "on"), ("conversations", "on")]).await;
+        assert!(saved.body.contains("Your settings are saved."), "{}", saved.body);
+    }
+    let refused = b.raw_post("/settings", &[("csrf", "AAAA"), ("language", "")]).await;
+    assert_eq!(refused.status(), 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn theme_density_and_messages_per_page_are_settings() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let many: Vec<Vec<u8>> = (1..=30).map(numbered_message).collect();
+    user.bulk_append("INBOX", &many).await;
+    let b = Browser::new(&app);
+    let inbox = b.login(&user).await;
+    assert!(inbox.body.contains("data-theme=\"system\" data-density=\"comfortable\""));
+    assert_eq!(inbox.body.matches("<li class=\"row").count(), 30);
+    let token = csrf(&inbox.body);
+    let form = [("csrf", token.as_str()), ("language", ""), ("shortcuts", "on"), ("conversations", "on"), ("theme", "dark"), ("density", "compact"), ("per_page", "25")];
+    b.post("/settings", &form).await;
+    let inbox = b.get("/f/INBOX").await;
+    assert!(inbox.body.contains("data-theme=\"dark\" data-density=\"compact\""), "{}", &inbox.body[..400]);
+    assert_eq!(inbox.body.matches("<li class=\"row").count(), 25);
+    let settings = b.get("/settings").await;
+    assert!(settings.body.contains("<option value=\"dark\" selected>") && settings.body.contains("<option value=\"25\" selected>"));
+    // Kept for the next sign-in.
+    let again = Browser::new(&app);
+    assert!(again.login(&user).await.body.contains("data-theme=\"dark\""));
+    // Unknown values fall back to the defaults, never to an error.
+    let odd = [("csrf", token.as_str()), ("language", ""), ("theme", "\"><script>"), ("density", "tiny"), ("per_page", "100000")];
+    assert_eq!(b.post("/settings", &odd).await.status, 200);
+    let inbox = b.get("/f/INBOX").await;
+    assert!(inbox.body.contains("data-theme=\"system\" data-density=\"comfortable\""));
+    assert_eq!(inbox.body.matches("<li class=\"row").count(), 30);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn mail_that_sets_no_colours_can_follow_dark_mode_and_messages_link_to_their_neighbours() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    let (plain, uv) = append(&mut imap, "INBOX", &html_message("simple", false)).await;
+    let (coloured, _) = append(&mut imap, "INBOX", &html_message("styled", true)).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let url = format!("/m/INBOX/{uv}/{plain}");
+    let page = b.get(&url).await;
+    assert!(page.body.contains(&format!("src=\"{url}/body\"")));
+    assert!(page.body.contains(&format!("<a href=\"{url}?colours=original\">Show original colours</a>")), "{}", page.body);
+    let frame = b.get(&format!("{url}/body")).await;
+    assert!(frame.body.contains("<html lang=\"en\" class=\"adapt\">"));
+    // In its own colours, with the way back.
+    let page = b.get(&format!("{url}?colours=original")).await;
+    assert!(page.body.contains(&format!("src=\"{url}/body?colours=original\"")));
+    assert!(page.body.contains(&format!("<a href=\"{url}\">Show in dark colours</a>")));
+    assert!(!b.get(&format!("{url}/body?colours=original")).await.body.contains("class=\"adapt\""));
+    // Mail with colours of its own keeps them, with no choice to make.
+    let styled = format!("/m/INBOX/{uv}/{coloured}");
+    assert!(!b.get(&styled).await.body.contains("colours-toggle"));
+    assert!(!b.get(&format!("{styled}/body")).await.body.contains("class=\"adapt\""));
+
+    // Newer and older: the styled one is the newest, the simple one the oldest.
+    let newest = b.get(&styled).await;
+    assert!(newest.body.contains(&format!("href=\"{url}\" rel=\"next\"")) && !newest.body.contains("rel=\"prev\""), "{}", newest.body);
+    let oldest = b.get(&url).await;
+    assert!(oldest.body.contains(&format!("href=\"{styled}\" rel=\"prev\"")) && !oldest.body.contains("rel=\"next\""));
+    // Deleting the newest from its page shows the next one.
+    let token = csrf(&newest.body);
+    let after = b
+        .post("/f/INBOX/actions", &[("csrf", &token), ("uidvalidity", &uv.to_string()), ("uid", &coloured.to_string()), ("back", "message"), ("next", &plain.to_string()), ("action", "delete")])
+        .await;
+    assert!(after.url.contains(&url), "{}", after.url);
+    assert!(after.body.contains(&format!("src=\"{url}/body\"")), "the next message shows");
+    // The French page says where "back" goes with the right article.
+    let fr = Browser::with_lang(&app, "fr");
+    fr.login(&user).await;
+    assert!(fr.get(&url).await.body.contains("Retour à la boîte de réception"));
+    app.stop().await;
+}
