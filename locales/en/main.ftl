@@ -49,9 +49,19 @@ list-conversation-count = { $count ->
 list-page = Page { $page } of { $pages }
 list-newer = Newer
 list-older = Older
+list-range = { $first }–{ $last } of { $total }
+list-range-empty = 0 of { $total }
+list-first = Newest
+list-last = Oldest
+list-go-to-page = Page
+list-go = Go
+filter-all = All
+filter-unread = Unread
+filter-starred = Starred
+list-filters = Show
 list-count = { $count ->
     [one] 1 message
-   *[other] { $count } messages
+   *[other] { $shown } messages
 }
 list-no-subject = (no subject)
 list-unknown-sender = (unknown sender)

@@ -52,9 +52,19 @@ list-conversation-count = { $count ->
 list-page = Page { $page } sur { $pages }
 list-newer = Plus récents
 list-older = Plus anciens
+list-range = { $first }–{ $last } sur { $total }
+list-range-empty = 0 sur { $total }
+list-first = Les plus récents
+list-last = Les plus anciens
+list-go-to-page = Page
+list-go = Aller
+filter-all = Tous
+filter-unread = Non lus
+filter-starred = Suivis
+list-filters = Afficher
 list-count = { $count ->
     [one] 1 message
-   *[other] { $count } messages
+   *[other] { $shown } messages
 }
 list-no-subject = (sans objet)
 list-unknown-sender = (expéditeur inconnu)

@@ -76,6 +76,21 @@ pub fn size(bytes: u64, i18n: &I18n) -> String {
     i18n.t1(key, "n", value)
 }
 
+/// A count as the user's language writes it: "100,000" in English, "100 000" in French
+/// (a narrow no-break space, as French typography has it).
+pub fn number(n: u64, i18n: &I18n) -> String {
+    let sep = if i18n.code() == "fr" { "\u{202f}" } else { "," };
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(sep);
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// "Name <address>" or the address alone.
 pub fn person_full(p: &Person) -> String {
     match (&p.name, &p.address) {
@@ -93,6 +108,16 @@ pub fn people_full(ps: &[Person]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_grouped_as_each_language_does() {
+        let (en, fr) = (I18n::new("en"), I18n::new("fr"));
+        assert_eq!(number(0, &en), "0");
+        assert_eq!(number(999, &en), "999");
+        assert_eq!(number(1000, &en), "1,000");
+        assert_eq!(number(100_000, &en), "100,000");
+        assert_eq!(number(1_234_567, &fr), "1\u{202f}234\u{202f}567");
+    }
 
     #[test]
     fn list_dates_follow_language_and_distance() {

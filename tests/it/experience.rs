@@ -130,3 +130,54 @@ async fn mail_that_sets_no_colours_can_follow_dark_mode_and_messages_link_to_the
     assert!(fr.get(&url).await.body.contains("Retour à la boîte de réception"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn quick_filters_and_paging_to_any_page() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let many: Vec<Vec<u8>> = (1..=60).map(numbered_message).collect();
+    user.bulk_append("INBOX", &many).await;
+    let mut imap = user.imap().await;
+    imap.select("INBOX").await.unwrap();
+    // Read all but 1 to 7; star 10, 20 and 30 (sequence numbers are the message numbers).
+    let _: Vec<_> = futures_util::TryStreamExt::try_collect(imap.store("8:60", "+FLAGS.SILENT (\\Seen)").await.unwrap()).await.unwrap();
+    let _: Vec<_> = futures_util::TryStreamExt::try_collect(imap.store("10,20,30", "+FLAGS.SILENT (\\Flagged)").await.unwrap()).await.unwrap();
+    let b = Browser::new(&app);
+    let inbox = b.login(&user).await;
+    let token = csrf(&inbox.body);
+    b.post("/settings", &[("csrf", &token), ("language", ""), ("shortcuts", "on"), ("per_page", "25")]).await;
+
+    let rows = |body: &str| -> Vec<String> {
+        body.split("<li class=\"row").skip(1).filter_map(|r| r.split("Message number ").nth(1).map(|s| s[..5].to_string())).collect()
+    };
+    let unread = b.get("/f/INBOX?filter=unread").await;
+    assert_eq!(rows(&unread.body), ["00007", "00006", "00005", "00004", "00003", "00002", "00001"]);
+    assert!(unread.body.contains("<span class=\"range\">1–7 of 7</span>"), "{}", unread.body);
+    assert!(unread.body.contains("class=\"chip active\" aria-current=\"page\">Unread</a>"));
+    let starred = b.get("/f/INBOX?filter=starred").await;
+    assert_eq!(rows(&starred.body), ["00030", "00020", "00010"]);
+
+    // 60 messages, 25 a page: page 2 is 26 to 50, with every way to move.
+    let page2 = b.get("/f/INBOX?page=2").await;
+    assert!(page2.body.contains("<span class=\"range\">26–50 of 60</span>"), "{}", page2.body);
+    assert_eq!(rows(&page2.body).first().map(String::as_str), Some("00035"));
+    assert!(page2.body.contains("href=\"/f/INBOX?page=1\" rel=\"prev\"") && page2.body.contains("href=\"/f/INBOX?page=3\" rel=\"next\""));
+    let page1 = b.get("/f/INBOX").await;
+    assert!(page1.body.contains("href=\"/f/INBOX?page=3\" title=\"Oldest\""), "a link to the last page");
+    assert!(page1.body.contains("max=\"3\" value=\"1\""), "a page number to type");
+    let page3 = b.get("/f/INBOX?page=3").await;
+    assert!(page3.body.contains("<span class=\"range\">51–60 of 60</span>"));
+    assert!(page3.body.contains("href=\"/f/INBOX?page=1\" title=\"Newest\""));
+    // Past the end and nonsense: the last page or the first, never an error.
+    assert_eq!(b.get("/f/INBOX?page=999").await.status, 200);
+    assert_eq!(b.get("/f/INBOX?page=-1&filter=bogus").await.status, 200);
+    // A filter keeps to its pages; the sort menu gives way to it.
+    let filtered2 = b.get("/f/INBOX?filter=unread&page=2").await;
+    assert!(filtered2.body.contains("name=\"filter\" value=\"unread\""), "the page form keeps the filter");
+    assert!(!filtered2.body.contains("name=\"sort\""));
+    // In French, numbers and words are French.
+    let fr = Browser::with_lang(&app, "fr");
+    fr.login(&user).await;
+    assert!(fr.get("/f/INBOX?page=2").await.body.contains("<span class=\"range\">26–50 sur 60</span>"));
+    app.stop().await;
+}

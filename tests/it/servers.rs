@@ -158,6 +158,9 @@ async fn on_courier_imap_new_mail_shows_up_within_seconds_although_its_idle_poll
     assert_eq!(changed["folder"], "INBOX");
     let page = b.get("/f/INBOX").await;
     assert!(page.body.contains("Message number 00009"), "{}", page.body);
+    // Without ESORT, a quick filter searches the whole folder and shows a page of it.
+    let unread = b.get("/f/INBOX?filter=unread").await;
+    assert!(unread.body.contains("Message number 00009") && unread.body.contains("<span class=\"range\">1–1 of 1</span>"), "{}", unread.body);
     app.stop().await;
 }
 

@@ -8,7 +8,7 @@ use async_imap::imap_proto::{BodyStructure, ContentEncoding};
 
 use super::conn::{ImapConn, Placed};
 use super::raw::{self, Token};
-use super::types::{ListItem, Order, Page, RawMessage, SortKey, Window};
+use super::types::{Filter, ListItem, Order, Page, RawMessage, SortKey, Window};
 use super::wire::{all, flag_bits, quote, timed, uid_set};
 use crate::mail::mime;
 use crate::mail::model::{Flag, MessageRef, MessageSet, Uid, UidValidity};
@@ -234,6 +234,52 @@ impl ImapConn {
             }
         };
         Ok((state.uidvalidity, replies.found))
+    }
+
+    /// Page `page` of the messages of `mailbox` that carry (or lack) a flag, newest first (the
+    /// list's quick filters: `UNSEEN`, `FLAGGED`), and how many there are. With ESORT one
+    /// `UID SORT RETURN (COUNT PARTIAL a:b)` whatever the folder's size and the page's depth;
+    /// elsewhere the whole UID SEARCH, cut to the page. Then one FETCH of the page's rows.
+    pub async fn filtered_page(&mut self, mailbox: &str, filter: Filter, page: u32, per_page: u32) -> Result<(Page, u32), MailError> {
+        let criteria = match filter {
+            Filter::Unread => "UNSEEN",
+            Filter::Starred => "FLAGGED",
+        };
+        let per_page = per_page.max(1);
+        let page = page.max(1);
+        let first = (page - 1).saturating_mul(per_page).saturating_add(1);
+        let state = self.select(mailbox).await?;
+        let mut found = None;
+        if self.has_capability("ESORT") && !self.no_partial {
+            let last = first.saturating_add(per_page - 1);
+            let (replies, status) = self.raw(&format!("UID SORT RETURN (COUNT PARTIAL {first}:{last}) (REVERSE ARRIVAL) UTF-8 {criteria}")).await?;
+            match status {
+                raw::Status::Ok => {
+                    let r = esearch(&replies, per_page as usize);
+                    found = Some((r.count.unwrap_or(0), r.partial));
+                }
+                raw::Status::No(text) => return Err(MailError::No(text)),
+                raw::Status::Bad(text) => {
+                    tracing::info!(reply = %text, "SORT RETURN (PARTIAL) refused; searching whole folders");
+                    self.no_partial = true;
+                }
+            }
+        }
+        let (total, uids): (u32, Vec<u32>) = match found {
+            Some(f) => f,
+            None => {
+                let keys = crate::mail::search::Keys { pieces: vec![criteria.to_string()], utf8: false };
+                let (_, mut uids) = self.search(mailbox, Some(&keys)).await?;
+                uids.sort_unstable_by(|a, b| b.cmp(a));
+                let total = u32::try_from(uids.len()).unwrap_or(u32::MAX);
+                (total, uids.into_iter().skip((first - 1) as usize).take(per_page as usize).collect())
+            }
+        };
+        let mut items = self.rows(mailbox, state.uidvalidity, &uids).await?;
+        // Newest first: UIDs grow with arrival (a range such as 7:1 may come back ascending).
+        items.sort_unstable_by(|a, b| b.uid.cmp(&a.uid));
+        let pages = total.div_ceil(per_page).max(1);
+        Ok((Page { mailbox: state, page, pages, items }, total))
     }
 
     /// The `want` newest messages of `mailbox` matching `keys` (`None`: all), newest first,

@@ -28,5 +28,5 @@ pub use conn::ImapConn;
 pub use connect::{TlsSetup, probe};
 pub use registry::Registry;
 pub use threads::{Conversation, ConversationPage};
-pub use types::{Folder, ListItem, MailboxState, Order, Page, RawMessage, Role, SortKey};
+pub use types::{Filter, Folder, ListItem, MailboxState, Order, Page, RawMessage, Role, SortKey};
 pub use watch::{MailEvent, Watcher, Watchers};

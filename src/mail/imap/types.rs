@@ -135,6 +135,30 @@ impl Default for Order {
 }
 
 /// One page of a folder, in the order asked for.
+/// A quick filter of a folder's list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    Unread,
+    Starred,
+}
+
+impl Filter {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "unread" => Some(Filter::Unread),
+            "starred" => Some(Filter::Starred),
+            _ => None,
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Filter::Unread => "unread",
+            Filter::Starred => "starred",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Page {
     pub mailbox: MailboxState,

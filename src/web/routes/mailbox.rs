@@ -6,7 +6,7 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 
 use super::page_param;
-use crate::mail::imap::{ConversationPage, Order, Page, SortKey};
+use crate::mail::imap::{ConversationPage, Filter, Order, Page, SortKey};
 use crate::store::prefs;
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
@@ -24,13 +24,19 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
     let stored = prefs::folder_order(cx.db(), &key, &mailbox).await?.and_then(|(k, d)| Some(Order { key: SortKey::parse(&k)?, descending: d }));
     let asked = order_param(&q);
     let order = asked.or(stored).unwrap_or_default();
+    // A quick filter (unread, starred) lists matching messages newest first.
+    let filter = q.get("filter").and_then(|f| Filter::parse(f));
     // By conversation where the user wants it (the default), in the default order only.
-    let threaded = cx.user.auth.prefs.conversations && order == Order::default();
+    let threaded = cx.user.auth.prefs.conversations && order == Order::default() && filter.is_none();
     let per_page = cx.user.auth.prefs.per_page;
     let (folders, page, can_sort) = {
         cx.imap(|c| {
             let mailbox = mailbox.clone();
             Box::pin(async move {
+                if let Some(filter) = filter {
+                    let (page, total) = c.filtered_page(&mailbox, filter, page_no, per_page).await?;
+                    return Ok((c.folders().await?, Pages::Filtered(page, total), c.has_capability("SORT")));
+                }
                 let page = match threaded {
                     true => c.conversation_page(&mailbox, page_no, per_page).await?.map(Pages::Conversations),
                     false => None,
@@ -47,6 +53,7 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
     // Remembered once the folder was shown (an unknown folder's page is a 404 above).
     if let Some(asked) = asked
         && Some(asked) != stored
+        && filter.is_none()
     {
         let keep = (asked != Order::default()).then_some((asked.key.key(), asked.descending));
         prefs::set_folder_order(cx.db(), &key, &mailbox, keep).await?;
@@ -55,17 +62,21 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
     let chrome = cx.frame(&folders, &mailbox, notice);
     let select_all = q.get("select").is_some_and(|v| v == "all");
     // Without SORT, the list is in arrival order whatever was asked.
-    let shown = if can_sort || order.key == SortKey::Arrival { order } else { Order::default() };
+    // A filtered list is newest first.
+    let shown = if filter.is_some() || !(can_sort || order.key == SortKey::Arrival) { Order::default() } else { order };
     let listing = match &page {
         Pages::Messages(p) => Listing::Messages(p),
         Pages::Conversations(p) => Listing::Conversations(p),
+        Pages::Filtered(p, total) => Listing::Filtered(p, *total),
     };
-    Ok(MailboxPage::new(chrome, &folders, &mailbox, listing, ListView { order: shown, can_sort, select_all }, tz).into_response())
+    Ok(MailboxPage::new(chrome, &folders, &mailbox, listing, ListView { order: shown, can_sort, select_all, filter, per_page }, tz).into_response())
 }
 
 enum Pages {
     Messages(Page),
     Conversations(ConversationPage),
+    /// A quick filter's page, and how many messages match.
+    Filtered(Page, u32),
 }
 
 /// The order asked for by `?sort=` and `?order=`. A key alone takes its usual direction:

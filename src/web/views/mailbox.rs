@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 
 use super::{Chrome, folder_href, message_href};
 use crate::i18n::{FluentArg, I18n};
-use crate::mail::imap::{Conversation, ConversationPage, Folder, ListItem, Order, Page, SortKey};
+use crate::mail::imap::{Conversation, ConversationPage, Filter, Folder, ListItem, Order, Page, SortKey};
 use crate::mail::model::MessageSet;
 use crate::mail::mime;
 use crate::web::format::{self, TzOffset};
@@ -64,6 +64,16 @@ pub struct ListView {
     pub order: Order,
     pub can_sort: bool,
     pub select_all: bool,
+    /// The quick filter applied, if any.
+    pub filter: Option<Filter>,
+    pub per_page: u32,
+}
+
+/// One of the list's quick filters (All, Unread, Starred).
+pub struct FilterLink {
+    pub href: String,
+    pub label: String,
+    pub active: bool,
 }
 
 /// One choice of the sort menu.
@@ -110,6 +120,8 @@ impl Row {
 pub enum Listing<'a> {
     Messages(&'a Page),
     Conversations(&'a ConversationPage),
+    /// Messages that match a quick filter, and how many do.
+    Filtered(&'a Page, u32),
 }
 
 #[derive(Template, WebTemplate)]
@@ -124,8 +136,17 @@ pub struct MailboxPage {
     pub count: String,
     pub rows: Vec<Row>,
     pub page_label: String,
+    /// "1–50 of 100,000", numbers as the user's language writes them.
+    pub range_label: String,
+    pub first: Option<String>,
     pub newer: Option<String>,
     pub older: Option<String>,
+    pub last: Option<String>,
+    pub pages: u32,
+    /// Fields the page-number form sends besides the number (the order, the filter).
+    pub keep: Vec<(&'static str, String)>,
+    pub filters: Vec<FilterLink>,
+    pub filtered: bool,
     /// Where the sort menu's form goes (the folder's page).
     pub href: String,
     pub sort_choices: Vec<SortChoice>,
@@ -136,25 +157,57 @@ pub struct MailboxPage {
 impl MailboxPage {
     /// One page of folder `mailbox`, shown as `view` says.
     pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, listing: Listing<'_>, view: ListView, tz: TzOffset) -> Self {
-        let ListView { order, can_sort, select_all } = view;
+        let ListView { order, can_sort, select_all, filter, per_page } = view;
         let i18n = &chrome.i18n;
         let now = crate::clock::unix_secs();
-        let (state, page_no, pages) = match &listing {
-            Listing::Messages(p) => (&p.mailbox, p.page, p.pages),
-            Listing::Conversations(p) => (&p.mailbox, p.page, p.pages),
+        // The page, the number of pages, and how many rows all the pages hold.
+        let (state, page_no, pages, total) = match &listing {
+            Listing::Messages(p) => (&p.mailbox, p.page, p.pages, u64::from(p.mailbox.exists)),
+            Listing::Conversations(p) => (&p.mailbox, p.page, p.pages, p.total as u64),
+            Listing::Filtered(p, total) => (&p.mailbox, p.page, p.pages, u64::from(*total)),
         };
         let uv = state.uidvalidity;
-        let rows = match listing {
-            Listing::Messages(p) => p.items.iter().map(|item| Row::new(item, message_href(mailbox, uv, item.uid), select_all, now, tz, i18n)).collect(),
+        let rows: Vec<Row> = match listing {
+            Listing::Messages(p) | Listing::Filtered(p, _) => {
+                p.items.iter().map(|item| Row::new(item, message_href(mailbox, uv, item.uid), select_all, now, tz, i18n)).collect()
+            }
             Listing::Conversations(p) => p.conversations.iter().filter_map(|c| Row::conversation(c, mailbox, uv, select_all, now, tz, i18n)).collect(),
         };
         let (heading, _) = super::folder_display(folders, mailbox, i18n);
         let href = folder_href(mailbox);
-        // Paging links carry the order when it is not the default.
-        let ordered = if order == Order::default() {
-            String::new()
-        } else {
-            format!("&sort={}&order={}", order.key.key(), if order.descending { "desc" } else { "asc" })
+        // Paging links carry the order when it is not the default, and the filter.
+        let mut keep: Vec<(&'static str, String)> = Vec::new();
+        if order != Order::default() {
+            keep.push(("sort", order.key.key().to_string()));
+            keep.push(("order", (if order.descending { "desc" } else { "asc" }).to_string()));
+        }
+        if let Some(f) = filter {
+            keep.push(("filter", f.key().to_string()));
+        }
+        let ordered: String = keep.iter().map(|(k, v)| format!("&{k}={v}")).collect();
+        let at = |p: u32| format!("{href}?page={p}{ordered}");
+        let filters = [None, Some(Filter::Unread), Some(Filter::Starred)]
+            .into_iter()
+            .map(|f| FilterLink {
+                href: match f {
+                    None => href.clone(),
+                    Some(f) => format!("{href}?filter={}", f.key()),
+                },
+                label: i18n.t(&format!("filter-{}", f.map(Filter::key).unwrap_or("all"))),
+                active: f == filter,
+            })
+            .collect();
+        let first_shown = u64::from(page_no.saturating_sub(1)) * u64::from(per_page) + 1;
+        let range_label = match rows.len() as u64 {
+            0 => i18n.t1("list-range-empty", "total", format::number(total, i18n)),
+            n => i18n.ta(
+                "list-range",
+                &[
+                    ("first", FluentArg::Str(format::number(first_shown, i18n))),
+                    ("last", FluentArg::Str(format::number(first_shown + n - 1, i18n))),
+                    ("total", FluentArg::Str(format::number(total.max(first_shown + n - 1), i18n))),
+                ],
+            ),
         };
         let sort_choices = SortKey::ALL
             .into_iter()
@@ -165,13 +218,23 @@ impl MailboxPage {
             uidvalidity: uv,
             page: page_no,
             select_all_href: format!("{href}?page={page_no}{ordered}&select=all"),
-            count: i18n.tn("list-count", "count", i64::from(state.exists)),
+            count: i18n.ta(
+                "list-count",
+                &[("count", FluentArg::Num(i64::from(state.exists))), ("shown", FluentArg::Str(format::number(u64::from(state.exists), i18n)))],
+            ),
             page_label: i18n.ta(
                 "list-page",
                 &[("page", FluentArg::Num(page_no.into())), ("pages", FluentArg::Num(pages.into()))],
             ),
-            newer: (page_no > 1).then(|| format!("{href}?page={}{ordered}", page_no - 1)),
-            older: (page_no < pages).then(|| format!("{href}?page={}{ordered}", page_no + 1)),
+            range_label,
+            first: (page_no > 2).then(|| at(1)),
+            newer: (page_no > 1).then(|| at(page_no - 1)),
+            older: (page_no < pages).then(|| at(page_no + 1)),
+            last: (page_no + 1 < pages).then(|| at(pages)),
+            pages,
+            keep,
+            filters,
+            filtered: filter.is_some(),
             rows,
             sort_choices,
             descending: order.descending,
