@@ -277,7 +277,7 @@ impl ImapConn {
         };
         let mut items = self.rows(mailbox, state.uidvalidity, &uids).await?;
         // Newest first: UIDs grow with arrival (a range such as 7:1 may come back ascending).
-        items.sort_unstable_by(|a, b| b.uid.cmp(&a.uid));
+        items.sort_unstable_by_key(|i| std::cmp::Reverse(i.uid));
         let pages = total.div_ceil(per_page).max(1);
         Ok((Page { mailbox: state, page, pages, items }, total))
     }
