@@ -286,6 +286,7 @@ compose-attribution = On { $date }, { $name } wrote:
 compose-forwarded-header = ---------- Forwarded message ----------
 compose-from = From
 compose-to = To
+compose-cc-bcc = Cc/Bcc
 compose-cc = Cc
 compose-bcc = Bcc
 compose-subject = Subject

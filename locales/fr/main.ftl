@@ -295,6 +295,7 @@ compose-attribution = Le { $date }, { $name } a écrit :
 compose-forwarded-header = ---------- Message transféré ----------
 compose-from = De
 compose-to = À
+compose-cc-bcc = Cc/Cci
 compose-cc = Cc
 compose-bcc = Cci
 compose-subject = Objet

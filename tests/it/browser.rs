@@ -542,10 +542,14 @@ async fn in_chromium_a_user_writes_with_an_attachment_sends_finds_it_in_sent_and
     c.set_window_size(390, 844).await.expect("phone size");
     c.goto(&app.url("/compose")).await.unwrap();
     c.wait().for_element(Locator::Css("form#compose")).await.expect("compose page");
-    let overflow = c.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![]).await.unwrap();
+    // Neither the page nor its scrolling content area is wider than the phone.
+    let overflow = c
+        .execute("const m = document.getElementById('content'); return document.documentElement.scrollWidth <= window.innerWidth + 1 && m.scrollWidth <= m.clientWidth + 1", vec![])
+        .await
+        .unwrap();
     shot(&c, "phone-compose").await;
     let wide = c
-        .execute("return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))", vec![])
+        .execute("const m = document.getElementById('content'); const r = m.getBoundingClientRect().left + m.clientWidth; return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > Math.min(r, window.innerWidth) + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))", vec![])
         .await
         .unwrap();
     assert_eq!(overflow.as_bool(), Some(true), "no sideways scrolling on a phone: {wide}");

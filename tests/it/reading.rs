@@ -197,7 +197,7 @@ async fn a_folder_of_thousands_pages_newest_first_fifty_at_a_time() {
     user.bulk_append("INBOX", &messages).await;
     let b = Browser::new(&app);
     let first = b.login(&user).await;
-    assert!(first.body.contains("3000 messages"));
+    assert!(first.body.contains("3,000 messages"));
     assert!(first.body.contains("Page 1 of 60"));
     let rows = first.body.matches("class=\"row").count();
     assert_eq!(rows, 50);

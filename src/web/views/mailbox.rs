@@ -22,6 +22,9 @@ pub struct Row {
     pub href: String,
     pub from: String,
     pub from_title: String,
+    /// The sender's initials and their colour (one of [`AVATAR_COLOURS`]), for the avatar.
+    pub initials: String,
+    pub colour: usize,
     pub subject: String,
     /// The first words of its text (empty when the server gave none).
     pub preview: String,
@@ -37,7 +40,10 @@ impl Row {
     pub fn new(item: &ListItem, href: String, checked: bool, now: i64, tz: TzOffset, i18n: &I18n) -> Self {
         let h = mime::list_headers(&item.headers);
         let from = h.from.as_ref().map(|p| p.display()).filter(|s| !s.is_empty());
+        let address = h.from.as_ref().and_then(|p| p.address.clone()).unwrap_or_default().to_lowercase();
         Row {
+            initials: initials(from.as_deref().unwrap_or(&address)),
+            colour: colour_of(&address),
             uid: item.uid,
             value: item.uid.to_string(),
             count: 1,
@@ -56,6 +62,30 @@ impl Row {
             attachment: h.has_attachment,
         }
     }
+}
+
+/// Colours an avatar can take (classes `avatar-0` to `avatar-7`).
+pub const AVATAR_COLOURS: usize = 8;
+
+/// One or two letters for a sender: the first letters of the first and last words of the
+/// name ("Zoé Dupré" → "ZD"; numbers are not words), or the first of the address.
+pub fn initials(name: &str) -> String {
+    let words: Vec<&str> = name
+        .split(|c: char| c.is_whitespace() || c == '.' || c == '@')
+        .map(|w| w.trim_start_matches(|c: char| !c.is_alphabetic()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let first = |w: &&str| w.chars().next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    match (words.first(), words.get(1..).and_then(|r| r.last()), name.contains('@')) {
+        (Some(a), Some(b), false) => format!("{}{}", first(a), first(b)),
+        (Some(a), _, _) => first(a),
+        (None, _, _) => "?".into(),
+    }
+}
+
+/// The same sender always gets the same colour.
+fn colour_of(address: &str) -> usize {
+    address.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b))) % AVATAR_COLOURS
 }
 
 /// How a folder's list is shown: its order, whether the server can sort, whether every row
@@ -273,5 +303,25 @@ impl ConfirmPage {
             back_href,
             chrome,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_of_names_and_addresses() {
+        assert_eq!(initials("Zoé Dupré"), "ZD");
+        assert_eq!(initials("Jean-Pierre de la Fontaine"), "JF");
+        assert_eq!(initials("alice"), "A");
+        assert_eq!(initials("bob.smith@example.org"), "B");
+        assert_eq!(initials("山田太郎"), "山");
+        assert_eq!(initials("  "), "?");
+        assert_eq!(initials("\"(Support)\""), "S");
+        assert_eq!(initials("-- --"), "?");
+        assert_eq!(initials("Sender 60"), "S");
+        assert_eq!(colour_of("a@example.org"), colour_of("a@example.org"));
+        assert!(colour_of("b@example.org") < AVATAR_COLOURS);
     }
 }
