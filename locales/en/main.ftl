@@ -160,6 +160,24 @@ action-star = Star
 action-unstar = Remove star
 action-move = Move
 action-move-to = Move to…
+notice-labelled = { $count ->
+    [one] Label added.
+   *[other] Label added to { $count } messages.
+}
+notice-unlabelled = { $count ->
+    [one] Label removed.
+   *[other] Label removed from { $count } messages.
+}
+notice-label-invalid = A label cannot start with $ or \ nor hold ( ) {"{"} % * " ] or \, and has at most 64 characters.
+action-labels = Labels
+action-label-new = New label
+action-label-add = Add
+action-label-remove = Remove the label { $label }
+label-important = Important
+label-work = Work
+label-personal = Personal
+label-todo = To do
+label-later = Later
 action-more = More
 actions = Actions
 notice-read = { $count ->

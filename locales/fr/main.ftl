@@ -169,6 +169,24 @@ action-star = Suivre
 action-unstar = Ne plus suivre
 action-move = Déplacer
 action-move-to = Déplacer vers…
+notice-labelled = { $count ->
+    [one] Étiquette ajoutée.
+   *[other] Étiquette ajoutée à { $count } messages.
+}
+notice-unlabelled = { $count ->
+    [one] Étiquette retirée.
+   *[other] Étiquette retirée de { $count } messages.
+}
+notice-label-invalid = Une étiquette ne peut commencer par $ ou \ ni contenir ( ) {"{"} % * " ] ou \, et compte au plus 64 caractères.
+action-labels = Étiquettes
+action-label-new = Nouvelle étiquette
+action-label-add = Ajouter
+action-label-remove = Retirer l’étiquette { $label }
+label-important = Important
+label-work = Travail
+label-personal = Personnel
+label-todo = À faire
+label-later = Plus tard
 action-more = Plus
 actions = Actions
 notice-read = { $count ->

@@ -19,6 +19,9 @@ pub enum Action {
     Spam,
     NotSpam,
     Move,
+    /// Add or remove the label (a keyword) named by the form's target.
+    Label,
+    Unlabel,
 }
 
 impl Action {
@@ -36,13 +39,15 @@ impl Action {
             "spam" => Self::Spam,
             "notspam" => Self::NotSpam,
             "move" => Self::Move,
+            "label" => Self::Label,
+            "unlabel" => Self::Unlabel,
             _ => return None,
         })
     }
 
     /// Actions after which the message is no longer in the folder.
     pub fn removes(self) -> bool {
-        !matches!(self, Self::Read | Self::Unread | Self::Star | Self::Unstar)
+        !matches!(self, Self::Read | Self::Unread | Self::Star | Self::Unstar | Self::Label | Self::Unlabel)
     }
 
     /// The flag this action sets (`true`) or clears (`false`), for flag actions.
@@ -54,6 +59,17 @@ impl Action {
             Self::Unstar => (Flag::Flagged, false),
             _ => return None,
         })
+    }
+}
+
+/// The keyword of a label action's target: `kw:<keyword>` for a label shown (as the server
+/// has it), else a label the user typed (see [`Flag::keyword`]). `None`: not a label.
+pub fn label_flag(target: &str) -> Option<Flag> {
+    match target.strip_prefix("kw:") {
+        Some(k) if matches!(k, "$label1" | "$label2" | "$label3" | "$label4" | "$label5") => Some(Flag::Keyword(k.to_string())),
+        // Shown, so read from the server: an atom already; checked again all the same.
+        Some(k) => Flag::keyword(k).filter(|f| f.imap() == k),
+        None => Flag::keyword(target),
     }
 }
 
@@ -79,6 +95,15 @@ pub struct Done {
 /// Performs `action` on `m`. `target`: the folder for [`Action::Move`]. A target that does
 /// not exist, or a folder whose UIDVALIDITY changed, is [`MailError::NotFound`].
 pub async fn perform(c: &mut ImapConn, m: &MessageSet, action: Action, target: &str) -> Result<Done, MailError> {
+    if matches!(action, Action::Label | Action::Unlabel) {
+        // The pages check the label first (see `label_flag`): this is for anything else.
+        let flag = label_flag(target).ok_or_else(|| MailError::No("not a label".into()))?;
+        let add = action == Action::Label;
+        c.store_flags(m, add, std::slice::from_ref(&flag)).await?;
+        let notice_key = if add { "notice-labelled" } else { "notice-unlabelled" };
+        let undo = Undo::Flags { messages: m.clone(), flags: vec![flag], add: !add };
+        return Ok(Done { notice_key, folder: None, undo: Some(undo) });
+    }
     if let Some((flag, add)) = action.flag_change() {
         c.store_flags(m, add, std::slice::from_ref(&flag)).await?;
         let notice_key = match action {

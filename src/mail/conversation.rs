@@ -232,7 +232,7 @@ mod tests {
 
     fn member(folder: &str, uid: u32, id: &str) -> Member {
         let headers = format!("Message-ID: <{id}>\r\n\r\n").into_bytes();
-        let item = ListItem { uid, seen: true, flagged: false, answered: false, size: 1, headers, internal_date: None, preview: None };
+        let item = ListItem { uid, seen: true, flagged: false, answered: false, size: 1, headers, internal_date: None, preview: None, labels: Vec::new() };
         Member { folder: folder.into(), uidvalidity: 1, item, date: None }
     }
 

@@ -18,6 +18,9 @@ pub enum Flag {
     /// `$Junk` / `$NotJunk` (RFC 5788): what spam filters learn from.
     Junk,
     NotJunk,
+    /// A keyword other mail apps show as a label or tag (`$label1`, `Work`): an IMAP atom,
+    /// checked by [`Flag::keyword`].
+    Keyword(String),
 }
 
 impl Flag {
@@ -32,7 +35,19 @@ impl Flag {
             Self::Forwarded => "$Forwarded",
             Self::Junk => "$Junk",
             Self::NotJunk => "$NotJunk",
+            Self::Keyword(k) => k,
         }
+    }
+
+    /// The keyword for a label as a user types it: spaces become `_` and letters beyond
+    /// ASCII are written in modified UTF-7 (as Thunderbird does for its tags), so that it is
+    /// an IMAP atom; `None` when it is empty, too long, starts with `\` or `$` (flags of the
+    /// system and of other apps), or holds a character an atom cannot.
+    pub fn keyword(label: &str) -> Option<Flag> {
+        let spaced: String = label.split_whitespace().collect::<Vec<_>>().join("_");
+        let k = crate::mail::utf7::encode(&spaced);
+        let atom = |c: char| c.is_ascii_graphic() && !matches!(c, '(' | ')' | '{' | '%' | '*' | '"' | '\\' | ']');
+        (!k.is_empty() && k.len() <= 64 && !k.starts_with('$') && k.chars().all(atom)).then_some(Flag::Keyword(k))
     }
 
     /// `\Seen \Draft`: a list for STORE and APPEND (without the parentheses).
@@ -107,6 +122,18 @@ pub struct MessageSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_become_keywords_that_are_atoms() {
+        assert_eq!(Flag::keyword("Work"), Some(Flag::Keyword("Work".into())));
+        assert_eq!(Flag::keyword(" To  do "), Some(Flag::Keyword("To_do".into())));
+        assert_eq!(Flag::keyword("Reçus"), Some(Flag::Keyword("Re&AOc-us".into())));
+        // Line breaks are white space: nothing of them reaches the command.
+        assert_eq!(Flag::keyword("a\r\nb"), Some(Flag::Keyword("a_b".into())));
+        for bad in ["", "   ", "a(b", "x\\y", "\\Seen", "$label1", "q\"", "a]", "50%", "*", "{5}", &"x".repeat(65)] {
+            assert_eq!(Flag::keyword(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn flags_are_spelled_as_imap_wants() {

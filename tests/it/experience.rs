@@ -181,3 +181,57 @@ async fn quick_filters_and_paging_to_any_page() {
     assert!(fr.get("/f/INBOX?page=2").await.body.contains("<span class=\"range\">26–50 sur 60</span>"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn labels_are_keywords_that_other_mail_apps_share() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
+    let (other, _) = append(&mut imap, "INBOX", &numbered_message(2)).await;
+    // Another app tagged message 2; spam verdicts and $Forwarded are not labels.
+    imap.select("INBOX").await.unwrap();
+    let _: Vec<_> = futures_util::TryStreamExt::try_collect(imap.uid_store(other.to_string(), "+FLAGS.SILENT (Projet NonJunk $Forwarded $label1)").await.unwrap()).await.unwrap();
+    let b = Browser::new(&app);
+    let inbox = b.login(&user).await;
+    let token = csrf(&inbox.body);
+    assert!(inbox.body.contains("<span class=\"chip-label tint-1\">Important</span>"), "{}", inbox.body);
+    assert!(inbox.body.contains(">Projet</span>") && !inbox.body.contains(">NonJunk<") && !inbox.body.contains(">$Forwarded<"));
+    let (uv_s, uid_s) = (uv.to_string(), uid.to_string());
+    let act = |extra: Vec<(&'static str, String)>| {
+        let mut form: Vec<(String, String)> = vec![("csrf".into(), token.clone()), ("uidvalidity".into(), uv_s.clone()), ("uid".into(), uid_s.clone())];
+        form.extend(extra.into_iter().map(|(k, v)| (k.to_string(), v)));
+        form
+    };
+    let post = async |form: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        b.post("/f/INBOX/actions", &pairs).await
+    };
+    // Thunderbird's "Work" tag, from the menu.
+    let done = post(act(vec![("label-add", "kw:$label2".into())])).await;
+    assert!(done.body.contains("Label added."), "{}", done.body);
+    assert!(flags_of(&mut imap, "INBOX", uid).await.contains(&"Custom(\"$label2\")".to_string()));
+    // A label of one's own, typed: spaces and accents become an atom Thunderbird reads too.
+    post(act(vec![("new-label", "Reçus urgents".into()), ("label-add", String::new())])).await;
+    assert!(flags_of(&mut imap, "INBOX", uid).await.contains(&"Custom(\"Re&AOc-us_urgents\")".to_string()));
+    let page = b.get(&format!("/m/INBOX/{uv}/{uid}")).await;
+    assert!(page.body.contains(">Reçus urgents</span>") && page.body.contains(">Work</span>"), "{}", page.body);
+    assert!(page.body.contains("name=\"label-remove\" value=\"kw:$label2\""), "the menu offers to take it off");
+    // Nothing that is not an atom reaches the server.
+    for bad in ["a(b", "x\"y", "\\Seen", "$Junk", ""] {
+        let refused = post(act(vec![("new-label", bad.into()), ("label-add", String::new())])).await;
+        assert!(refused.body.contains("A label cannot start with"), "{bad}: {}", refused.body);
+    }
+    let refused = post(act(vec![("label-add", "kw:a) (\\Deleted".into())])).await;
+    assert!(refused.body.contains("A label cannot start with"));
+    assert!(!flags_of(&mut imap, "INBOX", uid).await.contains(&"Deleted".to_string()));
+    // Removing, and undoing a removal.
+    post(act(vec![("label-remove", "kw:$label2".into())])).await;
+    assert!(!flags_of(&mut imap, "INBOX", uid).await.contains(&"Custom(\"$label2\")".to_string()));
+    b.post("/undo", &[("csrf", &token)]).await;
+    assert!(flags_of(&mut imap, "INBOX", uid).await.contains(&"Custom(\"$label2\")".to_string()), "undo put it back");
+    // The list's menu offers to remove the labels its rows carry.
+    let list = b.get("/f/INBOX").await;
+    assert!(list.body.contains("name=\"label-remove\" value=\"kw:Projet\""));
+    app.stop().await;
+}

@@ -9,7 +9,7 @@ use async_imap::imap_proto::{BodyStructure, ContentEncoding};
 use super::conn::{ImapConn, Placed};
 use super::raw::{self, Token};
 use super::types::{Filter, ListItem, Order, Page, RawMessage, SortKey, Window};
-use super::wire::{all, flag_bits, quote, timed, uid_set};
+use super::wire::{all, flag_bits, labels, quote, timed, uid_set};
 use crate::mail::mime;
 use crate::mail::model::{Flag, MessageRef, MessageSet, Uid, UidValidity};
 use crate::mail::{MailError, utf7};
@@ -182,6 +182,7 @@ impl ImapConn {
             row.1.seen = seen;
             row.1.flagged = flagged;
             row.1.answered = answered;
+            row.1.labels = labels(f.flags());
             w.modseq = w.modseq.max(f.modseq.unwrap_or(0));
         }
         Ok(true)
@@ -212,7 +213,7 @@ impl ImapConn {
         };
         let (seen, flagged, _) = flag_bits(f.flags());
         let bytes = Arc::new(f.body().map(<[u8]>::to_vec).unwrap_or_default());
-        let msg = RawMessage { uid, uidvalidity, seen, flagged, bytes };
+        let msg = RawMessage { uid, uidvalidity, seen, flagged, labels: labels(f.flags()), bytes };
         if msg.bytes.len() <= MESSAGE_CACHE_MAX {
             self.cached = Some((key, msg.clone()));
         }
@@ -771,6 +772,7 @@ fn list_item(f: &async_imap::types::Fetch) -> Option<ListItem> {
         headers: f.header().map(<[u8]>::to_vec).unwrap_or_default(),
         internal_date: f.internal_date().map(|d| d.timestamp()),
         preview: None,
+        labels: labels(f.flags()),
     })
 }
 

@@ -85,6 +85,8 @@ pub struct ListItem {
     pub internal_date: Option<i64>,
     /// The first words of its text, from the server (PREVIEW), when it makes them.
     pub preview: Option<String>,
+    /// Its labels: the keywords other apps show as tags (see [`super::wire::labels`]).
+    pub labels: Vec<String>,
 }
 
 /// What a folder's list can be sorted by (RFC 5256 keys).
@@ -174,6 +176,8 @@ pub struct RawMessage {
     pub uidvalidity: u32,
     pub seen: bool,
     pub flagged: bool,
+    /// Its labels (see [`super::wire::labels`]).
+    pub labels: Vec<String>,
     pub bytes: Arc<Vec<u8>>,
 }
 

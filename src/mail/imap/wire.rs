@@ -85,6 +85,26 @@ pub(super) fn flag_bits<'a>(flags: impl Iterator<Item = Flag<'a>>) -> (bool, boo
     (seen, flagged, answered)
 }
 
+/// The keywords among `flags` that are labels: Thunderbird's `$label1` to `$label5` and
+/// keywords of the user's own; not the `$` keywords of the system and other apps (`$Junk`,
+/// `$Forwarded`, `$MDNSent`…) nor Thunderbird's spam verdicts (`Junk`, `NonJunk`).
+pub fn labels<'a>(flags: impl Iterator<Item = Flag<'a>>) -> Vec<String> {
+    let mut out: Vec<String> = flags
+        .filter_map(|f| match f {
+            Flag::Custom(k) => Some(k.to_string()),
+            _ => None,
+        })
+        .filter(|k| {
+            let lower = k.to_ascii_lowercase();
+            let own = !k.starts_with('$') && !matches!(lower.as_str(), "junk" | "nonjunk" | "notjunk");
+            own || matches!(lower.as_str(), "$label1" | "$label2" | "$label3" | "$label4" | "$label5")
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// (UNSEEN, MESSAGES) of a STATUS reply.
 pub(super) fn status_counts(attrs: &[StatusAttribute]) -> (u32, u32) {
     let (mut unseen, mut messages) = (0, 0);

@@ -24,6 +24,7 @@ pub struct ActionForm {
 impl ActionForm {
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         let mut f = ActionForm { page: 1, ..Default::default() };
+        let mut new_label = String::new();
         for (k, v) in pairs {
             match k.as_str() {
                 "csrf" => f.csrf = v,
@@ -44,6 +45,13 @@ impl ActionForm {
                     f.action = Some("move".to_string());
                     f.target = v;
                 }
+                // A button of the "Labels" menu: the label it adds or removes; an empty
+                // one adds the label typed in `new-label`.
+                "label-add" | "label-remove" => {
+                    f.action = Some(if k == "label-add" { "label" } else { "unlabel" }.to_string());
+                    f.target = v;
+                }
+                "new-label" => new_label = v,
                 "page" => f.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
                 "back" => f.back = v,
                 "next" => f.next = Uid::parse(&v),
@@ -53,6 +61,9 @@ impl ActionForm {
         }
         f.uids.sort_unstable();
         f.uids.dedup();
+        if f.target.is_empty() && f.action.as_deref() == Some("label") {
+            f.target = new_label.trim().to_string();
+        }
         f
     }
 

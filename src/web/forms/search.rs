@@ -22,6 +22,7 @@ pub struct ResultsForm {
 impl ResultsForm {
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         let mut f = ResultsForm { page: 1, ..Default::default() };
+        let mut new_label = String::new();
         let mut groups: BTreeMap<(String, u32), Vec<Uid>> = BTreeMap::new();
         for (k, v) in pairs {
             match k.as_str() {
@@ -35,6 +36,11 @@ impl ResultsForm {
                     f.action = Action::parse("move");
                     f.target = v;
                 }
+                "label-add" | "label-remove" => {
+                    f.action = Action::parse(if k == "label-add" { "label" } else { "unlabel" });
+                    f.target = v;
+                }
+                "new-label" => new_label = v,
                 "confirmed" => f.confirmed = v == "1",
                 "m" => {
                     let mut it = v.splitn(3, ':');
@@ -51,6 +57,9 @@ impl ResultsForm {
             .into_iter()
             .map(|((mailbox, uv), uids)| MessageSet { mailbox, uidvalidity: UidValidity(uv), uids })
             .collect();
+        if f.target.is_empty() && f.action == Action::parse("label") {
+            f.target = new_label.trim().to_string();
+        }
         f
     }
 

@@ -58,6 +58,9 @@ pub async fn actions(cx: Ctx, Path(mailbox): Path<String>, Form(pairs): Form<Vec
     };
     let message_url = (form.back == "message" && messages.uids.len() == 1)
         .then(|| views::message_href(&mailbox, messages.uidvalidity.0, messages.uids[0].0));
+    if matches!(action, Action::Label | Action::Unlabel) && actions::label_flag(&form.target).is_none() {
+        return tell(&cx, cx.i18n().t("notice-label-invalid"), None, message_url.as_ref().unwrap_or(&list)).await;
+    }
     // Deleting for good needs a confirmation; without JavaScript, this page asks.
     if action == Action::DeleteForever && !form.confirmed {
         let back_href = message_url.unwrap_or(list);

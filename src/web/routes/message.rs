@@ -66,6 +66,7 @@ pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, Strin
         tz,
         neighbours,
         original_colours: q.get("colours").is_some_and(|v| v == "original"),
+        labels: &raw.labels,
     };
     let members = conversation(&cx, &folders, &m, &parsed).await;
     let page = MessagePage::new(cx.frame(&folders, &m.mailbox, notice), &parsed, shown).in_conversation(&members, &folders, &m.mailbox, tz);

@@ -116,6 +116,9 @@ pub async fn actions(cx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> Resul
     if form.sets.is_empty() {
         return notice::redirect(&cx.user, cx.i18n().t("notice-nothing-selected"), &back).await;
     }
+    if matches!(action, Action::Label | Action::Unlabel) && actions::label_flag(&form.target).is_none() {
+        return notice::redirect(&cx.user, cx.i18n().t("notice-label-invalid"), &back).await;
+    }
     if action == Action::DeleteForever && !form.confirmed {
         // Deleting for good from results asks in the browser (data-confirm); without
         // JavaScript, the folder's own page is the place to do it.

@@ -69,6 +69,8 @@ mod tests {
             notice: None,
             message_flagged: None,
             more_links: Vec::new(),
+            labels: Vec::new(),
+            label_removals: Vec::new(),
             unread: 0,
             theme: "system".into(),
             density: "comfortable".into(),

@@ -25,6 +25,7 @@ pub struct Row {
     /// The sender's initials and their colour (one of [`AVATAR_COLOURS`]), for the avatar.
     pub initials: String,
     pub colour: usize,
+    pub labels: Vec<super::LabelChip>,
     pub subject: String,
     /// The first words of its text (empty when the server gave none).
     pub preview: String,
@@ -44,6 +45,7 @@ impl Row {
         Row {
             initials: initials(from.as_deref().unwrap_or(&address)),
             colour: colour_of(&address),
+            labels: item.labels.iter().map(|k| super::label_chip(k, i18n)).collect(),
             uid: item.uid,
             value: item.uid.to_string(),
             count: 1,
@@ -64,7 +66,7 @@ impl Row {
     }
 }
 
-/// Colours an avatar can take (classes `avatar-0` to `avatar-7`).
+/// Colours an avatar can take (classes `tint-0` to `tint-7`).
 pub const AVATAR_COLOURS: usize = 8;
 
 /// One or two letters for a sender: the first letters of the first and last words of the
@@ -142,6 +144,10 @@ impl Row {
         row.flagged = c.flagged;
         row.answered = c.answered;
         row.attachment = row.attachment || c.items.iter().any(|i| mime::list_headers(&i.headers).has_attachment);
+        let mut labels: Vec<String> = c.items.iter().flat_map(|i| i.labels.iter().cloned()).collect();
+        labels.sort();
+        labels.dedup();
+        row.labels = labels.iter().map(|k| super::label_chip(k, i18n)).collect();
         Some(row)
     }
 }
@@ -184,6 +190,14 @@ pub struct MailboxPage {
     pub can_sort: bool,
 }
 
+/// The keywords of the labels `rows` carry, each once.
+pub fn labels_of(rows: &[&Row]) -> Vec<String> {
+    let mut out: Vec<String> = rows.iter().flat_map(|r| r.labels.iter().filter_map(|l| l.value.strip_prefix("kw:").map(String::from))).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 impl MailboxPage {
     /// One page of folder `mailbox`, shown as `view` says.
     pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, listing: Listing<'_>, view: ListView, tz: TzOffset) -> Self {
@@ -205,6 +219,8 @@ impl MailboxPage {
         };
         let (heading, _) = super::folder_display(folders, mailbox, i18n);
         let href = folder_href(mailbox);
+        let present = labels_of(&rows.iter().collect::<Vec<_>>());
+        let label_menu = (super::label_choices(&present, &[], i18n), present.iter().map(|k| super::label_chip(k, i18n)).collect());
         // Paging links carry the order when it is not the default, and the filter.
         let mut keep: Vec<(&'static str, String)> = Vec::new();
         if order != Order::default() {
@@ -244,7 +260,7 @@ impl MailboxPage {
             .filter(|k| can_sort || *k == SortKey::Arrival)
             .map(|k| SortChoice { key: k.key(), label: i18n.t(&format!("sort-{}", k.key())), selected: k == order.key })
             .collect();
-        Self {
+        let mut page = Self {
             uidvalidity: uv,
             page: page_no,
             select_all_href: format!("{href}?page={page_no}{ordered}&select=all"),
@@ -273,7 +289,9 @@ impl MailboxPage {
             title: super::tab_title(folders, mailbox, i18n),
             heading,
             chrome,
-        }
+        };
+        (page.chrome.labels, page.chrome.label_removals) = label_menu;
+        page
     }
 }
 

@@ -93,6 +93,7 @@ pub struct MessagePage {
     pub is_draft: bool,
     /// The conversation's messages before and after this one, oldest first.
     pub neighbours: Option<Neighbours>,
+    pub labels: Vec<super::LabelChip>,
     /// A link to the mail in its own colours, or back in the dark theme's (mail that sets no
     /// colours only), and its text.
     pub colours_toggle: Option<(String, String)>,
@@ -120,6 +121,8 @@ pub struct Shown<'a> {
     pub neighbours: Option<(Option<u32>, Option<u32>)>,
     /// The mail is shown in its own colours even in dark mode.
     pub original_colours: bool,
+    /// Its labels (keywords).
+    pub labels: &'a [String],
 }
 
 /// Links to the next and previous messages of the folder.
@@ -151,6 +154,7 @@ impl MessagePage {
         let (folder_name, _) = folder_display(folders, mailbox, i18n);
         let subject = if parsed.subject.is_empty() { i18n.t("list-no-subject") } else { parsed.subject.clone() };
         chrome.message_flagged = Some(shown.flagged);
+        chrome.labels = super::label_choices(shown.labels, shown.labels, i18n);
         let compose_query = format!("mb={}&uv={uv}&uid={uid}", seg(mailbox));
         chrome.more_links = vec![
             MenuLink { href: format!("/compose?mode=attach&{compose_query}"), label: i18n.t("msg-forward-attach"), new_tab: false },
@@ -187,6 +191,7 @@ impl MessagePage {
             damaged: parsed.damaged,
             compose_query,
             colours_toggle,
+            labels: shown.labels.iter().map(|k| super::label_chip(k, i18n)).collect(),
             next_uid: shown.neighbours.and_then(|(newer, older)| older.or(newer)),
             neighbours: shown.neighbours.map(|(newer, older)| Neighbours {
                 newer: newer.map(|u| message_href(mailbox, uv, u)),

@@ -72,6 +72,46 @@ pub fn tab_text(unread: u32, title: &str, i18n: &I18n) -> String {
     }
 }
 
+/// A label (an IMAP keyword) as shown: its name and colour, and as a choice of the Labels
+/// menu, the value its button posts and whether the message carries it.
+pub struct LabelChip {
+    pub value: String,
+    pub text: String,
+    pub colour: usize,
+    pub on: bool,
+}
+
+/// Thunderbird's five tags, offered to every message: (keyword, name, colour).
+const STANDARD_LABELS: [(&str, &str, usize); 5] =
+    [("$label1", "label-important", 1), ("$label2", "label-work", 7), ("$label3", "label-personal", 2), ("$label4", "label-todo", 0), ("$label5", "label-later", 3)];
+
+/// How `keyword` shows: Thunderbird's tags by their names, others as the user wrote them
+/// (modified UTF-7 read back, `_` as a space), in a colour of their own.
+pub fn label_chip(keyword: &str, i18n: &I18n) -> LabelChip {
+    let standard = STANDARD_LABELS.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(keyword));
+    let (text, colour) = match standard {
+        Some((_, name, colour)) => (i18n.t(name), *colour),
+        None => (
+            crate::mail::utf7::decode(keyword).unwrap_or_else(|| keyword.to_string()).replace('_', " "),
+            keyword.bytes().fold(7usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b))) % 8,
+        ),
+    };
+    LabelChip { value: format!("kw:{keyword}"), text, colour, on: false }
+}
+
+/// The Labels menu: Thunderbird's five, then the others in `present`; `on` those of `carried`.
+pub fn label_choices(present: &[String], carried: &[String], i18n: &I18n) -> Vec<LabelChip> {
+    let mut keys: Vec<&str> = STANDARD_LABELS.iter().map(|(k, _, _)| *k).collect();
+    for k in present {
+        if !keys.iter().any(|x| x.eq_ignore_ascii_case(k)) {
+            keys.push(k);
+        }
+    }
+    keys.into_iter()
+        .map(|k| LabelChip { on: carried.iter().any(|c| c.eq_ignore_ascii_case(k)), ..label_chip(k, i18n) })
+        .collect()
+}
+
 /// A link in a toolbar menu.
 pub struct MenuLink {
     pub href: String,
@@ -124,6 +164,10 @@ pub struct Chrome {
     pub message_flagged: Option<bool>,
     /// Links at the end of the toolbar's "More" menu (a message's source, …).
     pub more_links: Vec<MenuLink>,
+    /// The Labels menu: labels to add (or, `on`, to remove), and on lists, the labels of the
+    /// rows shown, to remove.
+    pub labels: Vec<LabelChip>,
+    pub label_removals: Vec<LabelChip>,
     /// What the search box holds: the query on a results page, `in:` the folder shown
     /// elsewhere (as Gmail does), nothing in the Inbox.
     pub search: String,
@@ -217,6 +261,8 @@ impl Chrome {
             notice,
             message_flagged: None,
             more_links: Vec::new(),
+            labels: label_choices(&[], &[], &i18n),
+            label_removals: Vec::new(),
             search: search_prefill(folders, current),
             unread: folders.iter().find(|f| f.name == current).map(|f| f.unread).unwrap_or(0),
             theme: user.prefs.theme.clone(),

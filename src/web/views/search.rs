@@ -117,6 +117,10 @@ impl SearchPage {
             );
             page.partial = Some((text, search_href(query, 1, true)));
         }
+        let present = super::mailbox::labels_of(&page.rows.iter().map(|r| &r.row).collect::<Vec<_>>());
+        let labels = super::label_choices(&present, &[], &page.chrome.i18n);
+        let removals = present.iter().map(|k| super::label_chip(k, &page.chrome.i18n)).collect();
+        (page.chrome.labels, page.chrome.label_removals) = (labels, removals);
         page
     }
 }
