@@ -59,6 +59,13 @@ filter-all = All
 filter-unread = Unread
 filter-starred = Starred
 list-filters = Show
+list-selected-page = { $count ->
+    [one] The message on this page is selected.
+   *[other] All { $count } on this page are selected.
+}
+list-select-folder = Select all { $total } in { $folder }
+list-selected-folder = All { $total } in { $folder } are selected.
+list-clear-selection = Clear selection
 list-count = { $count ->
     [one] 1 message
    *[other] { $shown } messages

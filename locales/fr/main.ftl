@@ -62,6 +62,13 @@ filter-all = Tous
 filter-unread = Non lus
 filter-starred = Suivis
 list-filters = Afficher
+list-selected-page = { $count ->
+    [one] Le message de cette page est sélectionné.
+   *[other] Les { $count } messages de cette page sont sélectionnés.
+}
+list-select-folder = Sélectionner les { $total } messages de « { $folder } »
+list-selected-folder = Les { $total } messages de « { $folder } » sont sélectionnés.
+list-clear-selection = Tout désélectionner
 list-count = { $count ->
     [one] 1 message
    *[other] { $shown } messages

@@ -140,7 +140,45 @@
     all.checked = boxes.length > 0 && on === boxes.length;
     all.indeterminate = on > 0 && on < boxes.length;
     body.classList.toggle("has-selection", on > 0);
+    // The whole page selected: offer the whole folder; anything less takes that back.
+    var banner = document.getElementById("select-folder");
+    if (banner) {
+      if (!all.checked) selectFolder(false);
+      banner.hidden = !all.checked;
+    }
   }
+
+  // "Select all N in this folder": the form then says so (scope=folder) and the server finds
+  // the messages; the page never sends their UIDs.
+  function selectFolder(on) {
+    var banner = document.getElementById("select-folder");
+    var form = document.getElementById("list-form");
+    if (!banner || !form) return;
+    var scope = form.querySelector("input[name=scope]");
+    if (on === !!scope) return;
+    if (on) {
+      scope = document.createElement("input");
+      scope.type = "hidden"; scope.name = "scope"; scope.value = "folder";
+      form.appendChild(scope);
+    } else if (scope) {
+      scope.remove();
+    }
+    var text = banner.querySelector("span"), link = banner.querySelector("a");
+    if (text) text.textContent = on ? banner.dataset.selectedFolder : banner.dataset.selectedPage;
+    if (link) link.hidden = on;
+  }
+
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("#select-folder a");
+    if (!a) return;
+    e.preventDefault();
+    if (a.hasAttribute("data-clear-selection")) {
+      Array.prototype.forEach.call(document.querySelectorAll(BOX), function (c) { c.checked = false; });
+      syncSelectAll();
+    } else {
+      selectFolder(true);
+    }
+  });
 
   document.addEventListener("change", function (e) {
     var t = e.target;

@@ -222,3 +222,26 @@ async fn in_chromium_a_tall_html_message_shows_whole_without_a_scrollbar_of_its_
     shot(&c, "tall-message-end").await;
     c.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_all_of_a_folder_is_selected_from_the_page() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let many: Vec<Vec<u8>> = (1..=60).map(numbered_message).collect();
+    user.bulk_append("INBOX", &many).await;
+    let (_driver, c) = browser(true).await;
+    c.set_window_size(1280, 860).await.expect("window size");
+    login(&c, &app, &user).await;
+    let banner = c.find(Locator::Id("select-folder")).await.expect("the banner is there, hidden");
+    assert!(!banner.is_displayed().await.unwrap());
+    click(&c, "#select-all").await;
+    assert!(banner.is_displayed().await.unwrap(), "the whole page selected: the whole folder is offered");
+    assert!(banner.text().await.unwrap().contains("Select all 60 in Inbox"));
+    click(&c, "#select-folder a[data-select-folder]").await;
+    assert!(banner.text().await.unwrap().contains("All 60 in Inbox are selected."));
+    click(&c, ".list-tools button[value=archive]").await;
+    c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css("p.empty")).await.expect("the inbox is empty");
+    let mut imap = user.imap().await;
+    assert_eq!(imap.select("Archive").await.unwrap().exists, 60);
+    c.close().await.expect("close");
+}

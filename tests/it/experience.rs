@@ -235,3 +235,45 @@ async fn labels_are_keywords_that_other_mail_apps_share() {
     assert!(list.body.contains("name=\"label-remove\" value=\"kw:Projet\""));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_whole_folder_is_selected_without_sending_its_uids() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let many: Vec<Vec<u8>> = (1..=60).map(numbered_message).collect();
+    user.bulk_append("INBOX", &many).await;
+    let mut imap = user.imap().await;
+    imap.select("INBOX").await.unwrap();
+    let _: Vec<_> = futures_util::TryStreamExt::try_collect(imap.store("1:50", "+FLAGS.SILENT (\\Seen)").await.unwrap()).await.unwrap();
+    let b = Browser::new(&app);
+    let inbox = b.login(&user).await;
+    let token = csrf(&inbox.body);
+    b.post("/settings", &[("csrf", &token), ("language", ""), ("per_page", "25")]).await;
+    let page = b.get("/f/INBOX").await;
+    assert!(page.body.contains("data-select-folder>Select all 60 in Inbox</a>"), "{}", page.body);
+    // Without JavaScript: ?select=folder checks the page and says the folder is selected.
+    let all = b.get("/f/INBOX?select=folder").await;
+    assert!(all.body.contains("<input type=\"hidden\" name=\"scope\" value=\"folder\">") && all.body.contains("All 60 in Inbox are selected."));
+    let uv = imap.select("INBOX").await.unwrap().uid_validity.unwrap().to_string();
+    // The unread ones only (10), as the filter shows them: the form names no UID at all.
+    let done = b.post("/f/INBOX/actions", &[("csrf", &token), ("uidvalidity", &uv), ("scope", "folder"), ("filter", "unread"), ("action", "star")]).await;
+    assert!(done.body.contains("10 messages starred."), "{}", done.body);
+    // (Selected again: a session sees flags changed by another once it syncs its view.)
+    imap.select("INBOX").await.unwrap();
+    assert_eq!(imap.uid_search("FLAGGED").await.unwrap().len(), 10);
+    assert_eq!(imap.uid_search("FLAGGED UNSEEN").await.unwrap().len(), 10);
+    // Then all of them, archived; the folder is empty and Archive has the 60.
+    let done = b.post("/f/INBOX/actions", &[("csrf", &token), ("uidvalidity", &uv), ("scope", "folder"), ("action", "archive")]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(imap.select("INBOX").await.unwrap().exists, 0);
+    assert_eq!(imap.select("Archive").await.unwrap().exists, 60);
+    // Deleting a whole folder for good asks first, naming no UID either.
+    let ask = b.post("/f/Archive/actions", &[("csrf", &token), ("uidvalidity", &imap.select("Archive").await.unwrap().uid_validity.unwrap().to_string()), ("scope", "folder"), ("action", "delete-forever")]).await;
+    assert!(ask.body.contains("name=\"scope\" value=\"folder\"") && !ask.body.contains("name=\"uid\""), "{}", ask.body);
+    assert_eq!(imap.select("Archive").await.unwrap().exists, 60, "nothing deleted before the answer");
+    // A stale UIDVALIDITY acts on nothing.
+    let stale = b.post("/f/Archive/actions", &[("csrf", &token), ("uidvalidity", "1"), ("scope", "folder"), ("action", "delete")]).await;
+    assert_eq!(stale.status, 200);
+    assert_eq!(imap.select("Archive").await.unwrap().exists, 60);
+    app.stop().await;
+}

@@ -242,10 +242,7 @@ impl ImapConn {
     /// `UID SORT RETURN (COUNT PARTIAL a:b)` whatever the folder's size and the page's depth;
     /// elsewhere the whole UID SEARCH, cut to the page. Then one FETCH of the page's rows.
     pub async fn filtered_page(&mut self, mailbox: &str, filter: Filter, page: u32, per_page: u32) -> Result<(Page, u32), MailError> {
-        let criteria = match filter {
-            Filter::Unread => "UNSEEN",
-            Filter::Starred => "FLAGGED",
-        };
+        let criteria = filter.criteria();
         let per_page = per_page.max(1);
         let page = page.max(1);
         let first = (page - 1).saturating_mul(per_page).saturating_add(1);
@@ -281,6 +278,13 @@ impl ImapConn {
         items.sort_unstable_by_key(|i| std::cmp::Reverse(i.uid));
         let pages = total.div_ceil(per_page).max(1);
         Ok((Page { mailbox: state, page, pages, items }, total))
+    }
+
+    /// Every message of `mailbox`, or those a quick filter shows: the folder's UIDVALIDITY
+    /// and their UIDs (one UID SEARCH; acting on them sends them back as ranges, `1:100000`).
+    pub async fn all_of(&mut self, mailbox: &str, filter: Option<Filter>) -> Result<(u32, Vec<u32>), MailError> {
+        let keys = filter.map(|f| crate::mail::search::Keys { pieces: vec![f.criteria().to_string()], utf8: false });
+        self.search(mailbox, keys.as_ref()).await
     }
 
     /// The `want` newest messages of `mailbox` matching `keys` (`None`: all), newest first,

@@ -159,6 +159,14 @@ impl Filter {
             Filter::Starred => "starred",
         }
     }
+
+    /// The SEARCH key of the messages it shows.
+    pub fn criteria(self) -> &'static str {
+        match self {
+            Filter::Unread => "UNSEEN",
+            Filter::Starred => "FLAGGED",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -17,6 +17,10 @@ pub struct ActionForm {
     pub back: String,
     /// On a message page: the message to show next when this one leaves the folder.
     pub next: Option<Uid>,
+    /// `scope=folder`: the action is on every message of the folder (or of its quick
+    /// `filter`), found by the server, whatever the checkboxes say.
+    pub whole_folder: bool,
+    pub filter: Option<String>,
     /// Deleting for good was confirmed.
     pub confirmed: bool,
 }
@@ -55,6 +59,8 @@ impl ActionForm {
                 "page" => f.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
                 "back" => f.back = v,
                 "next" => f.next = Uid::parse(&v),
+                "scope" => f.whole_folder = v == "folder",
+                "filter" => f.filter = Some(v),
                 "confirmed" => f.confirmed = v == "1",
                 _ => {}
             }

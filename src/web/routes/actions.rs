@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::i18n::FluentArg;
 use crate::mail::MailError;
 use crate::mail::actions::{self, Action, Done, Undo};
-use crate::mail::imap::MailEvent;
+use crate::mail::imap::{Filter, MailEvent};
+use crate::mail::model::{MessageSet, Uid};
 use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
 use crate::web::forms::CsrfForm;
@@ -47,13 +48,37 @@ async fn tell(cx: &Ctx, text: String, undo: Option<UndoEntry>, url: &str) -> Res
     Ok(Redirect::to(&notice::set(&cx.user, text, offers_undo, url).await?).into_response())
 }
 
+/// Actions on more messages than this offer no undo.
+const UNDO_MAX: usize = 5000;
+
 /// POST /f/{mailbox}/actions
 pub async fn actions(cx: Ctx, Path(mailbox): Path<String>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, AppError> {
     let form = ActionForm::from_pairs(pairs);
     cx.check_csrf(&form.csrf)?;
     let list = list_url(&mailbox, form.page);
     let action = form.action().ok_or_else(|| AppError::new(ErrorKind::BadRequest, "unknown action"))?;
-    let Some(messages) = form.messages(&mailbox) else {
+    // "Select all in this folder": the server says which messages those are now.
+    let filter = form.filter.as_deref().and_then(Filter::parse);
+    let messages = match (form.whole_folder, form.uidvalidity) {
+        (true, Some(uidvalidity)) => {
+            let found = cx
+                .imap(|c| {
+                    let mailbox = mailbox.clone();
+                    Box::pin(async move { c.all_of(&mailbox, filter).await })
+                })
+                .await;
+            match found {
+                Ok((uv, uids)) if uv == uidvalidity.0 => {
+                    Some(MessageSet { mailbox: mailbox.clone(), uidvalidity, uids: uids.into_iter().map(Uid).collect() })
+                }
+                // Recreated meanwhile (another UIDVALIDITY), or gone.
+                Ok(_) | Err(MailError::NotFound) => return tell(&cx, cx.i18n().t("notice-stale"), None, &list).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        _ => form.messages(&mailbox),
+    };
+    let Some(messages) = messages.filter(|m| !m.uids.is_empty()) else {
         return tell(&cx, cx.i18n().t("notice-nothing-selected"), None, &list).await;
     };
     let message_url = (form.back == "message" && messages.uids.len() == 1)
@@ -64,7 +89,9 @@ pub async fn actions(cx: Ctx, Path(mailbox): Path<String>, Form(pairs): Form<Vec
     // Deleting for good needs a confirmation; without JavaScript, this page asks.
     if action == Action::DeleteForever && !form.confirmed {
         let back_href = message_url.unwrap_or(list);
-        return Ok(ConfirmPage::new(cx.chrome(&mailbox, None).await?, &messages, form.page, back_href).into_response());
+        let page = ConfirmPage::new(cx.chrome(&mailbox, None).await?, &messages, form.page, back_href);
+        let page = if form.whole_folder { page.whole_folder(filter.map(Filter::key)) } else { page };
+        return Ok(page.into_response());
     }
     let result = {
         cx.imap(|c| {
@@ -99,7 +126,8 @@ pub async fn actions(cx: Ctx, Path(mailbox): Path<String>, Form(pairs): Form<Vec
     let folder = done.folder.as_deref().map(|f| views::folder_display(&folders, f, cx.i18n()).0).unwrap_or_default();
     let count = messages.uids.len() as i64;
     let text = cx.i18n().ta(done.notice_key, &[("count", FluentArg::Num(count)), ("folder", FluentArg::Str(folder))]);
-    let undo = done.undo.map(|undo| UndoEntry { undo, return_to: return_to.clone() });
+    // A whole folder's worth is not kept for undoing (its UIDs would fill the session).
+    let undo = done.undo.filter(|_| messages.uids.len() <= UNDO_MAX).map(|undo| UndoEntry { undo, return_to: return_to.clone() });
     tell(&cx, text, undo, next.as_ref().unwrap_or(&return_to)).await
 }
 

@@ -60,7 +60,9 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
     }
     let notice = notice::take(&cx.user, &q).await;
     let chrome = cx.frame(&folders, &mailbox, notice);
-    let select_all = q.get("select").is_some_and(|v| v == "all");
+    // ?select=all checks the page's rows; ?select=folder, every message of the folder.
+    let select_folder = q.get("select").is_some_and(|v| v == "folder");
+    let select_all = select_folder || q.get("select").is_some_and(|v| v == "all");
     // Without SORT, the list is in arrival order whatever was asked.
     // A filtered list is newest first.
     let shown = if filter.is_some() || !(can_sort || order.key == SortKey::Arrival) { Order::default() } else { order };
@@ -69,7 +71,7 @@ pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q
         Pages::Conversations(p) => Listing::Conversations(p),
         Pages::Filtered(p, total) => Listing::Filtered(p, *total),
     };
-    Ok(MailboxPage::new(chrome, &folders, &mailbox, listing, ListView { order: shown, can_sort, select_all, filter, per_page }, tz).into_response())
+    Ok(MailboxPage::new(chrome, &folders, &mailbox, listing, ListView { order: shown, can_sort, select_all, select_folder, filter, per_page }, tz).into_response())
 }
 
 enum Pages {

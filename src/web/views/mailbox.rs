@@ -96,6 +96,8 @@ pub struct ListView {
     pub order: Order,
     pub can_sort: bool,
     pub select_all: bool,
+    /// Every message of the folder (or of the filter) is selected, not only the page's.
+    pub select_folder: bool,
     /// The quick filter applied, if any.
     pub filter: Option<Filter>,
     pub per_page: u32,
@@ -183,6 +185,18 @@ pub struct MailboxPage {
     pub keep: Vec<(&'static str, String)>,
     pub filters: Vec<FilterLink>,
     pub filtered: bool,
+    /// The quick filter's key, sent with the actions (a whole folder's selection means its messages).
+    pub filter_key: Option<&'static str>,
+    /// The folder (or the filter) holds more than the page: "select all N" is offered.
+    pub more_than_page: bool,
+    pub select_all: bool,
+    pub select_folder: bool,
+    pub select_folder_href: String,
+    /// "All 50 on this page are selected.", "Select all 100,000 in Inbox", "All 100,000 in
+    /// Inbox are selected."
+    pub selected_page_text: String,
+    pub select_folder_text: String,
+    pub selected_folder_text: String,
     /// Where the sort menu's form goes (the folder's page).
     pub href: String,
     pub sort_choices: Vec<SortChoice>,
@@ -201,7 +215,7 @@ pub fn labels_of(rows: &[&Row]) -> Vec<String> {
 impl MailboxPage {
     /// One page of folder `mailbox`, shown as `view` says.
     pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, listing: Listing<'_>, view: ListView, tz: TzOffset) -> Self {
-        let ListView { order, can_sort, select_all, filter, per_page } = view;
+        let ListView { order, can_sort, select_all, select_folder, filter, per_page } = view;
         let i18n = &chrome.i18n;
         let now = crate::clock::unix_secs();
         // The page, the number of pages, and how many rows all the pages hold.
@@ -209,6 +223,11 @@ impl MailboxPage {
             Listing::Messages(p) => (&p.mailbox, p.page, p.pages, u64::from(p.mailbox.exists)),
             Listing::Conversations(p) => (&p.mailbox, p.page, p.pages, p.total as u64),
             Listing::Filtered(p, total) => (&p.mailbox, p.page, p.pages, u64::from(*total)),
+        };
+        // The messages "select all" reaches: the folder's, or the filter's.
+        let messages_total = match &listing {
+            Listing::Filtered(_, total) => u64::from(*total),
+            _ => u64::from(state.exists),
         };
         let uv = state.uidvalidity;
         let rows: Vec<Row> = match listing {
@@ -220,6 +239,7 @@ impl MailboxPage {
         let (heading, _) = super::folder_display(folders, mailbox, i18n);
         let href = folder_href(mailbox);
         let present = labels_of(&rows.iter().collect::<Vec<_>>());
+        let rows_shown = rows.len();
         let label_menu = (super::label_choices(&present, &[], i18n), present.iter().map(|k| super::label_chip(k, i18n)).collect());
         // Paging links carry the order when it is not the default, and the filter.
         let mut keep: Vec<(&'static str, String)> = Vec::new();
@@ -281,6 +301,14 @@ impl MailboxPage {
             keep,
             filters,
             filtered: filter.is_some(),
+            filter_key: filter.map(Filter::key),
+            more_than_page: pages > 1,
+            select_all,
+            select_folder,
+            select_folder_href: format!("{href}?page={page_no}{ordered}&select=folder"),
+            selected_page_text: i18n.tn("list-selected-page", "count", rows_shown as i64),
+            select_folder_text: i18n.ta("list-select-folder", &[("total", FluentArg::Str(format::number(messages_total, i18n))), ("folder", FluentArg::Str(heading.clone()))]),
+            selected_folder_text: i18n.ta("list-selected-folder", &[("total", FluentArg::Str(format::number(messages_total, i18n))), ("folder", FluentArg::Str(heading.clone()))]),
             rows,
             sort_choices,
             descending: order.descending,
@@ -306,6 +334,9 @@ pub struct ConfirmPage {
     pub uids: Vec<u32>,
     pub page: u32,
     pub back_href: String,
+    /// Every message of the folder (of its quick filter, when `Some(Some(..))`): the form
+    /// says so instead of listing them.
+    pub whole: Option<Option<&'static str>>,
 }
 
 impl ConfirmPage {
@@ -319,8 +350,16 @@ impl ConfirmPage {
             uids: messages.uids.iter().map(|u| u.0).collect(),
             page,
             back_href,
+            whole: None,
             chrome,
         }
+    }
+
+    /// Asks about every message of the folder, or of its quick filter `filter`.
+    pub fn whole_folder(mut self, filter: Option<&'static str>) -> Self {
+        self.uids.clear();
+        self.whole = Some(filter);
+        self
     }
 }
 
