@@ -2,10 +2,12 @@
 //!
 //!     cargo bench --bench reading            (FACTEUR_BENCH_MESSAGES, FACTEUR_BENCH_USERS to scale)
 //!
-//! Prints p50/p95 of the list page (first page and deep in the folder), opening a message and
-//! login-to-inbox, through Facteur (a release build in its own process), next to what Dovecot
-//! alone takes for the same IMAP commands; then Facteur's resident memory per idle logged-in
-//! user. Figures, not assertions: this is not a test.
+//! Prints p50/p95 of the list page (first page and deep in the folder, by conversation and by
+//! message with previews), opening a message and login-to-inbox, through Facteur (a release
+//! build in its own process), next to what Dovecot alone takes for the same IMAP commands;
+//! the bytes the login, inbox and message pages take on the wire, plain and compressed; the
+//! inbox's first contentful paint in Chromium; then Facteur's resident memory per idle
+//! logged-in user. Figures, not assertions: this is not a test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -107,6 +109,21 @@ async fn main() {
         assert_eq!(p.status, 200);
     }
 
+    // The list by message (conversations off in Settings): rows with their previews.
+    let token = csrf(&b.get("/settings").await.body);
+    b.post("/settings", &[("csrf", &token), ("language", ""), ("shortcuts", "on")]).await;
+    for _ in 0..5 {
+        assert_eq!(b.get("/f/INBOX").await.status, 200);
+    }
+    let mut by_message = Vec::new();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let p = b.get("/f/INBOX").await;
+        by_message.push(t.elapsed());
+        assert!(p.body.contains("class=\"preview\""), "rows with previews");
+    }
+    b.post("/settings", &[("csrf", &token), ("language", ""), ("shortcuts", "on"), ("conversations", "on")]).await;
+
     let mut imap = user.imap().await;
     let mb = imap.select("INBOX").await.unwrap();
     let uv = mb.uid_validity.unwrap();
@@ -144,6 +161,16 @@ async fn main() {
         let _: Vec<_> = imap.fetch(format!("{}:{hi}", hi - 49), items).await.unwrap().try_collect().await.unwrap();
         d_deep.push(t.elapsed());
     }
+    // The same rows with the server's previews: what the list by message needs.
+    let mut d_first_previews = Vec::new();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        imap.noop().await.unwrap();
+        let rows: Vec<_> = imap.fetch(format!("{}:{}", exists - 49, exists), items).await.unwrap().try_collect().await.unwrap();
+        let uids: Vec<String> = rows.iter().filter_map(|f| f.uid).map(|u| u.to_string()).collect();
+        let _: Vec<_> = imap.uid_fetch(uids.join(","), "(UID PREVIEW)").await.unwrap().try_collect().await.unwrap();
+        d_first_previews.push(t.elapsed());
+    }
     let mut d_open = Vec::new();
     for i in 0..rounds {
         let uid = 1 + (i * 613) % total;
@@ -180,12 +207,36 @@ async fn main() {
     println!();
     println!("{:<34} {:>17}   {:>17}   {:>5}", "milliseconds", "Facteur p50  p95", "Dovecot p50  p95", "n");
     row("list page, first page", &stats(first), Some(&stats(d_first)));
+    row("list by message with previews", &stats(by_message), Some(&stats(d_first_previews)));
     row("list page, page 1000+", &stats(deep), Some(&stats(d_deep)));
     row("open an unread message", &stats(open), Some(&stats(d_open_seen)));
     row("open a message already read", &stats(reopen), Some(&stats(d_open)));
     row("login to inbox", &stats(login), Some(&stats(d_login)));
-    println!("(Dovecot alone: NOOP + FETCH of the same 50 rows; UID FETCH BODY.PEEK[] + UID STORE \\Seen;");
-    println!(" UID FETCH BODY.PEEK[]; AUTHENTICATE + SELECT + FETCH of 50 rows)");
+    println!("(Dovecot alone: NOOP + FETCH of the same 50 rows (+ UID FETCH PREVIEW of them); UID FETCH");
+    println!(" BODY.PEEK[] + UID STORE \\Seen; UID FETCH BODY.PEEK[]; AUTHENTICATE + SELECT + FETCH of 50 rows)");
+
+    // Bytes on the wire: each page as sent plainly, with gzip and with brotli.
+    println!();
+    println!("{:<34} {:>10} {:>10} {:>10}", "bytes on the wire", "plain", "gzip", "brotli");
+    let anonymous = Browser::for_base(base.clone(), "en");
+    let message = format!("/m/INBOX/{uv}/{}", total - 3);
+    for (name, who, path) in [("login page", &anonymous, "/login"), ("inbox, first page", &b, "/f/INBOX"), ("a message page", &b, message.as_str())] {
+        let mut sizes = Vec::new();
+        for encoding in ["identity", "gzip", "br"] {
+            let res = who.http.get(format!("{base}{path}")).header("accept-encoding", encoding).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            sizes.push(res.bytes().await.unwrap().len());
+        }
+        println!("{name:<34} {:>10} {:>10} {:>10}", sizes[0], sizes[1], sizes[2]);
+    }
+
+    // The inbox's first contentful paint in Chromium, as the browser reports it.
+    let fcp = common::first_paints(&base, &user.name, &user.password, "/f/INBOX", 15).await;
+    println!();
+    match fcp {
+        Some(s) => println!("inbox first contentful paint in Chromium: p50 {:.0} ms, p95 {:.0} ms (n = {})", s.0, s.1, s.2),
+        None => println!("inbox first contentful paint: Chromium and ChromeDriver are not installed"),
+    }
 
     // Memory: many idle logged-in users, each with a small inbox.
     let before = facteur.rss_kib();

@@ -86,3 +86,53 @@ impl Drop for Facteur {
         let _ = self.child.wait();
     }
 }
+
+/// The first contentful paint of `path`, loaded `rounds` times in headless Chromium after
+/// signing in as `user`: (p50, p95, n) in milliseconds, as the browser's Paint Timing reports
+/// it. `None` without Chromium and ChromeDriver.
+#[allow(dead_code)]
+pub async fn first_paints(base: &str, user: &str, password: &str, path: &str, rounds: usize) -> Option<(f64, f64, usize)> {
+    use fantoccini::{ClientBuilder, Locator};
+    let which = |names: &[&str]| names.iter().find_map(|n| {
+        let out = Command::new("sh").arg("-c").arg(format!("command -v {n}")).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    });
+    let (chromium, driver) = (which(&["chromium", "chromium-browser"])?, which(&["chromedriver"])?);
+    let port = free_port();
+    let mut child = Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
+    let profile = tempfile::tempdir().ok()?;
+    eventually(Duration::from_secs(15), || async { tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() }).await;
+    let caps = serde_json::json!({ "goog:chromeOptions": { "binary": chromium, "args": [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+        "--window-size=1280,900", format!("--user-data-dir={}", profile.path().display())
+    ] } });
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.as_object().cloned()?)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .ok()?;
+    client.goto(&format!("{base}/login")).await.ok()?;
+    client.find(Locator::Css("input[name=username]")).await.ok()?.send_keys(user).await.ok()?;
+    client.find(Locator::Css("input[name=password]")).await.ok()?.send_keys(password).await.ok()?;
+    client.find(Locator::Css("form button[type=submit]")).await.ok()?.click().await.ok()?;
+    client.wait().for_element(Locator::Css("ul.messages")).await.ok()?;
+    let mut paints = Vec::new();
+    for _ in 0..rounds {
+        client.goto(&format!("{base}{path}")).await.ok()?;
+        let script = "const done = arguments[0];
+            const read = () => { const e = performance.getEntriesByName('first-contentful-paint')[0]; if (e) done(e.startTime); else setTimeout(read, 20); };
+            read();";
+        if let Some(ms) = client.execute_async(script, vec![]).await.ok().and_then(|v| v.as_f64()) {
+            paints.push(ms);
+        }
+    }
+    let _ = client.close().await;
+    let _ = child.kill();
+    let _ = child.wait();
+    if paints.is_empty() {
+        return None;
+    }
+    paints.sort_by(f64::total_cmp);
+    let at = |q: usize| paints[(paints.len() * q / 100).min(paints.len() - 1)];
+    Some((at(50), at(95), paints.len()))
+}

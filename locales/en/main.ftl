@@ -97,6 +97,8 @@ msg-attachments = { $count ->
     [one] 1 attachment
    *[other] { $count } attachments
 }
+msg-download-all = Download all
+msg-view-image = View
 msg-download = Download
 msg-damaged = This message is damaged: some parts may be missing or garbled. The source shows everything it contains.
 msg-empty-body = This message has no text.

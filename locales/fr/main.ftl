@@ -106,6 +106,8 @@ msg-attachments = { $count ->
     [one] 1 pièce jointe
    *[other] { $count } pièces jointes
 }
+msg-download-all = Tout télécharger
+msg-view-image = Voir
 msg-download = Télécharger
 msg-damaged = Ce message est endommagé : certaines parties peuvent manquer ou être illisibles. La source montre tout ce qu’il contient.
 msg-empty-body = Ce message ne contient pas de texte.

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod image_proxy;
 pub mod middleware;
 pub mod notice;
+pub mod previews;
 pub mod ops;
 pub mod routes;
 pub mod throttle;
@@ -87,6 +88,9 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/m/{mailbox}/{uidvalidity}/{uid}", get(routes::message::message))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/body", get(routes::message::message_body))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}", get(routes::message::part))
+        .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}/thumb", get(routes::message::part_thumb))
+        .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}/view", get(routes::message::part_view))
+        .route("/m/{mailbox}/{uidvalidity}/{uid}/attachments.zip", get(routes::message::attachments_zip))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/source", get(routes::message::source))
         .route("/img", get(image_proxy::image))
         .route("/images/senders", post(routes::message::trust_sender))

@@ -277,3 +277,61 @@ async fn a_whole_folder_is_selected_without_sending_its_uids() {
     assert_eq!(imap.select("Archive").await.unwrap().exists, 60);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn image_attachments_show_as_thumbnails_and_all_download_as_one_zip() {
+    use base64::Engine;
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut png = Vec::new();
+    let img = image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+    image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&png);
+    let svg = base64::engine::general_purpose::STANDARD.encode("<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>");
+    let raw = format!(
+        "From: Ann <ann@example.org>\r\nTo: me@example.test\r\nSubject: Holiday photos\r\nMessage-ID: <photos@example.org>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHere they are.\r\n\
+         --b\r\nContent-Type: image/png; name=\"beach.png\"\r\nContent-Disposition: attachment; filename=\"beach.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n\
+         --b\r\nContent-Type: text/plain; name=\"notes.txt\"\r\nContent-Disposition: attachment; filename=\"notes.txt\"\r\n\r\nSunscreen.\r\n\
+         --b\r\nContent-Type: image/svg+xml; name=\"logo.svg\"\r\nContent-Disposition: attachment; filename=\"logo.svg\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{svg}\r\n--b--\r\n"
+    );
+    let mut imap = user.imap().await;
+    let (uid, uv) = append(&mut imap, "INBOX", raw.as_bytes()).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let url = format!("/m/INBOX/{uv}/{uid}");
+    let page = b.get(&url).await;
+    let parts: Vec<String> = page.body.split(&format!("{url}/part/")).skip(1).filter_map(|s| s.split(['"', '/']).next().map(String::from)).collect();
+    let (png_part, txt_part, svg_part) = (&parts[0], &parts.iter().find(|p| page.body.contains(&format!("{url}/part/{p}\" download><span class=\"att-name\">notes.txt"))).unwrap().clone(), &parts.iter().find(|p| page.body.contains(&format!("{url}/part/{p}\" download><span class=\"att-name\">logo.svg"))).unwrap().clone());
+    assert!(page.body.contains(&format!("<img src=\"{url}/part/{png_part}/thumb\" alt=\"beach.png\"")), "{}", page.body);
+    assert!(!page.body.contains(&format!("{url}/part/{svg_part}/thumb")) && !page.body.contains(&format!("{url}/part/{svg_part}/view")), "no preview of SVG");
+    assert!(page.body.contains(&format!("href=\"{url}/attachments.zip\"")));
+    // The thumbnail: a JPEG of Facteur's making, 320 × 240.
+    let thumb = b.raw_get(&format!("{url}/part/{png_part}/thumb")).await;
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let small = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert_eq!((small.width(), small.height()), (320, 240));
+    assert_eq!(b.raw_get(&format!("{url}/part/{txt_part}/thumb")).await.status(), 404);
+    assert_eq!(b.raw_get(&format!("{url}/part/{svg_part}/thumb")).await.status(), 404);
+    // Shown in the browser, sandboxed; anything but a plain image goes to the download.
+    let view = b.raw_get(&format!("{url}/part/{png_part}/view")).await;
+    assert_eq!(view.headers()["content-type"], "image/png");
+    assert!(view.headers()["content-disposition"].to_str().unwrap().starts_with("inline;"));
+    assert!(view.headers()["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+    let svg_view = b.get(&format!("{url}/part/{svg_part}/view")).await;
+    assert!(svg_view.url.ends_with(&format!("/part/{svg_part}")), "{}", svg_view.url);
+    assert!(svg_view.headers["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    // All of them in one zip, byte for byte.
+    let zip = b.raw_get(&format!("{url}/attachments.zip")).await;
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    assert!(zip.headers()["content-disposition"].to_str().unwrap().contains("Holiday photos.zip"));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.bytes().await.unwrap().to_vec())).unwrap();
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name("beach.png").unwrap(), &mut got).unwrap();
+    assert_eq!(got, png);
+    let mut notes = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("notes.txt").unwrap(), &mut notes).unwrap();
+    assert_eq!(notes.trim_end(), "Sunscreen.");
+    assert_eq!(archive.len(), 3);
+    app.stop().await;
+}

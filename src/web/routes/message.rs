@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::http::header::{self, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::message_path;
 use crate::mail::imap::RawMessage;
@@ -19,6 +19,7 @@ use crate::web::extract::Ctx;
 use crate::web::forms::TrustForm;
 use crate::web::format::TzOffset;
 use crate::web::notice;
+use crate::web::previews;
 use crate::web::views::message::{MessageFrame, MessagePage, Shown};
 
 /// The message at `m`, from the copy the page request just fetched when there is one.
@@ -208,6 +209,74 @@ pub async fn part(cx: Ctx, Path((mailbox, uv, uid, index)): Path<(String, String
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok((headers, part.bytes).into_response())
+}
+
+/// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}/thumb: a small JPEG of an image
+/// attachment, made here (see [`crate::web::previews::thumbnail`]); 404 for anything else.
+pub async fn part_thumb(cx: Ctx, Path((mailbox, uv, uid, index)): Path<(String, String, String, String)>) -> Result<Response, AppError> {
+    let m = message_path((mailbox, uv, uid))?;
+    let index: usize = index.parse().map_err(|_| AppError::not_found())?;
+    let raw = fetch(&cx, &m).await?;
+    let part = mime::part(&raw.bytes, index).filter(|p| previews::previewable(&p.content_type)).ok_or_else(AppError::not_found)?;
+    let thumb = tokio::task::spawn_blocking(move || previews::thumbnail(&part.bytes)).await.ok().flatten().ok_or_else(AppError::not_found)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'")),
+            // The address names one message for good (UIDVALIDITY and UID).
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400")),
+        ],
+        thumb,
+    )
+        .into_response())
+}
+
+/// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}/view: an image attachment shown in the
+/// browser, as a document of its own in a sandbox (PNG, JPEG, GIF and WebP only: never SVG
+/// or HTML); other types go to the download.
+pub async fn part_view(cx: Ctx, Path((mailbox, uv, uid, index)): Path<(String, String, String, String)>) -> Result<Response, AppError> {
+    let m = message_path((mailbox.clone(), uv.clone(), uid.clone()))?;
+    let i: usize = index.parse().map_err(|_| AppError::not_found())?;
+    let raw = fetch(&cx, &m).await?;
+    let part = mime::part(&raw.bytes, i).ok_or_else(AppError::not_found)?;
+    // Shown only when the bytes are the image the part says it is.
+    if !previews::previewable(&part.content_type) || !previews::is_image_of_type(&part.bytes, &part.content_type) {
+        return Ok(Redirect::to(&format!("{}/part/{index}", crate::web::views::message_href(&m.mailbox, m.uidvalidity.0, m.uid.0))).into_response());
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(download_type(&part.content_type)));
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(&part.name).replacen("attachment;", "inline;", 1)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok((headers, part.bytes).into_response())
+}
+
+/// GET /m/{mailbox}/{uidvalidity}/{uid}/attachments.zip: every attachment, in one zip named
+/// after the subject.
+pub async fn attachments_zip(cx: Ctx, Path(p): Path<(String, String, String)>) -> Result<Response, AppError> {
+    let raw = fetch(&cx, &message_path(p)?).await?;
+    let parsed = mime::parse(&raw.bytes);
+    let indices: Vec<usize> = parsed.attachments.iter().map(|a| a.part).collect();
+    let files: Vec<(String, Vec<u8>)> = mime::parts(&raw.bytes, &indices).into_iter().map(|(_, p)| (p.name, p.bytes)).collect();
+    if files.is_empty() {
+        return Err(AppError::not_found());
+    }
+    let zip = tokio::task::spawn_blocking(move || previews::zip_all(files))
+        .await
+        .map_err(|e| AppError::new(crate::web::error::ErrorKind::Internal, format!("zip: {e}")))?
+        .map_err(|e| AppError::new(crate::web::error::ErrorKind::Internal, format!("zip: {e}")))?;
+    let subject = if parsed.subject.trim().is_empty() { "attachments".to_string() } else { parsed.subject.clone() };
+    let name: String = subject.chars().take(80).collect();
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(&format!("{name}.zip"))) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok((headers, zip).into_response())
 }
 
 /// GET /m/{mailbox}/{uidvalidity}/{uid}/source: the message as the server stores it.

@@ -21,6 +21,9 @@ pub struct AttachmentLink {
     pub name: String,
     pub content_type: String,
     pub size: String,
+    /// For images: a thumbnail, and the image shown in the browser.
+    pub thumb: Option<String>,
+    pub view: Option<String>,
 }
 
 /// Another message of the conversation, shown folded: sender, date and a preview; unfolded,
@@ -86,6 +89,8 @@ pub struct MessagePage {
     pub images_trusted: bool,
     pub attachments: Vec<AttachmentLink>,
     pub attachments_label: String,
+    /// All attachments in one zip (when there are two or more).
+    pub zip_href: Option<String>,
     pub damaged: bool,
     /// `mb=…&uv=…&uid=…` for the compose links (reply, forward, edit draft).
     pub compose_query: String,
@@ -187,6 +192,7 @@ impl MessagePage {
             text,
             images_blocked,
             attachments_label: i18n.tn("msg-attachments", "count", attachments.len() as i64),
+            zip_href: (parsed.attachments.len() > 1).then(|| format!("{href}/attachments.zip")),
             attachments,
             damaged: parsed.damaged,
             compose_query,
@@ -231,17 +237,20 @@ fn attachment_links(parsed: &ParsedMessage, href: &str, referenced: &str, i18n: 
         .attachments
         .iter()
         .filter(|a| !(a.inline && a.content_id.as_ref().is_some_and(|c| referenced.contains(&format!("cid:{}", c.to_ascii_lowercase())))))
-        .map(|a| AttachmentLink {
-            href: format!("{href}/part/{}", a.part),
-            name: a.name.clone(),
-            content_type: a.content_type.clone(),
-            size: format::size(a.size as u64, i18n),
+        .map(|a| {
+            let image = crate::web::previews::previewable(&a.content_type);
+            AttachmentLink {
+                href: format!("{href}/part/{}", a.part),
+                name: a.name.clone(),
+                content_type: a.content_type.clone(),
+                size: format::size(a.size as u64, i18n),
+                thumb: image.then(|| format!("{href}/part/{}/thumb", a.part)),
+                view: image.then(|| format!("{href}/part/{}/view", a.part)),
+            }
         })
         .collect()
 }
 
-/// How the body shows: (the frame's URL for HTML, or the text as text and links; whether
-/// remote images were blocked; the HTML in lower case, to tell which inline images it shows).
 /// How the body shows: the frame's address (HTML), or the text; whether remote images were
 /// left out; the HTML in lower case (to tell attachments it shows inline); whether the mail
 /// sets no colours of its own (it can follow the dark theme).
