@@ -15,7 +15,8 @@ What it creates (deterministic for a given --seed and --anchor):
   * a few messages in Sent, Drafts, Junk, Trash and Archive;
   * dates spread over the 90 days before --anchor (default: today, UTC), the
     APPEND INTERNALDATE equal to the Date header; some \\Seen, \\Flagged,
-    \\Answered (and \\Draft in Drafts).
+    \\Answered (and \\Draft in Drafts), and labels: keywords as Thunderbird
+    writes its tags ($label1 to $label5, and tags of one's own).
 
 Runs again on the same account append again, unless --reset is given: it
 first deletes every message of the folders above and the created folders.
@@ -42,6 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
 POLICY = email.policy.SMTP  # CRLF line ends, RFC 2047 encoded headers
+
+
+# Labels: Thunderbird's five tags and two of the user's own (keywords are IMAP atoms:
+# spaces as "_", accents in modified UTF-7, as Thunderbird writes them).
+LABELS = ["$label1", "$label2", "$label3", "$label4", "$label5", "Voyage", "Projet_Lumi&AOg-re"]
 
 
 def load_fixture_helpers():
@@ -249,12 +255,14 @@ class Corpus:
             data = msg
         self.items.append((folder, tuple(flags), when, data))
 
-    def read_flags(self, p_seen=0.7, p_flag=0.08):
+    def read_flags(self, p_seen=0.7, p_flag=0.08, p_label=0.12):
         flags = []
         if self.rng.random() < p_seen:
             flags.append("\\Seen")
         if self.rng.random() < p_flag:
             flags.append("\\Flagged")
+        if self.rng.random() < p_label:
+            flags.append(self.rng.choice(LABELS))
         return flags
 
     # -- kinds of messages ---------------------------------------------------

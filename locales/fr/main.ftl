@@ -66,8 +66,8 @@ list-selected-page = { $count ->
     [one] Le message de cette page est sélectionné.
    *[other] Les { $count } messages de cette page sont sélectionnés.
 }
-list-select-folder = Sélectionner les { $total } messages de « { $folder } »
-list-selected-folder = Les { $total } messages de « { $folder } » sont sélectionnés.
+list-select-folder = Sélectionner les { $total } messages de « { $folder } »
+list-selected-folder = Les { $total } messages de « { $folder } » sont sélectionnés.
 list-clear-selection = Tout désélectionner
 list-count = { $count ->
     [one] 1 message
@@ -97,7 +97,7 @@ msg-back = { $role ->
     [archive] Retour aux archives
     [junk] Retour aux indésirables
     [trash] Retour à la corbeille
-   *[other] Retour au dossier « { $folder } »
+   *[other] Retour au dossier « { $folder } »
 }
 msg-source = Afficher la source
 msg-show-images = Afficher les images
@@ -215,28 +215,28 @@ notice-unstarred = { $count ->
    *[other] { $count } messages plus suivis.
 }
 notice-archived = { $count ->
-    [one] Déplacé vers { $folder }.
-   *[other] { $count } messages déplacés vers { $folder }.
+    [one] Déplacé vers « { $folder } ».
+   *[other] { $count } messages déplacés vers « { $folder } ».
 }
 notice-moved = { $count ->
-    [one] Déplacé vers { $folder }.
-   *[other] { $count } messages déplacés vers { $folder }.
+    [one] Déplacé vers « { $folder } ».
+   *[other] { $count } messages déplacés vers « { $folder } ».
 }
 notice-deleted = { $count ->
-    [one] Déplacé vers { $folder }.
-   *[other] { $count } messages déplacés vers { $folder }.
+    [one] Déplacé vers « { $folder } ».
+   *[other] { $count } messages déplacés vers « { $folder } ».
 }
 notice-deleted-forever = { $count ->
     [one] Supprimé définitivement.
    *[other] { $count } messages supprimés définitivement.
 }
 notice-spam = { $count ->
-    [one] Signalé comme spam et déplacé vers { $folder }.
-   *[other] { $count } messages signalés comme spam et déplacés vers { $folder }.
+    [one] Signalé comme spam et déplacé vers « { $folder } ».
+   *[other] { $count } messages signalés comme spam et déplacés vers « { $folder } ».
 }
 notice-notspam = { $count ->
-    [one] Marqué comme légitime et déplacé vers { $folder }.
-   *[other] { $count } messages marqués comme légitimes et déplacés vers { $folder }.
+    [one] Marqué comme légitime et déplacé vers « { $folder } ».
+   *[other] { $count } messages marqués comme légitimes et déplacés vers « { $folder } ».
 }
 notice-nothing = Rien à faire : les messages y sont déjà.
 notice-nothing-selected = Sélectionnez d’abord un ou plusieurs messages.
@@ -298,15 +298,15 @@ search-nothing = Aucun message ne correspond.
 search-partial = { $searched } dossiers sur { $folders } parcourus pour l’instant.
 search-keep-going = Les parcourir tous
 search-recent = Recherches récentes
-search-help = Opérateurs : from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:AAAA-MM-JJ, after:AAAA-MM-JJ, older_than:3d, newer_than:2w, larger:500K, smaller:10M ; « mots exacts » entre guillemets droits, - pour exclure, OR, (parenthèses).
+search-help = Opérateurs : from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:AAAA-MM-JJ, after:AAAA-MM-JJ, older_than:3d, newer_than:2w, larger:500K, smaller:10M ; « mots exacts » entre guillemets droits, - pour exclure, OR, (parenthèses).
 search-error-operator = { $operator } n’est pas un opérateur de recherche.
-search-error-value = { $operator } n’accepte pas « { $value } ».
+search-error-value = { $operator } n’accepte pas « { $value } ».
 search-error-scope-inside = in: ne peut pas être dans un OR, après un moins ou entre parenthèses.
 search-error-two-scopes = Cherchez dans un dossier à la fois (deux in: ont été donnés).
 search-error-malformed = Cette recherche est incomplète : vérifiez ses guillemets, ses parenthèses et ses OR.
 search-error-empty = Tapez ce que vous cherchez.
 search-error-too-long = Cette recherche est trop longue : { $max } caractères au plus.
-search-error-folder = Il n’y a pas de dossier « { $folder } ».
+search-error-folder = Il n’y a pas de dossier « { $folder } ».
 search-delete-forever-elsewhere = Pour supprimer des messages définitivement, ouvrez leur dossier.
 search-partly-done = { $folders ->
     [one] Fait dans un dossier ; puis le serveur de messagerie a refusé : { $reason }. Les autres messages n’ont pas été touchés.
@@ -357,7 +357,7 @@ compose-error-line-break = Les retours à la ligne ne sont pas permis ici.
 compose-error-no-recipient = Ajoutez au moins un destinataire.
 compose-error-no-identity = Aucune adresse d’expéditeur n’est configurée pour votre compte. Ajoutez-en une dans Paramètres.
 compose-error-too-big = Le message dépasse { $max }. Retirez une pièce jointe.
-compose-error-file-too-big = « { $name } » n’a pas été joint : un message peut faire { $max } au plus.
+compose-error-file-too-big = « { $name } » n’a pas été joint : un message peut faire { $max } au plus.
 compose-error-attachment-lost = Une pièce jointe n’est plus disponible. Joignez-la de nouveau.
 compose-error-smtp-down = Le message n’a pas été envoyé : le serveur d’envoi est injoignable.
 compose-error-smtp-timeout = Le message n’a pas été envoyé : le serveur d’envoi n’a pas répondu à temps.

@@ -11,7 +11,15 @@ const THUMB_W: u32 = 320;
 const THUMB_H: u32 = 240;
 /// Images larger than this are not decoded for a thumbnail.
 const MAX_PIXELS_SIDE: u32 = 12_000;
-const MAX_DECODE_BYTES: u64 = 200 * 1024 * 1024;
+const MAX_DECODE_BYTES: u64 = 96 * 1024 * 1024;
+/// Thumbnails decoded at once (the rest wait): each may take up to [`MAX_DECODE_BYTES`].
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// [`thumbnail`], off the async threads, two at a time.
+pub async fn thumbnail_of(bytes: Vec<u8>) -> Option<Vec<u8>> {
+    let _turn = DECODING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(move || thumbnail(&bytes)).await.ok().flatten()
+}
 
 /// The image types a thumbnail is made of (and that are shown inline).
 pub fn previewable(content_type: &str) -> bool {

@@ -75,6 +75,8 @@ async fn theme_density_and_messages_per_page_are_settings() {
     assert_eq!(inbox.body.matches("<li class=\"row").count(), 25);
     let settings = b.get("/settings").await;
     assert!(settings.body.contains("<option value=\"dark\" selected>") && settings.body.contains("<option value=\"25\" selected>"));
+    // A page of no folder counts the Inbox in its title, as its live updates do.
+    assert!(settings.body.contains("<title>(30) Settings · Facteur</title>"), "{}", &settings.body[..600]);
     // Kept for the next sign-in.
     let again = Browser::new(&app);
     assert!(again.login(&user).await.body.contains("data-theme=\"dark\""));

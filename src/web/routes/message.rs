@@ -218,7 +218,7 @@ pub async fn part_thumb(cx: Ctx, Path((mailbox, uv, uid, index)): Path<(String, 
     let index: usize = index.parse().map_err(|_| AppError::not_found())?;
     let raw = fetch(&cx, &m).await?;
     let part = mime::part(&raw.bytes, index).filter(|p| previews::previewable(&p.content_type)).ok_or_else(AppError::not_found)?;
-    let thumb = tokio::task::spawn_blocking(move || previews::thumbnail(&part.bytes)).await.ok().flatten().ok_or_else(AppError::not_found)?;
+    let thumb = previews::thumbnail_of(part.bytes).await.ok_or_else(AppError::not_found)?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),

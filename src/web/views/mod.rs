@@ -264,7 +264,13 @@ impl Chrome {
             labels: label_choices(&[], &[], &i18n),
             label_removals: Vec::new(),
             search: search_prefill(folders, current),
-            unread: folders.iter().find(|f| f.name == current).map(|f| f.unread).unwrap_or(0),
+            // Pages of no folder (settings, compose) count the Inbox, as their live updates do.
+            unread: folders
+                .iter()
+                .find(|f| f.name == current)
+                .or_else(|| folders.iter().find(|f| f.role == Some(Role::Inbox)))
+                .map(|f| f.unread)
+                .unwrap_or(0),
             theme: user.prefs.theme.clone(),
             density: user.prefs.density.clone(),
             i18n,
