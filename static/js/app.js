@@ -282,7 +282,23 @@
     if (rows().length) { cursorUid = sessionStorage.getItem("facteur-cursor") || cursorUid; sessionStorage.removeItem("facteur-cursor"); }
   } catch (e) { /* as above */ }
 
+  // With the shortcuts on, a row is one stop for Tab (its link): x selects and s stars the
+  // row under the cursor, which follows the focus. Without them, every control stays a stop.
+  function oneStopPerRow() {
+    if (body.dataset.shortcuts !== "on") return;
+    Array.prototype.forEach.call(document.querySelectorAll("li.row > input[type=checkbox], li.row > .star-toggle"), function (el) {
+      el.setAttribute("tabindex", "-1");
+    });
+  }
+  document.addEventListener("focusin", function (e) {
+    var open = e.target.closest && e.target.closest("li.row a.open");
+    if (!open) return;
+    var r = open.closest("li.row");
+    if (r && r.dataset.uid !== cursorUid) { cursorUid = r.dataset.uid; placeCursor(); }
+  });
+
   function placeCursor() {
+    oneStopPerRow();
     var list = rows();
     list.forEach(function (r) { r.classList.remove("cursor"); });
     if (!list.length) return;
@@ -301,6 +317,9 @@
     cursorUid = list[i].dataset.uid;
     placeCursor();
     list[i].scrollIntoView({ block: "nearest" });
+    // Focus follows, so that Tab and Enter go on from there.
+    var link = list[i].querySelector("a.open");
+    if (link && document.activeElement && document.activeElement.closest && document.activeElement.closest("li.row")) link.focus({ preventScroll: true });
   }
 
   function cursorRow() { return document.querySelector("li.row.cursor"); }

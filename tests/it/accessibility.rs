@@ -34,10 +34,12 @@ async fn axe(c: &Client, source: &str) -> Vec<String> {
 }
 
 /// Every kind of page: (name, path, what shows once it is there).
-fn pages(message: &str) -> Vec<(&'static str, String, &'static str)> {
+fn pages(message: &str, remote: &str) -> Vec<(&'static str, String, &'static str)> {
     vec![
         ("inbox", "/f/INBOX".into(), "ul.messages"),
         ("message", message.to_string(), "article.message"),
+        // "Always show images from …", a link that was once nearly invisible.
+        ("message-images-blocked", remote.to_string(), "article.message"),
         ("compose", "/compose".into(), "form#compose"),
         ("search", "/search?q=plans".into(), "ul.messages"),
         ("empty-folder", "/f/Trash".into(), "p.empty"),
@@ -58,6 +60,10 @@ async fn in_chromium_every_page_passes_axe_light_and_dark_on_desktop_and_phone()
     append(&mut imap, "INBOX", &crate::conversations::message(1, "Alice <alice@example.org>", None, &[])).await;
     let (uid, uv) = append(&mut imap, "INBOX", &crate::conversations::message(2, "Bob <bob@example.org>", Some(1), &[1])).await;
     let message = format!("/m/INBOX/{uv}/{uid}");
+    let letter = b"From: News <news@example.org>\r\nTo: me@example.test\r\nSubject: Pictures\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/html; charset=utf-8\r\n\r\n<p>Look:</p><img src=\"https://images.example.org/a.png\" alt=\"a\">\r\n";
+    let (remote_uid, _) = append(&mut imap, "INBOX", letter).await;
+    let remote = format!("/m/INBOX/{uv}/{remote_uid}");
     let mut findings = Vec::new();
     // Light: the system's (Chromium's default); dark: the system's too, as a dark desktop has it.
     for (theme, args) in [("light", vec![]), ("dark", vec!["--force-dark-mode".to_string()])] {
@@ -75,7 +81,7 @@ async fn in_chromium_every_page_passes_axe_light_and_dark_on_desktop_and_phone()
             c.set_window_size(w, h).await.expect("window size");
             let dark = c.execute("return matchMedia('(prefers-color-scheme: dark)').matches", vec![]).await.expect("media");
             assert_eq!(dark.as_bool(), Some(theme == "dark"), "the browser's colour scheme");
-            for (name, path, ready) in pages(&message) {
+            for (name, path, ready) in pages(&message, &remote) {
                 c.goto(&app.url(&path)).await.expect("page");
                 c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css(ready)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
                 let complete = async || c.execute("return document.readyState === 'complete'", vec![]).await.ok().and_then(|v| v.as_bool()).unwrap_or(false);
@@ -114,7 +120,14 @@ async fn in_chromium_the_keyboard_alone_archives_reads_the_next_message_and_open
     let (_driver, c) = browser(true).await;
     c.set_window_size(1280, 860).await.expect("window size");
     login(&c, &app, &user).await;
-    // Newest first: 5 4 3 2 1. The cursor on 4; archived, it moves to 3, the row that followed.
+    // Newest first: 5 4 3 2 1. Each row is one stop for Tab (its link); the cursor follows
+    // the focus.
+    c.execute("document.querySelector('li.row a.open').focus()", vec![]).await.unwrap();
+    press(&c, TAB).await;
+    assert_eq!(focused(&c).await, "A.open");
+    assert_eq!(cursor_uid(&c).await, uids[3].to_string(), "Tab went to the next row's link and the cursor with it");
+    press(&c, "k").await;
+    // The cursor on 4; archived, it moves to 3, the row that followed.
     assert_eq!(cursor_uid(&c).await, uids[4].to_string());
     press(&c, "j").await;
     assert_eq!(cursor_uid(&c).await, uids[3].to_string());
