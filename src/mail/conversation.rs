@@ -94,7 +94,7 @@ pub async fn gather(
 ) -> Result<Vec<Member>, MailError> {
     let places = folders_for(current, folders);
     let (uidvalidity, uid) = opened;
-    let mut g = Gathered { known: ids.into_iter().filter(|i| !i.is_empty()).collect(), ..Default::default() };
+    let mut g = Gathered { known: ids.into_iter().filter(|i| !i.is_empty()).collect(), opened: (current.to_string(), uid), ..Default::default() };
     let threaded = match c.thread_of(current, uidvalidity, uid).await? {
         Some(uids) => {
             g.add(c, current, uidvalidity, &uids).await?;
@@ -156,6 +156,8 @@ pub async fn gather(
 /// What a gathering has found so far, and the IDs it has learnt.
 #[derive(Default)]
 struct Gathered {
+    /// The message the page shows whole (folder, UID): its row needs no preview.
+    opened: (String, u32),
     known: BTreeSet<String>,
     found: Vec<Member>,
     seen: HashSet<(String, u32)>,
@@ -175,7 +177,8 @@ impl Gathered {
     /// Adds these messages of `folder` (those not found yet) and learns their IDs.
     async fn add(&mut self, c: &mut ImapConn, folder: &str, uidvalidity: u32, uids: &[u32]) -> Result<(), MailError> {
         let new: Vec<u32> = uids.iter().copied().filter(|u| !self.seen.contains(&(folder.to_string(), *u))).collect();
-        for item in c.conversation_rows(folder, uidvalidity, &new).await? {
+        let opened = (self.opened.0 == folder).then_some(self.opened.1);
+        for item in c.conversation_rows(folder, uidvalidity, &new, opened).await? {
             self.seen.insert((folder.to_string(), item.uid));
             let h = mime::list_headers(&item.headers);
             self.known.extend(h.message_id.iter().cloned());
