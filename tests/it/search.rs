@@ -165,7 +165,8 @@ async fn searching_finds_exactly(user: &TestUser, imap_port: u16, submission_por
     assert_eq!(found(&page.body, &placed), [8, 4, 1]);
     assert!(page.body.contains("3 messages"), "{}", page.body);
     assert!(page.body.contains("value=\"budget\""), "the box keeps the query");
-    assert!(page.body.contains("<title>Search: budget · Facteur</title>"), "{}", page.body);
+    // The tab says what was searched (after the Inbox's unread count).
+    assert!(page.body.contains("Search: budget · Facteur</title>"), "{}", page.body);
 
     // Bad queries say why, under the box; nothing reaches the server.
     for (q, says) in [
