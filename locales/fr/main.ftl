@@ -9,9 +9,9 @@ login-password = Mot de passe
 login-submit = Se connecter
 login-error-credentials = Adresse e-mail ou mot de passe incorrect.
 login-error-missing = Saisissez votre adresse e-mail et votre mot de passe.
-login-error-unreachable = Le serveur de messagerie est injoignable pour le moment. Votre courrier est en sécurité ; réessayez dans un instant.
+login-error-unreachable = Le serveur de messagerie est injoignable pour le moment. Votre courrier est en sécurité ; réessayez dans un instant.
 login-error-timeout = Le serveur de messagerie n’a pas répondu à temps. Réessayez dans un instant.
-login-error-limit = Le serveur de messagerie a trop de connexions ouvertes depuis ce webmail en ce moment. Votre courrier est en sécurité ; réessayez dans un instant, ou fermez les applications de messagerie dont vous ne vous servez pas.
+login-error-limit = Le serveur de messagerie a trop de connexions ouvertes depuis ce webmail en ce moment. Votre courrier est en sécurité ; réessayez dans un instant, ou fermez les applications de messagerie dont vous ne vous servez pas.
 login-error-server = Le serveur de messagerie a signalé un problème. Réessayez plus tard.
 login-session-ended = Votre session a pris fin. Veuillez vous reconnecter.
 login-signed-out = Vous êtes déconnecté.
@@ -77,7 +77,7 @@ list-no-subject = (sans objet)
 list-unknown-sender = (expéditeur inconnu)
 list-unread = Non lu
 list-flagged = Suivi
-list-answered = Répondu
+list-answered = Réponse envoyée
 list-attachment = Contient des pièces jointes
 list-col-from = De
 list-col-subject = Objet
@@ -109,7 +109,7 @@ msg-attachments = { $count ->
 msg-download-all = Tout télécharger
 msg-view-image = Voir
 msg-download = Télécharger
-msg-damaged = Ce message est endommagé : certaines parties peuvent manquer ou être illisibles. La source montre tout ce qu’il contient.
+msg-damaged = Ce message est endommagé : certaines parties peuvent manquer ou être illisibles. La source montre tout ce qu’il contient.
 msg-empty-body = Ce message ne contient pas de texte.
 msg-frame-title = Contenu du message
 msg-conversation = { $count ->
@@ -120,26 +120,26 @@ msg-open = Ouvrir
 msg-original-colours = Afficher les couleurs d’origine
 msg-dark-colours = Afficher en couleurs sombres
 msg-neighbours = Autres messages
-msg-newer = Plus récent
-msg-older = Plus ancien
+msg-newer = Message plus récent
+msg-older = Message plus ancien
 
 ## Erreurs
 error-not-found-title = Introuvable
 error-not-found-text = Ce dossier ou ce message n’existe pas. Il a peut-être été déplacé ou supprimé depuis une autre application de messagerie.
 error-back = Retour à la boîte de réception
 error-unavailable-title = Serveur de messagerie indisponible
-error-unavailable-text = Le serveur de messagerie est injoignable pour le moment. Votre courrier est en sécurité ; réessayez dans un instant.
+error-unavailable-text = Le serveur de messagerie est injoignable pour le moment. Votre courrier est en sécurité ; réessayez dans un instant.
 error-timeout-text = Le serveur de messagerie n’a pas répondu à temps. Réessayez dans un instant.
 error-refused-text = Le serveur de messagerie a refusé cette demande.
-error-refused-said = Le serveur de messagerie a refusé : { $reason }
-error-limit-text = Il y a trop de connexions au serveur de messagerie en ce moment. Votre courrier est en sécurité ; réessayez dans un instant.
+error-refused-said = Le serveur de messagerie a refusé : { $reason }
+error-limit-text = Il y a trop de connexions au serveur de messagerie en ce moment. Votre courrier est en sécurité ; réessayez dans un instant.
 error-internal-title = Une erreur est survenue
 error-internal-text = Facteur n’a pas pu traiter cette demande. Le problème a été consigné.
 error-forbidden-title = Demande refusée
 error-forbidden-text = Ce formulaire a expiré ou ne provient pas de ce site. Rechargez la page et réessayez.
 error-bad-request-title = Demande invalide
 error-bad-request-text = Cette adresse n’est pas valide.
-error-request-id = Identifiant de la demande : { $id }
+error-request-id = Identifiant de la demande : { $id }
 
 ## Tailles
 size-bytes = { $n } octets
@@ -171,7 +171,7 @@ action-archive = Archiver
 action-delete = Supprimer
 action-delete-forever = Supprimer définitivement
 action-spam = Signaler comme spam
-action-notspam = Pas un spam
+action-notspam = Ce n’est pas un spam
 action-read = Marquer comme lu
 action-unread = Marquer comme non lu
 action-star = Suivre
@@ -186,7 +186,7 @@ notice-unlabelled = { $count ->
     [one] Étiquette retirée.
    *[other] Étiquette retirée de { $count } messages.
 }
-notice-label-invalid = Une étiquette ne peut commencer par $ ou \ ni contenir ( ) {"{"} % * " ] ou \, et compte au plus 64 caractères.
+notice-label-invalid = Une étiquette ne peut ni commencer par $ ou \, ni contenir ( ) {"{"} % * " ] ou \ ; elle compte au plus 64 caractères.
 action-labels = Étiquettes
 action-label-new = Nouvelle étiquette
 action-label-add = Ajouter
@@ -211,8 +211,8 @@ notice-starred = { $count ->
    *[other] { $count } messages suivis.
 }
 notice-unstarred = { $count ->
-    [one] Message plus suivi.
-   *[other] { $count } messages plus suivis.
+    [one] Suivi retiré.
+   *[other] { $count } messages ne sont plus suivis.
 }
 notice-archived = { $count ->
     [one] Déplacé vers « { $folder } ».
@@ -238,16 +238,16 @@ notice-notspam = { $count ->
     [one] Marqué comme légitime et déplacé vers « { $folder } ».
    *[other] { $count } messages marqués comme légitimes et déplacés vers « { $folder } ».
 }
-notice-nothing = Rien à faire : les messages y sont déjà.
+notice-nothing = Rien à faire : les messages y sont déjà.
 notice-nothing-selected = Sélectionnez d’abord un ou plusieurs messages.
 notice-undone = Action annulée.
-notice-undo-gone = Rien à annuler : les messages ont changé entre-temps, peut-être dans une autre application de messagerie.
-confirm-title = Supprimer définitivement ?
+notice-undo-gone = Rien à annuler : les messages ont changé entre-temps, peut-être dans une autre application de messagerie.
+confirm-title = Supprimer définitivement ?
 confirm-delete-forever = { $count ->
-    [one] Supprimer ce message définitivement ? Cette action est irréversible.
-   *[other] Supprimer ces { $count } messages définitivement ? Cette action est irréversible.
+    [one] Supprimer ce message définitivement ? Cette action est irréversible.
+   *[other] Supprimer ces { $count } messages définitivement ? Cette action est irréversible.
 }
-confirm-delete-forever-js = Supprimer définitivement ? Cette action est irréversible.
+confirm-delete-forever-js = Supprimer définitivement ? Cette action est irréversible.
 error-gone-title = Ce message n’est plus là
 error-gone-text = Ce message a été supprimé ou déplacé, peut-être depuis une autre application de messagerie.
 
@@ -263,7 +263,7 @@ key-delete = Supprimer
 key-spam = Signaler comme spam
 key-read-unread = Marquer comme lu / non lu
 key-move = Déplacer vers un dossier
-key-go = Aller à Boîte de réception / Envoyés / Brouillons / Corbeille
+key-go = Aller à la boîte de réception / aux envoyés / aux brouillons / à la corbeille
 key-search = Rechercher dans le courrier
 key-help = Afficher ces raccourcis
 
@@ -271,7 +271,7 @@ key-help = Afficher ces raccourcis
 settings-title = Paramètres
 settings-language = Langue
 settings-language-auto = Celle du navigateur
-settings-shortcuts = Raccourcis clavier (appuyez sur ? pour les voir)
+settings-shortcuts = Raccourcis clavier (appuyez sur ? pour les voir)
 settings-conversations = Regrouper les messages par conversation dans les listes
 settings-theme = Thème
 settings-theme-system = Comme le système
@@ -283,13 +283,13 @@ settings-density-compact = Compacte
 settings-per-page = Messages par page
 settings-save = Enregistrer
 settings-saved = Vos paramètres sont enregistrés.
-notice-stale = Ce dossier a changé entre-temps, peut-être dans une autre application de messagerie : le voici tel qu’il est maintenant. Rien n’a été fait.
-notice-refused = Le serveur de messagerie a refusé : { $reason }. Rien n’a été fait.
+notice-stale = Ce dossier a changé entre-temps, peut-être dans une autre application de messagerie : le voici tel qu’il est maintenant. Rien n’a été fait.
+notice-refused = Le serveur de messagerie a refusé : { $reason }. Rien n’a été fait.
 search-label = Rechercher dans le courrier
 search-placeholder = Rechercher dans le courrier
 search-button = Rechercher
 search-heading = Résultats de la recherche
-search-title = Recherche : { $query }
+search-title = Recherche : { $query }
 search-count = { $count ->
     [one] 1 message
    *[other] { $count } messages
@@ -298,19 +298,19 @@ search-nothing = Aucun message ne correspond.
 search-partial = { $searched } dossiers sur { $folders } parcourus pour l’instant.
 search-keep-going = Les parcourir tous
 search-recent = Recherches récentes
-search-help = Opérateurs : from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:AAAA-MM-JJ, after:AAAA-MM-JJ, older_than:3d, newer_than:2w, larger:500K, smaller:10M ; « mots exacts » entre guillemets droits, - pour exclure, OR, (parenthèses).
+search-help = Opérateurs : from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:AAAA-MM-JJ, after:AAAA-MM-JJ, older_than:3d, newer_than:2w, larger:500K, smaller:10M ; « mots exacts » entre guillemets droits, - pour exclure, OR, (parenthèses).
 search-error-operator = { $operator } n’est pas un opérateur de recherche.
 search-error-value = { $operator } n’accepte pas « { $value } ».
 search-error-scope-inside = in: ne peut pas être dans un OR, après un moins ou entre parenthèses.
 search-error-two-scopes = Cherchez dans un dossier à la fois (deux in: ont été donnés).
-search-error-malformed = Cette recherche est incomplète : vérifiez ses guillemets, ses parenthèses et ses OR.
+search-error-malformed = Cette recherche est incomplète : vérifiez ses guillemets, ses parenthèses et ses OR.
 search-error-empty = Tapez ce que vous cherchez.
-search-error-too-long = Cette recherche est trop longue : { $max } caractères au plus.
+search-error-too-long = Cette recherche est trop longue : { $max } caractères au plus.
 search-error-folder = Il n’y a pas de dossier « { $folder } ».
 search-delete-forever-elsewhere = Pour supprimer des messages définitivement, ouvrez leur dossier.
 search-partly-done = { $folders ->
-    [one] Fait dans un dossier ; puis le serveur de messagerie a refusé : { $reason }. Les autres messages n’ont pas été touchés.
-   *[other] Fait dans { $folders } dossiers ; puis le serveur de messagerie a refusé : { $reason }. Les autres messages n’ont pas été touchés.
+    [one] Fait dans un dossier ; puis le serveur de messagerie a refusé : { $reason }. Les autres messages n’ont pas été touchés.
+   *[other] Fait dans { $folders } dossiers ; puis le serveur de messagerie a refusé : { $reason }. Les autres messages n’ont pas été touchés.
 }
 
 ## Écrire
@@ -345,24 +345,24 @@ compose-send = Envoyer
 compose-save = Enregistrer le brouillon
 compose-discard = Abandonner
 compose-draft-saved = Brouillon enregistré.
-compose-draft-not-saved = Le brouillon n’a pas pu être enregistré ; un nouvel essai aura lieu.
+compose-draft-not-saved = Le brouillon n’a pas pu être enregistré ; un nouvel essai aura lieu.
 compose-discarded = Le message a été abandonné.
 compose-sent = Message envoyé.
-compose-sent-not-filed = Message envoyé, mais aucune copie n’a pu être enregistrée dans Envoyés.
+compose-sent-not-filed = Message envoyé, mais aucune copie n’a pu être enregistrée dans « Envoyés ».
 compose-already-sent = Ce message a déjà été envoyé.
-compose-kept-in-drafts = Votre message est conservé dans Brouillons ; vous pourrez l’envoyer de nouveau une fois le problème résolu.
-compose-not-kept = Il n’a pas pu être enregistré dans Brouillons non plus : gardez cette page ouverte et réessayez.
-compose-error-address = Adresse e-mail non valide : { $address }
+compose-kept-in-drafts = Votre message est conservé dans « Brouillons » ; vous pourrez l’envoyer de nouveau une fois le problème résolu.
+compose-not-kept = Il n’a pas pu être enregistré dans « Brouillons » non plus : gardez cette page ouverte et réessayez.
+compose-error-address = Adresse e-mail non valide : { $address }
 compose-error-line-break = Les retours à la ligne ne sont pas permis ici.
 compose-error-no-recipient = Ajoutez au moins un destinataire.
-compose-error-no-identity = Aucune adresse d’expéditeur n’est configurée pour votre compte. Ajoutez-en une dans Paramètres.
+compose-error-no-identity = Aucune adresse d’expéditeur n’est configurée pour votre compte. Ajoutez-en une dans les paramètres.
 compose-error-too-big = Le message dépasse { $max }. Retirez une pièce jointe.
-compose-error-file-too-big = « { $name } » n’a pas été joint : un message peut faire { $max } au plus.
+compose-error-file-too-big = « { $name } » n’a pas été joint : un message peut faire { $max } au plus.
 compose-error-attachment-lost = Une pièce jointe n’est plus disponible. Joignez-la de nouveau.
-compose-error-smtp-down = Le message n’a pas été envoyé : le serveur d’envoi est injoignable.
-compose-error-smtp-timeout = Le message n’a pas été envoyé : le serveur d’envoi n’a pas répondu à temps.
-compose-error-smtp-auth = Le message n’a pas été envoyé : le serveur d’envoi a refusé votre identifiant.
-compose-error-smtp-refused = Le message n’a pas été envoyé. Le serveur d’envoi a répondu : { $reason }
+compose-error-smtp-down = Le message n’a pas été envoyé : le serveur d’envoi est injoignable.
+compose-error-smtp-timeout = Le message n’a pas été envoyé : le serveur d’envoi n’a pas répondu à temps.
+compose-error-smtp-auth = Le message n’a pas été envoyé : le serveur d’envoi a refusé votre identifiant.
+compose-error-smtp-refused = Le message n’a pas été envoyé. Le serveur d’envoi a répondu : { $reason }
 msg-reply = Répondre
 msg-reply-all = Répondre à tous
 msg-forward = Transférer
@@ -397,5 +397,5 @@ settings-logout-everywhere-help = Met fin à vos sessions dans tous les navigate
 ## Many domains
 login-error-domain = Le courrier de { $domain } n'est pas hébergé ici. Vérifiez l'adresse, ou connectez-vous au webmail de votre fournisseur.
 login-error-full-address = Saisissez votre adresse e-mail complète, par exemple nom@example.org.
-login-username-hint = Votre adresse chez { $domain } : la partie avant le @ suffit.
+login-username-hint = Votre adresse chez { $domain } : la partie avant le @ suffit.
 settings-devices = Configurer les applications de messagerie de votre ordinateur et de votre téléphone
