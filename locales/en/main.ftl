@@ -283,7 +283,7 @@ search-heading = Search results
 search-title = Search: { $query }
 search-count = { $count ->
     [one] 1 message
-   *[other] { $count } messages
+   *[other] { $shown } messages
 }
 search-nothing = No message matches.
 search-partial = Searched { $searched } of { $folders } folders so far.

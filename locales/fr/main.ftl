@@ -292,7 +292,7 @@ search-heading = Résultats de la recherche
 search-title = Recherche : { $query }
 search-count = { $count ->
     [one] 1 message
-   *[other] { $count } messages
+   *[other] { $shown } messages
 }
 search-nothing = Aucun message ne correspond.
 search-partial = { $searched } dossiers sur { $folders } parcourus pour l’instant.

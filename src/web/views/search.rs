@@ -102,7 +102,10 @@ impl SearchPage {
             }
         };
         page.rows = result_rows(&found, folders, tz, i18n);
-        page.count = i18n.tn("search-count", "count", found.total as i64);
+        page.count = i18n.ta(
+            "search-count",
+            &[("count", FluentArg::Num(found.total as i64)), ("shown", FluentArg::Str(crate::web::format::number(found.total as u64, i18n)))],
+        );
         page.page = found.page;
         page.page_label = i18n.ta(
             "list-page",
