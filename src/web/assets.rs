@@ -50,15 +50,11 @@ pub fn compose_js_url() -> &'static str {
     url(3)
 }
 
-/// GET /favicon.svg (and /favicon.ico, which browsers ask for on their own): the icon, at a
-/// fixed address every page names.
-pub async fn favicon() -> Response {
-    match ASSETS.get(2) {
+/// `asset` (or a 404), cached as `cache` says.
+fn respond(asset: Option<&Asset>, cache: &'static str) -> Response {
+    match asset {
         Some(a) => (
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static(a.content_type)),
-                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
-            ],
+            [(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type)), (header::CACHE_CONTROL, HeaderValue::from_static(cache))],
             a.bytes,
         )
             .into_response(),
@@ -66,19 +62,15 @@ pub async fn favicon() -> Response {
     }
 }
 
+/// GET /favicon.svg (and /favicon.ico, which browsers ask for on their own): the icon, at a
+/// fixed address every page names.
+pub async fn favicon() -> Response {
+    respond(ASSETS.get(2), "public, max-age=86400")
+}
+
 pub async fn serve(Path(name): Path<String>) -> Response {
     let wanted = format!("/static/{name}");
-    match ASSETS.iter().find(|a| a.url == wanted) {
-        Some(a) => (
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static(a.content_type)),
-                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
-            ],
-            a.bytes,
-        )
-            .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+    respond(ASSETS.iter().find(|a| a.url == wanted), "public, max-age=31536000, immutable")
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::message_path;
 use crate::mail::imap::RawMessage;
-use crate::mail::mime::{self, Body};
+use crate::mail::mime::{self, Body, PartData};
 use crate::mail::model::MessageRef;
 use crate::mail::sanitize;
 use crate::store::prefs;
@@ -208,29 +208,42 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-/// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}: one attachment, as a download.
-pub async fn part(cx: Ctx, Path((mailbox, uv, uid, index)): Path<(String, String, String, String)>) -> Result<Response, AppError> {
+/// Part `index` of the message at this address (the copy the page request just fetched, when
+/// there is one); 404 when there is no such part.
+async fn fetch_part(cx: &Ctx, (mailbox, uv, uid, index): (String, String, String, String)) -> Result<(MessageRef, PartData), AppError> {
     let m = message_path((mailbox, uv, uid))?;
     let index: usize = index.parse().map_err(|_| AppError::not_found())?;
-    let raw = fetch(&cx, &m).await?;
+    let raw = fetch(cx, &m).await?;
     let part = mime::part(&raw.bytes, index).ok_or_else(AppError::not_found)?;
+    Ok((m, part))
+}
+
+/// A file from a message, as its own sandboxed document: `content_type`, a cleaned
+/// `disposition` (`attachment` or `inline`) and name, kept by no cache.
+fn file_response(content_type: &'static str, disposition: &str, name: &str, csp: &'static str, bytes: Vec<u8>) -> Response {
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(download_type(&part.content_type)));
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(&part.name)) {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(name).replacen("attachment;", &format!("{disposition};"), 1)) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok((headers, part.bytes).into_response())
+    (headers, bytes).into_response()
+}
+
+/// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}: one attachment, as a download.
+pub async fn part(cx: Ctx, Path(p): Path<(String, String, String, String)>) -> Result<Response, AppError> {
+    let (_, part) = fetch_part(&cx, p).await?;
+    Ok(file_response(download_type(&part.content_type), "attachment", &part.name, "sandbox; default-src 'none'", part.bytes))
 }
 
 /// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}/thumb: a small JPEG of an image
 /// attachment, made here (see [`crate::web::previews::thumbnail`]); 404 for anything else.
-pub async fn part_thumb(cx: Ctx, Path((mailbox, uv, uid, index)): Path<(String, String, String, String)>) -> Result<Response, AppError> {
-    let m = message_path((mailbox, uv, uid))?;
-    let index: usize = index.parse().map_err(|_| AppError::not_found())?;
-    let raw = fetch(&cx, &m).await?;
-    let part = mime::part(&raw.bytes, index).filter(|p| previews::previewable(&p.content_type)).ok_or_else(AppError::not_found)?;
+pub async fn part_thumb(cx: Ctx, Path(p): Path<(String, String, String, String)>) -> Result<Response, AppError> {
+    let (_, part) = fetch_part(&cx, p).await?;
+    if !previews::previewable(&part.content_type) {
+        return Err(AppError::not_found());
+    }
     let thumb = previews::thumbnail_of(part.bytes).await.ok_or_else(AppError::not_found)?;
     Ok((
         [
@@ -247,23 +260,14 @@ pub async fn part_thumb(cx: Ctx, Path((mailbox, uv, uid, index)): Path<(String, 
 /// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}/view: an image attachment shown in the
 /// browser, as a document of its own in a sandbox (PNG, JPEG, GIF and WebP only: never SVG
 /// or HTML); other types go to the download.
-pub async fn part_view(cx: Ctx, Path((mailbox, uv, uid, index)): Path<(String, String, String, String)>) -> Result<Response, AppError> {
-    let m = message_path((mailbox.clone(), uv.clone(), uid.clone()))?;
-    let i: usize = index.parse().map_err(|_| AppError::not_found())?;
-    let raw = fetch(&cx, &m).await?;
-    let part = mime::part(&raw.bytes, i).ok_or_else(AppError::not_found)?;
+pub async fn part_view(cx: Ctx, Path(p): Path<(String, String, String, String)>) -> Result<Response, AppError> {
+    let index = p.3.clone();
+    let (m, part) = fetch_part(&cx, p).await?;
     // Shown only when the bytes are the image the part says it is.
     if !previews::previewable(&part.content_type) || !previews::is_image_of_type(&part.bytes, &part.content_type) {
         return Ok(Redirect::to(&format!("{}/part/{index}", crate::web::views::message_href(&m.mailbox, m.uidvalidity.0, m.uid.0))).into_response());
     }
-    let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(download_type(&part.content_type)));
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(&part.name).replacen("attachment;", "inline;", 1)) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok((headers, part.bytes).into_response())
+    Ok(file_response(download_type(&part.content_type), "inline", &part.name, "sandbox; default-src 'none'; img-src 'self'", part.bytes))
 }
 
 /// GET /m/{mailbox}/{uidvalidity}/{uid}/attachments.zip: every attachment, in one zip named
@@ -278,18 +282,12 @@ pub async fn attachments_zip(cx: Ctx, Path(p): Path<(String, String, String)>) -
     }
     let zip = tokio::task::spawn_blocking(move || previews::zip_all(files))
         .await
-        .map_err(|e| AppError::new(crate::web::error::ErrorKind::Internal, format!("zip: {e}")))?
+        .map_err(std::io::Error::other)
+        .and_then(|r| r)
         .map_err(|e| AppError::new(crate::web::error::ErrorKind::Internal, format!("zip: {e}")))?;
     let subject = if parsed.subject.trim().is_empty() { "attachments".to_string() } else { parsed.subject.clone() };
     let name: String = subject.chars().take(80).collect();
-    let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(&format!("{name}.zip"))) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok((headers, zip).into_response())
+    Ok(file_response("application/zip", "attachment", &format!("{name}.zip"), "sandbox; default-src 'none'", zip))
 }
 
 /// GET /m/{mailbox}/{uidvalidity}/{uid}/source: the message as the server stores it.

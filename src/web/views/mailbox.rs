@@ -212,6 +212,37 @@ pub fn labels_of(rows: &[&Row]) -> Vec<String> {
     out
 }
 
+/// The quick filters' links (All, Unread, Starred) of the folder at `href`.
+fn filter_links(href: &str, active: Option<Filter>, i18n: &I18n) -> Vec<FilterLink> {
+    [None, Some(Filter::Unread), Some(Filter::Starred)]
+        .into_iter()
+        .map(|f| FilterLink {
+            href: match f {
+                None => href.to_string(),
+                Some(f) => format!("{href}?filter={}", f.key()),
+            },
+            label: i18n.t(&format!("filter-{}", f.map(Filter::key).unwrap_or("all"))),
+            active: f == active,
+        })
+        .collect()
+}
+
+/// "26–50 of 60" for page `page_no` of `per_page` rows showing `shown` of `total`.
+fn range_label(page_no: u32, per_page: u32, shown: u64, total: u64, i18n: &I18n) -> String {
+    let first = u64::from(page_no.saturating_sub(1)) * u64::from(per_page) + 1;
+    match shown {
+        0 => i18n.t1("list-range-empty", "total", format::number(total, i18n)),
+        n => i18n.ta(
+            "list-range",
+            &[
+                ("first", FluentArg::Str(format::number(first, i18n))),
+                ("last", FluentArg::Str(format::number(first + n - 1, i18n))),
+                ("total", FluentArg::Str(format::number(total.max(first + n - 1), i18n))),
+            ],
+        ),
+    }
+}
+
 impl MailboxPage {
     /// One page of folder `mailbox`, shown as `view` says.
     pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, listing: Listing<'_>, view: ListView, tz: TzOffset) -> Self {
@@ -252,29 +283,8 @@ impl MailboxPage {
         }
         let ordered: String = keep.iter().map(|(k, v)| format!("&{k}={v}")).collect();
         let at = |p: u32| format!("{href}?page={p}{ordered}");
-        let filters = [None, Some(Filter::Unread), Some(Filter::Starred)]
-            .into_iter()
-            .map(|f| FilterLink {
-                href: match f {
-                    None => href.clone(),
-                    Some(f) => format!("{href}?filter={}", f.key()),
-                },
-                label: i18n.t(&format!("filter-{}", f.map(Filter::key).unwrap_or("all"))),
-                active: f == filter,
-            })
-            .collect();
-        let first_shown = u64::from(page_no.saturating_sub(1)) * u64::from(per_page) + 1;
-        let range_label = match rows.len() as u64 {
-            0 => i18n.t1("list-range-empty", "total", format::number(total, i18n)),
-            n => i18n.ta(
-                "list-range",
-                &[
-                    ("first", FluentArg::Str(format::number(first_shown, i18n))),
-                    ("last", FluentArg::Str(format::number(first_shown + n - 1, i18n))),
-                    ("total", FluentArg::Str(format::number(total.max(first_shown + n - 1), i18n))),
-                ],
-            ),
-        };
+        let filters = filter_links(&href, filter, i18n);
+        let range_label = range_label(page_no, per_page, rows.len() as u64, total, i18n);
         let sort_choices = SortKey::ALL
             .into_iter()
             .filter(|k| can_sort || *k == SortKey::Arrival)

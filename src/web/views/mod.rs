@@ -261,7 +261,8 @@ impl Chrome {
             notice,
             message_flagged: None,
             more_links: Vec::new(),
-            labels: label_choices(&[], &[], &i18n),
+            // Filled by the pages with a toolbar (lists, results, a message).
+            labels: Vec::new(),
             label_removals: Vec::new(),
             search: search_prefill(folders, current),
             // Pages of no folder (settings, compose) count the Inbox, as their live updates do.
