@@ -100,6 +100,14 @@ msg-attachments = { $count ->
 msg-download-all = Download all
 msg-view-image = View
 msg-download = Download
+pdf-page = Page { $n } of { $total }
+pdf-pages = { $count ->
+    [one] 1 page
+   *[other] { $count } pages
+}
+pdf-more = The first { $shown } of { $total } pages are shown; download the file for the rest.
+pdf-back = Back to the message
+pdf-note = Drawn by Facteur: links and forms in the file do not work here. Download it to use them.
 msg-damaged = This message is damaged: some parts may be missing or garbled. The source shows everything it contains.
 msg-empty-body = This message has no text.
 msg-frame-title = Message content

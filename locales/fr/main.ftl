@@ -109,6 +109,14 @@ msg-attachments = { $count ->
 msg-download-all = Tout télécharger
 msg-view-image = Voir
 msg-download = Télécharger
+pdf-page = Page { $n } sur { $total }
+pdf-pages = { $count ->
+    [one] 1 page
+   *[other] { $count } pages
+}
+pdf-more = Les { $shown } premières pages sur { $total } sont affichées ; téléchargez le fichier pour voir la suite.
+pdf-back = Retour au message
+pdf-note = Affiché par Facteur : les liens et formulaires du fichier ne fonctionnent pas ici. Téléchargez-le pour les utiliser.
 msg-damaged = Ce message est endommagé : certaines parties peuvent manquer ou être illisibles. La source montre tout ce qu’il contient.
 msg-empty-body = Ce message ne contient pas de texte.
 msg-frame-title = Contenu du message

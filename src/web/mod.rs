@@ -90,6 +90,7 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}", get(routes::message::part))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}/thumb", get(routes::message::part_thumb))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}/view", get(routes::message::part_view))
+        .route("/m/{mailbox}/{uidvalidity}/{uid}/part/{index}/page/{n}", get(routes::message::part_page))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/attachments.zip", get(routes::message::attachments_zip))
         .route("/m/{mailbox}/{uidvalidity}/{uid}/source", get(routes::message::source))
         .route("/img", get(image_proxy::image))

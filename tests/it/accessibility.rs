@@ -34,12 +34,13 @@ async fn axe(c: &Client, source: &str) -> Vec<String> {
 }
 
 /// Every kind of page: (name, path, what shows once it is there).
-fn pages(message: &str, remote: &str) -> Vec<(&'static str, String, &'static str)> {
+fn pages(message: &str, remote: &str, pdf: &str) -> Vec<(&'static str, String, &'static str)> {
     vec![
         ("inbox", "/f/INBOX".into(), "ul.messages"),
         ("message", message.to_string(), "article.message"),
         // "Always show images from …", a link that was once nearly invisible.
         ("message-images-blocked", remote.to_string(), "article.message"),
+        ("pdf", pdf.to_string(), "ol.pdf-pages"),
         ("compose", "/compose".into(), "form#compose"),
         ("search", "/search?q=plans".into(), "ul.messages"),
         ("empty-folder", "/f/Trash".into(), "p.empty"),
@@ -64,6 +65,10 @@ async fn in_chromium_every_page_passes_axe_light_and_dark_on_desktop_and_phone()
         Content-Type: text/html; charset=utf-8\r\n\r\n<p>Look:</p><img src=\"https://images.example.org/a.png\" alt=\"a\">\r\n";
     let (remote_uid, _) = append(&mut imap, "INBOX", letter).await;
     let remote = format!("/m/INBOX/{uv}/{remote_uid}");
+    let report = include_bytes!("../fixtures/attachments.eml");
+    let (report_uid, _) = append(&mut imap, "INBOX", report).await;
+    let pdf_part = facteur::mail::mime::parse(report).attachments.iter().find(|a| a.content_type == "application/pdf").unwrap().part;
+    let pdf = format!("/m/INBOX/{uv}/{report_uid}/part/{pdf_part}/view");
     let mut findings = Vec::new();
     // Light: the system's (Chromium's default); dark: the system's too, as a dark desktop has it.
     for (theme, args) in [("light", vec![]), ("dark", vec!["--force-dark-mode".to_string()])] {
@@ -81,7 +86,7 @@ async fn in_chromium_every_page_passes_axe_light_and_dark_on_desktop_and_phone()
             c.set_window_size(w, h).await.expect("window size");
             let dark = c.execute("return matchMedia('(prefers-color-scheme: dark)').matches", vec![]).await.expect("media");
             assert_eq!(dark.as_bool(), Some(theme == "dark"), "the browser's colour scheme");
-            for (name, path, ready) in pages(&message, &remote) {
+            for (name, path, ready) in pages(&message, &remote, &pdf) {
                 c.goto(&app.url(&path)).await.expect("page");
                 c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css(ready)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
                 let complete = async || c.execute("return document.readyState === 'complete'", vec![]).await.ok().and_then(|v| v.as_bool()).unwrap_or(false);

@@ -674,7 +674,19 @@ async fn in_chromium_no_hostile_message_runs_a_script_or_reaches_the_network() {
             for part in links(&page.body, &format!("/m/INBOX/{uv}/{uid}/part/")) {
                 let res = http.raw_get(&part).await;
                 let h = res.headers();
-                if res.status() == 200 && (part.ends_with("/view") || part.ends_with("/thumb")) {
+                let ct = h.get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+                if res.status() == 200 && part.ends_with("/view") && ct.starts_with("text/html") {
+                    // A PDF, shown as Facteur's own page of images that Facteur drew.
+                    let view = http.get(&part).await;
+                    assert!(view.body.contains("class=\"pdf-view\""), "{name}: {part} is HTML but not the PDF page");
+                    let prefix = format!("{}/page/", part.trim_end_matches("/view"));
+                    let pages: Vec<&str> = view.body.split("<img src=\"").skip(1).filter_map(|s| s.split('"').next()).filter(|s| s.starts_with(&prefix)).collect();
+                    assert!(!pages.is_empty(), "{name}: {part} shows no page");
+                    for page in pages {
+                        let res = http.raw_get(page).await;
+                        assert!(res.status() == 404 || res.headers()["content-type"] == "image/png", "{name}: {page}");
+                    }
+                } else if res.status() == 200 && (part.ends_with("/view") || part.ends_with("/thumb")) {
                     let ct = h["content-type"].to_str().unwrap();
                     assert!(["image/png", "image/jpeg", "image/gif", "image/webp"].contains(&ct), "{name}: {part} served as {ct}");
                     assert!(h["content-security-policy"].to_str().unwrap().starts_with("sandbox"));

@@ -281,6 +281,61 @@ async fn a_whole_folder_is_selected_without_sending_its_uids() {
 }
 
 #[tokio::test]
+async fn pdf_attachments_show_as_pages_drawn_by_facteur() {
+    use base64::Engine;
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let eml = include_bytes!("../fixtures/attachments.eml");
+    let pdf_part = facteur::mail::mime::parse(eml).attachments.iter().find(|a| a.content_type == "application/pdf").unwrap().part;
+    let pdf = facteur::mail::mime::part(eml, pdf_part).unwrap().bytes;
+    let fake = base64::engine::general_purpose::STANDARD.encode("<html><script>alert(1)</script></html>");
+    let raw = format!(
+        "From: Ann <ann@example.org>\r\nTo: me@example.test\r\nSubject: The report\r\nMessage-ID: <report@example.org>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAttached.\r\n\
+         --b\r\nContent-Type: application/pdf; name=\"rapport.pdf\"\r\nContent-Disposition: attachment; filename=\"rapport.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n\
+         --b\r\nContent-Type: application/pdf; name=\"fake.pdf\"\r\nContent-Disposition: attachment; filename=\"fake.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{fake}\r\n--b--\r\n",
+        base64::engine::general_purpose::STANDARD.encode(&pdf)
+    );
+    let mut imap = user.imap().await;
+    let (uid, uv) = append(&mut imap, "INBOX", raw.as_bytes()).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let url = format!("/m/INBOX/{uv}/{uid}");
+    let page = b.get(&url).await;
+    let part_of = |name: &str| {
+        page.body.split(&format!("{url}/part/")).skip(1).filter_map(|s| s.split(['"', '/']).next()).find(|p| page.body.contains(&format!("{url}/part/{p}\" download><span class=\"att-name\">{name}"))).unwrap().to_string()
+    };
+    let (real, fake) = (part_of("rapport.pdf"), part_of("fake.pdf"));
+    assert!(page.body.contains(&format!("<a class=\"thumb pdf\" href=\"{url}/part/{real}/view\"")), "{}", page.body);
+    // The thumbnail: the first page, drawn here.
+    let thumb = b.raw_get(&format!("{url}/part/{real}/thumb")).await;
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let small = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert!(small.width() == 320 && small.height() <= 240, "{}x{}", small.width(), small.height());
+    // The view: Facteur's page, with the pages as images of Facteur's.
+    let view = b.get(&format!("{url}/part/{real}/view")).await;
+    assert_eq!(view.status, 200);
+    assert!(view.body.contains(&format!("<img src=\"{url}/part/{real}/page/1\" alt=\"Page 1 of 1\" width=\"1200\"")), "{}", view.body);
+    assert!(view.body.contains("1 page") && view.body.contains(&format!("href=\"{url}/part/{real}\" download")), "{}", view.body);
+    let png = b.raw_get(&format!("{url}/part/{real}/page/1")).await;
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.headers()["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+    let drawn = image::load_from_memory(&png.bytes().await.unwrap()).unwrap().to_rgb8();
+    assert_eq!(drawn.width(), 1200);
+    assert!(drawn.pixels().filter(|p| p[0] < 100 && p[1] < 100 && p[2] < 100).count() > 200, "text drawn on the page");
+    for missing in ["page/2", "page/0", "page/x"] {
+        assert_eq!(b.raw_get(&format!("{url}/part/{real}/{missing}")).await.status(), 404, "{missing}");
+    }
+    // HTML that says it is a PDF is neither drawn nor shown: it downloads.
+    assert_eq!(b.raw_get(&format!("{url}/part/{fake}/thumb")).await.status(), 404);
+    assert_eq!(b.raw_get(&format!("{url}/part/{fake}/page/1")).await.status(), 404);
+    let fake_view = b.get(&format!("{url}/part/{fake}/view")).await;
+    assert!(fake_view.url.ends_with(&format!("/part/{fake}")), "{}", fake_view.url);
+    assert!(fake_view.headers["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn image_attachments_show_as_thumbnails_and_all_download_as_one_zip() {
     use base64::Engine;
     let app = TestApp::start().await;

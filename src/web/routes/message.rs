@@ -20,7 +20,7 @@ use crate::web::forms::TrustForm;
 use crate::web::format::TzOffset;
 use crate::web::notice;
 use crate::web::previews;
-use crate::web::views::message::{MessageFrame, MessagePage, Shown};
+use crate::web::views::message::{MessageFrame, MessagePage, PdfPage, Shown};
 
 /// The message at `m`, from the copy the page request just fetched when there is one.
 async fn fetch(cx: &Ctx, m: &MessageRef) -> Result<RawMessage, AppError> {
@@ -238,36 +238,66 @@ pub async fn part(cx: Ctx, Path(p): Path<(String, String, String, String)>) -> R
 }
 
 /// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}/thumb: a small JPEG of an image
-/// attachment, made here (see [`crate::web::previews::thumbnail`]); 404 for anything else.
+/// attachment or of a PDF's first page, made here (see [`crate::web::previews`]); 404 for
+/// anything else.
 pub async fn part_thumb(cx: Ctx, Path(p): Path<(String, String, String, String)>) -> Result<Response, AppError> {
     let (_, part) = fetch_part(&cx, p).await?;
-    if !previews::previewable(&part.content_type) {
+    let pdf = previews::is_pdf(&part.content_type, &part.bytes);
+    if !pdf && !previews::previewable(&part.content_type) {
         return Err(AppError::not_found());
     }
-    let thumb = previews::thumbnail_of(part.bytes).await.ok_or_else(AppError::not_found)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'")),
-            // The address names one message for good (UIDVALIDITY and UID).
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400")),
-        ],
-        thumb,
-    )
-        .into_response())
+    let thumb = previews::thumbnail_of(part.bytes, pdf).await.ok_or_else(AppError::not_found)?;
+    Ok(drawn_image("image/jpeg", thumb))
 }
 
-/// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}/view: an image attachment shown in the
-/// browser, as a document of its own in a sandbox (PNG, JPEG, GIF and WebP only: never SVG
-/// or HTML); other types go to the download.
+/// An image Facteur drew of a part: its own pixels, sandboxed, kept a day (the address names
+/// one message for good: UIDVALIDITY and UID).
+fn drawn_image(content_type: &'static str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}/view: an attachment shown in the browser.
+/// An image as a document of its own in a sandbox (PNG, JPEG, GIF and WebP only: never SVG or
+/// HTML); a PDF as a page of Facteur's showing its pages drawn here as images (no PDF reader
+/// runs on the sender's file in the browser, and phones that have none see it too); other
+/// types, and a PDF Facteur cannot read, go to the download.
 pub async fn part_view(cx: Ctx, Path(p): Path<(String, String, String, String)>) -> Result<Response, AppError> {
     let index = p.3.clone();
     let (m, part) = fetch_part(&cx, p).await?;
+    let href = format!("{}/part/{index}", crate::web::views::message_href(&m.mailbox, m.uidvalidity.0, m.uid.0));
+    if previews::is_pdf(&part.content_type, &part.bytes) {
+        // A PDF Facteur cannot read (damaged, encrypted) goes to the download.
+        let size = part.bytes.len();
+        return Ok(match previews::pdf_pages(part.bytes).await {
+            Some((pages, total)) => PdfPage::new(cx.chrome(&m.mailbox, None).await?, &part.name, size, &href, pages, total).into_response(),
+            None => Redirect::to(&href).into_response(),
+        });
+    }
     // Shown only when the bytes are the image the part says it is.
     if !previews::previewable(&part.content_type) || !previews::is_image_of_type(&part.bytes, &part.content_type) {
-        return Ok(Redirect::to(&format!("{}/part/{index}", crate::web::views::message_href(&m.mailbox, m.uidvalidity.0, m.uid.0))).into_response());
+        return Ok(Redirect::to(&href).into_response());
     }
     Ok(file_response(download_type(&part.content_type), "inline", &part.name, "sandbox; default-src 'none'; img-src 'self'", part.bytes))
+}
+
+/// GET /m/{mailbox}/{uidvalidity}/{uid}/part/{index}/page/{n}: page `n` (from 1) of a PDF
+/// attachment, drawn here as a PNG; 404 past its end or for anything not a PDF.
+pub async fn part_page(cx: Ctx, Path((mailbox, uv, uid, index, n)): Path<(String, String, String, String, String)>) -> Result<Response, AppError> {
+    let n: usize = n.parse().ok().filter(|n| (1..=previews::PDF_MAX_PAGES).contains(n)).ok_or_else(AppError::not_found)?;
+    let (_, part) = fetch_part(&cx, (mailbox, uv, uid, index)).await?;
+    if !previews::is_pdf(&part.content_type, &part.bytes) {
+        return Err(AppError::not_found());
+    }
+    let png = previews::pdf_page_png(part.bytes, n - 1).await.ok_or_else(AppError::not_found)?;
+    Ok(drawn_image("image/png", png))
 }
 
 /// GET /m/{mailbox}/{uidvalidity}/{uid}/attachments.zip: every attachment, in one zip named

@@ -9,6 +9,7 @@ use crate::mail::imap::{Folder, Role};
 use crate::mail::mime;
 use crate::mail::mime::{Body, ParsedMessage};
 use crate::mail::sanitize::{self, TextSegment};
+use crate::i18n::FluentArg;
 use crate::web::format::{self, TzOffset};
 
 pub struct Seg {
@@ -21,9 +22,56 @@ pub struct AttachmentLink {
     pub name: String,
     pub content_type: String,
     pub size: String,
-    /// For images: a thumbnail, and the image shown in the browser.
+    /// For images and PDFs: a thumbnail, and the file shown in the browser.
     pub thumb: Option<String>,
     pub view: Option<String>,
+    pub pdf: bool,
+}
+
+/// One page of a PDF, as the image Facteur draws of it.
+pub struct PdfPageImage {
+    pub src: String,
+    pub alt: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A PDF attachment shown as its pages, drawn by Facteur (never the sender's file in the
+/// browser), with its download beside it.
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/pdf.html")]
+pub struct PdfPage {
+    pub chrome: Chrome,
+    pub name: String,
+    pub summary: String,
+    pub download_href: String,
+    pub back_href: String,
+    pub pages: Vec<PdfPageImage>,
+    /// "The first 50 of 120 pages are shown" when not all are.
+    pub more: Option<String>,
+}
+
+impl PdfPage {
+    /// `part_href`: the attachment's address (its download); `sizes`: each shown page's size
+    /// in pixels; `total`: the document's pages.
+    pub fn new(chrome: Chrome, name: &str, bytes: usize, part_href: &str, sizes: Vec<(u32, u32)>, total: usize) -> Self {
+        let i18n = &chrome.i18n;
+        let name = if name.trim().is_empty() { "document.pdf".to_string() } else { name.to_string() };
+        let pages = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, (width, height))| PdfPageImage {
+                src: format!("{part_href}/page/{}", i + 1),
+                alt: i18n.ta("pdf-page", &[("n", FluentArg::Num(i as i64 + 1)), ("total", FluentArg::Num(total as i64))]),
+                width: *width,
+                height: *height,
+            })
+            .collect::<Vec<_>>();
+        let more = (pages.len() < total).then(|| i18n.ta("pdf-more", &[("shown", FluentArg::Num(pages.len() as i64)), ("total", FluentArg::Num(total as i64))]));
+        let summary = format!("{} · {}", i18n.tn("pdf-pages", "count", total as i64), format::size(bytes as u64, i18n));
+        let back_href = part_href.rsplit_once("/part/").map(|(m, _)| m.to_string()).unwrap_or_default();
+        Self { name, summary, download_href: part_href.to_string(), back_href, pages, more, chrome }
+    }
 }
 
 /// Another message of the conversation, shown folded: sender, date and a preview; unfolded,
@@ -238,7 +286,8 @@ fn attachment_links(parsed: &ParsedMessage, href: &str, referenced: &str, i18n: 
         .iter()
         .filter(|a| !(a.inline && a.content_id.as_ref().is_some_and(|c| referenced.contains(&format!("cid:{}", c.to_ascii_lowercase())))))
         .map(|a| {
-            let image = crate::web::previews::previewable(&a.content_type);
+            let pdf = a.content_type == "application/pdf";
+            let image = pdf || crate::web::previews::previewable(&a.content_type);
             AttachmentLink {
                 href: format!("{href}/part/{}", a.part),
                 name: a.name.clone(),
@@ -246,6 +295,7 @@ fn attachment_links(parsed: &ParsedMessage, href: &str, referenced: &str, i18n: 
                 size: format::size(a.size as u64, i18n),
                 thumb: image.then(|| format!("{href}/part/{}/thumb", a.part)),
                 view: image.then(|| format!("{href}/part/{}/view", a.part)),
+                pdf,
             }
         })
         .collect()
