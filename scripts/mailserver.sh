@@ -11,6 +11,7 @@
 #   scripts/mailserver.sh addalias DIR ALIAS USER
 #   scripts/mailserver.sh kick     DIR USER
 #   scripts/mailserver.sh deny     DIR USER RIGHTS [FOLDER]
+#   scripts/mailserver.sh quota    DIR USER LIMIT
 #   scripts/mailserver.sh smtp-stop  DIR
 #   scripts/mailserver.sh smtp-start DIR
 #   scripts/mailserver.sh stop     [--fast] DIR
@@ -73,6 +74,9 @@
 #          (a pattern, default every folder), for connections opened from then
 #          on: the server then refuses CREATE, APPEND or COPY with NO [NOPERM],
 #          or ("te") ignores \Deleted and expunges nothing.
+# quota    limits USER's mailbox to LIMIT bytes (suffix K, M or G: 200K,
+#          1G; "none" lifts it); usable at once. An APPEND or COPY past it is
+#          refused with NO [OVERQUOTA]. Not on --minimal instances.
 # smtp-stop   stops only the Postfix of DIR; returns once its ports are closed.
 # smtp-start  starts it again on the ports given at start; returns once they
 #          accept connections.
@@ -378,6 +382,14 @@ namespace inbox {
   }
 }
 
+# Mailbox size limits (RFC 9208 QUOTA), Maildir++'s maildirsize: a user has
+# none unless set with the quota command (userdb_quota_rule in DIR/users).
+mail_plugins = \$mail_plugins quota
+plugin {
+  quota = maildir:User quota
+  quota_exceeded_message = Quota exceeded (mailbox for user is full)
+}
+
 EOF
     fi
     if [ "$fts" = 1 ]; then
@@ -399,6 +411,11 @@ EOF
     cat >>"$dir/dovecot.conf.tmp" <<EOF
 protocol imap {
   mail_max_userip_connections = $connection_limit
+EOF
+    if [ "$minimal" != 1 ]; then
+        echo '  mail_plugins = $mail_plugins imap_quota' >>"$dir/dovecot.conf.tmp"
+    fi
+    cat >>"$dir/dovecot.conf.tmp" <<EOF
 }
 
 # Benchmarks hold a thousand connections (500 users, two each).
@@ -957,6 +974,29 @@ rewrite_users() {
     exec 9>&-
 }
 
+cmd_quota() {
+    [ $# -eq 3 ] || usage
+    local dir user limit line
+    dir=$(abs_dir "$1"); user=$2; limit=$3
+    need_root
+    case "$limit" in
+        none) ;;
+        *[!0-9KMGT]*|''|[KMGT]*) die "limit is a number of bytes with an optional K, M, G or T (got '$limit')" ;;
+    esac
+    line=$(awk -F: -v u="$user" '$1 == u' "$dir/users" 2>/dev/null | head -n 1)
+    [ -n "$line" ] || die "no such user in $dir/users: $user"
+    # user:password:uid:gid:gecos:home:shell:extra fields (the last may hold ':').
+    line=$(printf '%s' "$line" | cut -d: -f1-7)
+    if [ "$limit" != none ]; then
+        line="$line:userdb_quota_rule=*:storage=$limit"
+    else
+        line="$line:"
+    fi
+    rewrite_users "$dir" "$user" "$line"
+    echo "quota of $user set to $limit in $dir/users"
+    wait_auth_resync "$dir"
+}
+
 cmd_deny() {
     [ $# -eq 3 ] || [ $# -eq 4 ] || usage
     local dir user rights folder
@@ -1184,6 +1224,7 @@ shift
 case "$sub" in
     start) cmd_start "$@" ;;
     deny) cmd_deny "$@" ;;
+    quota) cmd_quota "$@" ;;
     stop) cmd_stop "$@" ;;
     adduser) cmd_adduser "$@" ;;
     deluser) cmd_deluser "$@" ;;

@@ -144,6 +144,14 @@ error-request-id = Request ID: { $id }
 size-bytes = { $n } bytes
 size-kb = { $n } KB
 size-mb = { $n } MB
+size-gb = { $n } GB
+quota-used = { $used } of { $limit } used
+quota-title = Mailbox space
+quota-warning = Your mailbox is { $percent }% full ({ $used } of { $limit }). When it is full, new mail is refused.
+quota-full = Your mailbox is almost full: { $percent }% ({ $used } of { $limit }). New mail will soon be refused and sending may fail.
+quota-over-action = Your mailbox is full: the mail server refused. Nothing was moved; free up space (empty the Trash, delete or archive large messages), then try again.
+quota-free = Free up space
+quota-over = Your mailbox is full: the mail server refused to store this message. Nothing was lost; free up space (empty the Trash, delete or archive large messages), then try again.
 
 ## Months
 month-short-1 = Jan
@@ -398,3 +406,59 @@ login-error-domain = Mail for { $domain } is not served here. Check the address,
 login-error-full-address = Type your full email address, like name@example.org.
 login-username-hint = Your address at { $domain }: the part before the @ is enough.
 settings-devices = Set up your computer and phone mail apps
+
+folders-title = Folders
+folders-yours = Your folders
+folder-new = New folder
+folder-name = Name
+folder-inside = Inside
+folder-top = (at the top)
+folder-create = Create
+folder-save = Save
+folder-rename = Rename or move
+folder-hide = Hide from the sidebar
+folder-show = Show in the sidebar
+folder-hidden = hidden from the sidebar
+folder-delete = Delete
+folder-delete-title = Delete a folder
+folder-counts = { $total ->
+    [one] 1 message
+   *[other] { $total } messages
+}, { $unread } unread
+folder-delete-question = Delete the folder “{ $name }”? { $count ->
+    [0] It is empty.
+    [one] Its message goes to the Trash.
+   *[other] Its { $count } messages go to the Trash.
+}
+folder-delete-ask = Delete the folder “{ $name }”{ $folders ->
+    [0] {""}
+    [one] {" "}and the folder inside it
+   *[other] {" "}and the { $folders } folders inside it
+}? { $count ->
+    [0] It holds no messages.
+    [one] It holds 1 message.
+   *[other] It holds { $count } messages.
+}
+folder-delete-to-trash = Move the messages to the Trash, then delete the folder
+folder-delete-with-messages = Delete the folder with its messages
+folder-created = Folder “{ $name }” created.
+folder-renamed = Folder renamed to “{ $name }”.
+folder-unchanged = Nothing changed.
+folder-deleted = Folder “{ $name }” deleted.
+folder-deleted-moved = Folder “{ $name }” deleted; { $count ->
+    [one] its message is in the Trash.
+   *[other] its { $count } messages are in the Trash.
+}
+folder-subscribed = “{ $name }” is shown in the sidebar again.
+folder-unsubscribed = “{ $name }” is hidden from the sidebar (it is still on the server).
+folder-error-empty = A folder needs a name.
+folder-error-long = That name is too long (120 characters at most).
+folder-error-separator = A name cannot contain the folder separator; choose where the folder goes with “Inside”.
+folder-error-character = A name cannot contain line breaks, control characters, “*” or “%”.
+folder-error-reserved = That name is reserved by the mail server.
+folder-error-exists = A folder with that name is already there.
+folder-error-protected = The Inbox and the Drafts, Sent, Archive, Spam and Trash folders cannot be renamed or deleted.
+folder-error-inside = A folder cannot go inside itself.
+folder-error-missing = That folder is no longer there (it may have been changed in another app).
+folder-error-server = The mail server refused: { $reason }
+folders-manage = Manage folders

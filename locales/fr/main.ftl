@@ -153,6 +153,14 @@ error-request-id = Identifiant de la demande : { $id }
 size-bytes = { $n } octets
 size-kb = { $n } ko
 size-mb = { $n } Mo
+size-gb = { $n } Go
+quota-used = { $used } utilisés sur { $limit }
+quota-title = Espace de la boîte aux lettres
+quota-warning = Votre boîte aux lettres est pleine à { $percent } % ({ $used } sur { $limit }). Une fois pleine, les nouveaux messages seront refusés.
+quota-full = Votre boîte aux lettres est presque pleine : { $percent } % ({ $used } sur { $limit }). Les nouveaux messages seront bientôt refusés et l’envoi peut échouer.
+quota-over-action = Votre boîte aux lettres est pleine : le serveur de messagerie a refusé. Rien n’a été déplacé ; libérez de l’espace (videz la corbeille, supprimez ou archivez les gros messages), puis réessayez.
+quota-free = Libérer de l’espace
+quota-over = Votre boîte aux lettres est pleine : le serveur de messagerie a refusé d’enregistrer ce message. Rien n’est perdu ; libérez de l’espace (videz la corbeille, supprimez ou archivez les gros messages), puis réessayez.
 
 ## Mois
 month-short-1 = janv.
@@ -407,3 +415,64 @@ login-error-domain = Le courrier de { $domain } n'est pas hébergé ici. Vérifi
 login-error-full-address = Saisissez votre adresse e-mail complète, par exemple nom@example.org.
 login-username-hint = Votre adresse chez { $domain } : la partie avant le @ suffit.
 settings-devices = Configurer les applications de messagerie de votre ordinateur et de votre téléphone
+
+folders-title = Dossiers
+folders-yours = Vos dossiers
+folder-new = Nouveau dossier
+folder-name = Nom
+folder-inside = Dans
+folder-top = (au premier niveau)
+folder-create = Créer
+folder-save = Enregistrer
+folder-rename = Renommer ou déplacer
+folder-hide = Masquer de la barre latérale
+folder-show = Afficher dans la barre latérale
+folder-hidden = masqué de la barre latérale
+folder-delete = Supprimer
+folder-delete-title = Supprimer un dossier
+folder-counts = { $total ->
+    [0] aucun message
+    [one] 1 message
+   *[other] { $total } messages
+}, { $unread ->
+    [0] aucun non lu
+    [one] 1 non lu
+   *[other] { $unread } non lus
+}
+folder-delete-question = Supprimer le dossier « { $name } » ? { $count ->
+    [0] Il est vide.
+    [one] Son message ira dans la corbeille.
+   *[other] Ses { $count } messages iront dans la corbeille.
+}
+folder-delete-ask = Supprimer le dossier « { $name } »{ $folders ->
+    [0] {""}
+    [one] {" "}et le dossier qu’il contient
+   *[other] {" "}et les { $folders } dossiers qu’il contient
+} ? { $count ->
+    [0] Il ne contient aucun message.
+    [one] Il contient 1 message.
+   *[other] Il contient { $count } messages.
+}
+folder-delete-to-trash = Mettre les messages à la corbeille, puis supprimer le dossier
+folder-delete-with-messages = Supprimer le dossier avec ses messages
+folder-created = Dossier « { $name } » créé.
+folder-renamed = Dossier renommé en « { $name } ».
+folder-unchanged = Rien n’a changé.
+folder-deleted = Dossier « { $name } » supprimé.
+folder-deleted-moved = Dossier « { $name } » supprimé ; { $count ->
+    [one] son message est dans la corbeille.
+   *[other] ses { $count } messages sont dans la corbeille.
+}
+folder-subscribed = « { $name } » est de nouveau affiché dans la barre latérale.
+folder-unsubscribed = « { $name } » est masqué de la barre latérale (il reste sur le serveur).
+folder-error-empty = Un dossier doit avoir un nom.
+folder-error-long = Ce nom est trop long (120 caractères au plus).
+folder-error-separator = Un nom ne peut pas contenir le séparateur de dossiers ; choisissez l’emplacement du dossier avec « Dans ».
+folder-error-character = Un nom ne peut contenir ni saut de ligne, ni caractère de contrôle, ni « * » ou « % ».
+folder-error-reserved = Ce nom est réservé par le serveur de messagerie.
+folder-error-exists = Un dossier de ce nom existe déjà à cet endroit.
+folder-error-protected = La boîte de réception et les dossiers Brouillons, Envoyés, Archives, Indésirables et Corbeille ne peuvent être ni renommés ni supprimés.
+folder-error-inside = Un dossier ne peut pas aller dans lui-même.
+folder-error-missing = Ce dossier n’existe plus (il a peut-être été modifié dans une autre application).
+folder-error-server = Le serveur de messagerie a refusé : { $reason }
+folders-manage = Gérer les dossiers

@@ -78,6 +78,14 @@ pub fn plain_reason(s: &str) -> &str {
     s.trim_end_matches('.')
 }
 
+/// Whether a refusal is for the mailbox's size limit: RFC 9208's `[OVERQUOTA]` (Dovecot,
+/// Cyrus), or the words of servers that give no code (Courier-IMAP: `[ALERT] You exceeded
+/// your mail quota.`).
+pub fn is_over_quota(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    r.contains("[overquota]") || r.contains("quota")
+}
+
 impl MailError {
     /// After this error the connection cannot be trusted any more and must be replaced.
     pub fn breaks_connection(&self) -> bool {

@@ -68,10 +68,10 @@ pub fn size(bytes: u64, i18n: &I18n) -> String {
     } else if bytes < 1024 * 1024 {
         (((bytes + 512) / 1024).to_string(), "size-kb")
     } else {
-        let mb = bytes as f64 / (1024.0 * 1024.0);
-        let s = if mb < 10.0 { format!("{mb:.1}") } else { format!("{mb:.0}") };
+        let (n, key) = if bytes < 1024 * 1024 * 1024 { (bytes as f64 / (1024.0 * 1024.0), "size-mb") } else { (bytes as f64 / (1024.0 * 1024.0 * 1024.0), "size-gb") };
+        let s = if n < 10.0 { format!("{n:.1}") } else { format!("{n:.0}") };
         let s = if i18n.code() == "fr" { s.replace('.', ",") } else { s };
-        (s, "size-mb")
+        (s, key)
     };
     i18n.t1(key, "n", value)
 }

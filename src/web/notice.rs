@@ -56,3 +56,13 @@ pub async fn take(user: &CurrentUser, q: &HashMap<String, String>) -> Option<Not
     let _ = user.session.remove::<Notice>(KEY).await;
     Some(notice)
 }
+
+/// What to tell the user when the mail server refused an action for `reason`: in plain words
+/// when the mailbox is full, else the server's own.
+pub fn refused(i18n: &crate::i18n::I18n, reason: &str) -> String {
+    if crate::mail::is_over_quota(reason) {
+        i18n.t("quota-over-action")
+    } else {
+        i18n.t1("notice-refused", "reason", crate::mail::plain_reason(reason))
+    }
+}

@@ -45,6 +45,7 @@ fn pages(message: &str, remote: &str, pdf: &str) -> Vec<(&'static str, String, &
         ("search", "/search?q=plans".into(), "ul.messages"),
         ("empty-folder", "/f/Trash".into(), "p.empty"),
         ("settings", "/settings".into(), "section.settings"),
+        ("folders", "/settings/folders".into(), "ul.folder-rows"),
         ("contacts", "/contacts".into(), "main.content"),
         ("devices", "/settings/devices".into(), "main.content"),
         ("not-found", "/m/INBOX/1/999999".into(), "body"),

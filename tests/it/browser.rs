@@ -141,7 +141,7 @@ pub(crate) async fn seed(user: &TestUser) {
     for f in ["plain.eml", "attachments.eml", "encoded-words.eml", "iso-2022-jp.eml", "alternative.eml", "related-cid.eml"] {
         append(&mut imap, "INBOX", &fixture(f)).await;
     }
-    imap.create("Famille/&AMk-t&AOk- 2026").await.expect("create");
+    make_folder(&mut imap, "Famille/&AMk-t&AOk- 2026").await.expect("create");
 }
 
 #[tokio::test]

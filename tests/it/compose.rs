@@ -127,7 +127,7 @@ pub async fn follow(b: &Browser, res: reqwest::Response) -> Page {
 }
 
 /// UIDs of the messages in `mailbox` whose header `name` contains `value`.
-async fn search(imap: &mut Imap, mailbox: &str, name: &str, value: &str) -> Vec<u32> {
+pub async fn search(imap: &mut Imap, mailbox: &str, name: &str, value: &str) -> Vec<u32> {
     if imap.select(mailbox).await.is_err() {
         return Vec::new();
     }
@@ -169,7 +169,7 @@ pub fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-async fn compose_page(b: &Browser, path: &str) -> (Page, Form) {
+pub async fn compose_page(b: &Browser, path: &str) -> (Page, Form) {
     let page = b.get(path).await;
     assert_eq!(page.status, 200, "{path}: {}", page.body);
     let form = Form::from_page(&page.body);

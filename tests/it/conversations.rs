@@ -143,7 +143,7 @@ fn rows(body: &str) -> Vec<(String, u32)> {
 async fn a_folder_lists_one_row_per_conversation_and_acts_on_all_of_it() {
     let user = dovecot().user();
     let mut imap = user.imap().await;
-    imap.create("Lists").await.expect("create");
+    make_folder(&mut imap, "Lists").await.expect("create");
     let (a, uv) = append(&mut imap, "Lists", &message(1, "Alice <alice@example.org>", None, &[])).await;
     let (lone, _) = append(&mut imap, "Lists", b"From: Dan <dan@example.org>\r\nSubject: Alone\r\nMessage-ID: <alone@example.org>\r\n\r\nHi.\r\n").await;
     let (b2, _) = append(&mut imap, "Lists", &message(2, "Bob <bob@example.org>", Some(1), &[1])).await;

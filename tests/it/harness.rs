@@ -271,6 +271,11 @@ impl Dovecot {
         run_script(&["deny", &self.dir.display().to_string(), user, rights, folder]);
     }
 
+    /// Limits `user`'s mailbox to `limit` (`200K`), for connections opened from then on.
+    pub fn set_quota(&self, user: &str, limit: &str) {
+        run_script(&["quota", &self.dir.display().to_string(), user, limit]);
+    }
+
     /// Lets `user` send as `alias` (Postfix's sender login map).
     pub fn add_alias(&self, alias: &str, user: &str) {
         run_script(&["addalias", &self.dir.display().to_string(), alias, user]);
@@ -404,6 +409,13 @@ pub struct TestUser {
 }
 
 pub type Imap = Session<TcpStream>;
+
+/// Creates a folder as mail apps do: CREATE, then SUBSCRIBE (an unsubscribed folder stays out
+/// of the sidebar).
+pub async fn make_folder(imap: &mut Imap, name: &str) -> async_imap::error::Result<()> {
+    imap.create(name).await?;
+    imap.subscribe(name).await
+}
 
 impl TestUser {
     pub fn new(name: &str, password: &str, port: u16) -> Self {

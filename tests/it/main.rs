@@ -8,6 +8,7 @@ mod cli;
 mod compose;
 mod conversations;
 mod experience;
+mod folders;
 mod harness;
 mod hosting;
 mod reading;

@@ -78,7 +78,7 @@ async fn seed(imap: &mut Imap, prefix: &str) -> Vec<((String, u32), u32)> {
     for s in corpus() {
         let folder = if s.folder == "INBOX" { "INBOX".to_string() } else { format!("{prefix}{}", s.folder) };
         if folder != "INBOX" {
-            let _ = imap.create(&folder).await;
+            let _ = make_folder(imap, &folder).await;
         }
         let flags = format!("({})", s.flags);
         imap.append(&folder, Some(&flags), Some(&format!("\"{}\"", imap_date(s.days_ago))), s.raw.as_bytes()).await.expect("append");
@@ -290,7 +290,7 @@ async fn an_action_on_results_refused_in_one_folder_says_what_was_done() {
     let user = m.user();
     let mut imap = user.imap().await;
     for folder in ["INBOX.A", "INBOX.B", "INBOX.Trash"] {
-        imap.create(folder).await.expect("create");
+        make_folder(&mut imap, folder).await.expect("create");
     }
     append(&mut imap, "INBOX.A", &message("ann@example.org", "me@example.test", "", "Quarterly report A", "a").into_bytes()).await;
     append(&mut imap, "INBOX.B", &message("ann@example.org", "me@example.test", "", "Quarterly report B", "b").into_bytes()).await;

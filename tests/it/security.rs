@@ -175,8 +175,8 @@ async fn folder_names_with_quotes_braces_line_breaks_and_accents_cannot_inject_i
     }
     // Created by another client: a quote, a backslash, a literal-looking {5}, accents.
     let odd = "Q\"uo\\te {5}";
-    imap.create(odd).await.unwrap(); // async-imap quotes it
-    imap.create("&AMk-t&AOk-").await.unwrap(); // "Été" in modified UTF-7
+    make_folder(&mut imap, odd).await.unwrap(); // async-imap quotes it
+    make_folder(&mut imap, "&AMk-t&AOk-").await.unwrap(); // "Été" in modified UTF-7
     let b = Browser::new(&app);
     let inbox = b.login(&user).await;
     let token = csrf(&inbox.body);

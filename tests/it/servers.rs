@@ -170,7 +170,7 @@ async fn folders_show_without_the_namespace_prefix_nested_by_the_separator() {
     let user = m.user();
     let mut imap = user.imap().await;
     for name in ["INBOX.Projects", "INBOX.Projects.2024", "INBOX.&AMk-t&AOk-"] {
-        imap.create(name).await.expect("create");
+        make_folder(&mut imap, name).await.expect("create");
     }
     let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
     let app = TestApp::start_on(m.imap_port, m.submission_port).await;
@@ -222,7 +222,7 @@ async fn without_notify_new_inbox_mail_is_counted_within_seconds_while_another_f
     let m = minimal();
     let user = m.user();
     let mut imap = user.imap().await;
-    imap.create("INBOX.Projects").await.expect("create");
+    make_folder(&mut imap, "INBOX.Projects").await.expect("create");
     let app = TestApp::start_on(m.imap_port, m.submission_port).await;
     let b = Browser::new(&app);
     b.login(&user).await;
@@ -247,8 +247,8 @@ async fn a_server_that_refuses_create_copy_and_append_is_shown_and_nothing_is_ha
     let mut imap = user.imap().await;
     // Archive and Junk exist; Trash does not. Then the user loses the rights to create
     // folders and to put messages anywhere.
-    imap.create("INBOX.Archive").await.expect("create");
-    imap.create("INBOX.Junk").await.expect("create");
+    make_folder(&mut imap, "INBOX.Archive").await.expect("create");
+    make_folder(&mut imap, "INBOX.Junk").await.expect("create");
     let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
     // An earlier "not spam" verdict, which a failed spam report must give back.
     let _: Vec<_> = imap.uid_store(uid.to_string(), "+FLAGS.SILENT ($NotJunk)").await.expect("store").try_collect().await.expect("store");
@@ -412,7 +412,7 @@ async fn a_move_the_server_does_not_finish_is_taken_back() {
     let m = minimal();
     let user = m.user();
     let mut imap = user.imap().await;
-    imap.create("INBOX.Archive").await.expect("create");
+    make_folder(&mut imap, "INBOX.Archive").await.expect("create");
     let (uid, uv) = append(&mut imap, "INBOX", &numbered_message(1)).await;
     imap.logout().await.expect("logout");
     // In the Inbox, the user may copy messages out but not mark them deleted nor expunge.

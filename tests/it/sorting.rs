@@ -48,7 +48,7 @@ fn rows(body: &str) -> Vec<u32> {
 async fn every_order_matches_the_servers(user: &TestUser, submission_port: u16, mailbox: &str, create: bool, from_key: &str) {
     let mut imap = user.imap().await;
     if create {
-        imap.create(mailbox).await.expect("create");
+        make_folder(&mut imap, mailbox).await.expect("create");
     }
     let messages: Vec<Vec<u8>> = (0..120).map(shuffled).collect();
     user.bulk_append(mailbox, &messages).await;

@@ -53,7 +53,7 @@ async fn every_action_happens_on_the_server_and_nothing_is_lost_or_duplicated() 
     for i in 1..=6 {
         append(&mut imap, "INBOX", &numbered_message(i)).await;
     }
-    imap.create("Projets").await.unwrap();
+    make_folder(&mut imap, "Projets").await.unwrap();
     let before = census(&mut imap).await;
     let total: u32 = before.values().sum();
     let b = Browser::new(&app);
@@ -243,7 +243,7 @@ async fn changes_made_by_another_client_reach_the_event_stream_and_the_pages() {
     assert!(page.body.contains("1 message"));
 
     // A folder created elsewhere: tabs resync (the sidebar changes).
-    imap.create("Nouveau dossier").await.unwrap();
+    make_folder(&mut imap, "Nouveau dossier").await.unwrap();
     append(&mut imap, "Nouveau dossier", &numbered_message(3)).await;
     events.next("resync", Duration::from_secs(15)).await.expect("a resync for the new folder");
     let page = b.get("/f/INBOX").await;
@@ -326,7 +326,7 @@ async fn while_another_folder_is_shown_new_inbox_mail_still_updates_the_counts_a
     let app = TestApp::start_with(|c| c.status_poll_interval = Duration::from_secs(600), |_| {}).await;
     let user = dovecot().user();
     let mut imap = user.imap().await;
-    imap.create("Projets").await.unwrap();
+    make_folder(&mut imap, "Projets").await.unwrap();
     let b = Browser::new(&app);
     b.login(&user).await;
     let mut events = Events::open(&b, "Projets", None).await;

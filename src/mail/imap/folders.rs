@@ -37,11 +37,15 @@ impl ImapConn {
 
     async fn fetch_folders(&mut self) -> Result<Vec<Folder>, MailError> {
         let list_status = self.has_capability("LIST-STATUS");
-        let (folders, other) = load_folders(&mut self.session, self.timeout, list_status, &self.namespace.prefix).await?;
+        let (mut folders, other) = load_folders(&mut self.session, self.timeout, list_status, &self.namespace.prefix, true).await?;
         for r in other {
             self.apply_unsolicited(r);
         }
         self.absorb_unsolicited();
+        let quota = self.quota().await?;
+        if let Some(inbox) = folders.iter_mut().find(|f| f.role == Some(Role::Inbox)) {
+            inbox.quota = quota;
+        }
         Ok(folders)
     }
 
@@ -96,15 +100,26 @@ impl ImapConn {
 
 /// LIST with unread and total counts: one round trip with LIST-STATUS, else one STATUS per folder.
 /// Also returns the other unsolicited responses seen meanwhile (EXISTS, EXPUNGE…) for the
-/// caller to apply.
+/// caller to apply. `subscriptions`: which folders are subscribed, too (in the same LIST
+/// with LIST-STATUS, which comes with LIST-EXTENDED; by LSUB elsewhere); without it every
+/// folder counts as subscribed.
 pub(super) async fn load_folders(
     session: &mut ImapSession,
     timeout: Duration,
     list_status: bool,
     prefix: &str,
+    subscriptions: bool,
 ) -> Result<(Vec<Folder>, Vec<UnsolicitedResponse>), MailError> {
-    let pattern = if list_status { "\"*\" RETURN (STATUS (MESSAGES UNSEEN))" } else { "\"*\"" };
+    let pattern = match (list_status, subscriptions) {
+        (true, true) => "\"*\" RETURN (SUBSCRIBED STATUS (MESSAGES UNSEEN))",
+        (true, false) => "\"*\" RETURN (STATUS (MESSAGES UNSEEN))",
+        _ => "\"*\"",
+    };
     let names = timed(timeout, all(session.list(Some(""), Some(pattern)))).await?;
+    let lsub: Option<HashSet<String>> = match (list_status, subscriptions) {
+        (false, true) => Some(timed(timeout, all(session.lsub(Some(""), Some("*")))).await?.iter().map(|n| unescape_quoted(n.name())).collect()),
+        _ => None,
+    };
     let mut counts: HashMap<String, (u32, u32)> = HashMap::new();
     let mut other = Vec::new();
     while let Ok(r) = session.unsolicited_responses.try_recv() {
@@ -124,6 +139,11 @@ pub(super) async fn load_folders(
             matches!(a, NameAttribute::NoSelect)
                 || matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\NonExistent"))
         });
+        let subscribed = match (&lsub, list_status && subscriptions) {
+            (Some(set), _) => set.contains(&wire),
+            (None, true) => attrs.iter().any(|a| matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\Subscribed"))),
+            (None, false) => true,
+        };
         let role = if wire.eq_ignore_ascii_case("INBOX") {
             Some(Role::Inbox)
         } else {
@@ -136,10 +156,10 @@ pub(super) async fn load_folders(
                 _ => None,
             })
         };
-        raw.push((wire, delimiter, selectable, role));
+        raw.push(Listed { wire, delimiter, selectable, role, subscribed });
     }
     // Missing counts (no LIST-STATUS, or a server that skipped some): one STATUS each.
-    for (wire, _, selectable, _) in &raw {
+    for Listed { wire, selectable, .. } in &raw {
         if *selectable && !counts.contains_key(wire) {
             let mb = timed(timeout, session.status(wire, "(MESSAGES UNSEEN)")).await;
             while let Ok(r) = session.unsolicited_responses.try_recv() {
@@ -155,10 +175,20 @@ pub(super) async fn load_folders(
     Ok((arrange_folders(raw, &counts, prefix), other))
 }
 
+/// A folder as LIST gives it, before it is placed in the tree.
+pub struct Listed {
+    /// Its name as the server spells it (modified UTF-7).
+    pub wire: String,
+    pub delimiter: String,
+    pub selectable: bool,
+    pub role: Option<Role>,
+    pub subscribed: bool,
+}
+
 /// Orders folders the way mail apps do: Inbox, the special-use folders, then the rest as a tree
 /// nested by the server's separator. `prefix`: the personal namespace's (`INBOX.`), not shown.
 pub fn arrange_folders(
-    raw: Vec<(String, String, bool, Option<Role>)>,
+    raw: Vec<Listed>,
     counts: &HashMap<String, (u32, u32)>,
     prefix: &str,
 ) -> Vec<Folder> {
@@ -167,7 +197,7 @@ pub fn arrange_folders(
     // (folder, its path below the namespace, separator)
     let mut folders: Vec<(Folder, String, String)> = raw
         .into_iter()
-        .map(|(wire, delim, selectable, role)| {
+        .map(|Listed { wire, delimiter: delim, selectable, role, subscribed }| {
             let name = utf7::decode(&wire).unwrap_or_else(|| wire.clone());
             let (unread, total) = counts.get(&wire).copied().unwrap_or((0, 0));
             let relative = match name.strip_prefix(prefix.as_str()) {
@@ -179,7 +209,7 @@ pub fn arrange_folders(
             let depth = segments.len() - 1;
             let label = segments.last().copied().unwrap_or(&relative).to_string();
             let path = segments.join(" / ");
-            let f = Folder { name, wire, label, path, depth, role, selectable, unread, total };
+            let f = Folder { name, wire, label, path, depth, delimiter: delim.clone(), role, selectable, subscribed, unread, total, quota: None };
             (f, relative, delim)
         })
         .collect();
@@ -227,15 +257,18 @@ mod tests {
 
     #[test]
     fn inbox_then_special_use_then_a_tree() {
-        let raw = vec![
-            ("Zeta".to_string(), "/".to_string(), true, None),
-            ("Trash".to_string(), "/".to_string(), true, Some(Role::Trash)),
-            ("Famille/&AMk-t&AOk- 2026".to_string(), "/".to_string(), true, None),
-            ("Famille".to_string(), "/".to_string(), true, None),
-            ("INBOX".to_string(), "/".to_string(), true, Some(Role::Inbox)),
-            ("Envoy&AOk-s".to_string(), "/".to_string(), true, None),
-            ("Orphan/child".to_string(), "/".to_string(), true, None),
-        ];
+        let raw = [
+            ("Zeta", None),
+            ("Trash", Some(Role::Trash)),
+            ("Famille/&AMk-t&AOk- 2026", None),
+            ("Famille", None),
+            ("INBOX", Some(Role::Inbox)),
+            ("Envoy&AOk-s", None),
+            ("Orphan/child", None),
+        ]
+        .into_iter()
+        .map(|(wire, role)| Listed { wire: wire.to_string(), delimiter: "/".to_string(), selectable: true, role, subscribed: true })
+        .collect();
         let mut counts = HashMap::new();
         counts.insert("INBOX".to_string(), (3, 10));
         let f = arrange_folders(raw, &counts, "");
@@ -251,7 +284,7 @@ mod tests {
     fn the_namespace_prefix_is_not_shown_and_the_tree_follows_the_separator() {
         let raw = ["INBOX", "INBOX.Projects", "INBOX.Projects.2024", "INBOX.Sent", "INBOX.Lost.child", "INBOX.Trash"]
             .iter()
-            .map(|n| (n.to_string(), ".".to_string(), true, n.eq_ignore_ascii_case("INBOX").then_some(Role::Inbox)))
+            .map(|n| Listed { wire: n.to_string(), delimiter: ".".to_string(), selectable: true, role: n.eq_ignore_ascii_case("INBOX").then_some(Role::Inbox), subscribed: true })
             .collect();
         let f = arrange_folders(raw, &HashMap::new(), "INBOX.");
         let shown: Vec<_> = f.iter().map(|f| (f.label.as_str(), f.depth, f.role)).collect();

@@ -3,8 +3,10 @@
 //! - [`connect`]: opening an authenticated session (TLS, STARTTLS, LOGIN).
 //! - [`conn`]: one user's connection, its caches, and the one way commands run on it.
 //! - [`folders`]: the folder list with counts, roles and their order.
+//! - [`manage`]: creating, renaming, deleting and subscribing to the user's folders.
 //! - [`messages`]: list pages, whole messages, flags, moves, deletion, APPEND.
 //! - [`namespace`]: where the user's own folders live (NAMESPACE).
+//! - [`space`]: the mailbox's size limit (QUOTA).
 //! - [`raw`]: commands whose replies async-imap cannot read (ESEARCH, THREAD, PREVIEW).
 //! - [`wire`]: a timed command, drained replies, quoting and UID sets.
 //! - [`types`]: what the rest of Facteur receives (folders, pages, messages).
@@ -15,10 +17,12 @@
 pub mod conn;
 pub mod connect;
 pub mod folders;
+pub mod manage;
 pub mod messages;
 pub mod namespace;
 pub mod raw;
 pub mod registry;
+pub mod space;
 pub mod threads;
 pub mod types;
 pub mod watch;
@@ -28,5 +32,5 @@ pub use conn::ImapConn;
 pub use connect::{TlsSetup, probe};
 pub use registry::Registry;
 pub use threads::{Conversation, ConversationPage};
-pub use types::{Filter, Folder, ListItem, MailboxState, Order, Page, RawMessage, Role, SortKey};
+pub use types::{Filter, Folder, ListItem, Quota, MailboxState, Order, Page, RawMessage, Role, SortKey};
 pub use watch::{MailEvent, Watcher, Watchers};

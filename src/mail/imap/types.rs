@@ -57,10 +57,31 @@ pub struct Folder {
     /// " / " ("Projects / 2024"), for menus that list folders flat.
     pub path: String,
     pub depth: usize,
+    /// The server's hierarchy separator for this folder ("" when it has none).
+    pub delimiter: String,
     pub role: Option<Role>,
     pub selectable: bool,
+    /// Subscribed (shown in the sidebar); unsubscribed folders are listed in the settings.
+    pub subscribed: bool,
     pub unread: u32,
     pub total: u32,
+    /// The storage limit this folder counts against; fetched for the Inbox only (the one
+    /// quota a hoster sets per mailbox), `None` elsewhere and where the server sets none.
+    pub quota: Option<Quota>,
+}
+
+/// A storage limit and how much of it is used (RFC 9208 `STORAGE`), in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub used: u64,
+    pub limit: u64,
+}
+
+impl Quota {
+    /// How full, in whole percent (100 and more when full).
+    pub fn percent(&self) -> u64 {
+        (self.used.saturating_mul(100)).checked_div(self.limit).unwrap_or(100)
+    }
 }
 
 /// The selected mailbox as last seen.

@@ -216,6 +216,7 @@ impl Wake {
         match self {
             Wake::Changed => "changed",
             Wake::Elsewhere => "elsewhere",
+            Wake::Folders => "folders",
             Wake::Poll => "poll",
             Wake::FolderSwitch => "folder",
             Wake::Stop => "stop",
@@ -229,6 +230,8 @@ enum Wake {
     Changed,
     /// NOTIFY reported a change in another folder.
     Elsewhere,
+    /// NOTIFY reported a folder created, renamed, deleted or (un)subscribed.
+    Folders,
     Poll,
     FolderSwitch,
     Stop,
@@ -316,8 +319,10 @@ impl Task {
         // Inbox above all) while we IDLE on the one shown; without it, counts are polled.
         let mut notify = caps.has_str("NOTIFY");
         if notify {
+            // MailboxName and SubscriptionChange: folders created, renamed, deleted or
+            // (un)subscribed by another client reach the open tabs too.
             let set = "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) \
-                       (personal (MessageNew MessageExpunge FlagChange))";
+                       (personal (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange))";
             if let Err(e) = timed(self.command_timeout, session.run_command_and_check_ok(set)).await {
                 tracing::debug!(error = %e, "NOTIFY refused; polling counts instead");
                 notify = false;
@@ -388,6 +393,11 @@ impl Task {
                         let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
                         self.counts(&mut session, &listing, &mut last, &folder).await?;
                     }
+                    Wake::Folders => {
+                        let _ = self.events.send(MailEvent::FoldersChanged);
+                        counted = tokio::time::Instant::now();
+                        self.counts(&mut session, &listing, &mut last, &folder).await?;
+                    }
                     Wake::Elsewhere | Wake::Poll | Wake::Check => {
                         counted = tokio::time::Instant::now();
                         // The folder shown may have news in the same batch; `counts` tells the
@@ -435,6 +445,9 @@ impl Task {
                         async_imap::imap_proto::Response::MailboxData(
                             async_imap::imap_proto::MailboxDatum::Status { .. },
                         ) => Wake::Elsewhere,
+                        async_imap::imap_proto::Response::MailboxData(
+                            async_imap::imap_proto::MailboxDatum::List { .. },
+                        ) => Wake::Folders,
                         _ => Wake::Changed,
                     }},
                     Ok(async_imap::extensions::idle::IdleResponse::Timeout) => Wake::Poll,
@@ -490,7 +503,7 @@ impl Task {
         last: &mut Option<Arc<Vec<Folder>>>,
         shown: &str,
     ) -> Result<(), MailError> {
-        let (folders, news) = load_folders(session, self.command_timeout, listing.list_status, &listing.prefix).await?;
+        let (folders, news) = load_folders(session, self.command_timeout, listing.list_status, &listing.prefix, false).await?;
         if !news.is_empty() {
             let _ = self.events.send(MailEvent::Changed { folder: shown.to_string() });
         }

@@ -82,3 +82,38 @@ pub struct TrustForm {
 pub fn bare_address(email: &str) -> bool {
     matches!(crate::mail::compose::parse_addresses(email), Ok(v) if v.len() == 1 && v[0].name.is_none())
 }
+
+/// POST /folders (create) and POST /f/{mailbox}/rename: the folder's name (one level) and,
+/// optionally, the folder it goes in (its full name; empty: the top).
+#[derive(Deserialize)]
+pub struct FolderForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+/// POST /f/{mailbox}/delete: `confirm=yes` (or the script's `confirmed=1`) deletes; without
+/// it a page asks. `messages=delete` deletes the folder's messages with it; otherwise they
+/// go to the Trash first.
+#[derive(Deserialize)]
+pub struct DeleteFolderForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub confirm: String,
+    #[serde(default)]
+    pub confirmed: String,
+    #[serde(default)]
+    pub messages: String,
+}
+
+/// POST /f/{mailbox}/subscribe: `subscribed=1` subscribes, anything else stops.
+#[derive(Deserialize)]
+pub struct SubscribeForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub subscribed: String,
+}

@@ -111,7 +111,7 @@ pub async fn actions(cx: Ctx, Path(mailbox): Path<String>, Form(pairs): Form<Vec
         Err(MailError::No(reason)) => {
             tracing::warn!(action = ?action, reason = %reason, "the mail server refused an action");
             let back = message_url.unwrap_or(list);
-            return tell(&cx, cx.i18n().t1("notice-refused", "reason", crate::mail::plain_reason(&reason)), None, &back).await;
+            return tell(&cx, notice::refused(cx.i18n(), &reason), None, &back).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -159,7 +159,7 @@ pub async fn undo(cx: Ctx, Form(form): Form<CsrfForm>) -> Result<Response, AppEr
         Err(MailError::NotFound) => cx.i18n().t("notice-undo-gone"),
         Err(MailError::No(reason)) => {
             tracing::warn!(reason = %reason, "the mail server refused an undo");
-            cx.i18n().t1("notice-refused", "reason", crate::mail::plain_reason(&reason))
+            notice::refused(cx.i18n(), &reason)
         }
         Err(e) => return Err(e.into()),
     };

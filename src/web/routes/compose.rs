@@ -14,7 +14,7 @@ use crate::i18n::FluentArg;
 use crate::mail::imap::Role;
 use crate::mail::model::{MessageRef, Uid, UidValidity};
 use crate::mail::smtp::SendError;
-use crate::mail::{mime, reply, send};
+use crate::mail::{MailError, mime, reply, send};
 use crate::store::compose::{self as store, Identity};
 use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
@@ -135,7 +135,20 @@ async fn save(cx: &Ctx, mut form: ComposeForm, identities: &[Identity], errors: 
         Err(_) if json_reply => return Ok(json(StatusCode::UNPROCESSABLE_ENTITY, serde_json::json!({ "saved": false }))),
         Err(e) => return render(cx, form, identities, e, None, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let version = send::save_draft_for(&cx.state.registry, &cx.key(), &cx.user.creds, &draft, form.replaces()).await.map_err(save_error)?;
+    let version = match send::save_draft_for(&cx.state.registry, &cx.key(), &cx.user.creds, &draft, form.replaces()).await {
+        Ok(v) => v,
+        // Refused (a full mailbox above all): the form stays as it was, with why. (The script
+        // gets the error as JSON, in the server's words, and keeps its form.)
+        Err(send::SaveError::Mail(MailError::No(reason))) if !json_reply => {
+            let full = crate::mail::is_over_quota(&reason);
+            let text = if full { cx.i18n().t("quota-over") } else { notice::refused(cx.i18n(), &reason) };
+            let status = if full { StatusCode::INSUFFICIENT_STORAGE } else { StatusCode::BAD_GATEWAY };
+            let mut errors = errors;
+            errors.general = Some(text);
+            return render(cx, form, identities, errors, None, status).await;
+        }
+        Err(e) => return Err(save_error(e)),
+    };
     form.set_replaces(version);
     if json_reply {
         return Ok(json(StatusCode::OK, serde_json::json!({ "saved": true, "replaces": form.replaces })));

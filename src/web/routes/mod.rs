@@ -5,6 +5,7 @@ pub mod compose;
 pub mod contacts;
 pub mod devices;
 pub mod events;
+pub mod folders;
 pub mod login;
 pub mod mailbox;
 pub mod message;

@@ -142,7 +142,7 @@ pub async fn actions(cx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> Resul
         tracing::warn!(action = ?action, reason = %reason, "the mail server refused an action on search results");
         let reason = crate::mail::plain_reason(&reason).to_string();
         let text = if done.is_empty() {
-            cx.i18n().t1("notice-refused", "reason", reason)
+            crate::web::notice::refused(cx.i18n(), &reason)
         } else {
             cx.i18n().ta("search-partly-done", &[("folders", FluentArg::Num(done.len() as i64)), ("reason", FluentArg::Str(reason))])
         };

@@ -74,6 +74,7 @@ mod tests {
             unread: 0,
             theme: "system".into(),
             density: "comfortable".into(),
+            quota: None,
             search: String::new(),
         }
     }

@@ -5,6 +5,7 @@
 pub mod compose;
 pub mod devices;
 pub mod errors;
+pub mod folders;
 pub mod login;
 pub mod mailbox;
 pub mod message;
@@ -13,8 +14,9 @@ pub mod settings;
 
 use super::assets;
 use super::notice::Notice;
-use crate::i18n::I18n;
+use crate::i18n::{FluentArg, I18n};
 use crate::mail::imap::{Folder, Role};
+use crate::web::format;
 
 tokio::task_local! {
     /// The CSP nonce of the response being built, set by the security-headers middleware.
@@ -177,6 +179,36 @@ pub struct Chrome {
     /// The user's theme and density (attributes of `<html>` the style sheet follows).
     pub theme: String,
     pub density: String,
+    /// The mailbox's size limit and its use, where the server has one.
+    pub quota: Option<QuotaView>,
+}
+
+/// The mailbox's space in the sidebar ("12 MB of 200 MB used"), with a banner past 80 %.
+pub struct QuotaView {
+    pub text: String,
+    pub percent: u64,
+    /// `ok`, `warning` (80 % and more) or `full` (95 % and more).
+    pub level: &'static str,
+    /// The banner's words, from 80 %.
+    pub banner: Option<String>,
+}
+
+impl QuotaView {
+    pub fn new(q: &crate::mail::imap::Quota, i18n: &I18n) -> Self {
+        let (used, limit) = (format::size(q.used, i18n), format::size(q.limit, i18n));
+        let percent = q.percent();
+        let level = match percent {
+            95.. => "full",
+            80.. => "warning",
+            _ => "ok",
+        };
+        let banner = (level != "ok").then(|| {
+            let key = if level == "full" { "quota-full" } else { "quota-warning" };
+            i18n.ta(key, &[("percent", FluentArg::Num(percent as i64)), ("used", FluentArg::Str(used.clone())), ("limit", FluentArg::Str(limit.clone()))])
+        });
+        let text = i18n.ta("quota-used", &[("used", FluentArg::Str(used)), ("limit", FluentArg::Str(limit))]);
+        Self { text, percent: percent.min(100), level, banner }
+    }
 }
 
 impl Chrome {
@@ -222,8 +254,9 @@ impl Chrome {
         current: &str,
         notice: Option<Notice>,
     ) -> Self {
-        let links = folders
-            .iter()
+        // Unsubscribed folders stay out of the sidebar and menus (the Folders settings list them).
+        let shown = || folders.iter().filter(|f| f.subscribed || f.role.is_some() || f.name == current);
+        let links = shown()
             .map(|f| FolderLink {
                 href: folder_href(&f.name),
                 label: folder_title(f, &i18n),
@@ -235,8 +268,7 @@ impl Chrome {
                 selectable: f.selectable,
             })
             .collect();
-        let move_targets = folders
-            .iter()
+        let move_targets = shown()
             .filter(|f| f.selectable && f.name != current)
             .map(|f| MoveTarget {
                 name: f.name.clone(),
@@ -274,6 +306,7 @@ impl Chrome {
                 .unwrap_or(0),
             theme: user.prefs.theme.clone(),
             density: user.prefs.density.clone(),
+            quota: folders.iter().find_map(|f| f.quota.as_ref()).map(|q| QuotaView::new(q, &i18n)),
             i18n,
         }
     }
