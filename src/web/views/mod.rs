@@ -256,11 +256,14 @@ impl Chrome {
     ) -> Self {
         // Unsubscribed folders stay out of the sidebar and menus (the Folders settings list them).
         let shown = || folders.iter().filter(|f| f.subscribed || f.role.is_some() || f.name == current);
+        let names: std::collections::HashSet<&str> = shown().map(|f| f.name.as_str()).collect();
+        // A folder whose parent is hidden shows at the top with its whole path.
+        let orphan = |f: &Folder| f.depth > 0 && !f.delimiter.is_empty() && f.name.rsplit_once(f.delimiter.as_str()).is_some_and(|(p, _)| !names.contains(p));
         let links = shown()
             .map(|f| FolderLink {
                 href: folder_href(&f.name),
-                label: folder_title(f, &i18n),
-                depth: f.depth.min(6),
+                label: if orphan(f) { f.path.clone() } else { folder_title(f, &i18n) },
+                depth: if orphan(f) { 0 } else { f.depth.min(6) },
                 unread: f.unread,
                 unread_label: i18n.tn("folder-unread", "count", i64::from(f.unread)),
                 active: f.name == current,
