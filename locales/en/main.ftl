@@ -462,3 +462,74 @@ folder-error-inside = A folder cannot go inside itself.
 folder-error-missing = That folder is no longer there (it may have been changed in another app).
 folder-error-server = The mail server refused: { $reason }
 folders-manage = Manage folders
+archive-busy = An export or an import of yours is already running: wait for it to finish, then try again.
+archive-title = Archives
+archive-export-mbox = Download as mbox
+archive-export-zip = Download as .eml files (zip)
+archive-export-all = Download all your mail (zip)
+archive-export-all-mbox = Download all your mail (zip of mbox files)
+archive-import = Import into this folder
+archive-import-file = An mbox, an .eml or a zip of them
+archive-import-button = Import
+import-title = Import into “{ $name }”
+import-done = { $count ->
+    [one] 1 message imported
+   *[other] { $count } messages imported
+} into “{ $name }” (file of { $size }).
+import-duplicates = { $count ->
+    [one] 1 message was already in the folder and was skipped.
+   *[other] { $count } messages were already in the folder and were skipped.
+}
+import-stopped = The import stopped at message { $number }: { $why }. The messages before it are in the folder. Import the same file again to go on: messages already imported are skipped.
+import-why-full = the mailbox is full (free up space first)
+import-skipped = { $count ->
+    [one] 1 message could not be imported
+   *[other] { $count } messages could not be imported
+}
+import-message-number = Message { $number }
+import-skip-large = too large
+import-skip-empty = empty
+import-skip-binary = holds bytes a mail server cannot store
+import-skip-not-mail = not a mail message
+import-no-file = Choose a file to import.
+import-too-large = That file is too large to import (4 GB at most).
+space-title = Free up space
+space-folders = Folders by size
+space-messages = { $count ->
+    [one] 1 message
+   *[other] { $count } messages
+}
+space-empty = Empty { $name }
+space-empty-question = Delete the { $count ->
+    [one] message
+   *[other] { $count } messages
+} in “{ $name }” for good? This cannot be undone.
+space-emptied = “{ $name }” emptied: { $count ->
+    [one] 1 message
+   *[other] { $count } messages
+} deleted for good.
+space-age = { $months ->
+    [one] 1 month
+   *[other] { $months } months
+}
+archive-to-computer = Archive to my computer
+archive-explain = Download the old messages of a folder as one mbox file (Thunderbird, Apple Mail and most mail apps open it), then delete exactly those from the server to free space.
+archive-folder = Folder
+archive-older = Older than
+archive-choose = Choose these messages
+archive-none = No message is older than { $day } in that folder.
+archive-summary = { $count ->
+    [one] 1 message
+   *[other] { $count } messages
+} of “{ $name }” from before { $day }, { $size }.
+archive-download = Download them (mbox)
+archive-then = Once the download has finished, come back to this page to delete them from the server.
+archive-check = Check again
+archive-downloaded = The download finished. Keep the file somewhere safe: once deleted here, these messages exist only in it.
+archive-delete = Delete these { $count } messages from the server (frees { $size })
+archive-not-downloaded = Download the messages first: they are deleted only after their download finished.
+archive-changed = That folder changed since (it was recreated or renamed): nothing was deleted.
+archive-deleted = { $count ->
+    [one] 1 message
+   *[other] { $count } messages
+} deleted from the server; { $size } freed.

@@ -476,3 +476,76 @@ folder-error-inside = Un dossier ne peut pas aller dans lui-même.
 folder-error-missing = Ce dossier n’existe plus (il a peut-être été modifié dans une autre application).
 folder-error-server = Le serveur de messagerie a refusé : { $reason }
 folders-manage = Gérer les dossiers
+archive-busy = Une exportation ou une importation est déjà en cours : attendez qu’elle se termine, puis réessayez.
+archive-title = Archives
+archive-export-mbox = Télécharger au format mbox
+archive-export-zip = Télécharger en fichiers .eml (zip)
+archive-export-all = Télécharger tout votre courrier (zip)
+archive-export-all-mbox = Télécharger tout votre courrier (zip de fichiers mbox)
+archive-import = Importer dans ce dossier
+archive-import-file = Un fichier mbox, un .eml ou un zip de ceux-ci
+archive-import-button = Importer
+import-title = Importation dans « { $name } »
+import-done = { $count ->
+    [0] Aucun message importé
+    [one] 1 message importé
+   *[other] { $count } messages importés
+} dans « { $name } » (fichier de { $size }).
+import-duplicates = { $count ->
+    [one] 1 message était déjà dans le dossier et a été ignoré.
+   *[other] { $count } messages étaient déjà dans le dossier et ont été ignorés.
+}
+import-stopped = L’importation s’est arrêtée au message { $number } : { $why }. Les messages précédents sont dans le dossier. Importez de nouveau le même fichier pour continuer : les messages déjà importés sont ignorés.
+import-why-full = la boîte aux lettres est pleine (libérez d’abord de l’espace)
+import-skipped = { $count ->
+    [one] 1 message n’a pas pu être importé
+   *[other] { $count } messages n’ont pas pu être importés
+}
+import-message-number = Message { $number }
+import-skip-large = trop volumineux
+import-skip-empty = vide
+import-skip-binary = contient des octets qu’un serveur de messagerie ne peut pas stocker
+import-skip-not-mail = ce n’est pas un message
+import-no-file = Choisissez un fichier à importer.
+import-too-large = Ce fichier est trop volumineux pour être importé (4 Go au plus).
+space-title = Libérer de l’espace
+space-folders = Dossiers par taille
+space-messages = { $count ->
+    [0] aucun message
+    [one] 1 message
+   *[other] { $count } messages
+}
+space-empty = Vider { $name }
+space-empty-question = Supprimer définitivement { $count ->
+    [one] le message
+   *[other] les { $count } messages
+} de « { $name } » ? C’est irréversible.
+space-emptied = « { $name } » vidé : { $count ->
+    [one] 1 message supprimé
+   *[other] { $count } messages supprimés
+} définitivement.
+space-age = { $months ->
+    [one] 1 mois
+   *[other] { $months } mois
+}
+archive-to-computer = Archiver sur mon ordinateur
+archive-explain = Téléchargez les anciens messages d’un dossier dans un fichier mbox (Thunderbird, Apple Mail et la plupart des logiciels de messagerie l’ouvrent), puis supprimez exactement ceux-là du serveur pour libérer de l’espace.
+archive-folder = Dossier
+archive-older = Plus anciens que
+archive-choose = Choisir ces messages
+archive-none = Aucun message de ce dossier n’est antérieur au { $day }.
+archive-summary = { $count ->
+    [one] 1 message
+   *[other] { $count } messages
+} de « { $name } » antérieurs au { $day }, { $size }.
+archive-download = Les télécharger (mbox)
+archive-then = Une fois le téléchargement terminé, revenez sur cette page pour les supprimer du serveur.
+archive-check = Vérifier de nouveau
+archive-downloaded = Le téléchargement est terminé. Gardez le fichier en lieu sûr : une fois supprimés ici, ces messages n’existeront plus que dans ce fichier.
+archive-delete = Supprimer ces { $count } messages du serveur (libère { $size })
+archive-not-downloaded = Téléchargez d’abord les messages : ils ne sont supprimés qu’une fois leur téléchargement terminé.
+archive-changed = Ce dossier a changé entre-temps (recréé ou renommé) : rien n’a été supprimé.
+archive-deleted = { $count ->
+    [one] 1 message supprimé
+   *[other] { $count } messages supprimés
+} du serveur ; { $size } libérés.

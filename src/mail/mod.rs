@@ -5,6 +5,7 @@ pub mod actions;
 pub mod compose;
 pub mod conversation;
 pub mod imap;
+pub mod mbox;
 pub mod mime;
 pub mod model;
 pub mod reply;

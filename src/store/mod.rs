@@ -8,6 +8,7 @@
 //! The files of drafts being written live here too ([`uploads`]): on disk with SQLite, in the
 //! database with PostgreSQL. Every function here fails with a [`StoreError`].
 
+pub mod archives;
 pub mod compose;
 pub mod prefs;
 pub mod searches;

@@ -191,6 +191,7 @@ pub fn compression() -> tower_http::compression::CompressionLayer<impl tower_htt
         .and(NotForContentType::const_new("application/octet-stream"))
         .and(NotForContentType::const_new("application/pdf"))
         .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new("application/mbox"))
         .and(NotForContentType::GRPC);
     tower_http::compression::CompressionLayer::new().compress_when(predicate)
 }

@@ -15,6 +15,7 @@ pub mod previews;
 pub mod ops;
 pub mod routes;
 pub mod throttle;
+pub mod transfer;
 pub mod views;
 
 use std::sync::Arc;
@@ -65,6 +66,16 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/f/{mailbox}/delete", post(routes::folders::delete))
         .route("/f/{mailbox}/subscribe", post(routes::folders::subscribe))
         .route("/settings/folders", get(routes::folders::folders_page))
+        .route("/f/{mailbox}/export.mbox", get(routes::archive::export_mbox))
+        .route("/f/{mailbox}/export.zip", get(routes::archive::export_zip))
+        .route("/export.zip", get(routes::archive::export_all))
+        .route("/settings/space", get(routes::space::space_page))
+        .route("/f/{mailbox}/empty", post(routes::space::empty))
+        .route("/archive", post(routes::space::create))
+        .route("/archive/{id}", get(routes::space::archive_page))
+        .route("/archive/{id}/download", get(routes::space::download))
+        .route("/archive/{id}/delete", post(routes::space::delete))
+        .route("/f/{mailbox}/import", post(routes::archive::import).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/undo", post(routes::actions::undo))
         .route("/search", get(routes::search::search))
         .route("/search/actions", post(routes::search::actions))

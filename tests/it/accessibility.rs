@@ -46,6 +46,7 @@ fn pages(message: &str, remote: &str, pdf: &str) -> Vec<(&'static str, String, &
         ("empty-folder", "/f/Trash".into(), "p.empty"),
         ("settings", "/settings".into(), "section.settings"),
         ("folders", "/settings/folders".into(), "ul.folder-rows"),
+        ("space", "/settings/space".into(), "section.space-page"),
         ("contacts", "/contacts".into(), "main.content"),
         ("devices", "/settings/devices".into(), "main.content"),
         ("not-found", "/m/INBOX/1/999999".into(), "body"),

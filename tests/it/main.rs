@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accessibility;
+mod archives;
 mod browser;
 mod cli;
 mod compose;

@@ -190,8 +190,9 @@ async fn every_post_route_refuses_a_missing_or_wrong_token_and_other_sites_in_pr
         // Mail apps fetch Outlook's autodiscover document without cookies or token (it changes
         // nothing); only another site's page is refused there.
         if !route.eq_ignore_ascii_case("/autodiscover/autodiscover.xml") {
-            // The compose form takes multipart bodies only (checked below): this one is a 400.
-            let refused: &[u16] = if route == "/compose" { &[400] } else { &[403] };
+            // The compose and import forms take multipart bodies only (checked elsewhere): this
+            // one is a 400.
+            let refused: &[u16] = if route == "/compose" || route == "/f/{mailbox}/import" { &[400] } else { &[403] };
             let mut wrong = fields.clone();
             wrong.push(("csrf", "not-the-token"));
             for (what, form) in [("no token", &fields), ("a wrong token", &wrong)] {

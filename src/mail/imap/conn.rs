@@ -65,7 +65,7 @@ pub struct ImapConn {
     /// The selected folder's threads while it is unchanged.
     pub(super) threads: Option<super::threads::ThreadCache>,
     /// Commands sent through [`Self::raw`] so far (their tags).
-    raw_tags: u32,
+    pub(super) raw_tags: u32,
     /// The server has ESORT but refused `RETURN (PARTIAL …)` in SORT.
     pub(super) no_partial: bool,
 }

@@ -12,6 +12,7 @@
 //! - [`types`]: what the rest of Facteur receives (folders, pages, messages).
 //! - [`registry`]: every user's connection, one at a time per user.
 //! - [`threads`]: a folder's list by conversation (THREAD).
+//! - [`transfer`]: whole messages out in batches, and in by (MULTI)APPEND.
 //! - [`watch`]: the second connection per user that IDLEs for live updates.
 
 pub mod conn;
@@ -24,6 +25,7 @@ pub mod raw;
 pub mod registry;
 pub mod space;
 pub mod threads;
+pub mod transfer;
 pub mod types;
 pub mod watch;
 pub mod wire;

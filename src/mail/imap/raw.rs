@@ -79,6 +79,15 @@ pub(super) async fn exchange(session: &mut ImapSession, tag: &str, command: &str
     read_replies(stream, tag).await
 }
 
+/// Sends `command`, whole and already tagged with `tag` (a command with non-synchronizing
+/// literals, bytes and all), and returns its replies as [`exchange`] does.
+pub(super) async fn send(session: &mut ImapSession, tag: &str, command: &[u8]) -> Result<(Vec<Vec<Token>>, Status), MailError> {
+    let stream = session.get_mut();
+    stream.write_all(command).await.map_err(io)?;
+    stream.flush().await.map_err(io)?;
+    read_replies(stream, tag).await
+}
+
 /// The replies to the command tagged `tag`, up to its tagged one and past it to the end of
 /// anything the server sent after it.
 async fn read_replies<S: AsyncRead + Unpin>(stream: &mut S, tag: &str) -> Result<(Vec<Vec<Token>>, Status), MailError> {

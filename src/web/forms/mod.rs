@@ -117,3 +117,14 @@ pub struct SubscribeForm {
     #[serde(default)]
     pub subscribed: String,
 }
+
+/// POST /archive: the messages of `folder` older than `months` months.
+#[derive(Deserialize)]
+pub struct ArchiveForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub folder: String,
+    #[serde(default)]
+    pub months: u32,
+}

@@ -55,7 +55,7 @@ async fn tell(cx: &Ctx, outcome: Result<Outcome, MailError>) -> Result<Response,
 
 /// The folder list with its counts as they are now (not the minute-old cache), for a
 /// question about deleting.
-async fn fresh_folders(cx: &Ctx) -> Result<std::sync::Arc<Vec<Folder>>, MailError> {
+pub(crate) async fn fresh_folders(cx: &Ctx) -> Result<std::sync::Arc<Vec<Folder>>, MailError> {
     cx.imap(|c| Box::pin(async move {
         c.invalidate_folders();
         c.folders().await

@@ -1,6 +1,7 @@
 //! Handlers: extract → call `mail::`/`store::` → build a view → respond.
 
 pub mod actions;
+pub mod archive;
 pub mod compose;
 pub mod contacts;
 pub mod devices;
@@ -11,6 +12,7 @@ pub mod mailbox;
 pub mod message;
 pub mod search;
 pub mod settings;
+pub mod space;
 
 use std::collections::HashMap;
 

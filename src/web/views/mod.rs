@@ -2,6 +2,7 @@
 //! only lay them out. This module holds what every signed-in page shares: the frame around it
 //! ([`Chrome`]) and the URLs of folders and messages.
 
+pub mod archive;
 pub mod compose;
 pub mod devices;
 pub mod errors;
@@ -11,6 +12,7 @@ pub mod mailbox;
 pub mod message;
 pub mod search;
 pub mod settings;
+pub mod space;
 
 use super::assets;
 use super::notice::Notice;

@@ -1,0 +1,415 @@
+//! Archives to and from the user's computer: a folder, a selection or the whole account
+//! exported as mbox or as a zip of `.eml` files, streamed as it is fetched; an mbox, an
+//! `.eml` or a zip of either imported into a folder.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufReader, Read};
+
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Query};
+use axum::http::header::{self, HeaderValue};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::mail::MailError;
+use crate::mail::imap::Folder;
+use crate::mail::imap::transfer::{BATCH_BYTES, BATCH_MESSAGES, Importing, message_id_key, message_id_of};
+use crate::mail::mbox::{MboxFlags, MboxReader, Read as MboxRead, Skip};
+use crate::web::error::AppError;
+use crate::web::extract::Ctx;
+use crate::web::notice;
+use crate::web::transfer::{self, Format, Source, Turn};
+use crate::web::views::archive::{ImportReport, Skipped};
+
+/// A message larger than this is not imported (servers refuse far smaller ones).
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+/// An uploaded archive larger than this is refused.
+pub const MAX_IMPORT: u64 = 4 * 1024 * 1024 * 1024;
+
+/// The selection a query names (`uidvalidity` and `uid`s), if any.
+fn selection(pairs: &[(String, String)]) -> Option<(u32, Vec<u32>)> {
+    let uv = pairs.iter().find(|(k, _)| k == "uidvalidity")?.1.parse().ok()?;
+    let uids: Vec<u32> = pairs.iter().filter(|(k, _)| k == "uid").filter_map(|(_, v)| v.parse().ok()).collect();
+    (!uids.is_empty()).then_some((uv, uids))
+}
+
+/// A folder's path in a zip, from its place among the user's folders.
+fn source_of(f: &Folder, only: Option<(u32, Vec<u32>)>) -> Source {
+    let levels: Vec<&str> = f.path.split(" / ").collect();
+    Source { mailbox: f.name.clone(), path: transfer::zip_path(&levels), only }
+}
+
+/// The user's turn to transfer, or a page saying one is running.
+async fn turn(cx: &Ctx, back: &str) -> Result<Result<Turn, Response>, AppError> {
+    match transfer::take_turn(&cx.key()) {
+        Some(t) => Ok(Ok(t)),
+        None => Ok(Err(notice::redirect(&cx.user, cx.i18n().t("archive-busy"), back).await?)),
+    }
+}
+
+/// The download: `content_type`, named `name`, its body the export's chunks as they come.
+pub fn download_response(content_type: &'static str, name: &str, chunks: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>) -> Response {
+    let stream = futures_util::stream::unfold(chunks, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&super::message::content_disposition(name)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    (headers, Body::from_stream(stream)).into_response()
+}
+
+/// A query's pairs (`uid` repeats).
+type Pairs = Query<Vec<(String, String)>>;
+
+async fn export_folder(cx: Ctx, mailbox: String, query: Vec<(String, String)>, format: Format) -> Result<Response, AppError> {
+    let folders = cx.folders().await?;
+    let folder = folders.iter().find(|f| f.name == mailbox && f.selectable).ok_or_else(AppError::not_found)?;
+    let source = source_of(folder, selection(&query));
+    let back = crate::web::views::folder_href(&mailbox);
+    let turn = match turn(&cx, &back).await? {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let label = crate::web::views::folder_title(folder, cx.i18n());
+    let chunks = transfer::export(cx.state.registry.clone(), cx.key(), cx.user.creds.clone(), vec![source], format, turn, None);
+    Ok(match format {
+        Format::Mbox => download_response("application/mbox", &format!("{label}.mbox"), chunks),
+        _ => download_response("application/zip", &format!("{label}.zip"), chunks),
+    })
+}
+
+/// GET /f/{mailbox}/export.mbox: the folder (or the messages `uid` of `uidvalidity`) as one
+/// mbox file.
+pub async fn export_mbox(cx: Ctx, Path(mailbox): Path<String>, Query(q): Pairs) -> Result<Response, AppError> {
+    export_folder(cx, mailbox, q, Format::Mbox).await
+}
+
+/// GET /f/{mailbox}/export.zip: the folder (or a selection) as a zip of `.eml` files, with
+/// `manifest.json` giving each one's flags and date.
+pub async fn export_zip(cx: Ctx, Path(mailbox): Path<String>, Query(q): Pairs) -> Result<Response, AppError> {
+    export_folder(cx, mailbox, q, Format::Eml).await
+}
+
+/// GET /export.zip: every folder, the tree kept: `.eml` files, or with `format=mbox` one
+/// mbox file per folder.
+pub async fn export_all(cx: Ctx, Query(q): Pairs) -> Result<Response, AppError> {
+    let format = if q.iter().any(|(k, v)| k == "format" && v == "mbox") { Format::MboxZip } else { Format::Eml };
+    let folders = cx.folders().await?;
+    let sources: Vec<Source> = folders.iter().filter(|f| f.selectable).map(|f| source_of(f, None)).collect();
+    let turn = match turn(&cx, "/settings/folders").await? {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let name = format!("{}.zip", cx.user.auth.username);
+    let chunks = transfer::export(cx.state.registry.clone(), cx.key(), cx.user.creds.clone(), sources, format, turn, None);
+    Ok(download_response("application/zip", &name, chunks))
+}
+
+/// What an uploaded file turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Zip,
+    Mbox,
+    Eml,
+}
+
+/// Told by the file's first bytes: a zip; an mbox (a `From ` line first, or, in a damaged
+/// one, soon after something that is not a header); else one message.
+fn kind_of(start: &[u8]) -> Kind {
+    let text = &start[start.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(start.len())..];
+    let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let header = first_line.iter().position(|b| *b == b':').is_some_and(|i| i > 0 && first_line[..i].iter().all(|b| b.is_ascii_graphic()));
+    if start.starts_with(b"PK\x03\x04") {
+        Kind::Zip
+    } else if text.starts_with(b"From ") || (!header && text.windows(6).any(|w| w == b"\nFrom ")) {
+        Kind::Mbox
+    } else {
+        Kind::Eml
+    }
+}
+
+/// One thing read from an uploaded archive, in order.
+enum Item {
+    Message { importing: Importing, number: usize, id: Option<String> },
+    Skipped(Skipped),
+}
+
+/// Reads the spooled upload (mbox, `.eml`, or a zip of them with our manifest) and hands
+/// each message to `out`, one at a time. Runs on a thread of its own.
+fn read_archive(file: std::fs::File, out: std::sync::mpsc::SyncSender<Item>) -> std::io::Result<()> {
+    let mut reader = BufReader::new(file);
+    let mut start = [0u8; 4096];
+    let n = reader.get_mut().read(&mut start)?;
+    std::io::Seek::seek(reader.get_mut(), std::io::SeekFrom::Start(0))?;
+    let mut number = 0;
+    match kind_of(&start[..n]) {
+        Kind::Mbox => read_mbox(reader, "", &mut number, &out),
+        Kind::Eml => {
+            let mut bytes = Vec::new();
+            reader.take(MAX_MESSAGE as u64 + 1).read_to_end(&mut bytes)?;
+            send_eml(bytes, "", None, &mut number, &out);
+            Ok(())
+        }
+        Kind::Zip => {
+            let mut zip = zip::ZipArchive::new(reader.into_inner()).map_err(std::io::Error::other)?;
+            // Our own exports say each file's flags and date.
+            let manifest: HashMap<String, serde_json::Value> = zip
+                .by_name("manifest.json")
+                .ok()
+                .and_then(|mut f| {
+                    let mut s = String::new();
+                    f.read_to_string(&mut s).ok()?;
+                    serde_json::from_str::<Vec<serde_json::Value>>(&s).ok()
+                })
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|v| Some((v.get("file")?.as_str()?.to_string(), v)))
+                .collect();
+            for i in 0..zip.len() {
+                let Ok(entry) = zip.by_index(i) else { continue };
+                let name = entry.name().unwrap_or_default().to_string();
+                let lower = name.to_lowercase();
+                if lower.ends_with(".mbox") || lower.ends_with(".mbx") {
+                    read_mbox(BufReader::new(entry), &name, &mut number, &out)?;
+                } else if lower.ends_with(".eml") {
+                    if entry.size() > MAX_MESSAGE as u64 {
+                        number += 1;
+                        let _ = out.send(Item::Skipped(Skipped { number, file: name, why: Skip::TooLarge }));
+                        continue;
+                    }
+                    let mut bytes = Vec::new();
+                    entry.take(MAX_MESSAGE as u64 + 1).read_to_end(&mut bytes)?;
+                    send_eml(bytes, &name, manifest.get(&name), &mut number, &out);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_mbox<R: std::io::BufRead>(input: R, file: &str, number: &mut usize, out: &std::sync::mpsc::SyncSender<Item>) -> std::io::Result<()> {
+    let mut mbox = MboxReader::new(input, MAX_MESSAGE);
+    while let Some(read) = mbox.next_message()? {
+        *number += 1;
+        let item = match read {
+            MboxRead::Message(m) => {
+                let id = message_id_of(&m.bytes);
+                let date = m.date.or_else(|| header_date(&m.bytes));
+                Item::Message { importing: Importing { bytes: m.bytes, flags: m.flags, date }, number: *number, id }
+            }
+            MboxRead::Skipped { why, .. } => Item::Skipped(Skipped { number: *number, file: file.to_string(), why }),
+        };
+        if out.send(item).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The Date header, as seconds since 1970.
+fn header_date(bytes: &[u8]) -> Option<i64> {
+    mail_parser::MessageParser::new().parse_headers(bytes)?.date().map(|d| d.to_timestamp())
+}
+
+fn send_eml(bytes: Vec<u8>, file: &str, manifest: Option<&serde_json::Value>, number: &mut usize, out: &std::sync::mpsc::SyncSender<Item>) {
+    *number += 1;
+    let why = if bytes.len() > MAX_MESSAGE {
+        Some(Skip::TooLarge)
+    } else if bytes.iter().all(u8::is_ascii_whitespace) {
+        Some(Skip::Empty)
+    } else if bytes.contains(&0) {
+        Some(Skip::Binary)
+    } else if header_date(&bytes).is_none() && !bytes.iter().take(2048).any(|b| *b == b':') {
+        Some(Skip::NotMbox)
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        let _ = out.send(Item::Skipped(Skipped { number: *number, file: file.to_string(), why }));
+        return;
+    }
+    let flag = |k: &str| manifest.and_then(|m| m.get(k)).and_then(serde_json::Value::as_bool);
+    let flags = MboxFlags { seen: flag("seen").unwrap_or(true), answered: flag("answered").unwrap_or(false), flagged: flag("flagged").unwrap_or(false), draft: flag("draft").unwrap_or(false) };
+    let date = manifest.and_then(|m| m.get("date")).and_then(serde_json::Value::as_i64).or_else(|| header_date(&bytes));
+    let id = message_id_of(&bytes);
+    let _ = out.send(Item::Message { importing: Importing { bytes, flags, date }, number: *number, id });
+}
+
+/// What came of an upload.
+enum Spooled {
+    File(tempfile::NamedTempFile, u64),
+    Missing,
+    TooLarge,
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::new(crate::web::error::ErrorKind::Internal, e.to_string())
+}
+
+fn bad_upload(e: impl std::fmt::Display) -> AppError {
+    AppError::new(crate::web::error::ErrorKind::BadRequest, e.to_string())
+}
+
+/// Spools the multipart field `file` to a temporary file (the upload is never held in
+/// memory); checks the CSRF token that comes before it.
+async fn spool(cx: &Ctx, multipart: &mut Multipart) -> Result<Spooled, AppError> {
+    let mut checked = false;
+    while let Some(mut field) = multipart.next_field().await.map_err(bad_upload)? {
+        match field.name() {
+            Some("csrf") => {
+                let token = field.text().await.unwrap_or_default();
+                cx.check_csrf(&token)?;
+                checked = true;
+            }
+            Some("file") if checked => {
+                let spooled = tempfile::NamedTempFile::new().map_err(internal)?;
+                let mut out = tokio::fs::File::from_std(spooled.reopen().map_err(internal)?);
+                let mut size = 0u64;
+                while let Some(chunk) = field.chunk().await.map_err(bad_upload)? {
+                    size += chunk.len() as u64;
+                    if size > MAX_IMPORT {
+                        return Ok(Spooled::TooLarge);
+                    }
+                    tokio::io::AsyncWriteExt::write_all(&mut out, &chunk).await.map_err(internal)?;
+                }
+                tokio::io::AsyncWriteExt::flush(&mut out).await.map_err(internal)?;
+                return Ok(if size == 0 { Spooled::Missing } else { Spooled::File(spooled, size) });
+            }
+            _ => {}
+        }
+    }
+    if !checked {
+        cx.check_csrf("")?;
+    }
+    Ok(Spooled::Missing)
+}
+
+/// POST /f/{mailbox}/import (multipart: `csrf`, then `file`): each message of the file
+/// appended to the folder with its date and read state, in batches; messages whose
+/// Message-ID is already there are skipped (an import stopped by a full mailbox is resumed by
+/// importing the same file again); what could not be imported is listed at the end.
+pub async fn import(cx: Ctx, Path(mailbox): Path<String>, mut multipart: Multipart) -> Result<Response, AppError> {
+    let folders = cx.folders().await?;
+    let folder = folders.iter().find(|f| f.name == mailbox && f.selectable).ok_or_else(AppError::not_found)?.clone();
+    let (spooled, size) = match spool(&cx, &mut multipart).await? {
+        Spooled::File(f, size) => (f, size),
+        Spooled::Missing => return notice::redirect(&cx.user, cx.i18n().t("import-no-file"), "/settings/folders").await,
+        Spooled::TooLarge => return notice::redirect(&cx.user, cx.i18n().t("import-too-large"), "/settings/folders").await,
+    };
+    let back = crate::web::views::folder_href(&mailbox);
+    let _turn = match turn(&cx, &back).await? {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let mut conn = cx.state.registry.side(&cx.key(), &cx.user.creds).await?;
+    let result = run_import(&mut conn, &mailbox, spooled).await;
+    let broken = result.as_ref().err().is_some_and(MailError::breaks_connection);
+    if !broken {
+        cx.state.registry.keep_side(&cx.key(), conn).await;
+    }
+    cx.state.registry.mark_folders_stale(&cx.key());
+    let mut report = result?;
+    report.bytes = size;
+    let chrome = cx.chrome(&mailbox, None).await?;
+    let status = if report.stopped.is_some() { StatusCode::INSUFFICIENT_STORAGE } else { StatusCode::OK };
+    Ok((status, report.page(chrome, &folder)).into_response())
+}
+
+/// What an import did.
+#[derive(Default)]
+pub struct Outcome {
+    pub imported: usize,
+    pub duplicates: usize,
+    pub skipped: Vec<Skipped>,
+    /// Why it stopped before the end (the server refused: a full mailbox above all), and
+    /// the number of the first message not imported.
+    pub stopped: Option<(String, usize)>,
+    pub bytes: u64,
+}
+
+impl Outcome {
+    fn page(self, chrome: crate::web::views::Chrome, folder: &Folder) -> ImportReport {
+        ImportReport::new(chrome, folder, self)
+    }
+}
+
+async fn run_import(conn: &mut crate::mail::imap::ImapConn, mailbox: &str, spooled: tempfile::NamedTempFile) -> Result<Outcome, MailError> {
+    let mut known = conn.message_ids(mailbox).await?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(32);
+    let file = spooled.reopen().map_err(|e| MailError::No(e.to_string()))?;
+    let reader = tokio::task::spawn_blocking(move || {
+        let _keep = spooled;
+        read_archive(file, tx)
+    });
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let next = || {
+        let rx = rx.clone();
+        async move { tokio::task::spawn_blocking(move || rx.lock().ok()?.recv().ok()).await.ok().flatten() }
+    };
+    let mut out = Outcome::default();
+    let mut batch: Vec<Importing> = Vec::new();
+    let mut first_in_batch = 0;
+    let mut batch_ids: HashSet<u64> = HashSet::new();
+    let mut ended = false;
+    while !ended {
+        let item = next().await;
+        match item {
+            Some(Item::Skipped(s)) => out.skipped.push(s),
+            Some(Item::Message { importing, number, id }) => {
+                let key = id.as_deref().map(message_id_key);
+                if key.is_some_and(|k| known.contains(&k) || batch_ids.contains(&k)) {
+                    out.duplicates += 1;
+                    continue;
+                }
+                if batch.is_empty() {
+                    first_in_batch = number;
+                }
+                batch_ids.extend(key);
+                batch.push(importing);
+            }
+            None => ended = true,
+        }
+        let full = batch.len() >= BATCH_MESSAGES || batch.iter().map(|m| m.bytes.len() as u64).sum::<u64>() >= BATCH_BYTES;
+        if !batch.is_empty() && (full || ended) {
+            let (stored, refused) = conn.append_many(mailbox, &batch).await?;
+            out.imported += stored;
+            if let Some(e) = refused {
+                let reason = match e {
+                    MailError::No(r) => r,
+                    e => e.to_string(),
+                };
+                out.stopped = Some((reason, first_in_batch + stored));
+                break;
+            }
+            known.extend(batch_ids.drain());
+            batch.clear();
+        }
+    }
+    // The reader stops at its next message once nobody takes them.
+    drop(rx);
+    if let Ok(Err(e)) = reader.await
+        && out.stopped.is_none()
+    {
+        tracing::warn!(error = %e, "an imported archive could not be read to its end");
+        out.stopped = Some((e.to_string(), out.imported + out.duplicates + out.skipped.len() + 1));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_are_told_apart_by_their_first_bytes() {
+        assert_eq!(kind_of(b"PK\x03\x04rest"), Kind::Zip);
+        assert_eq!(kind_of(b"\n\nFrom a@b Mon Jan  1 00:00:00 2024\n"), Kind::Mbox);
+        assert_eq!(kind_of(b"From: a@b\r\nSubject: x\r\n"), Kind::Eml);
+        assert_eq!(kind_of(b"From: a@b\r\n\r\nFrom here on\r\n"), Kind::Eml);
+        assert_eq!(kind_of(b"junk\nFrom a Mon Jan  1 00:00:00 2024\n"), Kind::Mbox);
+        assert_eq!(selection(&[("uidvalidity".into(), "7".into()), ("uid".into(), "3".into()), ("uid".into(), "x".into()), ("uid".into(), "5".into())]), Some((7, vec![3, 5])));
+        assert_eq!(selection(&[("uid".into(), "3".into())]), None);
+    }
+}

@@ -1,0 +1,238 @@
+//! Archives to and from the user's computer: a folder exported as mbox or as a zip of .eml
+//! files and imported again comes back byte for byte, with its dates and read state, as an
+//! independent IMAP client sees it; broken archives import what they can; a full mailbox
+//! stops an import cleanly.
+
+use std::collections::HashMap;
+
+use futures_util::TryStreamExt;
+
+use crate::compose::follow;
+use crate::harness::*;
+
+/// Every message of `mailbox` by Message-ID: (bytes, INTERNALDATE, \Seen, \Flagged).
+async fn messages(imap: &mut Imap, mailbox: &str) -> HashMap<String, (Vec<u8>, i64, bool, bool)> {
+    imap.select(mailbox).await.unwrap();
+    let fetches: Vec<_> = imap.fetch("1:*", "(FLAGS INTERNALDATE BODY.PEEK[])").await.unwrap().try_collect().await.unwrap();
+    fetches
+        .iter()
+        .map(|f| {
+            let body = f.body().unwrap().to_vec();
+            let id = facteur::mail::imap::transfer::message_id_of(&body).expect("a Message-ID");
+            let flags: Vec<_> = f.flags().collect();
+            let seen = flags.iter().any(|f| matches!(f, async_imap::types::Flag::Seen));
+            let flagged = flags.iter().any(|f| matches!(f, async_imap::types::Flag::Flagged));
+            (id, (body, f.internal_date().unwrap().timestamp(), seen, flagged))
+        })
+        .collect()
+}
+
+/// Posts `bytes` as the file of an import into `mailbox`.
+async fn import(b: &Browser, token: &str, mailbox: &str, name: &str, bytes: Vec<u8>) -> Page {
+    let form = reqwest::multipart::Form::new().text("csrf", token.to_string()).part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    let res = b.http.post(format!("{}/f/{mailbox}/import", b.base())).header("accept-language", "en").multipart(form).send().await.unwrap();
+    follow(b, res).await
+}
+
+/// Messages with what an archive must keep: MIME fixtures, 8-bit bodies, `From ` lines in
+/// bodies, LF-only and CRLF endings, read and unread, starred, old dates.
+async fn seed(imap: &mut Imap, mailbox: &str) -> usize {
+    make_folder(imap, mailbox).await.unwrap();
+    let mut n = 0;
+    let mut ids = std::collections::HashSet::new();
+    let mut dir: Vec<_> = std::fs::read_dir(root().join("tests/fixtures")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    dir.sort();
+    for (i, path) in dir.iter().enumerate() {
+        let bytes = std::fs::read(path).unwrap();
+        // One message per Message-ID (a fuzzing fixture reuses another's).
+        if !facteur::mail::imap::transfer::message_id_of(&bytes).is_some_and(|id| ids.insert(id)) {
+            continue;
+        }
+        let flags = if i % 2 == 0 { "(\\Seen)" } else { "()" };
+        imap.append(mailbox, Some(flags), Some(&format!("\"{:02}-Mar-2021 08:{:02}:00 +0100\"", i + 1, i)), &bytes).await.unwrap();
+        n += 1;
+    }
+    let tricky: [&[u8]; 3] = [
+        b"From: a@example.org\r\nSubject: From lines\r\nMessage-ID: <fromlines@example.org>\r\n\r\nFrom the start,\r\n>From quoted\r\n>>From twice\r\nFrom\r\n",
+        b"From: b@example.org\nSubject: LF only\nMessage-ID: <lf@example.org>\n\nline one\nFrom here\n\n\n",
+        b"From: c@example.org\r\nSubject: =?utf-8?q?8_bits?=\r\nMessage-ID: <eight@example.org>\r\nContent-Type: text/plain; charset=latin1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\xe9t\xe9 \xe0 la mer\r\n",
+    ];
+    for (i, m) in tricky.iter().enumerate() {
+        imap.append(mailbox, Some(if i == 1 { "(\\Flagged)" } else { "(\\Seen)" }), Some(&format!("\"0{}-Jul-1999 23:59:5{i} -0700\"", i + 1)), m).await.unwrap();
+        n += 1;
+    }
+    n
+}
+
+#[tokio::test]
+async fn a_folder_exported_and_imported_again_comes_back_byte_for_byte() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    let count = seed(&mut imap, "Source").await;
+    assert!(count > 15, "{count}");
+    let original = messages(&mut imap, "Source").await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let token = csrf(&b.get("/settings/folders").await.body);
+
+    // mbox: one file, streamed.
+    let res = b.raw_get("/f/Source/export.mbox").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/mbox");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"Source.mbox\""));
+    let mbox = res.bytes().await.unwrap().to_vec();
+    assert!(mbox.starts_with(b"From "), "{:?}", String::from_utf8_lossy(&mbox[..80]));
+    assert!(String::from_utf8_lossy(&mbox).contains("\r\n>From the start,\r\n>>From quoted\r\n>>>From twice\r\nFrom\r\n"));
+    b.post("/folders", &[("csrf", &token), ("name", "Copie mbox")]).await;
+    let report = import(&b, &token, "Copie%20mbox", "Source.mbox", mbox.clone()).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert!(report.body.contains(&format!("{count} messages imported")), "{}", report.body);
+    assert_eq!(messages(&mut imap, "Copie mbox").await, original, "same bytes, dates, read state and stars");
+    // Imported again: nothing twice.
+    let again = import(&b, &token, "Copie%20mbox", "Source.mbox", mbox).await;
+    assert!(again.body.contains(&format!("{count} messages were already in the folder and were skipped.")), "{}", again.body);
+    assert_eq!(imap.select("Copie mbox").await.unwrap().exists as usize, count);
+
+    // A zip of .eml files with a manifest of flags and dates.
+    let res = b.raw_get("/f/Source/export.zip").await;
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let zip = res.bytes().await.unwrap().to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.clone())).unwrap();
+    let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    assert_eq!(names.len(), count + 1, "{names:?}");
+    assert!(names.contains(&"manifest.json".to_string()) && names.contains(&"Source/1999-07-03 0659 LF only.eml".to_string()), "{names:?}");
+    let mut lf = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name("Source/1999-07-03 0659 LF only.eml").unwrap(), &mut lf).unwrap();
+    assert_eq!(lf, original["<lf@example.org>"].0);
+    b.post("/folders", &[("csrf", &token), ("name", "Copie zip")]).await;
+    let report = import(&b, &token, "Copie%20zip", "Source.zip", zip).await;
+    assert!(report.body.contains(&format!("{count} messages imported")), "{}", report.body);
+    assert_eq!(messages(&mut imap, "Copie zip").await, original);
+
+    // The whole account: every folder, the tree kept.
+    let res = b.raw_get("/export.zip?format=mbox").await;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+    let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    for f in ["Source.mbox", "Copie mbox.mbox", "Copie zip.mbox"] {
+        assert!(names.contains(&f.to_string()), "{f}: {names:?}");
+    }
+    let mut whole = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name("Source.mbox").unwrap(), &mut whole).unwrap();
+    assert_eq!(whole.len(), mbox_len(&whole), "a whole mbox");
+    app.stop().await;
+}
+
+/// The length of an mbox's complete entries (each ends with a blank line).
+fn mbox_len(bytes: &[u8]) -> usize {
+    assert!(bytes.ends_with(b"\n"));
+    bytes.len()
+}
+
+#[tokio::test]
+async fn a_broken_archive_imports_what_it_can_and_a_full_mailbox_stops_cleanly() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let token = csrf(&b.get("/settings/folders").await.body);
+    // Without the form's token, nothing is imported.
+    let refused = import(&b, "not-the-token", "INBOX", "x.eml", b"From: a@b\r\nMessage-ID: <x@x>\r\n\r\nx\r\n".to_vec()).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(imap.select("INBOX").await.unwrap().exists, 0);
+    let broken = b"junk before\nthe first message\nFrom a Mon Jan  1 00:00:00 2024\n\nFrom b Mon Jan  1 00:00:00 2024\nSubject: nul\nMessage-ID: <nul@x>\n\na\0b\nFrom c Mon Jan  1 10:00:00 2024\nSubject: fine\nMessage-ID: <fine@x>\n\nok\n\n".to_vec();
+    let report = import(&b, &token, "INBOX", "broken.mbox", broken).await;
+    assert!(report.body.contains("1 message imported"), "{}", report.body);
+    assert!(report.body.contains("3 messages could not be imported"), "{}", report.body);
+    for why in ["Message 1: not a mail message", "Message 2: empty", "Message 3: holds bytes a mail server cannot store"] {
+        assert!(report.body.contains(why), "{why}: {}", report.body);
+    }
+    let inbox = messages(&mut imap, "INBOX").await;
+    assert_eq!(inbox["<fine@x>"].1, 1_704_103_200, "the date of its From line");
+
+    // 60 messages of 10 KiB into a mailbox limited to 200 KiB: stopped, told, nothing half
+    // done; the same file again goes no further and duplicates nothing.
+    let big = dovecot().user();
+    dovecot().set_quota(&big.name, "200K");
+    let b = Browser::new(&app);
+    b.login(&big).await;
+    let token = csrf(&b.get("/settings/folders").await.body);
+    let mut mbox = Vec::new();
+    for i in 0..60 {
+        let m = format!("From: a@example.org\r\nSubject: n{i}\r\nMessage-ID: <n{i}@example.org>\r\n\r\n{}\r\n", "z".repeat(10 * 1024));
+        mbox.extend(facteur::mail::mbox::entry("a@example.org", 1_700_000_000 + i, &Default::default(), m.as_bytes()));
+    }
+    let report = import(&b, &token, "INBOX", "many.mbox", mbox.clone()).await;
+    assert_eq!(report.status, 507, "{}", report.body);
+    assert!(report.body.contains("The import stopped at message") && report.body.contains("the mailbox is full"), "{}", report.body);
+    let mut big_imap = big.imap().await;
+    let stored = big_imap.select("INBOX").await.unwrap().exists;
+    assert!(stored > 5 && stored < 60, "as many as fit: {stored}");
+    let again = import(&b, &token, "INBOX", "many.mbox", mbox).await;
+    assert_eq!(again.status, 507);
+    assert_eq!(big_imap.select("INBOX").await.unwrap().exists, stored, "nothing duplicated");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn archive_to_my_computer_deletes_exactly_what_was_downloaded_and_the_trash_empties() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    make_folder(&mut imap, "Old").await.unwrap();
+    let message = |i: usize| format!("From: a@example.org\r\nSubject: n{i}\r\nMessage-ID: <old{i}@example.org>\r\n\r\nbody {i}\r\n").into_bytes();
+    for i in 0..5 {
+        imap.append("Old", None, Some(&format!("\"0{}-Feb-2020 10:00:00 +0000\"", i + 1)), &message(i)).await.unwrap();
+    }
+    for i in 5..7 {
+        imap.append("Old", None, None, &message(i)).await.unwrap();
+    }
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let space = b.get("/settings/space").await;
+    assert_eq!(space.status, 200);
+    let token = csrf(&space.body);
+    let chosen = b.post("/archive", &[("csrf", &token), ("folder", "Old"), ("months", "12")]).await;
+    assert!(chosen.url.contains("/archive/") && chosen.body.contains("5 messages of “Old” from before"), "{} {}", chosen.url, chosen.body);
+    let id = chosen.url.rsplit('/').next().unwrap().to_string();
+    // Nothing is deleted before the download finished.
+    let early = b.post(&format!("/archive/{id}/delete"), &[("csrf", &token)]).await;
+    assert!(early.body.contains("Download the messages first"), "{}", early.body);
+    assert_eq!(imap.select("Old").await.unwrap().exists, 7);
+    // Another old message arrives meanwhile: it matches the age, but was not downloaded.
+    imap.append("Old", None, Some("\"01-Jan-2019 10:00:00 +0000\""), &message(7)).await.unwrap();
+    let res = b.raw_get(&format!("/archive/{id}/download")).await;
+    assert_eq!(res.headers()["content-type"], "application/mbox");
+    let mbox = res.bytes().await.unwrap();
+    let mut reader = facteur::mail::mbox::MboxReader::new(std::io::Cursor::new(mbox.to_vec()), 1 << 20);
+    let mut n = 0;
+    while let Some(facteur::mail::mbox::Read::Message(m)) = reader.next_message().unwrap() {
+        assert!(String::from_utf8_lossy(&m.bytes).contains("<old"), "{m:?}");
+        n += 1;
+    }
+    assert_eq!(n, 5);
+    let offered = eventually(std::time::Duration::from_secs(10), || async { b.get(&format!("/archive/{id}")).await.body.contains("Delete these 5 messages from the server") }).await;
+    assert!(offered, "the deletion is offered once the download finished");
+    let done = b.post(&format!("/archive/{id}/delete"), &[("csrf", &token)]).await;
+    assert!(done.body.contains("5 messages deleted from the server"), "{}", done.body);
+    let left = messages(&mut imap, "Old").await;
+    let mut ids: Vec<&str> = left.keys().map(String::as_str).collect();
+    ids.sort();
+    assert_eq!(ids, ["<old5@example.org>", "<old6@example.org>", "<old7@example.org>"]);
+    // The archive is gone with its messages.
+    assert_eq!(b.get(&format!("/archive/{id}")).await.status, 404);
+
+    // The Trash empties, asking first.
+    for i in 10..12 {
+        imap.append("Trash", None, None, &message(i)).await.unwrap();
+    }
+    let ask = b.post("/f/Trash/empty", &[("csrf", &token)]).await;
+    assert!(ask.body.contains("Delete the 2 messages in “Trash” for good?"), "{}", ask.body);
+    assert_eq!(imap.select("Trash").await.unwrap().exists, 2);
+    let emptied = b.post("/f/Trash/empty", &[("csrf", &token), ("confirm", "yes")]).await;
+    assert!(emptied.body.contains("“Trash” emptied: 2 messages deleted for good."), "{}", emptied.body);
+    assert_eq!(imap.select("Trash").await.unwrap().exists, 0);
+    assert_eq!(b.post("/f/INBOX/empty", &[("csrf", &token), ("confirm", "yes")]).await.status, 404, "only the Trash and Spam");
+    app.stop().await;
+}
