@@ -36,6 +36,8 @@ bash scripts/mailserver.sh start --fts "$demo/mail" "$imap_port" "$imaps_port" "
 stop_mail() { bash scripts/mailserver.sh stop "$demo/mail" >/dev/null 2>&1 || true; }
 trap stop_mail EXIT
 bash scripts/mailserver.sh adduser "$demo/mail" "$user" "$password" "$friend" "$password" >/dev/null
+# A hoster's size limit, as the sidebar and "Free up space" show it.
+bash scripts/mailserver.sh quota "$demo/mail" "$user" 25M >/dev/null
 if [ ! -f "$demo/seeded" ]; then
     python3 scripts/demo-corpus.py --host 127.0.0.1 --port "$imap_port" --user "$user" --password "$password"
     touch "$demo/seeded"

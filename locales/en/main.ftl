@@ -464,6 +464,7 @@ folder-error-server = The mail server refused: { $reason }
 folders-manage = Manage folders
 archive-busy = An export or an import of yours is already running: wait for it to finish, then try again.
 archive-title = Archives
+archive-export-selected = Download (mbox)
 archive-export-mbox = Download as mbox
 archive-export-zip = Download as .eml files (zip)
 archive-export-all = Download all your mail (zip)

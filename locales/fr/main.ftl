@@ -478,6 +478,7 @@ folder-error-server = Le serveur de messagerie a refusé : { $reason }
 folders-manage = Gérer les dossiers
 archive-busy = Une exportation ou une importation est déjà en cours : attendez qu’elle se termine, puis réessayez.
 archive-title = Archives
+archive-export-selected = Télécharger (mbox)
 archive-export-mbox = Télécharger au format mbox
 archive-export-zip = Télécharger en fichiers .eml (zip)
 archive-export-all = Télécharger tout votre courrier (zip)

@@ -3,7 +3,7 @@
 //! that Facteur holds at most three connections of a user (pages, live updates, transfer)
 //! within the server's per-user limit.
 //!
-//! Messages are fetched in batches of at most 4 MB ([`crate::mail::imap::transfer`]) and
+//! Messages are fetched in batches of at most 2 MB ([`crate::mail::imap::transfer`]) and
 //! written out as they come: memory stays flat whatever the folder's size, and the download
 //! starts with the first batch.
 
@@ -67,14 +67,15 @@ pub struct Summary {
     pub exported: Vec<(String, u32, Vec<u32>)>,
 }
 
-/// Chunks handed to the response at once: a slow browser slows the export down instead of
-/// filling memory.
-const QUEUE: usize = 8;
+/// Chunks waiting for the response (each at most a batch): a slow browser slows the export
+/// down instead of filling memory.
+const QUEUE: usize = 2;
 
 /// Starts the export of `sources` in `format` on a connection of its own and returns the
 /// response body's chunks. `done` is told what was written once all of it went out (not when
-/// the browser gave up or something failed).
-pub fn export(
+/// the browser gave up or something failed). The connection is opened first: a server that
+/// refuses it (a connection limit) is an error here, before anything is sent.
+pub async fn export(
     registry: Arc<Registry>,
     key: String,
     creds: Credentials,
@@ -82,18 +83,11 @@ pub fn export(
     format: Format,
     turn: Turn,
     done: Option<tokio::sync::oneshot::Sender<Summary>>,
-) -> mpsc::Receiver<Result<Bytes, std::io::Error>> {
+) -> Result<mpsc::Receiver<Result<Bytes, std::io::Error>>, MailError> {
+    let mut conn = registry.side(&key, &creds).await?;
     let (tx, rx) = mpsc::channel(QUEUE);
     tokio::spawn(async move {
         let _turn = turn;
-        let mut conn = match registry.side(&key, &creds).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "no connection for an export");
-                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                return;
-            }
-        };
         let result = match format {
             Format::Mbox => export_mbox(&mut conn, &sources, &tx).await,
             Format::Eml | Format::MboxZip => export_zip(&mut conn, &sources, format, tx.clone()).await,
@@ -115,7 +109,7 @@ pub fn export(
             }
         }
     });
-    rx
+    Ok(rx)
 }
 
 /// Why an export stopped: the server, or the browser went away.
@@ -225,16 +219,15 @@ enum ZipItem {
 }
 
 async fn export_zip(conn: &mut ImapConn, sources: &[Source], format: Format, tx: mpsc::Sender<Result<Bytes, std::io::Error>>) -> Result<Summary, Stop> {
-    let (items, inbox) = std::sync::mpsc::sync_channel::<ZipItem>(2);
+    // One batch waits while the zip's thread writes the one before.
+    let (items, inbox) = mpsc::channel::<ZipItem>(1);
     let writer = tokio::task::spawn_blocking(move || write_zip(inbox, format, tx));
     let mut messages = 0u64;
     let mut batches = Batches::new(sources);
     let fetched: Result<(), Stop> = async {
         while let Some((source, batch)) = batches.next(conn).await? {
             messages += batch.len() as u64;
-            let items = items.clone();
-            // The zip's thread takes it when it is ready (at most two batches wait).
-            tokio::task::spawn_blocking(move || items.send(ZipItem::Batch(source, batch))).await.map_err(|_| Stop::Gone)?.map_err(|_| Stop::Gone)?;
+            items.send(ZipItem::Batch(source, batch)).await.map_err(|_| Stop::Gone)?;
         }
         Ok(())
     }
@@ -242,7 +235,7 @@ async fn export_zip(conn: &mut ImapConn, sources: &[Source], format: Format, tx:
     // Ended only when all was fetched: otherwise the zip is left unfinished (its thread
     // stops when `items` goes), and the download fails instead of looking complete.
     fetched?;
-    tokio::task::spawn_blocking(move || items.send(ZipItem::End)).await.map_err(|_| Stop::Gone)?.map_err(|_| Stop::Gone)?;
+    items.send(ZipItem::End).await.map_err(|_| Stop::Gone)?;
     let bytes = writer.await.map_err(|_| Stop::Gone)?.map_err(|_| Stop::Gone)?;
     Ok(Summary { messages, bytes, exported: batches.exported })
 }
@@ -276,7 +269,7 @@ fn zip_time(date: i64) -> zip::DateTime {
 }
 
 /// The zip's thread: writes what it is given as it comes; returns the bytes written.
-fn write_zip(inbox: std::sync::mpsc::Receiver<ZipItem>, format: Format, tx: mpsc::Sender<Result<Bytes, std::io::Error>>) -> std::io::Result<u64> {
+fn write_zip(mut inbox: mpsc::Receiver<ZipItem>, format: Format, tx: mpsc::Sender<Result<Bytes, std::io::Error>>) -> std::io::Result<u64> {
     let mut zip = zip::ZipWriter::new_stream(CountingBody { inner: ToBody(tx, Vec::new()), count: 0 });
     let deflate = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).compression_level(Some(1)).large_file(true);
     let mut used: HashSet<String> = HashSet::new();
@@ -284,10 +277,10 @@ fn write_zip(inbox: std::sync::mpsc::Receiver<ZipItem>, format: Format, tx: mpsc
     // Mbox in a zip: one file per folder, written as its batches come.
     let mut open_mbox: Option<String> = None;
     loop {
-        let (source, batch) = match inbox.recv() {
-            Ok(ZipItem::Batch(source, batch)) => (source, batch),
-            Ok(ZipItem::End) => break,
-            Err(_) => return Err(std::io::Error::other("the export stopped")),
+        let (source, batch) = match inbox.blocking_recv() {
+            Some(ZipItem::Batch(source, batch)) => (source, batch),
+            Some(ZipItem::End) => break,
+            None => return Err(std::io::Error::other("the export stopped")),
         };
         if format == Format::MboxZip {
             if open_mbox.as_deref() != Some(source.path.as_str()) {

@@ -79,6 +79,8 @@
     // getAttribute: form.action and form.method are shadowed by fields named "action".
     if (!form || (form.getAttribute("method") || "").toLowerCase() !== "post" || form.hasAttribute("data-reload")) return;
     var button = e.submitter;
+    // A download (the selection as mbox) is a plain GET the browser saves.
+    if (button && (button.getAttribute("formmethod") || "").toLowerCase() === "get") return;
     var confirmText = button && button.getAttribute("data-confirm");
     if (confirmText && !window.confirm(confirmText)) { e.preventDefault(); return; }
     e.preventDefault();

@@ -84,6 +84,15 @@ async fn a_folder_exported_and_imported_again_comes_back_byte_for_byte() {
     let mbox = res.bytes().await.unwrap().to_vec();
     assert!(mbox.starts_with(b"From "), "{:?}", String::from_utf8_lossy(&mbox[..80]));
     assert!(String::from_utf8_lossy(&mbox).contains("\r\n>From the start,\r\n>>From quoted\r\n>>>From twice\r\nFrom\r\n"));
+    // A selection: just those messages.
+    let uv = imap.select("Source").await.unwrap().uid_validity.unwrap();
+    let some = b.raw_get(&format!("/f/Source/export.mbox?uidvalidity={uv}&uid=1&uid=3")).await.bytes().await.unwrap();
+    let mut reader = facteur::mail::mbox::MboxReader::new(std::io::Cursor::new(some.to_vec()), 1 << 20);
+    let mut picked = 0;
+    while let Some(facteur::mail::mbox::Read::Message(_)) = reader.next_message().unwrap() {
+        picked += 1;
+    }
+    assert_eq!(picked, 2);
     b.post("/folders", &[("csrf", &token), ("name", "Copie mbox")]).await;
     let report = import(&b, &token, "Copie%20mbox", "Source.mbox", mbox.clone()).await;
     assert_eq!(report.status, 200, "{}", report.body);
@@ -234,5 +243,42 @@ async fn archive_to_my_computer_deletes_exactly_what_was_downloaded_and_the_tras
     assert!(emptied.body.contains("“Trash” emptied: 2 messages deleted for good."), "{}", emptied.body);
     assert_eq!(imap.select("Trash").await.unwrap().exists, 0);
     assert_eq!(b.post("/f/INBOX/empty", &[("csrf", &token), ("confirm", "yes")]).await.status, 404, "only the Trash and Spam");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_a_folder_downloads_as_mbox_and_its_import_shows_the_report() {
+    use fantoccini::Locator;
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    for i in 1..=3 {
+        append(&mut imap, "INBOX", &numbered_message(i)).await;
+    }
+    let (driver, c) = crate::browser::browser_with(true, &[]).await;
+    crate::browser::login(&c, &app, &user).await;
+    c.goto(&app.url("/settings/folders")).await.unwrap();
+    // The Inbox's Archives: its mbox is saved by the browser.
+    crate::browser::click(&c, "ul.folder-rows > li:first-child details.folder-edit > summary").await;
+    crate::browser::click(&c, "ul.folder-rows > li:first-child a[href='/f/INBOX/export.mbox']").await;
+    let saved = driver.downloads().join("Inbox.mbox");
+    assert!(eventually(std::time::Duration::from_secs(15), || async { saved.exists() && std::fs::metadata(&saved).map(|m| m.len() > 0).unwrap_or(false) && !driver.downloads().join("Inbox.mbox.crdownload").exists() }).await, "Inbox.mbox was not saved");
+    let bytes = std::fs::read(&saved).unwrap();
+    assert_eq!(String::from_utf8_lossy(&bytes).matches("\nFrom ").count() + usize::from(bytes.starts_with(b"From ")), 3);
+    // Imported into a new folder: the report says so.
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    b.post("/folders", &[("csrf", &csrf(&b.get("/settings/folders").await.body)), ("name", "Copie")]).await;
+    c.goto(&app.url("/settings/folders")).await.unwrap();
+    let row = "ul.folder-rows > li:has(a[href='/f/Copie'])";
+    crate::browser::click(&c, &format!("{row} details.folder-edit > summary")).await;
+    c.find(Locator::Css(&format!("{row} input[type=file]"))).await.unwrap().send_keys(saved.to_str().unwrap()).await.unwrap();
+    crate::browser::click(&c, &format!("{row} form[action='/f/Copie/import'] button[type=submit]")).await;
+    c.wait().at_most(std::time::Duration::from_secs(15)).for_element(Locator::Css("section.import-report")).await.expect("the report");
+    let report = c.find(Locator::Css("section.import-report")).await.unwrap().text().await.unwrap();
+    assert!(report.contains("3 messages imported into “Copie”"), "{report}");
+    crate::browser::shot(&c, "import-report").await;
+    assert_eq!(imap.select("Copie").await.unwrap().exists, 3);
+    c.close().await.unwrap();
     app.stop().await;
 }

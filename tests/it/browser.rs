@@ -15,6 +15,13 @@ pub(crate) struct Driver {
     _profile: tempfile::TempDir,
 }
 
+impl Driver {
+    /// Where the browser saves downloads.
+    pub(crate) fn downloads(&self) -> std::path::PathBuf {
+        self._profile.path().join("downloads")
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -55,9 +62,10 @@ pub(crate) async fn browser_with(javascript: bool, extra_args: &[String]) -> (Dr
     })
     .await;
     assert!(ok, "chromedriver did not start");
-    let mut prefs = json!({});
+    // Downloads go to the profile's own folder, without asking.
+    let mut prefs = json!({ "download.default_directory": driver.downloads(), "download.prompt_for_download": false });
     if !javascript {
-        prefs = json!({ "profile.managed_default_content_settings.javascript": 2 });
+        prefs["profile.managed_default_content_settings.javascript"] = json!(2);
     }
     let mut args: Vec<String> = [
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

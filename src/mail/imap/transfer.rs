@@ -15,7 +15,7 @@ use crate::mail::mbox::MboxFlags;
 use crate::mail::{MailError, utf7};
 
 /// A batch holds at most this many bytes of messages (a larger message is a batch alone)...
-pub const BATCH_BYTES: u64 = 4 * 1024 * 1024;
+pub const BATCH_BYTES: u64 = 2 * 1024 * 1024;
 /// ...and at most this many messages.
 pub const BATCH_MESSAGES: usize = 200;
 
@@ -262,7 +262,7 @@ mod tests {
         let sizes: Vec<(u32, u32)> = (1..=450).map(|u| (u, 1000)).collect();
         let b = batches(&sizes);
         assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), [200, 200, 50]);
-        let big = [(1, 3_000_000), (2, 3_000_000), (3, 50_000_000), (4, 10)];
+        let big = [(1, 1_500_000), (2, 1_500_000), (3, 50_000_000), (4, 10)];
         assert_eq!(batches(&big), vec![vec![1], vec![2], vec![3], vec![4]]);
         assert!(batches(&[]).is_empty());
     }

@@ -73,7 +73,7 @@ async fn export_folder(cx: Ctx, mailbox: String, query: Vec<(String, String)>, f
         Err(page) => return Ok(page),
     };
     let label = crate::web::views::folder_title(folder, cx.i18n());
-    let chunks = transfer::export(cx.state.registry.clone(), cx.key(), cx.user.creds.clone(), vec![source], format, turn, None);
+    let chunks = transfer::export(cx.state.registry.clone(), cx.key(), cx.user.creds.clone(), vec![source], format, turn, None).await?;
     Ok(match format {
         Format::Mbox => download_response("application/mbox", &format!("{label}.mbox"), chunks),
         _ => download_response("application/zip", &format!("{label}.zip"), chunks),
@@ -103,7 +103,7 @@ pub async fn export_all(cx: Ctx, Query(q): Pairs) -> Result<Response, AppError> 
         Err(page) => return Ok(page),
     };
     let name = format!("{}.zip", cx.user.auth.username);
-    let chunks = transfer::export(cx.state.registry.clone(), cx.key(), cx.user.creds.clone(), sources, format, turn, None);
+    let chunks = transfer::export(cx.state.registry.clone(), cx.key(), cx.user.creds.clone(), sources, format, turn, None).await?;
     Ok(download_response("application/zip", &name, chunks))
 }
 

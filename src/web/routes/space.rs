@@ -141,7 +141,7 @@ pub async fn download(cx: Ctx, Path(id): Path<String>) -> Result<Response, AppEr
     };
     let source = Source { mailbox: archive.mailbox.clone(), path: String::new(), only: Some((archive.uidvalidity, archive.uids.clone())) };
     let (done, finished) = tokio::sync::oneshot::channel();
-    let chunks = transfer::export(cx.state.registry.clone(), cx.key(), cx.user.creds.clone(), vec![source], Format::Mbox, turn, Some(done));
+    let chunks = transfer::export(cx.state.registry.clone(), cx.key(), cx.user.creds.clone(), vec![source], Format::Mbox, turn, Some(done)).await?;
     let (db, key) = (cx.db().clone(), cx.key());
     tokio::spawn(async move {
         if let Ok(summary) = finished.await {

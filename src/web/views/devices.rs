@@ -69,6 +69,7 @@ mod tests {
             notice: None,
             message_flagged: None,
             more_links: Vec::new(),
+            export_href: None,
             labels: Vec::new(),
             label_removals: Vec::new(),
             unread: 0,

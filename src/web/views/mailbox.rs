@@ -329,6 +329,7 @@ impl MailboxPage {
             chrome,
         };
         (page.chrome.labels, page.chrome.label_removals) = label_menu;
+        page.chrome.export_href = Some(format!("{}/export.mbox", super::folder_href(mailbox)));
         page
     }
 }

@@ -168,6 +168,8 @@ pub struct Chrome {
     pub message_flagged: Option<bool>,
     /// Links at the end of the toolbar's "More" menu (a message's source, …).
     pub more_links: Vec<MenuLink>,
+    /// On a folder's list: where the selected messages download as one mbox.
+    pub export_href: Option<String>,
     /// The Labels menu: labels to add (or, `on`, to remove), and on lists, the labels of the
     /// rows shown, to remove.
     pub labels: Vec<LabelChip>,
@@ -298,6 +300,7 @@ impl Chrome {
             notice,
             message_flagged: None,
             more_links: Vec::new(),
+            export_href: None,
             // Filled by the pages with a toolbar (lists, results, a message).
             labels: Vec::new(),
             label_removals: Vec::new(),
