@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 
 use super::conn::ImapConn;
 use super::raw;
-use super::wire::{all, quote, timed, uid_set};
+use super::wire::{quote, timed, uid_set};
 use crate::mail::mbox::MboxFlags;
 use crate::mail::{MailError, utf7};
 
@@ -108,6 +108,21 @@ fn flag_list(f: &MboxFlags) -> String {
     format!("({})", v.join(" "))
 }
 
+/// A whole message as a reply gave it.
+fn exported(f: &async_imap::types::Fetch) -> Option<Exported> {
+    let mut flags = MboxFlags::default();
+    for fl in f.flags() {
+        match fl {
+            ImapFlag::Seen => flags.seen = true,
+            ImapFlag::Answered => flags.answered = true,
+            ImapFlag::Flagged => flags.flagged = true,
+            ImapFlag::Draft => flags.draft = true,
+            _ => {}
+        }
+    }
+    Some(Exported { uid: f.uid?, date: f.internal_date().map(|d| d.timestamp()).unwrap_or(0), flags, bytes: f.body()?.to_vec() })
+}
+
 impl ImapConn {
     /// The UIDs of `mailbox` with their sizes, oldest first (all of them, or those of
     /// `only`), and the folder's UIDVALIDITY.
@@ -117,8 +132,20 @@ impl ImapConn {
             return Ok((state.uidvalidity, Vec::new()));
         }
         let set = only.map(uid_set).unwrap_or_else(|| "1:*".to_string());
-        let fetches = self.command(async |s| all(s.uid_fetch(&set, "(UID RFC822.SIZE)")).await).await?;
-        let mut sizes: Vec<(u32, u32)> = fetches.iter().filter_map(|f| Some((f.uid?, f.size.unwrap_or(0)))).collect();
+        // Read as they come, keeping two numbers of each: a reply holds on to the buffer it
+        // was read into, and 100,000 of them held at once cost hundreds of MB.
+        let mut sizes: Vec<(u32, u32)> = self
+            .command(async |s| {
+                let mut replies = s.uid_fetch(&set, "(UID RFC822.SIZE)").await?;
+                let mut sizes = Vec::new();
+                while let Some(f) = replies.try_next().await? {
+                    if let Some(uid) = f.uid {
+                        sizes.push((uid, f.size.unwrap_or(0)));
+                    }
+                }
+                Ok::<_, async_imap::error::Error>(sizes)
+            })
+            .await?;
         sizes.sort_unstable();
         sizes.dedup_by_key(|(uid, _)| *uid);
         Ok((state.uidvalidity, sizes))
@@ -130,23 +157,19 @@ impl ImapConn {
     pub async fn fetch_whole(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<Exported>, MailError> {
         self.select_valid(mailbox, uidvalidity).await?;
         let set = uid_set(uids);
-        let fetches = self.command(async |s| all(s.uid_fetch(&set, "(UID FLAGS INTERNALDATE BODY.PEEK[])")).await).await?;
-        let mut out: Vec<Exported> = fetches
-            .into_iter()
-            .filter_map(|f| {
-                let mut flags = MboxFlags::default();
-                for fl in f.flags() {
-                    match fl {
-                        ImapFlag::Seen => flags.seen = true,
-                        ImapFlag::Answered => flags.answered = true,
-                        ImapFlag::Flagged => flags.flagged = true,
-                        ImapFlag::Draft => flags.draft = true,
-                        _ => {}
+        // Each reply is copied out and let go as it comes (see `sizes`).
+        let mut out: Vec<Exported> = self
+            .command(async |s| {
+                let mut replies = s.uid_fetch(&set, "(UID FLAGS INTERNALDATE BODY.PEEK[])").await?;
+                let mut out = Vec::new();
+                while let Some(f) = replies.try_next().await? {
+                    if let Some(e) = exported(&f) {
+                        out.push(e);
                     }
                 }
-                Some(Exported { uid: f.uid?, date: f.internal_date().map(|d| d.timestamp()).unwrap_or(0), flags, bytes: f.body()?.to_vec() })
+                Ok::<_, async_imap::error::Error>(out)
             })
-            .collect();
+            .await?;
         out.sort_by_key(|e| e.uid);
         Ok(out)
     }

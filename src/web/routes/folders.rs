@@ -22,15 +22,7 @@ pub const FOLDERS_PAGE: &str = "/settings/folders";
 
 /// GET /settings/folders
 pub async fn folders_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
-    let (folders, sizes) = cx
-        .imap(|c| Box::pin(async move {
-            // Counts as they are now: this page is where the user decides what to delete.
-            c.invalidate_folders();
-            let folders = c.folders().await?;
-            let sizes = c.folder_sizes().await?;
-            Ok((folders, sizes))
-        }))
-        .await?;
+    let (folders, sizes) = sized_folders(&cx).await?;
     let chrome = cx.frame(&folders, "", notice::take(&cx.user, &q).await);
     Ok(FoldersPage::new(chrome, &folders, &sizes).into_response())
 }
@@ -51,6 +43,18 @@ async fn tell(cx: &Ctx, outcome: Result<Outcome, MailError>) -> Result<Response,
         Err(e) => return Err(e.into()),
     };
     notice::redirect(&cx.user, text, FOLDERS_PAGE).await
+}
+
+/// The folder list with counts as they are now (these pages are where the user decides what
+/// to delete), and each folder's size where the server tells it.
+pub(crate) async fn sized_folders(cx: &Ctx) -> Result<(std::sync::Arc<Vec<Folder>>, HashMap<String, u64>), MailError> {
+    cx.imap(|c| Box::pin(async move {
+        c.invalidate_folders();
+        let folders = c.folders().await?;
+        let sizes = c.folder_sizes().await?;
+        Ok((folders, sizes))
+    }))
+    .await
 }
 
 /// The folder list with its counts as they are now (not the minute-old cache), for a

@@ -27,14 +27,7 @@ fn now_ms() -> i64 {
 
 /// GET /settings/space
 pub async fn space_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
-    let (folders, sizes) = cx
-        .imap(|c| Box::pin(async move {
-            c.invalidate_folders();
-            let folders = c.folders().await?;
-            let sizes = c.folder_sizes().await?;
-            Ok((folders, sizes))
-        }))
-        .await?;
+    let (folders, sizes) = super::folders::sized_folders(&cx).await?;
     let chrome = cx.frame(&folders, "", notice::take(&cx.user, &q).await);
     Ok(SpacePage::new(chrome, &folders, &sizes).into_response())
 }
