@@ -67,6 +67,12 @@ pub fn is_protected(f: &Folder) -> bool {
     f.role.is_some() || f.name.eq_ignore_ascii_case("INBOX")
 }
 
+/// Whether `f` or a folder inside it (which would go with it) is protected.
+pub fn holds_protected(folders: &[Folder], f: &Folder) -> bool {
+    let inside = format!("{}{}", f.name, f.delimiter);
+    folders.iter().any(|g| (g.name == f.name || (!f.delimiter.is_empty() && g.name.starts_with(&inside))) && is_protected(g))
+}
+
 impl ImapConn {
     /// The hierarchy separator of the user's folders ("/" when the server has none to say).
     pub async fn separator(&mut self) -> Result<String, MailError> {
@@ -137,10 +143,14 @@ impl ImapConn {
             return Err(MailError::NotFound);
         }
         doomed.sort_by_key(|f| std::cmp::Reverse(f.name.matches(sep.as_str()).count()));
-        let trash = if keep_messages { self.folder_for(Role::Trash).await? } else { None };
+        // Messages are never deleted with a folder unless the user said so: no Trash, no deletion.
+        let trash = if keep_messages { Some(self.folder_for(Role::Trash).await?.ok_or(MailError::NotFound)?) } else { None };
         let mut moved = 0;
         for f in &doomed {
             if let Some(trash) = trash.as_ref().filter(|_| f.selectable) {
+                if f.name == *trash {
+                    return Err(MailError::No("the Trash cannot be deleted".into()));
+                }
                 let (uidvalidity, uids) = self.all_of(&f.name, None).await?;
                 if !uids.is_empty() {
                     let set = MessageSet { mailbox: f.name.clone(), uidvalidity: UidValidity(uidvalidity), uids: uids.iter().map(|u| Uid(*u)).collect() };
@@ -195,5 +205,22 @@ mod tests {
         assert_eq!(check_name("x\r\nA1 DELETE INBOX", "/"), Err(NameProblem::Character));
         assert_eq!(check_name("all*", "/"), Err(NameProblem::Character));
         assert_eq!(check_name(&"é".repeat(121), "/"), Err(NameProblem::TooLong));
+    }
+
+    #[test]
+    fn a_folder_holding_a_special_use_folder_is_protected_with_it() {
+        use crate::mail::imap::folders::{Listed, arrange_folders};
+        let listed = |wire: &str, role| Listed { wire: wire.to_string(), delimiter: "/".to_string(), selectable: true, role, subscribed: true };
+        let folders = arrange_folders(
+            vec![listed("INBOX", Some(Role::Inbox)), listed("Stuff", None), listed("Stuff/Bin", Some(Role::Trash)), listed("Stuffing", None), listed("Other", None)],
+            &Default::default(),
+            "",
+        );
+        let by = |n: &str| folders.iter().find(|f| f.name == n).unwrap();
+        assert!(holds_protected(&folders, by("Stuff")));
+        assert!(holds_protected(&folders, by("Stuff/Bin")));
+        assert!(!holds_protected(&folders, by("Stuffing")), "a name that only starts the same");
+        assert!(!holds_protected(&folders, by("Other")));
+        assert!(holds_protected(&folders, by("INBOX")));
     }
 }

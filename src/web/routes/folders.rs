@@ -111,7 +111,7 @@ pub async fn rename(cx: Ctx, Path(mailbox): Path<String>, Form(form): Form<Folde
             Box::pin(async move {
                 let folders = c.folders().await?;
                 let folder = find(&folders, &mailbox).ok_or(MailError::NotFound)?;
-                if manage::is_protected(folder) {
+                if manage::holds_protected(&folders, folder) {
                     return Ok(Outcome::Refused(i18n.t("folder-error-protected")));
                 }
                 let sep = c.separator().await?;
@@ -151,7 +151,7 @@ pub async fn delete(cx: Ctx, Path(mailbox): Path<String>, Form(form): Form<Delet
     let Some(folder) = find(&folders, &mailbox) else {
         return tell(&cx, Err(MailError::NotFound)).await;
     };
-    if manage::is_protected(folder) {
+    if manage::holds_protected(&folders, folder) {
         return tell(&cx, Ok(Outcome::Refused(cx.i18n().t("folder-error-protected")))).await;
     }
     if form.confirm != "yes" && form.confirmed != "1" {

@@ -9,7 +9,7 @@ use askama_web::WebTemplate;
 use super::{Chrome, folder_href, folder_title};
 use crate::i18n::{FluentArg, I18n};
 use crate::mail::imap::Folder;
-use crate::mail::imap::manage::is_protected;
+use crate::mail::imap::manage::holds_protected;
 use crate::web::format;
 
 /// One folder on the Folders page.
@@ -88,7 +88,7 @@ impl FoldersPage {
                     counts: i18n.ta("folder-counts", &[("total", FluentArg::Num(i64::from(f.total))), ("unread", FluentArg::Num(i64::from(f.unread)))]),
                     size: sizes.get(&f.name).map(|s| format::size(*s, i18n)),
                     subscribed: f.subscribed || f.role.is_some(),
-                    protected: is_protected(f),
+                    protected: holds_protected(folders, f),
                     leaf: f.label.rsplit(f.delimiter.as_str()).next().unwrap_or(&f.label).to_string(),
                     parents: parent_choices(folders, Some(f), &parent_of(f), i18n),
                     delete_question: i18n.ta("folder-delete-question", &[("name", FluentArg::Str(label.clone())), ("count", FluentArg::Num(i64::from(f.total)))]),
