@@ -51,8 +51,7 @@ pub struct Day {
 
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-        write!(f, "{}-{}-{}", self.day, MONTHS[(self.month - 1) as usize], self.year)
+        write!(f, "{}-{}-{}", self.day, crate::mail::mbox::MONTHS[(self.month - 1) as usize], self.year)
     }
 }
 

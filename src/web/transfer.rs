@@ -244,23 +244,22 @@ async fn export_zip(conn: &mut ImapConn, sources: &[Source], format: Format, tx:
 fn eml_name(date: i64, bytes: &[u8]) -> String {
     let d = time::OffsetDateTime::from_unix_timestamp(date).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let subject = mail_parser::MessageParser::new().parse_headers(bytes).and_then(|m| m.subject().map(str::to_string)).unwrap_or_default();
-    let clean: String = subject.chars().map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c }).take(80).collect();
-    let clean = clean.trim().trim_matches('.').to_string();
-    let clean = if clean.is_empty() { "message".to_string() } else { clean };
+    let clean = safe_name(&subject, 80, "message");
     format!("{:04}-{:02}-{:02} {:02}{:02} {clean}", d.year(), d.month() as u8, d.day(), d.hour(), d.minute())
+}
+
+/// `s` as a file name that every file system takes: its first `max` characters, without
+/// control characters, separators or characters Windows refuses, nor dots at the ends;
+/// `fallback` when nothing is left.
+fn safe_name(s: &str, max: usize, fallback: &str) -> String {
+    let c: String = s.chars().map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c }).take(max).collect();
+    let c = c.trim().trim_matches('.').to_string();
+    if c.is_empty() { fallback.to_string() } else { c }
 }
 
 /// A folder's path in a zip, each level made safe.
 pub fn zip_path(levels: &[&str]) -> String {
-    levels
-        .iter()
-        .map(|l| {
-            let c: String = l.chars().map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c }).collect();
-            let c = c.trim().trim_matches('.').to_string();
-            if c.is_empty() { "_".to_string() } else { c }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    levels.iter().map(|l| safe_name(l, usize::MAX, "_")).collect::<Vec<_>>().join("/")
 }
 
 fn zip_time(date: i64) -> zip::DateTime {

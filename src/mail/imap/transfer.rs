@@ -86,7 +86,7 @@ pub fn message_id_of(bytes: &[u8]) -> Option<String> {
 
 /// INTERNALDATE as IMAP writes it: `30-Nov-2026 13:37:56 +0000`.
 fn internal_date(ts: i64) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    use crate::mail::mbox::MONTHS;
     let d = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!("{:02}-{}-{} {:02}:{:02}:{:02} +0000", d.day(), MONTHS[d.month() as usize - 1], d.year(), d.hour(), d.minute(), d.second())
 }

@@ -61,7 +61,6 @@ pub async fn empty(cx: Ctx, Path(mailbox): Path<String>, Form(form): Form<Delete
 /// The IMAP date of the day `months` months ago (`1-Dec-2025`) and the same day as
 /// `2025-12-01`.
 fn months_ago(months: u32) -> (String, String) {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let today = time::OffsetDateTime::now_utc().date();
     let mut year = today.year();
     let mut month = today.month() as i32 - months as i32;
@@ -71,7 +70,8 @@ fn months_ago(months: u32) -> (String, String) {
     }
     let m = time::Month::try_from(month as u8).unwrap_or(time::Month::January);
     let day = today.day().min(m.length(year));
-    (format!("{day}-{}-{year}", MONTHS[month as usize - 1]), format!("{year:04}-{month:02}-{day:02}"))
+    let imap = crate::mail::search::Day { year, month: month as u32, day: u32::from(day) };
+    (imap.to_string(), format!("{year:04}-{month:02}-{day:02}"))
 }
 
 /// POST /archive (`folder`, `months`): the messages of `folder` older than `months` months,
