@@ -302,13 +302,15 @@ search-count = { $count ->
    *[other] { $shown } messages
 }
 search-nothing = No message matches.
+search-largest-first = Largest first
+search-newest-first = Newest first
 search-partial = Searched { $searched } of { $folders } folders so far.
 search-keep-going = Search them all
 search-recent = Recent searches
-search-help = Operators: from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:YYYY-MM-DD, after:YYYY-MM-DD, older_than:3d, newer_than:2w, larger:500K, smaller:10M; "exact words", -to exclude, OR, (parentheses).
+search-help = Operators: from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:YYYY-MM-DD, after:YYYY-MM-DD, older_than:3d, newer_than:2w, larger:500K, smaller:10M, sort:size (largest first); "exact words", -to exclude, OR, (parentheses).
 search-error-operator = { $operator } is not a search operator.
 search-error-value = { $operator } does not take “{ $value }”.
-search-error-scope-inside = in: cannot be inside OR, a minus or parentheses.
+search-error-scope-inside = in: and sort: cannot be inside OR, a minus or parentheses.
 search-error-two-scopes = Search one folder at a time (two in: were given).
 search-error-malformed = This search is incomplete: check its quotes, parentheses and OR.
 search-error-empty = Type something to search for.
@@ -494,8 +496,21 @@ import-skip-binary = holds bytes a mail server cannot store
 import-skip-not-mail = not a mail message
 import-no-file = Choose a file to import.
 import-too-large = That file is too large to import (4 GB at most).
+import-read = { $read } of { $size } read
+import-so-far = { $count ->
+    [one] { $count } message imported so far
+   *[other] { $count } messages imported so far
+}
+import-running = The import goes on while you read your mail: you can leave this page.
+import-refresh = Refresh
+import-open-folder = Open the folder
+import-why-interrupted = Facteur was restarted during the import
 space-title = Free up space
 space-folders = Folders by size
+space-largest = Largest messages
+space-largest-none = No message here yet.
+space-largest-all = See all messages, largest first, to move, delete or download them
+space-older-show = Show them
 space-messages = { $count ->
     [one] 1 message
    *[other] { $count } messages

@@ -311,13 +311,15 @@ search-count = { $count ->
    *[other] { $shown } messages
 }
 search-nothing = Aucun message ne correspond.
+search-largest-first = Les plus gros d’abord
+search-newest-first = Les plus récents d’abord
 search-partial = { $searched } dossiers sur { $folders } parcourus pour l’instant.
 search-keep-going = Les parcourir tous
 search-recent = Recherches récentes
-search-help = Opérateurs : from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:AAAA-MM-JJ, after:AAAA-MM-JJ, older_than:3d, newer_than:2w, larger:500K, smaller:10M ; « mots exacts » entre guillemets droits, - pour exclure, OR, (parenthèses).
+search-help = Opérateurs : from:, to:, cc:, bcc:, subject:, in:, is:unread, is:read, is:starred, is:answered, is:draft, has:attachment, filename:, before:AAAA-MM-JJ, after:AAAA-MM-JJ, older_than:3d, newer_than:2w, larger:500K, smaller:10M, sort:size (les plus gros d’abord) ; « mots exacts » entre guillemets droits, - pour exclure, OR, (parenthèses).
 search-error-operator = { $operator } n’est pas un opérateur de recherche.
 search-error-value = { $operator } n’accepte pas « { $value } ».
-search-error-scope-inside = in: ne peut pas être dans un OR, après un moins ou entre parenthèses.
+search-error-scope-inside = in: et sort: ne peuvent pas être dans un OR, après un moins ou entre parenthèses.
 search-error-two-scopes = Cherchez dans un dossier à la fois (deux in: ont été donnés).
 search-error-malformed = Cette recherche est incomplète : vérifiez ses guillemets, ses parenthèses et ses OR.
 search-error-empty = Tapez ce que vous cherchez.
@@ -509,8 +511,21 @@ import-skip-binary = contient des octets qu’un serveur de messagerie ne peut p
 import-skip-not-mail = ce n’est pas un message
 import-no-file = Choisissez un fichier à importer.
 import-too-large = Ce fichier est trop volumineux pour être importé (4 Go au plus).
+import-read = { $read } lus sur { $size }
+import-so-far = { $count ->
+    [one] { $count } message importé pour l’instant
+   *[other] { $count } messages importés pour l’instant
+}
+import-running = L’importation continue pendant que vous lisez vos messages : vous pouvez quitter cette page.
+import-refresh = Actualiser
+import-open-folder = Ouvrir le dossier
+import-why-interrupted = Facteur a redémarré pendant l’importation
 space-title = Libérer de l’espace
 space-folders = Dossiers par taille
+space-largest = Les plus gros messages
+space-largest-none = Aucun message pour l’instant.
+space-largest-all = Voir tous les messages, les plus gros d’abord, pour les déplacer, les supprimer ou les télécharger
+space-older-show = Les afficher
 space-messages = { $count ->
     [0] aucun message
     [one] 1 message

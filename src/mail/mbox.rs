@@ -110,7 +110,7 @@ pub enum Read {
     Skipped { number: usize, why: Skip },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Skip {
     TooLarge,
     Empty,

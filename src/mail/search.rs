@@ -84,6 +84,8 @@ pub enum Expr {
 pub struct Search {
     pub scope: Scope,
     pub expr: Option<Expr>,
+    /// Largest first (`sort:size`) rather than newest first.
+    pub by_size: bool,
 }
 
 /// Why a query cannot be run, for a message under the search box.
@@ -207,16 +209,17 @@ pub fn parse(q: &str, today: time::Date) -> Result<Search, QueryError> {
         return Err(QueryError::TooLong);
     }
     let tokens = tokenize(q)?;
-    let mut p = Parser { tokens, pos: 0, today, scope: None, depth: 0 };
+    let mut p = Parser { tokens, pos: 0, today, scope: None, by_size: None, depth: 0 };
     let expr = p.and()?;
     if p.pos < p.tokens.len() {
         return Err(QueryError::Malformed);
     }
     let scope = p.scope.take().unwrap_or(Scope::Everywhere);
-    if expr.is_none() && scope == Scope::Everywhere {
+    let by_size = p.by_size.unwrap_or(false);
+    if expr.is_none() && scope == Scope::Everywhere && !by_size {
         return Err(QueryError::Empty);
     }
-    Ok(Search { scope, expr })
+    Ok(Search { scope, expr, by_size })
 }
 
 struct Parser {
@@ -224,6 +227,7 @@ struct Parser {
     pos: usize,
     today: time::Date,
     scope: Option<Scope>,
+    by_size: Option<bool>,
     /// How deep inside OR, NOT or parentheses the parser is (`in:` only at the top).
     depth: usize,
 }
@@ -327,6 +331,21 @@ impl Parser {
             "newer_than" => Term::Since(Day::from_date(ago(self.today, &lower).ok_or_else(bad)?)),
             "larger" => Term::Larger(bytes(&lower).ok_or_else(bad)?),
             "smaller" => Term::Smaller(bytes(&lower).ok_or_else(bad)?),
+            "sort" => {
+                if self.depth > 0 {
+                    return Err(QueryError::ScopeInside);
+                }
+                let by_size = match lower.as_str() {
+                    "size" | "largest" | "taille" => true,
+                    "date" | "newest" => false,
+                    _ => return Err(bad()),
+                };
+                if self.by_size.is_some_and(|b| b != by_size) {
+                    return Err(bad());
+                }
+                self.by_size = Some(by_size);
+                return Ok(None);
+            }
             "in" => {
                 if self.depth > 0 {
                     return Err(QueryError::ScopeInside);
@@ -513,7 +532,7 @@ pub struct Hit {
     pub item: ListItem,
 }
 
-/// A page of results, newest first across folders.
+/// A page of results across folders, newest (or largest) first.
 #[derive(Clone, Debug, Default)]
 pub struct Found {
     pub hits: Vec<Hit>,
@@ -524,6 +543,8 @@ pub struct Found {
     /// Folders searched, and how many there were to search (fewer when the time ran out).
     pub searched: usize,
     pub to_search: usize,
+    /// Largest first (`sort:size`).
+    pub by_size: bool,
 }
 
 /// The folders a search looks in, in the order it looks: the Inbox, Sent, Archive, then the
@@ -592,9 +613,9 @@ pub fn scope_words(folder: &Folder) -> String {
 }
 
 /// Runs `search` on the server over `folders` (see [`folders_for`]), in that order, and
-/// returns page `page` of the results, newest first. Folders are searched until `budget`
+/// returns page `page` of the results, newest first (largest first with `sort:size`). Folders are searched until `budget`
 /// has passed (at least one): the rest are left for a deeper search. Each folder costs one
-/// search (see [`ImapConn::search_newest`]) and, when it has results, one UID FETCH of at
+/// search (see [`ImapConn::search_top`]) and, when it has results, one UID FETCH of at
 /// most `page × per_page` rows.
 pub async fn run(
     c: &mut ImapConn,
@@ -608,13 +629,13 @@ pub async fn run(
     let keys = search.expr.as_ref().map(Expr::keys);
     let page = page.max(1);
     let want = page * per_page;
-    let mut found = Found { page, to_search: folders.len(), ..Default::default() };
+    let mut found = Found { page, to_search: folders.len(), by_size: search.by_size, ..Default::default() };
     let mut hits = Vec::new();
     for f in folders {
         if found.searched > 0 && started.elapsed() >= budget {
             break;
         }
-        let (uidvalidity, total, uids) = match c.search_newest(&f.name, keys.as_ref(), want).await {
+        let (uidvalidity, total, uids) = match c.search_top(&f.name, keys.as_ref(), want, search.by_size).await {
             Ok(r) => r,
             // Deleted meanwhile by another app: nothing to find there.
             Err(MailError::NotFound) => (0, 0, Vec::new()),
@@ -626,7 +647,12 @@ pub async fn run(
             hits.push(Hit { folder: f.name.clone(), uidvalidity, item });
         }
     }
-    hits.sort_by(|a, b| b.item.internal_date.cmp(&a.item.internal_date).then(b.item.uid.cmp(&a.item.uid)));
+    let newest = |a: &Hit, b: &Hit| b.item.internal_date.cmp(&a.item.internal_date).then(b.item.uid.cmp(&a.item.uid));
+    if search.by_size {
+        hits.sort_by(|a, b| b.item.size.cmp(&a.item.size).then_with(|| newest(a, b)));
+    } else {
+        hits.sort_by(newest);
+    }
     found.pages = (found.total as u32).div_ceil(per_page).max(1);
     found.hits = hits.into_iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).collect();
     Ok(found)
@@ -684,10 +710,18 @@ mod tests {
         assert_eq!(parse("in:inbox from:a", today()).unwrap().scope, Scope::Folder("inbox".into()));
         assert_eq!(parse("in:anywhere x", today()).unwrap().scope, Scope::Anywhere);
         assert_eq!(parse("x", today()).unwrap().scope, Scope::Everywhere);
-        assert_eq!(parse("in:\"Projects/2024\"", today()).unwrap(), Search { scope: Scope::Folder("Projects/2024".into()), expr: None });
+        assert_eq!(parse("in:\"Projects/2024\"", today()).unwrap(), Search { scope: Scope::Folder("Projects/2024".into()), expr: None, by_size: false });
         assert_eq!(parse("in:trash in:inbox", today()), Err(QueryError::TwoScopes));
         assert_eq!(parse("x OR in:trash", today()), Err(QueryError::ScopeInside));
         assert_eq!(parse("-in:trash", today()), Err(QueryError::ScopeInside));
+        // Largest first: anywhere in the query but inside OR, a minus or parentheses.
+        let big = parse("larger:1M sort:size in:anywhere", today()).unwrap();
+        assert!(big.by_size && big.scope == Scope::Anywhere);
+        assert!(parse("sort:size", today()).unwrap().by_size, "every message, largest first");
+        assert!(!parse("x sort:date", today()).unwrap().by_size);
+        assert_eq!(parse("x OR sort:size", today()), Err(QueryError::ScopeInside));
+        assert_eq!(parse("sort:colour", today()), Err(QueryError::BadValue("sort".into(), "colour".into())));
+        assert_eq!(parse("sort:size sort:date", today()), Err(QueryError::BadValue("sort".into(), "date".into())));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! database with PostgreSQL. Every function here fails with a [`StoreError`].
 
 pub mod archives;
+pub mod imports;
 pub mod compose;
 pub mod prefs;
 pub mod searches;

@@ -9,6 +9,22 @@
     document.cookie = "facteur_tz=" + off + "; path=/; max-age=31536000; samesite=lax";
   }
 
+  // A page still at work (an import) asks for itself again every two seconds and shows its
+  // new state in place, until it is done.
+  (function poll() {
+    var working = document.querySelector("[data-working]");
+    if (!working) return;
+    setTimeout(function () {
+      fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+        var next = new DOMParser().parseFromString(html, "text/html").querySelector("#content > section");
+        if (!next) { location.reload(); return; }
+        // Unchanged, it stays (a status read out again for nothing helps nobody).
+        if (next.outerHTML !== working.outerHTML) working.replaceWith(document.adoptNode(next));
+        poll();
+      }).catch(poll);
+    }, 2000);
+  })();
+
   var body = document.body;
   if (!body || !body.classList.contains("app")) return;
   body.classList.add("js");

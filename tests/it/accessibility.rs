@@ -47,6 +47,8 @@ fn pages(message: &str, remote: &str, pdf: &str) -> Vec<(&'static str, String, &
         ("settings", "/settings".into(), "section.settings"),
         ("folders", "/settings/folders".into(), "ul.folder-rows"),
         ("space", "/settings/space".into(), "section.space-page"),
+        ("import-running", "/import/a11y-running".into(), "section[data-working]"),
+        ("import-report", "/import/a11y-done".into(), "ul.skipped"),
         ("contacts", "/contacts".into(), "main.content"),
         ("devices", "/settings/devices".into(), "main.content"),
         ("not-found", "/m/INBOX/1/999999".into(), "body"),
@@ -71,6 +73,13 @@ async fn in_chromium_every_page_passes_axe_light_and_dark_on_desktop_and_phone()
     let (report_uid, _) = append(&mut imap, "INBOX", report).await;
     let pdf_part = facteur::mail::mime::parse(report).attachments.iter().find(|a| a.content_type == "application/pdf").unwrap().part;
     let pdf = format!("/m/INBOX/{uv}/{report_uid}/part/{pdf_part}/view");
+    // An import under way (for as long as the test runs) and one that ended with a report.
+    let (db, key, now) = (&app.state.db, facteur::web::auth::user_key(&user.name), facteur::clock::unix_ms());
+    for (id, finished) in [("a11y-running", false), ("a11y-done", true)] {
+        facteur::store::imports::create(db, &key, id, "INBOX", 3 << 20, now).await.unwrap();
+        let report = r#"{"imported":40,"duplicates":2,"skipped":[{"number":7,"file":"old.zip/a.eml","why":"Binary"}],"stopped":["NO [OVERQUOTA] Quota exceeded",43]}"#;
+        facteur::store::imports::update(db, &key, id, 1 << 20, report, finished, now + 3_600_000).await.unwrap();
+    }
     let mut findings = Vec::new();
     // Light: the system's (Chromium's default); dark: the system's too, as a dark desktop has it.
     for (theme, args) in [("light", vec![]), ("dark", vec!["--force-dark-mode".to_string()])] {

@@ -27,11 +27,24 @@ async fn messages(imap: &mut Imap, mailbox: &str) -> HashMap<String, (Vec<u8>, i
         .collect()
 }
 
-/// Posts `bytes` as the file of an import into `mailbox`.
-async fn import(b: &Browser, token: &str, mailbox: &str, name: &str, bytes: Vec<u8>) -> Page {
+/// Posts `bytes` as the file of an import into `mailbox`; once uploaded, the import runs on
+/// its own while its page tells how far it got: this waits for that page's report.
+pub(crate) async fn import(b: &Browser, token: &str, mailbox: &str, name: &str, bytes: Vec<u8>) -> Page {
     let form = reqwest::multipart::Form::new().text("csrf", token.to_string()).part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
     let res = b.http.post(format!("{}/f/{mailbox}/import", b.base())).header("accept-language", "en").multipart(form).send().await.unwrap();
-    follow(b, res).await
+    let to = res.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+    if !to.starts_with("/import/") {
+        return follow(b, res).await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let page = b.get(&to).await;
+        if !page.body.contains("data-working") {
+            return page;
+        }
+        assert!(std::time::Instant::now() < deadline, "the import did not end: {}", page.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// Messages with what an archive must keep: MIME fixtures, 8-bit bodies, `From ` lines in
@@ -274,11 +287,125 @@ async fn in_chromium_a_folder_downloads_as_mbox_and_its_import_shows_the_report(
     crate::browser::click(&c, &format!("{row} details.folder-edit > summary")).await;
     c.find(Locator::Css(&format!("{row} input[type=file]"))).await.unwrap().send_keys(saved.to_str().unwrap()).await.unwrap();
     crate::browser::click(&c, &format!("{row} form[action='/f/Copie/import'] button[type=submit]")).await;
-    c.wait().at_most(std::time::Duration::from_secs(15)).for_element(Locator::Css("section.import-report")).await.expect("the report");
+    // The import's page tells how far it got and asks again until the report is there.
+    c.wait().at_most(std::time::Duration::from_secs(15)).for_element(Locator::Css("section.import-report:not([data-working])")).await.expect("the report");
     let report = c.find(Locator::Css("section.import-report")).await.unwrap().text().await.unwrap();
     assert!(report.contains("3 messages imported into “Copie”"), "{report}");
     crate::browser::shot(&c, "import-report").await;
     assert_eq!(imap.select("Copie").await.unwrap().exists, 3);
     c.close().await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_import_page_shows_its_progress_and_says_when_it_was_interrupted() {
+    use facteur::store::imports;
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let key = facteur::web::auth::user_key(&user.name);
+    let now = facteur::clock::unix_ms();
+    let db = &app.state.db;
+    imports::create(db, &key, "running", "INBOX", 4 * 1024 * 1024, now).await.unwrap();
+    let report = r#"{"imported":123,"duplicates":5,"skipped":[],"stopped":null}"#;
+    imports::update(db, &key, "running", 1024 * 1024, report, false, now).await.unwrap();
+    let page = b.get("/import/running").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-working") && page.body.contains(r#"value="25""#), "{}", page.body);
+    assert!(page.body.contains("1.0 MB of 4.0 MB read") && page.body.contains("123 messages imported so far") && page.body.contains("5 messages were already"), "{}", page.body);
+    // Not heard from for minutes: its instance stopped under it. The page says so and how to go on.
+    imports::update(db, &key, "running", 1024 * 1024, report, false, now - 10 * 60 * 1000).await.unwrap();
+    let page = b.get("/import/running").await;
+    assert_eq!(page.status, 507);
+    assert!(!page.body.contains("data-working"));
+    assert!(page.body.contains("The import stopped at message 129: Facteur was restarted during the import") && page.body.contains("Import the same file again"), "{}", page.body);
+    // Someone else's import, or none: not found.
+    let other = Browser::new(&app);
+    other.login(&dovecot().user()).await;
+    assert_eq!(other.get("/import/running").await.status, 404);
+    assert_eq!(b.get("/import/nothing").await.status, 404);
+    app.stop().await;
+}
+
+/// Counts the messages of an mbox.
+fn mbox_messages(bytes: &[u8]) -> usize {
+    let mut reader = facteur::mail::mbox::MboxReader::new(std::io::Cursor::new(bytes.to_vec()), 1 << 22);
+    let mut n = 0;
+    while let Some(facteur::mail::mbox::Read::Message(_)) = reader.next_message().unwrap() {
+        n += 1;
+    }
+    n
+}
+
+#[tokio::test]
+async fn the_largest_and_the_oldest_messages_are_found_and_search_results_download() {
+    let app = TestApp::start().await;
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    make_folder(&mut imap, "Projets").await.unwrap();
+    // (folder, subject, KiB of body, INTERNALDATE)
+    let mail = [
+        ("INBOX", "small-1k", 1, "01-Oct-2026 10:00:00 +0000"),
+        ("INBOX", "big-50k", 50, "02-Oct-2026 10:00:00 +0000"),
+        ("INBOX", "mid-5k", 5, "03-Oct-2026 10:00:00 +0000"),
+        ("Projets", "huge-100k", 100, "04-Mar-2020 10:00:00 +0000"),
+        ("Projets", "tiny-2k", 2, "05-Oct-2026 10:00:00 +0000"),
+    ];
+    for (folder, subject, kib, date) in mail {
+        let m = format!("From: a@example.org\r\nSubject: {subject}\r\nMessage-ID: <{subject}@example.org>\r\n\r\n{}\r\n", "y".repeat(kib * 1024));
+        imap.append(folder, Some("(\\Seen)"), Some(&format!("\"{date}\"")), m.as_bytes()).await.unwrap();
+    }
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    let order = |body: &str, subjects: &[&str]| {
+        let at: Vec<usize> = subjects.iter().map(|s| body.find(s).unwrap_or_else(|| panic!("{s} missing: {body}"))).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{subjects:?} out of order: {at:?}");
+    };
+
+    // Free up space lists the largest messages of every folder, largest first.
+    let space = b.get("/settings/space").await;
+    assert_eq!(space.status, 200);
+    let largest = &space.body[space.body.find("class=\"largest\"").expect("the largest messages")..];
+    order(largest, &["huge-100k", "big-50k", "mid-5k", "tiny-2k", "small-1k"]);
+    // Search results in either order.
+    let by_size = b.get("/search?q=in%3Aanywhere%20sort%3Asize").await;
+    order(&by_size.body, &["huge-100k", "big-50k", "mid-5k", "tiny-2k", "small-1k"]);
+    assert!(by_size.body.contains("Newest first"));
+    let newest = b.get("/search?q=larger%3A4K").await;
+    order(&newest.body, &["mid-5k", "big-50k", "huge-100k"]);
+    assert!(!newest.body.contains("small-1k") && newest.body.contains("Largest first"));
+    assert!(b.get("/search?q=x%20OR%20sort%3Asize").await.body.contains("cannot be inside OR"));
+
+    // "Older than" shows a folder's old messages as search results.
+    let token = csrf(&space.body);
+    let older = b.post("/settings/space/older", &[("csrf", &token), ("folder", "Projets"), ("months", "12")]).await;
+    assert!(older.url.contains("/search?q=in%3AProjets%20older%5Fthan%3A12m"), "{}", older.url);
+    assert!(older.body.contains("huge-100k") && !older.body.contains("tiny-2k"), "{}", older.body);
+
+    // Results download: one folder as one mbox, several as a zip of one mbox per folder,
+    // the checked ones only when some are checked.
+    let res = b.raw_get("/search/export.mbox?q=in%3AProjets").await;
+    assert_eq!(res.headers()["content-type"], "application/mbox");
+    assert_eq!(mbox_messages(&res.bytes().await.unwrap()), 2);
+    let res = b.raw_get("/search/export.mbox?q=larger%3A4K").await;
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+    let mut per_folder = HashMap::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+        per_folder.insert(f.name().unwrap().to_string(), mbox_messages(&bytes));
+    }
+    assert_eq!(per_folder, HashMap::from([("INBOX.mbox".to_string(), 2), ("Projets.mbox".to_string(), 1)]));
+    let uv = imap.select("Projets").await.unwrap().uid_validity.unwrap();
+    let res = b.raw_get(&format!("/search/export.mbox?q=in%3AProjets&m={uv}%3A2%3AProjets")).await;
+    let one = res.bytes().await.unwrap();
+    assert_eq!(mbox_messages(&one), 1);
+    assert!(String::from_utf8_lossy(&one).contains("tiny-2k"));
+    // A query that finds nothing, or cannot run: back to the results page, which says why.
+    assert!(b.get("/search/export.mbox?q=from%3Anobody").await.body.contains("No message matches."));
+    assert!(b.get("/search/export.zip?q=is%3Amaybe").await.body.contains("does not take"));
     app.stop().await;
 }

@@ -174,7 +174,7 @@ async fn searching_finds_exactly(user: &TestUser, imap_port: u16, submission_por
         ("is:maybe", "is: does not take “maybe”."),
         ("before:yesterday", "before: does not take “yesterday”."),
         ("(from:alice", "This search is incomplete"),
-        ("x OR in:trash", "in: cannot be inside OR"),
+        ("x OR in:trash", "in: and sort: cannot be inside OR"),
         ("in:nowhere", "There is no folder called “nowhere”."),
         (&"budget ".repeat(200), "This search is too long: 1000 characters at most."),
     ] {

@@ -141,6 +141,66 @@ async fn on_courier_imap_a_new_account_deletes_archives_reports_spam_saves_draft
     a_new_account_works(&c.user(), c.imap_port, dovecot().submission_port).await;
 }
 
+/// Folders, space and archives on a server without SPECIAL-USE, LIST-STATUS, STATUS=SIZE,
+/// ESORT, MULTIAPPEND or a quota, whose folders live under `INBOX.`: a folder made in any
+/// script and nested, renamed, filled by an import and deleted with its messages kept in the
+/// Trash; the largest messages found; no quota shown.
+async fn folders_space_and_archives_work(user: &TestUser, imap_port: u16, submission_port: u16) {
+    let mut imap = user.imap().await;
+    for i in 1..=3 {
+        append(&mut imap, "INBOX", &numbered_message(i)).await;
+    }
+    append(&mut imap, "INBOX", format!("From: a@example.org\r\nSubject: The big one\r\nMessage-ID: <big@example.org>\r\n\r\n{}\r\n", "b".repeat(30_000)).as_bytes()).await;
+    let app = TestApp::start_on(imap_port, submission_port).await;
+    let b = Browser::new(&app);
+    b.login(user).await;
+    let token = csrf(&b.get("/settings/folders").await.body);
+
+    let made = b.post("/folders", &[("csrf", &token), ("name", "Été 2026")]).await;
+    assert!(made.body.contains("Folder “Été 2026” created."), "{}", made.body);
+    let child = b.post("/folders", &[("csrf", &token), ("name", "Photos"), ("parent", "INBOX.Été 2026")]).await;
+    assert!(child.body.contains("Folder “Photos” created."), "{}", child.body);
+    let names = folder_names(&mut imap).await;
+    assert!(names.contains(&"INBOX.&AMk-t&AOk- 2026".to_string()) && names.contains(&"INBOX.&AMk-t&AOk- 2026.Photos".to_string()), "{names:?}");
+    let renamed = b.post("/f/INBOX.%C3%89t%C3%A9%202026/rename", &[("csrf", &token), ("name", "Vacances")]).await;
+    assert!(renamed.body.contains("Folder renamed to “Vacances”."), "{}", renamed.body);
+    let names = folder_names(&mut imap).await;
+    assert!(names.contains(&"INBOX.Vacances".to_string()) && names.contains(&"INBOX.Vacances.Photos".to_string()) && !names.iter().any(|n| n.contains("&AMk-")), "{names:?}");
+
+    // Free up space: the largest message first, found without ESORT; no quota to show.
+    let space = b.get("/settings/space").await;
+    assert_eq!(space.status, 200);
+    let largest = &space.body[space.body.find("class=\"largest\"").expect("the largest messages")..];
+    assert!(largest.find("The big one").expect("the big one") < largest.find("Message number").expect("the others"), "{largest}");
+    assert!(!space.body.contains("space-meter") && !b.get("/f/INBOX").await.body.contains("quota"), "no quota on this server");
+
+    // The Inbox out as mbox and into the new folder (one APPEND at a time without MULTIAPPEND).
+    let mbox = b.raw_get("/f/INBOX/export.mbox").await.bytes().await.unwrap().to_vec();
+    let report = crate::archives::import(&b, &token, "INBOX.Vacances", "inbox.mbox", mbox).await;
+    assert!(report.body.contains("4 messages imported"), "{}", report.body);
+    assert_eq!(count(&mut imap, "INBOX.Vacances").await, 4);
+
+    // Deleted with its folder inside: the messages go to the Trash (made for it).
+    let gone = b.post("/f/INBOX.Vacances/delete", &[("csrf", &token), ("confirm", "yes"), ("messages", "trash")]).await;
+    assert!(gone.body.contains("its 4 messages are in the Trash"), "{}", gone.body);
+    let names = folder_names(&mut imap).await;
+    assert!(!names.iter().any(|n| n.starts_with("INBOX.Vacances")), "{names:?}");
+    assert_eq!(count(&mut imap, "INBOX.Trash").await, 4);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_minimal_server_folders_space_and_archives_work() {
+    let m = minimal();
+    folders_space_and_archives_work(&m.user(), m.imap_port, m.submission_port).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_courier_imap_folders_space_and_archives_work() {
+    let c = courier();
+    folders_space_and_archives_work(&c.user(), c.imap_port, dovecot().submission_port).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_courier_imap_new_mail_shows_up_within_seconds_although_its_idle_polls_once_a_minute() {
     let c = courier();

@@ -287,17 +287,19 @@ impl ImapConn {
         self.search(mailbox, keys.as_ref()).await
     }
 
-    /// The `want` newest messages of `mailbox` matching `keys` (`None`: all), newest first,
-    /// how many match in all, and the folder's UIDVALIDITY. With ESORT (and LITERAL+ when a
-    /// key is a literal) that is one command whose reply holds only those UIDs and the count
-    /// (`UID SORT RETURN (COUNT PARTIAL 1:want) (REVERSE ARRIVAL) …`); otherwise the whole
-    /// UID SEARCH result is read and cut.
-    pub async fn search_newest(&mut self, mailbox: &str, keys: Option<&crate::mail::search::Keys>, want: u32) -> Result<(u32, usize, Vec<u32>), MailError> {
+    /// The `want` newest messages of `mailbox` matching `keys` (`None`: all), newest first
+    /// (or with `by_size` the largest, largest first), how many match in all, and the
+    /// folder's UIDVALIDITY. With ESORT (and LITERAL+ when a key is a literal) that is one
+    /// command whose reply holds only those UIDs and the count (`UID SORT RETURN (COUNT
+    /// PARTIAL 1:want) (REVERSE ARRIVAL) …`); otherwise the whole UID SEARCH result is read
+    /// and cut (by size: after one FETCH of their sizes).
+    pub async fn search_top(&mut self, mailbox: &str, keys: Option<&crate::mail::search::Keys>, want: u32, by_size: bool) -> Result<(u32, usize, Vec<u32>), MailError> {
         let literals = keys.is_some_and(|k| k.pieces.len() > 1);
         if self.has_capability("ESORT") && !self.no_partial && (!literals || self.has_capability("LITERAL+")) {
             let state = self.select(mailbox).await?;
             let criteria = keys.map(|k| k.inline()).filter(|k| !k.is_empty()).unwrap_or_else(|| "ALL".into());
-            let command = format!("UID SORT RETURN (COUNT PARTIAL 1:{}) (REVERSE ARRIVAL) UTF-8 {criteria}", want.max(1));
+            let order = if by_size { "(REVERSE SIZE)" } else { "(REVERSE ARRIVAL)" };
+            let command = format!("UID SORT RETURN (COUNT PARTIAL 1:{}) {order} UTF-8 {criteria}", want.max(1));
             let (replies, status) = self.raw(&command).await?;
             match status {
                 raw::Status::Ok => {
@@ -313,8 +315,14 @@ impl ImapConn {
         }
         let (uidvalidity, mut uids) = self.search(mailbox, keys).await?;
         let total = uids.len();
-        // Newest by arrival first: UIDs grow with arrival in a folder.
-        uids.sort_unstable_by(|a, b| b.cmp(a));
+        if by_size {
+            let (_, mut sizes) = self.sizes(mailbox, Some(&uids)).await?;
+            sizes.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            uids = sizes.into_iter().map(|(uid, _)| uid).collect();
+        } else {
+            // Newest by arrival first: UIDs grow with arrival in a folder.
+            uids.sort_unstable_by(|a, b| b.cmp(a));
+        }
         uids.truncate(want as usize);
         Ok((uidvalidity, total, uids))
     }

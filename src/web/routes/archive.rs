@@ -15,11 +15,15 @@ use crate::mail::MailError;
 use crate::mail::imap::Folder;
 use crate::mail::imap::transfer::{BATCH_BYTES, BATCH_MESSAGES, Importing, message_id_key, message_id_of};
 use crate::mail::mbox::{MboxFlags, MboxReader, Read as MboxRead, Skip};
+use crate::mail::search::{self, QueryError};
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
+use crate::web::format::TzOffset;
+use crate::web::forms::search::ResultsForm;
 use crate::web::notice;
 use crate::web::transfer::{self, Format, Source, Turn};
-use crate::web::views::archive::{ImportReport, Skipped};
+use crate::store::imports;
+use crate::web::views::archive::{ImportProgress, ImportReport, Skipped};
 
 /// A message larger than this is not imported (servers refuse far smaller ones).
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
@@ -107,6 +111,81 @@ pub async fn export_all(cx: Ctx, Query(q): Pairs) -> Result<Response, AppError> 
     Ok(download_response("application/zip", &name, chunks))
 }
 
+/// The messages a search names: those checked on its page (`m`, `UIDVALIDITY:UID:folder`),
+/// else every one it finds, as (folder, UIDVALIDITY, UIDs).
+async fn search_sets(cx: &Ctx, tz: TzOffset, query: &[(String, String)], folders: &[Folder]) -> Result<Result<Vec<(String, u32, Vec<u32>)>, QueryError>, AppError> {
+    let checked = ResultsForm::from_pairs(query.to_vec());
+    if !checked.sets.is_empty() {
+        return Ok(Ok(checked.sets.into_iter().map(|s| (s.mailbox, s.uidvalidity.0, s.uids.into_iter().map(|u| u.0).collect())).collect()));
+    }
+    let parsed = match search::parse(&checked.q, super::search::today(tz)).and_then(|s| search::folders_for(&s.scope, folders).map(|which| (s, which))) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let found = cx
+        .imap(|c| {
+            let (search, which) = parsed.clone();
+            Box::pin(async move {
+                let keys = search.expr.as_ref().map(search::Expr::keys);
+                let mut sets = Vec::new();
+                for f in which {
+                    match c.search(&f.name, keys.as_ref()).await {
+                        Ok((uidvalidity, uids)) if !uids.is_empty() => sets.push((f.name, uidvalidity, uids)),
+                        Ok(_) | Err(MailError::NotFound) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(sets)
+            })
+        })
+        .await?;
+    Ok(Ok(found))
+}
+
+async fn export_search(cx: Ctx, tz: TzOffset, query: Vec<(String, String)>, mbox: bool) -> Result<Response, AppError> {
+    let q = query.iter().find(|(k, _)| k == "q").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let back = crate::web::views::search::search_href(&q, 1, false);
+    let folders = cx.folders().await?;
+    let sets = match search_sets(&cx, tz, &query, &folders).await? {
+        Ok(sets) => sets,
+        // The results page says what is wrong with the query.
+        Err(_) => return Ok(axum::response::Redirect::to(&back).into_response()),
+    };
+    let sources: Vec<Source> = sets
+        .into_iter()
+        .filter_map(|(name, uidvalidity, uids)| folders.iter().find(|f| f.name == name).map(|f| source_of(f, Some((uidvalidity, uids)))))
+        .collect();
+    if sources.is_empty() {
+        return notice::redirect(&cx.user, cx.i18n().t("search-nothing"), &back).await;
+    }
+    let format = match (mbox, sources.len()) {
+        (true, 1) => Format::Mbox,
+        (true, _) => Format::MboxZip,
+        (false, _) => Format::Eml,
+    };
+    let turn = match turn(&cx, &back).await? {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let name = cx.i18n().t("search-heading");
+    let chunks = transfer::export(cx.state.registry.clone(), cx.key(), cx.user.creds.clone(), sources, format, turn, None).await?;
+    Ok(match format {
+        Format::Mbox => download_response("application/mbox", &format!("{name}.mbox"), chunks),
+        _ => download_response("application/zip", &format!("{name}.zip"), chunks),
+    })
+}
+
+/// GET /search/export.mbox?q=…: what a search finds (or the results checked, `m`), as one
+/// mbox when they are all in one folder, else a zip of one mbox per folder.
+pub async fn export_search_mbox(cx: Ctx, tz: TzOffset, Query(q): Pairs) -> Result<Response, AppError> {
+    export_search(cx, tz, q, true).await
+}
+
+/// GET /search/export.zip?q=…: the same as a zip of `.eml` files, the folder tree kept.
+pub async fn export_search_zip(cx: Ctx, tz: TzOffset, Query(q): Pairs) -> Result<Response, AppError> {
+    export_search(cx, tz, q, false).await
+}
+
 /// What an uploaded file turned out to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -130,6 +209,29 @@ fn kind_of(start: &[u8]) -> Kind {
     }
 }
 
+/// The uploaded file, counting the bytes read from it (for the import's progress).
+struct Counting {
+    inner: std::fs::File,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Counting {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let at = self.inner.seek(to)?;
+        // Reading again from an earlier place (the first bytes, a zip's directory) is not progress.
+        self.read.fetch_min(at, std::sync::atomic::Ordering::Relaxed);
+        Ok(at)
+    }
+}
+
 /// One thing read from an uploaded archive, in order.
 enum Item {
     Message { importing: Importing, number: usize, id: Option<String> },
@@ -138,7 +240,7 @@ enum Item {
 
 /// Reads the spooled upload (mbox, `.eml`, or a zip of them with our manifest) and hands
 /// each message to `out`, one at a time. Runs on a thread of its own.
-fn read_archive(file: std::fs::File, out: std::sync::mpsc::SyncSender<Item>) -> std::io::Result<()> {
+fn read_archive(file: Counting, out: std::sync::mpsc::SyncSender<Item>) -> std::io::Result<()> {
     let mut reader = BufReader::new(file);
     let mut start = [0u8; 4096];
     let n = reader.get_mut().read(&mut start)?;
@@ -289,36 +391,107 @@ async fn spool(cx: &Ctx, multipart: &mut Multipart) -> Result<Spooled, AppError>
 /// POST /f/{mailbox}/import (multipart: `csrf`, then `file`): each message of the file
 /// appended to the folder with its date and read state, in batches; messages whose
 /// Message-ID is already there are skipped (an import stopped by a full mailbox is resumed by
-/// importing the same file again); what could not be imported is listed at the end.
+/// importing the same file again); what could not be imported is listed at the end. Once
+/// the file is uploaded, the import runs on a connection of its own while its page
+/// (`/import/{id}`) shows how far it got.
 pub async fn import(cx: Ctx, Path(mailbox): Path<String>, mut multipart: Multipart) -> Result<Response, AppError> {
     let folders = cx.folders().await?;
-    let folder = folders.iter().find(|f| f.name == mailbox && f.selectable).ok_or_else(AppError::not_found)?.clone();
+    if !folders.iter().any(|f| f.name == mailbox && f.selectable) {
+        return Err(AppError::not_found());
+    }
     let (spooled, size) = match spool(&cx, &mut multipart).await? {
         Spooled::File(f, size) => (f, size),
         Spooled::Missing => return notice::redirect(&cx.user, cx.i18n().t("import-no-file"), "/settings/folders").await,
         Spooled::TooLarge => return notice::redirect(&cx.user, cx.i18n().t("import-too-large"), "/settings/folders").await,
     };
     let back = crate::web::views::folder_href(&mailbox);
-    let _turn = match turn(&cx, &back).await? {
+    let turn = match turn(&cx, &back).await? {
         Ok(t) => t,
         Err(page) => return Ok(page),
     };
-    let mut conn = cx.state.registry.side(&cx.key(), &cx.user.creds).await?;
-    let result = run_import(&mut conn, &mailbox, spooled).await;
-    let broken = result.as_ref().err().is_some_and(MailError::breaks_connection);
-    if !broken {
-        cx.state.registry.keep_side(&cx.key(), conn).await;
-    }
-    cx.state.registry.mark_folders_stale(&cx.key());
-    let mut report = result?;
-    report.bytes = size;
-    let chrome = cx.chrome(&mailbox, None).await?;
-    let status = if report.stopped.is_some() { StatusCode::INSUFFICIENT_STORAGE } else { StatusCode::OK };
-    Ok((status, report.page(chrome, &folder)).into_response())
+    let conn = cx.state.registry.side(&cx.key(), &cx.user.creds).await?;
+    let id = crate::secrets::random_token::<12>()?;
+    imports::create(cx.db(), &cx.key(), &id, &mailbox, size, crate::clock::unix_ms()).await?;
+    let job = ImportJob { state: cx.state.clone(), key: cx.key(), id: id.clone(), mailbox, read: Default::default(), told: None };
+    tokio::spawn(job.run(conn, spooled, turn));
+    Ok(axum::response::Redirect::to(&format!("/import/{id}")).into_response())
 }
 
+/// An import running after its upload: it tells the database how far it got.
+struct ImportJob {
+    state: crate::web::AppState,
+    key: String,
+    id: String,
+    mailbox: String,
+    /// Bytes of the file read so far.
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// When it last told.
+    told: Option<std::time::Instant>,
+}
+
+/// How often a running import tells how far it got.
+const TELL_EVERY: std::time::Duration = std::time::Duration::from_millis(700);
+
+impl ImportJob {
+    async fn run(mut self, mut conn: crate::mail::imap::ImapConn, spooled: tempfile::NamedTempFile, _turn: Turn) {
+        let mailbox = self.mailbox.clone();
+        let result = run_import(&mut conn, &mailbox, spooled, &mut self).await;
+        if !result.as_ref().err().is_some_and(MailError::breaks_connection) {
+            self.state.registry.keep_side(&self.key, conn).await;
+        }
+        self.state.registry.mark_folders_stale(&self.key);
+        self.state.watchers.announce(&self.key, crate::mail::imap::MailEvent::Changed { folder: mailbox });
+        let outcome = result.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "an import ended on an error");
+            Outcome { stopped: Some((e.to_string(), 1)), ..Default::default() }
+        });
+        self.tell(&outcome, true).await;
+    }
+
+    /// Keeps `out` as the import's report (at most every [`TELL_EVERY`] while it runs).
+    async fn tell(&mut self, out: &Outcome, finished: bool) {
+        if !finished && self.told.is_some_and(|t| t.elapsed() < TELL_EVERY) {
+            return;
+        }
+        self.told = Some(std::time::Instant::now());
+        let report = serde_json::to_string(out).unwrap_or_default();
+        let read = self.read.load(std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = imports::update(&self.state.db, &self.key, &self.id, read, &report, finished, crate::clock::unix_ms()).await {
+            tracing::warn!(error = %e, "an import's progress could not be kept");
+        }
+    }
+}
+
+/// An import whose page has not heard from it for this long was interrupted (its instance
+/// stopped).
+const SILENT_MS: i64 = 120_000;
+
+/// GET /import/{id}: how far the import has got (the page asks again every two seconds with
+/// JavaScript; without, it has a link to itself), then its report.
+pub async fn import_page(cx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+    let import = imports::get(cx.db(), &cx.key(), &id).await?.ok_or_else(AppError::not_found)?;
+    let mut outcome: Outcome = serde_json::from_str(&import.report).unwrap_or_default();
+    outcome.bytes = import.bytes;
+    let chrome = cx.chrome(&import.mailbox, None).await?;
+    let href = crate::web::views::folder_href(&import.mailbox);
+    let label = chrome.folders.iter().find(|f| f.href == href).map(|f| f.label.clone()).unwrap_or_else(|| import.mailbox.clone());
+    let folder = (href, label);
+    let silent = crate::clock::unix_ms() - import.updated_ms > SILENT_MS;
+    if !import.finished && !silent {
+        return Ok(ImportProgress::new(chrome, folder, &outcome, import.read, &format!("/import/{id}")).into_response());
+    }
+    if !import.finished {
+        outcome.stopped = Some((INTERRUPTED.to_string(), outcome.imported + outcome.duplicates + outcome.skipped.len() + 1));
+    }
+    let status = if outcome.stopped.is_some() { StatusCode::INSUFFICIENT_STORAGE } else { StatusCode::OK };
+    Ok((status, ImportReport::new(chrome, folder, outcome)).into_response())
+}
+
+/// Why an import stopped when its instance stopped under it.
+pub const INTERRUPTED: &str = "interrupted";
+
 /// What an import did.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub imported: usize,
     pub duplicates: usize,
@@ -326,19 +499,14 @@ pub struct Outcome {
     /// Why it stopped before the end (the server refused: a full mailbox above all), and
     /// the number of the first message not imported.
     pub stopped: Option<(String, usize)>,
+    #[serde(skip)]
     pub bytes: u64,
 }
 
-impl Outcome {
-    fn page(self, chrome: crate::web::views::Chrome, folder: &Folder) -> ImportReport {
-        ImportReport::new(chrome, folder, self)
-    }
-}
-
-async fn run_import(conn: &mut crate::mail::imap::ImapConn, mailbox: &str, spooled: tempfile::NamedTempFile) -> Result<Outcome, MailError> {
+async fn run_import(conn: &mut crate::mail::imap::ImapConn, mailbox: &str, spooled: tempfile::NamedTempFile, job: &mut ImportJob) -> Result<Outcome, MailError> {
     let mut known = conn.message_ids(mailbox).await?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(32);
-    let file = spooled.reopen().map_err(|e| MailError::No(e.to_string()))?;
+    let file = Counting { inner: spooled.reopen().map_err(|e| MailError::No(e.to_string()))?, read: job.read.clone() };
     let reader = tokio::task::spawn_blocking(move || {
         let _keep = spooled;
         read_archive(file, tx)
@@ -373,7 +541,11 @@ async fn run_import(conn: &mut crate::mail::imap::ImapConn, mailbox: &str, spool
         }
         let full = batch.len() >= BATCH_MESSAGES || batch.iter().map(|m| m.bytes.len() as u64).sum::<u64>() >= BATCH_BYTES;
         if !batch.is_empty() && (full || ended) {
-            let (stored, refused) = conn.append_many(mailbox, &batch).await?;
+            let (stored, refused) = match conn.append_many(mailbox, &batch).await {
+                Ok(r) => r,
+                // The connection failed (the server went away): what was imported stays.
+                Err(e) => (0, Some(e)),
+            };
             out.imported += stored;
             if let Some(e) = refused {
                 let reason = match e {
@@ -385,6 +557,7 @@ async fn run_import(conn: &mut crate::mail::imap::ImapConn, mailbox: &str, spool
             }
             known.extend(batch_ids.drain());
             batch.clear();
+            job.tell(&out, false).await;
         }
     }
     // The reader stops at its next message once nobody takes them.

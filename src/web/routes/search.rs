@@ -23,7 +23,7 @@ use crate::web::views::folder_display;
 use crate::web::views::search::{SearchPage, search_href};
 
 /// How long a search looks through folders before it offers to keep going.
-const BUDGET: Duration = Duration::from_secs(3);
+pub(super) const BUDGET: Duration = Duration::from_secs(3);
 /// How long a search asked to keep going may take.
 const DEEP_BUDGET: Duration = Duration::from_secs(30);
 
@@ -101,7 +101,7 @@ fn last_word(typed: &str) -> (&str, &'static str, &str) {
 }
 
 /// The user's day, for `older_than:` and `newer_than:`.
-fn today(tz: TzOffset) -> time::Date {
+pub(super) fn today(tz: TzOffset) -> time::Date {
     let offset = time::UtcOffset::from_whole_seconds(tz.0.clamp(-18 * 60, 18 * 60) * 60).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::now_utc().to_offset(offset).date()
 }

@@ -9,14 +9,17 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::mail::MailError;
-use crate::mail::imap::Role;
+use crate::mail::imap::{Folder, Role};
+use crate::mail::search::{self, Scope};
 use crate::mail::model::{MessageSet, Uid, UidValidity};
 use crate::store::archives::{self, Archive};
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
+use crate::web::format::TzOffset;
 use crate::web::forms::{ArchiveForm, DeleteFolderForm};
 use crate::web::notice;
 use crate::web::transfer::{self, Format, Source};
+use crate::web::views::search::search_href;
 use crate::web::views::space::{ArchivePage, AskPage, SpacePage};
 
 pub const SPACE_PAGE: &str = "/settings/space";
@@ -25,11 +28,37 @@ fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp() * 1000
 }
 
+/// How many of the largest messages the page lists.
+const LARGEST: u32 = 10;
+
 /// GET /settings/space
-pub async fn space_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+pub async fn space_page(cx: Ctx, tz: TzOffset, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
     let (folders, sizes) = super::folders::sized_folders(&cx).await?;
+    let largest = largest(&cx, &folders).await?;
     let chrome = cx.frame(&folders, "", notice::take(&cx.user, &q).await);
-    Ok(SpacePage::new(chrome, &folders, &sizes).into_response())
+    Ok(SpacePage::new(chrome, &folders, &sizes, &largest, tz).into_response())
+}
+
+/// The largest messages of every folder, largest first: the server's SORT by size, asked
+/// for the first few of each folder (see [`search::run`]).
+async fn largest(cx: &Ctx, folders: &[Folder]) -> Result<search::Found, AppError> {
+    let which: Vec<Folder> = search::folders_for(&Scope::Anywhere, folders).unwrap_or_default().into_iter().filter(|f| f.total > 0).collect();
+    let everything = search::Search { scope: Scope::Anywhere, expr: None, by_size: true };
+    Ok(cx.imap(|c| {
+        let (everything, which) = (everything.clone(), which.clone());
+        Box::pin(async move { search::run(c, &everything, &which, 1, LARGEST, super::search::BUDGET).await })
+    })
+    .await?)
+}
+
+/// POST /settings/space/older (`folder`, `months`): the messages of a folder older than
+/// that, as search results, where they can be chosen, moved, deleted or downloaded.
+pub async fn older(cx: Ctx, Form(form): Form<ArchiveForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let folders = cx.folders().await?;
+    let folder = folders.iter().find(|f| f.name == form.folder && f.selectable).ok_or_else(AppError::not_found)?;
+    let query = format!("{} older_than:{}m", search::scope_words(folder), form.months.clamp(1, 240));
+    Ok(Redirect::to(&search_href(&query, 1, false)).into_response())
 }
 
 /// POST /f/{mailbox}/empty: every message of the Trash or the Spam folder deleted for good

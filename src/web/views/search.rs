@@ -1,4 +1,5 @@
-//! Search results: rows from every folder searched, newest first, each showing its folder.
+//! Search results: rows from every folder searched, newest (or largest) first, each showing
+//! its folder.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -35,6 +36,8 @@ pub struct SearchPage {
     pub older: Option<String>,
     /// "Searched 3 of 9 folders", with the link that searches them all.
     pub partial: Option<(String, String)>,
+    /// The same search in the other order (label, link): largest or newest first.
+    pub other_order: Option<(String, String)>,
 }
 
 /// Why a query could not run, in a sentence.
@@ -52,6 +55,11 @@ fn explain(e: &QueryError, i18n: &crate::i18n::I18n) -> String {
         QueryError::TooLong => i18n.t1("search-error-too-long", "max", crate::mail::search::MAX_QUERY.to_string()),
         QueryError::NoFolder(name) => i18n.t1("search-error-folder", "folder", name.clone()),
     }
+}
+
+/// The query without its `sort:` words.
+fn without_sort(q: &str) -> String {
+    q.split_whitespace().filter(|w| !w.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("sort:"))).collect::<Vec<_>>().join(" ")
 }
 
 /// `/search?q=…` with these parameters.
@@ -91,6 +99,7 @@ impl SearchPage {
             newer: None,
             older: None,
             partial: None,
+            other_order: None,
             chrome,
         };
         let i18n = &page.chrome.i18n;
@@ -120,6 +129,14 @@ impl SearchPage {
             );
             page.partial = Some((text, search_href(query, 1, true)));
         }
+        page.other_order = Some(if found.by_size {
+            (i18n.t("search-newest-first"), search_href(&without_sort(query), 1, more))
+        } else {
+            (i18n.t("search-largest-first"), search_href(&format!("{} sort:size", without_sort(query)), 1, more))
+        });
+        if !page.rows.is_empty() {
+            page.chrome.export_href = Some("/search/export.mbox".to_string());
+        }
         let present = super::mailbox::labels_of(&page.rows.iter().map(|r| &r.row).collect::<Vec<_>>());
         let labels = super::label_choices(&present, &[], &page.chrome.i18n);
         let removals = present.iter().map(|k| super::label_chip(k, &page.chrome.i18n)).collect();
@@ -129,7 +146,7 @@ impl SearchPage {
 }
 
 /// The rows of the results found, each with its folder.
-fn result_rows(found: &Found, folders: &[Folder], tz: TzOffset, i18n: &crate::i18n::I18n) -> Vec<ResultRow> {
+pub(super) fn result_rows(found: &Found, folders: &[Folder], tz: TzOffset, i18n: &crate::i18n::I18n) -> Vec<ResultRow> {
     let now = crate::clock::unix_secs();
     found
         .hits

@@ -8,9 +8,11 @@ use askama_web::WebTemplate;
 
 use super::{Chrome, folder_href, folder_title};
 use crate::i18n::FluentArg;
+use super::search::{ResultRow, result_rows, search_href};
 use crate::mail::imap::{Folder, Role};
+use crate::mail::search::Found;
 use crate::store::archives::Archive;
-use crate::web::format;
+use crate::web::format::{self, TzOffset};
 
 /// A folder with its size, largest first.
 pub struct SizedFolder {
@@ -31,10 +33,14 @@ pub struct SpacePage {
     /// (name, label) of the folders that can be archived.
     pub choices: Vec<(String, String)>,
     pub ages: Vec<(u32, String)>,
+    /// The largest messages of all folders, largest first.
+    pub largest: Vec<ResultRow>,
+    /// All messages, largest first, as search results (where they can be acted on).
+    pub largest_href: String,
 }
 
 impl SpacePage {
-    pub fn new(chrome: Chrome, folders: &[Folder], sizes: &HashMap<String, u64>) -> Self {
+    pub fn new(chrome: Chrome, folders: &[Folder], sizes: &HashMap<String, u64>, largest: &Found, tz: TzOffset) -> Self {
         let i18n = &chrome.i18n;
         let mut sized: Vec<(u64, SizedFolder)> = folders
             .iter()
@@ -58,7 +64,15 @@ impl SpacePage {
         sized.sort_by_key(|s| std::cmp::Reverse(s.0));
         let choices = folders.iter().filter(|f| f.selectable).map(|f| (f.name.clone(), if f.role.is_some() { folder_title(f, i18n) } else { f.path.clone() })).collect();
         let ages = [3, 6, 12, 24, 36, 60].iter().map(|m| (*m, i18n.tn("space-age", "months", i64::from(*m)))).collect();
-        Self { title: i18n.t("space-title"), folders: sized.into_iter().map(|(_, r)| r).collect(), choices, ages, chrome }
+        Self {
+            title: i18n.t("space-title"),
+            folders: sized.into_iter().map(|(_, r)| r).collect(),
+            choices,
+            ages,
+            largest: result_rows(largest, folders, tz, i18n),
+            largest_href: search_href("in:anywhere sort:size", 1, false),
+            chrome,
+        }
     }
 }
 
