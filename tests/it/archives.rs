@@ -130,6 +130,9 @@ async fn a_folder_exported_and_imported_again_comes_back_byte_for_byte() {
     b.post("/folders", &[("csrf", &token), ("name", "Copie zip")]).await;
     let report = import(&b, &token, "Copie%20zip", "Source.zip", zip).await;
     assert!(report.body.contains(&format!("{count} messages imported")), "{}", report.body);
+    // The uploads were spooled on the data volume, and are gone once imported.
+    let spool = app.data_dir.path().join("spool");
+    assert!(spool.is_dir() && std::fs::read_dir(&spool).unwrap().next().is_none(), "{}", spool.display());
     assert_eq!(messages(&mut imap, "Copie zip").await, original);
 
     // The whole account: every folder, the tree kept.

@@ -354,8 +354,8 @@ fn bad_upload(e: impl std::fmt::Display) -> AppError {
     AppError::new(crate::web::error::ErrorKind::BadRequest, e.to_string())
 }
 
-/// Spools the multipart field `file` to a temporary file (the upload is never held in
-/// memory); checks the CSRF token that comes before it.
+/// Spools the multipart field `file` to a temporary file in `<data_dir>/spool` (the upload
+/// is never held in memory); checks the CSRF token that comes before it.
 async fn spool(cx: &Ctx, multipart: &mut Multipart) -> Result<Spooled, AppError> {
     let mut checked = false;
     while let Some(mut field) = multipart.next_field().await.map_err(bad_upload)? {
@@ -366,7 +366,10 @@ async fn spool(cx: &Ctx, multipart: &mut Multipart) -> Result<Spooled, AppError>
                 checked = true;
             }
             Some("file") if checked => {
-                let spooled = tempfile::NamedTempFile::new().map_err(internal)?;
+                // On the data volume: /tmp may be memory (a tmpfs, as in the container).
+                let dir = cx.state.config.data_dir.join("spool");
+                tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
+                let spooled = tempfile::NamedTempFile::new_in(&dir).map_err(internal)?;
                 let mut out = tokio::fs::File::from_std(spooled.reopen().map_err(internal)?);
                 let mut size = 0u64;
                 while let Some(chunk) = field.chunk().await.map_err(bad_upload)? {
