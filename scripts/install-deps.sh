@@ -12,7 +12,7 @@
 #   scripts/install-deps.sh --mail    only what the demo needs
 set -euo pipefail
 
-packages=(dovecot-imapd dovecot-lmtpd dovecot-fts-xapian postfix openssl ca-certificates python3)
+packages=(dovecot-imapd dovecot-lmtpd dovecot-fts-xapian dovecot-sieve dovecot-managesieved postfix openssl ca-certificates python3)
 if [ "${1:-}" != "--mail" ]; then
     # libgdbm6, libgnutls30, libglib2.0-0: what Courier-IMAP (scripts/courier.sh) links to.
     packages+=(chromium chromium-driver fonts-noto-cjk postgresql dnsmasq-base curl libgdbm6 libgnutls30 libglib2.0-0)

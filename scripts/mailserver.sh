@@ -5,7 +5,7 @@
 # Everything (config, TLS material, logs, state, mail, queue) lives under one
 # directory DIR, so several instances can run side by side on different ports.
 #
-#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--fts] [--connection-limit N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
+#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--fts] [--sieve PORT --sieve-relay PORT] [--connection-limit N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
 #   scripts/mailserver.sh adduser  DIR USER PASSWORD [USER PASSWORD...]
 #   scripts/mailserver.sh deluser  DIR USER
 #   scripts/mailserver.sh addalias DIR ALIAS USER
@@ -55,6 +55,13 @@
 #          names Courier-IMAP, whose IDLE clients cannot rely on.
 #          --capabilities "CAP ..." (with --minimal) advertises these instead,
 #          e.g. without UIDPLUS.
+#          --sieve PORT runs the users' Sieve rules at delivery (Pigeonhole,
+#          Debian's dovecot-sieve and dovecot-managesieved) and ManageSieve
+#          (RFC 5804) on 127.0.0.1:PORT, plain with STARTTLS. Vacation replies
+#          and redirects are handed to the Postfix of DIR on 127.0.0.1 at the
+#          --sieve-relay PORT (no AUTH, from 127.0.0.1 only), so they reach
+#          local users and nothing leaves the machine. Needs SUBMISSION_PORT;
+#          not with --minimal.
 #          --fts gives Dovecot a full-text index (fts-xapian, Debian's
 #          dovecot-fts-xapian): messages are indexed as they arrive (Trash and
 #          Junk excepted), and BODY and TEXT searches are answered from the
@@ -262,7 +269,7 @@ EOF
 
 write_config() {
     local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0} starttls_port=${6:-} minimal=${7:-0}
-    local connection_limit=${8:-20} fts=${10:-0}
+    local connection_limit=${8:-20} fts=${10:-0} sieve_port=${11:-} relay_port=${12:-}
     local capabilities=${9:-IMAP4rev1 LITERAL+ SASL-IR UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ENABLE}
     local uid gid instance
     uid=$(id -u "$VMAIL_USER")
@@ -275,7 +282,7 @@ write_config() {
 instance_name = $instance
 base_dir = $base_dir
 state_dir = $dir/state
-protocols = imap lmtp
+protocols = imap lmtp${sieve_port:+ sieve}
 listen = $LISTEN
 shutdown_clients = yes
 # No statistics: processes would otherwise connect to the stats service, and a
@@ -404,6 +411,33 @@ plugin {
   fts_autoindex_exclude = \\Trash
   fts_autoindex_exclude2 = \\Junk
   fts_enforced = yes
+}
+
+EOF
+    fi
+    if [ -n "$sieve_port" ]; then
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
+# Sieve at delivery (Pigeonhole): each user's active script (~/.dovecot.sieve,
+# a link into ~/sieve where ManageSieve keeps the scripts).
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  sieve_max_script_size = 1M
+  # Vacation replies as often as a rule asks, down to once a day (tests send
+  # several messages in a row); answers only mail addressed to the user.
+  sieve_vacation_min_period = 1d
+  sieve_vacation_default_period = 7d
+}
+# Replies and redirects go through the Postfix of this directory.
+submission_host = $LISTEN:$relay_port
+postmaster_address = postmaster@example.test
+service managesieve-login {
+  inet_listener sieve {
+    address = $LISTEN
+    port = $sieve_port
+  }
 }
 
 EOF
@@ -561,7 +595,7 @@ write_postfix_maps() {
 }
 
 write_postfix_config() {
-    local dir=$1 base_dir=$2 sub_port=$3 subs_port=$4 starttls_port=${5:-}
+    local dir=$1 base_dir=$2 sub_port=$3 subs_port=$4 starttls_port=${5:-} relay_port=${6:-}
     local conf="$dir/postfix"
     mkdir -p "$conf"
     chmod 0755 "$conf"
@@ -662,6 +696,15 @@ EOF
             printf '  -o syslog_name=postfix/submission-starttls\n'
             printf '  -o smtpd_tls_security_level=encrypt\n'
             printf '  -o smtpd_tls_auth_only=yes\n'
+        fi
+        if [ -n "$relay_port" ]; then
+            # Dovecot's vacation replies and redirects: no AUTH, 127.0.0.1 only.
+            printf '%s:%s inet n - n - - smtpd\n' "$LISTEN" "$relay_port"
+            printf '  -o syslog_name=postfix/relay\n'
+            printf '  -o smtpd_sasl_auth_enable=no\n'
+            printf '  -o smtpd_client_restrictions=permit_mynetworks,reject\n'
+            printf '  -o smtpd_sender_restrictions=\n'
+            printf '  -o smtpd_relay_restrictions=permit_mynetworks,reject\n'
         fi
         cat <<'EOF'
 pickup     unix  n - n 60   1 pickup
@@ -800,11 +843,13 @@ postfix_reload() {
 }
 
 cmd_start() {
-    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities= fts=0
+    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities= fts=0 sieve_port='' relay_port=''
     while [ $# -gt 0 ]; do
         case "$1" in
             --minimal) minimal=1; shift ;;
             --fts) fts=1; shift ;;
+            --sieve) [ $# -ge 2 ] || usage; sieve_port=$2; shift 2 ;;
+            --sieve-relay) [ $# -ge 2 ] || usage; relay_port=$2; shift 2 ;;
             --connection-limit) [ $# -ge 2 ] || usage; connection_limit=$2; shift 2 ;;
             --capabilities) [ $# -ge 2 ] || usage; capabilities=$2; shift 2 ;;
             --imap-starttls-port) [ $# -ge 2 ] || usage; imap_starttls_port=$2; shift 2 ;;
@@ -817,7 +862,13 @@ cmd_start() {
     local dir imap_port imaps_port sub_port=${4:-} subs_port=${5:-} with_postfix=0
     dir=$(abs_dir "$1"); imap_port=$2; imaps_port=$3
     case "$imap_port$imaps_port" in *[!0-9]*|'') die "ports must be numbers" ;; esac
-    case "$sub_port$subs_port$imap_starttls_port$sub_starttls_port" in *[!0-9]*) die "ports must be numbers" ;; esac
+    case "$sub_port$subs_port$imap_starttls_port$sub_starttls_port$sieve_port$relay_port" in *[!0-9]*) die "ports must be numbers" ;; esac
+    [ -z "$sieve_port" ] || [ -n "$relay_port" ] || die "--sieve needs --sieve-relay PORT"
+    [ -z "$relay_port" ] || [ -n "$sieve_port" ] || die "--sieve-relay goes with --sieve"
+    [ -z "$sieve_port" ] || [ -n "$sub_port" ] || die "--sieve needs SUBMISSION_PORT (replies and redirects go through Postfix)"
+    [ -z "$sieve_port" ] || [ "$minimal" = 0 ] || die "--sieve and --minimal do not go together"
+    [ -z "$sieve_port" ] || [ -e "$(doveconf -h -d mail_plugin_dir 2>/dev/null)/lib90_sieve_plugin.so" ] \
+        || die "--sieve needs Pigeonhole (Debian: apt-get install dovecot-sieve dovecot-managesieved)"
     case "$connection_limit" in *[!0-9]*|'') die "--connection-limit takes a number" ;; esac
     case "$capabilities" in *[!A-Za-z0-9=+\ .-]*) die "--capabilities takes capability names" ;; esac
     [ -z "$capabilities" ] || [ "$minimal" = 1 ] || die "--capabilities needs --minimal"
@@ -826,7 +877,7 @@ cmd_start() {
         || die "--fts needs Dovecot's fts-xapian plugin (Debian: apt-get install dovecot-fts-xapian)"
     [ -z "$sub_starttls_port" ] || [ -n "$sub_port" ] || die "--submission-starttls-port needs SUBMISSION_PORT"
     [ -n "$(printf '%s\n' "$imap_port" "$imaps_port" ${sub_port:+"$sub_port"} ${subs_port:+"$subs_port"} \
-            ${imap_starttls_port:+"$imap_starttls_port"} ${sub_starttls_port:+"$sub_starttls_port"} | sort | uniq -d)" ] \
+            ${imap_starttls_port:+"$imap_starttls_port"} ${sub_starttls_port:+"$sub_starttls_port"} ${sieve_port:+"$sieve_port"} ${relay_port:+"$relay_port"} | sort | uniq -d)" ] \
         && die "the ports must all differ"
     [ -z "$sub_port" ] || with_postfix=1
     need_root
@@ -889,10 +940,10 @@ cmd_start() {
 
     [ -f "$dir/acl-global" ] || printf '* owner lrwstipekxa\n' >"$dir/acl-global"
     chmod 0644 "$dir/acl-global"
-    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities" "$fts"
+    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities" "$fts" "$sieve_port" "$relay_port"
     if [ $with_postfix = 1 ]; then
-        printf '%s\n' "$sub_port${subs_port:+ $subs_port}${sub_starttls_port:+ $sub_starttls_port}" >"$dir/postfix.ports"
-        write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port" "$sub_starttls_port"
+        printf '%s\n' "$sub_port${subs_port:+ $subs_port}${sub_starttls_port:+ $sub_starttls_port}${relay_port:+ $relay_port}" >"$dir/postfix.ports"
+        write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port" "$sub_starttls_port" "$relay_port"
     else
         rm -f "$dir/postfix.ports"
     fi
@@ -918,7 +969,8 @@ cmd_start() {
             break
         fi
         if wait_port "$imap_port" && wait_port "$imaps_port" \
-                && { [ -z "$imap_starttls_port" ] || wait_port "$imap_starttls_port" "$STARTTLS_ADDRESS"; }; then
+                && { [ -z "$imap_starttls_port" ] || wait_port "$imap_starttls_port" "$STARTTLS_ADDRESS"; } \
+                && { [ -z "$sieve_port" ] || wait_port "$sieve_port"; }; then
             ok=1
             break
         fi
@@ -930,7 +982,7 @@ cmd_start() {
         if pid=$(master_pid "$dir"); then kill "$pid" 2>/dev/null || true; fi
         die "dovecot did not accept connections on 127.0.0.1:$imap_port and :$imaps_port within ${WAIT_SECONDS}s"
     fi
-    echo "dovecot running: pid $(master_pid "$dir"), imap $LISTEN:$imap_port, imaps $LISTEN:$imaps_port${imap_starttls_port:+, imap (STARTTLS required) $STARTTLS_ADDRESS:$imap_starttls_port}, CA $dir/ca.pem, base_dir $base_dir"
+    echo "dovecot running: pid $(master_pid "$dir"), imap $LISTEN:$imap_port, imaps $LISTEN:$imaps_port${imap_starttls_port:+, imap (STARTTLS required) $STARTTLS_ADDRESS:$imap_starttls_port}${sieve_port:+, managesieve $LISTEN:$sieve_port}, CA $dir/ca.pem, base_dir $base_dir"
     if [ $with_postfix = 1 ]; then
         postfix_start "$dir"
     fi

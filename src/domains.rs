@@ -59,7 +59,7 @@ impl Domains {
         let srv = if config.discover_srv { Some(resolver(config.dns_server)?) } else { None };
         Ok(Self {
             brand_name: config.brand_name.clone(),
-            default: Servers { imap: config.imap.clone(), smtp: config.smtp.clone() },
+            default: Servers { imap: config.imap.clone(), smtp: config.smtp.clone(), sieve: config.sieve.clone() },
             default_public: config.public.clone(),
             entries: config.domains.iter().map(|d| (d.name.clone(), d.clone())).collect(),
             allowed: config.allowed_domains.clone(),
@@ -132,7 +132,11 @@ impl Domains {
         let imap = first_srv(resolver, domain, &[("_imaps", Security::Tls), ("_imap", Security::StartTls)], IMAP_PORTS).await;
         let smtp = first_srv(resolver, domain, &[("_submissions", Security::Tls), ("_submission", Security::StartTls)], SMTP_PORTS).await;
         let found = match (imap, smtp) {
-            (Some(imap), Some(smtp)) => Some(Servers { imap, smtp }),
+            (Some(imap), Some(smtp)) => {
+                // RFC 5804's `_sieve._tcp`, where there is one.
+                let sieve = first_srv(resolver, domain, &[("_sieve", Security::StartTls)], crate::config::SIEVE_PORTS).await;
+                Some(Servers { imap, smtp, sieve })
+            }
             _ => None,
         };
         tracing::info!(domain, found = ?found, "SRV discovery");

@@ -106,6 +106,7 @@ impl Application {
             image_signer,
             config: Arc::new(config),
             registry,
+            vacations: Default::default(),
             watchers,
             server_key: Arc::new(server_key),
             db: db.clone(),

@@ -1,6 +1,6 @@
 //! Domain entries: `[[domains]]` of the file, then `FACTEUR_DOMAIN_<N>_*` of the environment
 //! (N = 1, 2, …; an environment entry replaces a file entry of the same name). An entry holds
-//! the keys below and a server block for `imap` and `smtp`.
+//! the keys below and a server block for `imap`, `smtp` and `sieve`.
 
 use std::path::PathBuf;
 
@@ -21,7 +21,7 @@ pub(super) fn layout() -> impl Iterator<Item = (String, Toml)> {
     let own = KEYS.into_iter().map(|(k, t)| (k.to_string(), t));
     let servers = servers::SECTIONS
         .into_iter()
-        .flat_map(|(section, _)| servers::KEYS.into_iter().map(move |(k, t)| (format!("{section}.{k}"), t)));
+        .flat_map(|(section, _)| servers::keys(section).iter().map(move |(k, t)| (format!("{section}.{k}"), *t)));
     own.chain(servers).map(|(k, t)| (format!("{}[].{k}", LIST.0), t))
 }
 
@@ -30,6 +30,7 @@ pub(super) fn read(
     top: &Scope<'_>,
     imap: &ServerFields,
     smtp: &ServerFields,
+    sieve: &ServerFields,
     errors: &mut Vec<String>,
 ) -> Vec<DomainEntry> {
     let name_of = |entry: &Scope<'_>| entry.lookup("name").map(|n| n.text.trim().to_ascii_lowercase());
@@ -45,6 +46,7 @@ pub(super) fn read(
         let origin = entry.label();
         let imap_fields = ServerFields::read(&entry, "imap", errors);
         let smtp_fields = ServerFields::read(&entry, "smtp", errors);
+        let sieve_fields = ServerFields::read(&entry, "sieve", errors);
         let web_hosts = entry.read::<HostList>("web_hosts", errors).unwrap_or_default();
         let brand_name = entry.read::<Text>("brand_name", errors).filter(|b| !b.trim().is_empty());
         let brand_logo_file: Option<PathBuf> = entry.read::<Logo>("brand_logo_file", errors);
@@ -63,8 +65,8 @@ pub(super) fn read(
         let (imap_connect, imap_public) = imap_fields.merge(imap, IMAP_PORTS);
         let (smtp_connect, smtp_public) = smtp_fields.merge(smtp, SMTP_PORTS);
         out.push(DomainEntry {
-            servers: Servers { imap: imap_connect, smtp: smtp_connect }.for_domain(&name),
-            public: Servers { imap: imap_public, smtp: smtp_public }.for_domain(&name),
+            servers: Servers { imap: imap_connect, smtp: smtp_connect, sieve: sieve_fields.sieve(sieve) }.for_domain(&name),
+            public: Servers { imap: imap_public, smtp: smtp_public, sieve: None }.for_domain(&name),
             brand_name,
             brand_logo_file,
             web_hosts,

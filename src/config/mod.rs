@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use values::{
-    Backend, DomainEntry, IMAP_PORTS, LogFormat, SMTP_PORTS, Secret, Security, Servers, Upstream, decode_key,
+    Backend, DomainEntry, IMAP_PORTS, LogFormat, SIEVE_PORTS, SMTP_PORTS, Secret, Security, Servers, Upstream, decode_key,
     logo_type, valid_domain,
 };
 
@@ -38,6 +38,9 @@ pub struct Config {
     /// The default servers (hosts may contain `{domain}`).
     pub imap: Upstream,
     pub smtp: Upstream,
+    /// The ManageSieve server when configured (`[sieve]`, `FACTEUR_SIEVE_*`); else the IMAP
+    /// host's port 4190.
+    pub sieve: Option<Upstream>,
     /// What mail apps are told by default (hosts may contain `{domain}`).
     pub public: Servers,
     /// Domains with settings of their own.
@@ -168,7 +171,8 @@ impl Config {
             database_url: String::new(),
             imap: nowhere.clone(),
             smtp: nowhere.clone(),
-            public: Servers { imap: nowhere.clone(), smtp: nowhere },
+            sieve: None,
+            public: Servers { imap: nowhere.clone(), smtp: nowhere, sieve: None },
             domains: Vec::new(),
             allowed_domains: Vec::new(),
             discover_srv: false,

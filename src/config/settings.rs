@@ -161,7 +161,7 @@ pub(super) fn layout() -> Vec<(String, Toml)> {
             }
             Item::Servers => {
                 for (section, _) in servers::SECTIONS {
-                    out.extend(servers::KEYS.iter().map(|(k, t)| (format!("{section}.{k}"), *t)));
+                    out.extend(servers::keys(section).iter().map(|(k, t)| (format!("{section}.{k}"), *t)));
                 }
                 out.extend(super::domains::layout());
             }

@@ -199,7 +199,7 @@ fn the_environment_reads_like_the_file() {
         })
         .collect();
     for (section, _) in servers::SECTIONS {
-        keys.extend(servers::KEYS.iter().map(|(key, _)| format!("{section}.{key}")));
+        keys.extend(servers::keys(section).iter().map(|(key, _)| format!("{section}.{key}")));
     }
     for key in keys {
         if let Some(found) = scope.lookup(&key) {
@@ -233,7 +233,7 @@ fn every_setting_is_shown() {
                 Show::As(label, _) => expected.push(label),
                 Show::Hidden => {}
             },
-            Item::Servers => expected.extend(["imap", "smtp", "public (what mail apps are told)"]),
+            Item::Servers => expected.extend(["imap", "smtp", "sieve", "public (what mail apps are told)"]),
         }
     }
     assert_eq!(keys, expected);
@@ -303,7 +303,7 @@ mod example_file {
                 }
                 Item::Servers => {
                     for (section, _) in servers::SECTIONS {
-                        for (key, _) in servers::KEYS {
+                        for (key, _) in servers::keys(section) {
                             names.push(format!("FACTEUR_{section}_{key}").to_ascii_uppercase());
                         }
                     }

@@ -91,17 +91,32 @@ impl Upstream {
 
 pub const IMAP_PORTS: (u16, u16) = (993, 143);
 pub const SMTP_PORTS: (u16, u16) = (465, 587);
+/// ManageSieve (RFC 5804) has no implicit-TLS port: 4190 for both.
+pub const SIEVE_PORTS: (u16, u16) = (4190, 4190);
 
 /// The two servers of one mail account.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Servers {
     pub imap: Upstream,
     pub smtp: Upstream,
+    /// The ManageSieve server, where it is not the IMAP host's port 4190 (see [`Self::sieve`]).
+    #[serde(default)]
+    pub sieve: Option<Upstream>,
 }
 
 impl Servers {
     pub fn for_domain(&self, domain: &str) -> Self {
-        Self { imap: self.imap.for_domain(domain), smtp: self.smtp.for_domain(domain) }
+        Self { imap: self.imap.for_domain(domain), smtp: self.smtp.for_domain(domain), sieve: self.sieve.as_ref().map(|s| s.for_domain(domain)) }
+    }
+
+    /// The ManageSieve server: as configured, else the IMAP host on port 4190, with STARTTLS
+    /// unless IMAP is plain.
+    pub fn sieve(&self) -> Upstream {
+        self.sieve.clone().unwrap_or_else(|| Upstream {
+            host: self.imap.host.clone(),
+            port: SIEVE_PORTS.1,
+            security: if self.imap.security == Security::Plain { Security::Plain } else { Security::StartTls },
+        })
     }
 }
 

@@ -9,9 +9,11 @@ pub mod mbox;
 pub mod mime;
 pub mod model;
 pub mod reply;
+pub mod rules;
 pub mod sanitize;
 pub mod search;
 pub mod send;
+pub mod sieve;
 pub mod smtp;
 pub mod utf7;
 

@@ -65,7 +65,26 @@ impl Ctx {
     /// The page frame (sidebar, header, notice) around a page of folder `current` ("" for
     /// pages that show no folder), from folders already fetched.
     pub fn frame(&self, folders: &[Folder], current: &str, notice: Option<Notice>) -> Chrome {
-        Chrome::new(self.user.i18n.clone(), &self.user.auth, folders, current, notice)
+        let mut chrome = Chrome::new(self.user.i18n.clone(), &self.user.auth, folders, current, notice);
+        chrome.vacation = self.vacation_banner();
+        chrome
+    }
+
+    /// "Your vacation reply is on", while it is; what is known is read again in the
+    /// background once it is a few minutes old.
+    fn vacation_banner(&self) -> Option<String> {
+        let key = self.key();
+        let (on, stale) = self.state.vacations.get(&key);
+        if stale {
+            // Marked fresh at once, so that one page asks, not every page until it answers.
+            self.state.vacations.set_known(&key, on.clone());
+            let (vacations, registry, creds) = (self.state.vacations.clone(), self.state.registry.clone(), self.user.creds.clone());
+            tokio::spawn(async move { vacations.refresh(&key, &registry, &creds).await });
+        }
+        on.map(|v| match v.until {
+            Some(day) => self.user.i18n.t1("vacation-banner-until", "day", day),
+            None => self.user.i18n.t("vacation-banner"),
+        })
     }
 
     /// The page frame of a page that fetched no folder list itself.

@@ -14,6 +14,7 @@ pub mod notice;
 pub mod previews;
 pub mod ops;
 pub mod routes;
+pub mod rules;
 pub mod throttle;
 pub mod transfer;
 pub mod views;
@@ -32,6 +33,8 @@ use crate::store::Db;
 pub struct AppState {
     pub config: Arc<Config>,
     pub registry: Arc<Registry>,
+    /// Whether each user's vacation reply is on (every page's banner).
+    pub vacations: Arc<rules::Vacations>,
     pub watchers: Arc<Watchers>,
     pub server_key: Arc<ServerKey>,
     pub db: Db,
@@ -71,6 +74,17 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/export.zip", get(routes::archive::export_all))
         .route("/search/export.mbox", get(routes::archive::export_search_mbox))
         .route("/search/export.zip", get(routes::archive::export_search_zip))
+        .route("/settings/filters", get(routes::filters::filters_page).post(routes::filters::save_filter))
+        .route("/settings/filters/{n}/delete", post(routes::filters::delete_filter))
+        .route("/settings/filters/{n}/move", post(routes::filters::move_filter))
+        .route("/settings/filters/{n}/enable", post(routes::filters::enable_filter))
+        .route("/settings/filters/spam", post(routes::filters::spam_rule))
+        .route("/settings/filters/block", post(routes::filters::block_sender))
+        .route("/settings/filters/include", post(routes::filters::include_other))
+        .route("/settings/filters/reset", post(routes::filters::reset_rules))
+        .route("/settings/forward", post(routes::filters::save_forward))
+        .route("/settings/vacation", get(routes::filters::vacation_page).post(routes::filters::save_vacation))
+        .route("/settings/sieve", get(routes::filters::script_page).post(routes::filters::save_script))
         .route("/settings/space", get(routes::space::space_page))
         .route("/settings/space/older", post(routes::space::older))
         .route("/f/{mailbox}/empty", post(routes::space::empty))

@@ -42,6 +42,9 @@ pub struct Dovecot {
     pub submissions_port: u16,
     /// Submission that offers AUTH only after STARTTLS and refuses mail without it.
     pub submission_starttls_port: u16,
+    /// ManageSieve (STARTTLS offered, plain text logins accepted); the users' Sieve scripts
+    /// run at delivery, their replies and redirects go through Postfix.
+    pub sieve_port: u16,
     next_user: AtomicUsize,
 }
 
@@ -115,10 +118,15 @@ pub fn dovecot() -> &'static Dovecot {
         let dir = tempfile::Builder::new().prefix("fxd.").tempdir_in("/tmp").expect("temp dir").keep();
         let (imap_port, imaps_port, submission_port, submissions_port) = (free_port(), free_port(), free_port(), free_port());
         let (imap_starttls_port, submission_starttls_port) = (free_port_on(STARTTLS_HOST), free_port());
+        let (sieve_port, relay_port) = (free_port(), free_port());
         let out = Command::new("bash")
             .arg(script())
             .args([
                 "start",
+                "--sieve",
+                &sieve_port.to_string(),
+                "--sieve-relay",
+                &relay_port.to_string(),
                 "--imap-starttls-port",
                 &imap_starttls_port.to_string(),
                 "--submission-starttls-port",
@@ -148,6 +156,7 @@ pub fn dovecot() -> &'static Dovecot {
             submission_port,
             submissions_port,
             submission_starttls_port,
+            sieve_port,
             next_user: AtomicUsize::new(1),
         }
     })
@@ -184,6 +193,7 @@ pub fn minimal() -> &'static Dovecot {
             submission_port,
             submissions_port,
             submission_starttls_port: 0,
+            sieve_port: 0,
             next_user: AtomicUsize::new(1),
         }
     })
@@ -662,6 +672,9 @@ pub fn test_env(data_dir: &Path, imap_port: u16) -> HashMap<String, String> {
     env.insert("FACTEUR_SMTP_TIMEOUT_SECONDS".into(), "10".into());
     if let Some(d) = DOVECOT.get() {
         env.insert("FACTEUR_SMTP_PORT".into(), d.submission_port.to_string());
+        env.insert("FACTEUR_SIEVE_HOST".into(), "127.0.0.1".into());
+        env.insert("FACTEUR_SIEVE_PORT".into(), d.sieve_port.to_string());
+        env.insert("FACTEUR_SIEVE_SECURITY".into(), "plain".into());
     }
     env
 }
@@ -674,6 +687,8 @@ impl TestApp {
             |env| {
                 env.insert("FACTEUR_IMAP_PORT".into(), imap_port.to_string());
                 env.insert("FACTEUR_SMTP_PORT".into(), submission_port.to_string());
+                // These servers have no ManageSieve: nothing listens there.
+                env.insert("FACTEUR_SIEVE_PORT".into(), "1".into());
             },
         )
         .await

@@ -13,6 +13,7 @@ mod folders;
 mod harness;
 mod hosting;
 mod reading;
+mod rules;
 mod router;
 mod search;
 mod security;

@@ -55,6 +55,15 @@ pub fn upstream_label(creds: &Credentials) -> String {
 }
 
 impl Registry {
+    /// The TLS settings of upstream servers (ManageSieve uses them too).
+    pub fn tls(&self) -> &TlsSetup {
+        &self.tls
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     pub fn new(
         tls: TlsSetup,
         connect_timeout: Duration,
@@ -382,7 +391,7 @@ mod tests {
         let creds = Credentials {
             username: "someone@example.test".into(),
             password: Secret::new("secret"),
-            servers: Servers { imap: imap.clone(), smtp: imap },
+            servers: Servers { imap: imap.clone(), smtp: imap, sieve: None },
         };
         let step = Duration::from_millis(150);
         let registry = Registry::new(TlsSetup::new(None).unwrap(), step, step, Duration::from_secs(60));

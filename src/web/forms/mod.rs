@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod compose;
+pub mod filters;
 pub mod search;
 
 use serde::Deserialize;

@@ -6,6 +6,7 @@ pub mod compose;
 pub mod contacts;
 pub mod devices;
 pub mod events;
+pub mod filters;
 pub mod folders;
 pub mod login;
 pub mod mailbox;

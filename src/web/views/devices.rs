@@ -76,6 +76,7 @@ mod tests {
             theme: "system".into(),
             density: "comfortable".into(),
             quota: None,
+            vacation: None,
             search: String::new(),
         }
     }

@@ -6,6 +6,7 @@ pub mod archive;
 pub mod compose;
 pub mod devices;
 pub mod errors;
+pub mod filters;
 pub mod folders;
 pub mod login;
 pub mod mailbox;
@@ -185,6 +186,8 @@ pub struct Chrome {
     pub density: String,
     /// The mailbox's size limit and its use, where the server has one.
     pub quota: Option<QuotaView>,
+    /// "Your vacation reply is on", while it is.
+    pub vacation: Option<String>,
 }
 
 /// The mailbox's space in the sidebar ("12 MB of 200 MB used"), with a banner past 80 %.
@@ -315,6 +318,7 @@ impl Chrome {
             theme: user.prefs.theme.clone(),
             density: user.prefs.density.clone(),
             quota: folders.iter().find_map(|f| f.quota.as_ref()).map(|q| QuotaView::new(q, &i18n)),
+            vacation: None,
             i18n,
         }
     }

@@ -1,0 +1,430 @@
+//! Rules that the mail server runs at delivery (ManageSieve): filters, the vacation reply,
+//! forwarding, the spam rule, and the raw script checked by the server. Every change is one
+//! script written whole (the server checks it and keeps the old one when it refuses), then
+//! made active.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::mail::MailError;
+use crate::mail::imap::Role;
+use crate::mail::rules::{self, Context, RuleError, Rules};
+use crate::mail::sieve::SieveConn;
+use crate::web::error::AppError;
+use crate::web::extract::Ctx;
+use crate::web::forms::filters::{FilterForm, FilterOpForm, FormError, ForwardForm, ScriptForm, VacationForm};
+use crate::web::notice;
+use crate::web::rules::{Loaded, connect, load};
+use crate::web::views::filters::{FiltersPage, ScriptPage, VacationPage};
+
+pub const FILTERS_PAGE: &str = "/settings/filters";
+
+/// Headers a spam filter marks messages with (SpamAssassin, Rspamd's milter and most
+/// others write one of these).
+const SPAM_HEADERS: &[(&str, &str)] = &[("X-Spam-Flag", "YES"), ("X-Spam-Status", "Yes"), ("X-Spam", "Yes")];
+
+/// The user's ManageSieve session and what it holds; `Err` with the page saying why there is
+/// none (no ManageSieve on the server, or it is down).
+async fn open(cx: &Ctx) -> Result<(SieveConn, Loaded), MailError> {
+    let mut conn = connect(&cx.state.registry, &cx.user.creds).await?;
+    let loaded = load(&mut conn).await?;
+    Ok((conn, loaded))
+}
+
+/// Why the rules cannot be shown, in a sentence.
+fn unavailable(cx: &Ctx, e: &MailError) -> String {
+    tracing::info!(error = %e, "ManageSieve unavailable");
+    match e {
+        MailError::Auth => cx.i18n().t("filters-unavailable-auth"),
+        _ => cx.i18n().t("filters-unavailable"),
+    }
+}
+
+/// A sentence for a rule that cannot be written.
+fn rule_error(cx: &Ctx, e: &RuleError) -> String {
+    let i = cx.i18n();
+    match e {
+        RuleError::HeaderName => i.t("filters-error-header"),
+        RuleError::Size => i.t("filters-error-size"),
+        RuleError::Empty => i.t("filters-error-empty"),
+        RuleError::LineBreak => i.t("filters-error-line-break"),
+        RuleError::Address => i.t("filters-error-address"),
+        RuleError::Date => i.t("filters-error-date"),
+        RuleError::Missing(ext) => i.t1("filters-error-extension", "extension", ext.to_string()),
+    }
+}
+
+fn form_error(cx: &Ctx, e: &FormError) -> String {
+    let i = cx.i18n();
+    match e {
+        FormError::NoCondition => i.t("filters-error-no-condition"),
+        FormError::NoAction => i.t("filters-error-no-action"),
+        FormError::Target(a) if a == "forward" => i.t("filters-error-address"),
+        FormError::Target(_) => i.t("filters-error-folder"),
+        FormError::Field(_) | FormError::Op(_) | FormError::Action(_) => i.t("filters-error-form"),
+    }
+}
+
+/// Writes `rules` as Facteur's script and makes it the active one. A script another app
+/// made active keeps running: Facteur's includes it (it is never overwritten or silently
+/// turned off). `Ok(Err(sentence))` when the rules cannot be written or the server refuses
+/// them; nothing changed on the server then.
+async fn store(cx: &Ctx, conn: &mut SieveConn, loaded: &Loaded, mut rules: Rules) -> Result<Result<(), String>, AppError> {
+    if let Some((other, _)) = &loaded.other_active
+        && rules.include.is_none()
+    {
+        rules.include = Some(other.clone());
+    }
+    let folders = cx.folders().await?;
+    let junk = folders.iter().find(|f| f.role == Some(Role::Junk)).map(|f| f.name.clone()).unwrap_or_else(|| "Junk".to_string());
+    let mut addresses: Vec<String> = crate::store::compose::identities(cx.db(), &cx.key()).await?.into_iter().map(|i| i.email).collect();
+    if !addresses.contains(&cx.user.auth.username) && cx.user.auth.username.contains('@') {
+        addresses.push(cx.user.auth.username.clone());
+    }
+    let context = Context { extensions: &conn.capabilities.sieve, junk: &junk, addresses: &addresses, spam_headers: SPAM_HEADERS };
+    let script = match rules::script(&rules, &context) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(rule_error(cx, &e))),
+    };
+    match conn.put(rules::SCRIPT, &script).await {
+        Ok(()) => {}
+        Err(MailError::No(reason)) => return Ok(Err(cx.i18n().t1("filters-refused", "reason", crate::mail::plain_reason(&reason).to_string()))),
+        Err(e) => return Err(e.into()),
+    }
+    if !loaded.active_is_ours() {
+        conn.set_active(rules::SCRIPT).await?;
+    }
+    cx.state.vacations.set(&cx.key(), Some(&rules));
+    Ok(Ok(()))
+}
+
+/// GET /settings/filters[?edit=N]
+pub async fn filters_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+    let notice = notice::take(&cx.user, &q).await;
+    let folders = cx.folders().await?;
+    let chrome = cx.frame(&folders, "", notice);
+    let (conn, loaded) = match open(&cx).await {
+        Ok(x) => x,
+        Err(e) => return Ok(FiltersPage::unavailable(chrome, unavailable(&cx, &e)).into_response()),
+    };
+    conn.logout().await;
+    let rules = loaded.rules();
+    let mut form = FilterForm { enabled: true, ..Default::default() };
+    if let Some(i) = q.get("edit").and_then(|e| e.parse::<usize>().ok()).filter(|i| *i < rules.filters.len()) {
+        form = FiltersPage::form_of(&rules.filters[i], i);
+    } else if let Some(from) = q.get("from").filter(|f| !f.is_empty()) {
+        // "Filter messages like this" from a message.
+        form.conditions.push(("from".into(), "contains".into(), from.clone()));
+    }
+    Ok(FiltersPage::new(chrome, &folders, &loaded, form, None).into_response())
+}
+
+/// Loads, changes with `change`, writes back, and answers with the Filters page and a notice
+/// (or the form again with the reason it was refused).
+async fn change_rules(cx: Ctx, form: Option<FilterForm>, done: &str, change: impl FnOnce(&mut Rules) -> bool) -> Result<Response, AppError> {
+    let (mut conn, loaded) = match open(&cx).await {
+        Ok(x) => x,
+        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+    };
+    if loaded.ours.as_ref().is_some_and(|r| r.edited) {
+        conn.logout().await;
+        return notice::redirect(&cx.user, cx.i18n().t("filters-edited-refused"), FILTERS_PAGE).await;
+    }
+    let mut rules = loaded.rules();
+    if !change(&mut rules) {
+        conn.logout().await;
+        return notice::redirect(&cx.user, cx.i18n().t("notice-stale"), FILTERS_PAGE).await;
+    }
+    let stored = store(&cx, &mut conn, &loaded, rules).await;
+    conn.logout().await;
+    match stored? {
+        Ok(()) => notice::redirect(&cx.user, cx.i18n().t(done), FILTERS_PAGE).await,
+        Err(reason) => match form {
+            Some(form) => {
+                let folders = cx.folders().await?;
+                let chrome = cx.frame(&folders, "", None);
+                Ok((StatusCode::BAD_REQUEST, FiltersPage::new(chrome, &folders, &loaded, form, Some(reason))).into_response())
+            }
+            None => notice::redirect(&cx.user, reason, FILTERS_PAGE).await,
+        },
+    }
+}
+
+/// POST /settings/filters (`name`, `field`, `op`, `value`, `action`, `target`, `csrf`; the
+/// condition and action fields may repeat; `match=any`, `keep`, `stop`, `index` to replace
+/// a filter): one filter added or changed.
+pub async fn save_filter(cx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, AppError> {
+    let form = FilterForm::from_pairs(pairs);
+    cx.check_csrf(&form.csrf)?;
+    let filter = match form.filter() {
+        Ok(f) => f,
+        Err(e) => {
+            let reason = form_error(&cx, &e);
+            let folders = cx.folders().await?;
+            let chrome = cx.frame(&folders, "", None);
+            let loaded = match open(&cx).await {
+                Ok((conn, loaded)) => {
+                    conn.logout().await;
+                    loaded
+                }
+                Err(e) => return Ok(FiltersPage::unavailable(chrome, unavailable(&cx, &e)).into_response()),
+            };
+            return Ok((StatusCode::BAD_REQUEST, FiltersPage::new(chrome, &folders, &loaded, form, Some(reason))).into_response());
+        }
+    };
+    let index = form.index;
+    change_rules(cx, Some(form), "filters-saved", move |rules| match index {
+        Some(i) if i < rules.filters.len() => {
+            rules.filters[i] = filter;
+            true
+        }
+        Some(_) => false,
+        None => {
+            rules.filters.push(filter);
+            true
+        }
+    })
+    .await
+}
+
+/// POST /settings/filters/{n}/delete
+pub async fn delete_filter(cx: Ctx, Path(n): Path<usize>, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    change_rules(cx, None, "filters-deleted", |rules| n < rules.filters.len() && {
+        rules.filters.remove(n);
+        true
+    })
+    .await
+}
+
+/// POST /settings/filters/{n}/move (`dir=up|down`)
+pub async fn move_filter(cx: Ctx, Path(n): Path<usize>, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let up = form.dir == "up";
+    change_rules(cx, None, "filters-saved", move |rules| {
+        let other = if up { n.checked_sub(1) } else { Some(n + 1) };
+        match other {
+            Some(o) if o < rules.filters.len() && n < rules.filters.len() => {
+                rules.filters.swap(n, o);
+                true
+            }
+            _ => false,
+        }
+    })
+    .await
+}
+
+/// POST /settings/filters/{n}/enable (`enabled=0|1`)
+pub async fn enable_filter(cx: Ctx, Path(n): Path<usize>, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let on = form.enabled == "1";
+    change_rules(cx, None, "filters-saved", move |rules| match rules.filters.get_mut(n) {
+        Some(f) => {
+            f.enabled = on;
+            true
+        }
+        None => false,
+    })
+    .await
+}
+
+/// POST /settings/filters/spam (`enabled=0|1`): the rule that files marked spam in Junk.
+pub async fn spam_rule(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let on = form.enabled == "1";
+    change_rules(cx, None, "filters-saved", move |rules| {
+        rules.spam = on;
+        true
+    })
+    .await
+}
+
+/// POST /settings/filters/block (`from`): the sender's mail goes to Junk from now on.
+pub async fn block_sender(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let from = form.from.trim().to_string();
+    if !rules::valid_address(&from) {
+        return notice::redirect(&cx.user, cx.i18n().t("filters-error-address"), FILTERS_PAGE).await;
+    }
+    let junk = cx.folders().await?.iter().find(|f| f.role == Some(Role::Junk)).map(|f| f.name.clone()).unwrap_or_else(|| "Junk".to_string());
+    let name = cx.i18n().t1("filters-blocked-name", "address", from.clone());
+    change_rules(cx, None, "filters-blocked", move |rules| {
+        rules.filters.insert(
+            0,
+            rules::Filter {
+                name,
+                enabled: true,
+                all: true,
+                conditions: vec![rules::Condition { field: rules::Field::From, op: rules::Op::Contains, value: from }],
+                actions: vec![rules::Action::Move(junk)],
+                stop: true,
+            },
+        );
+        true
+    })
+    .await
+}
+
+/// POST /settings/filters/include (`enabled=0|1`): whether the script another app made keeps
+/// running before Facteur's rules (it stays on the server either way).
+pub async fn include_other(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let (mut conn, loaded) = match open(&cx).await {
+        Ok(x) => x,
+        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+    };
+    let mut rules = loaded.rules();
+    let other = loaded.other_active.as_ref().map(|(n, _)| n.clone()).or(rules.include.clone());
+    rules.include = if form.enabled == "1" { other } else { None };
+    // Turned off: Facteur's script becomes the active one without it.
+    let turned_off = Loaded { other_active: None, ..loaded };
+    let stored = store(&cx, &mut conn, &turned_off, rules).await;
+    conn.logout().await;
+    match stored? {
+        Ok(()) => notice::redirect(&cx.user, cx.i18n().t("filters-saved"), FILTERS_PAGE).await,
+        Err(reason) => notice::redirect(&cx.user, reason, FILTERS_PAGE).await,
+    }
+}
+
+/// POST /settings/forward (`address`, `keep`): all mail forwarded (empty: not).
+pub async fn save_forward(cx: Ctx, Form(form): Form<ForwardForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let address = form.address.trim().to_string();
+    if !address.is_empty() && !rules::valid_address(&address) {
+        return notice::redirect(&cx.user, cx.i18n().t("filters-error-address"), FILTERS_PAGE).await;
+    }
+    let keep = form.keep == "on" || form.keep == "1";
+    change_rules(cx, None, "filters-saved", move |rules| {
+        rules.forward = rules::Forward { address, keep };
+        true
+    })
+    .await
+}
+
+/// GET /settings/vacation
+pub async fn vacation_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+    let notice = notice::take(&cx.user, &q).await;
+    let chrome = cx.chrome("", notice).await?;
+    match open(&cx).await {
+        Ok((conn, loaded)) => {
+            let has_date = conn.capabilities.has("date");
+            conn.logout().await;
+            Ok(VacationPage::new(chrome, &loaded.rules().vacation, has_date, None).into_response())
+        }
+        Err(e) => Ok(FiltersPage::unavailable(chrome, unavailable(&cx, &e)).into_response()),
+    }
+}
+
+/// POST /settings/vacation (`enabled`, `subject`, `body`, `start`, `end`, `csrf`)
+pub async fn save_vacation(cx: Ctx, Form(form): Form<VacationForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let day = |d: &str| Some(d.trim().to_string()).filter(|d| !d.is_empty());
+    let vacation = rules::Vacation {
+        enabled: form.enabled == "on" || form.enabled == "1",
+        subject: form.subject.trim().chars().take(200).collect(),
+        body: form.body.chars().take(20_000).collect(),
+        start: day(&form.start),
+        end: day(&form.end),
+        days: form.days.trim().parse().unwrap_or(7).clamp(1, 30),
+    };
+    let (mut conn, loaded) = match open(&cx).await {
+        Ok(x) => x,
+        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), "/settings/vacation").await,
+    };
+    if loaded.ours.as_ref().is_some_and(|r| r.edited) {
+        conn.logout().await;
+        return notice::redirect(&cx.user, cx.i18n().t("filters-edited-refused"), FILTERS_PAGE).await;
+    }
+    let mut rules = loaded.rules();
+    rules.vacation = vacation.clone();
+    let has_date = conn.capabilities.has("date");
+    let stored = store(&cx, &mut conn, &loaded, rules).await;
+    conn.logout().await;
+    match stored? {
+        Ok(()) => {
+            let text = cx.i18n().t(if vacation.enabled { "vacation-saved-on" } else { "vacation-saved-off" });
+            notice::redirect(&cx.user, text, "/settings/vacation").await
+        }
+        Err(reason) => {
+            let chrome = cx.chrome("", None).await?;
+            Ok((StatusCode::BAD_REQUEST, VacationPage::new(chrome, &vacation, has_date, Some(reason))).into_response())
+        }
+    }
+}
+
+/// GET /settings/sieve[?name=…]: a script as it is on the server, to edit by hand.
+pub async fn script_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+    let notice = notice::take(&cx.user, &q).await;
+    let chrome = cx.chrome("", notice).await?;
+    let (mut conn, loaded) = match open(&cx).await {
+        Ok(x) => x,
+        Err(e) => return Ok(FiltersPage::unavailable(chrome, unavailable(&cx, &e)).into_response()),
+    };
+    let name = q.get("name").cloned().unwrap_or_else(|| rules::SCRIPT.to_string());
+    let text = match conn.get(&name).await {
+        Ok(t) => t,
+        Err(MailError::NotFound) => String::new(),
+        Err(e) => return Err(e.into()),
+    };
+    conn.logout().await;
+    Ok(ScriptPage::new(chrome, &loaded.scripts, &name, &text, None).into_response())
+}
+
+/// POST /settings/sieve (`name`, `script`): the server checks the script (CHECKSCRIPT); if
+/// it would not run, the page shows the server's words at the line they name and nothing
+/// changes; else it is stored.
+pub async fn save_script(cx: Ctx, Form(form): Form<ScriptForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let name = form.name.trim().to_string();
+    let script = form.script.replace("\r\n", "\n");
+    let (mut conn, loaded) = match open(&cx).await {
+        Ok(x) => x,
+        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), "/settings/sieve").await,
+    };
+    let refused = if name.is_empty() || name.chars().any(char::is_control) || name.len() > 128 {
+        Some(cx.i18n().t("sieve-error-name"))
+    } else {
+        match conn.check(&script).await? {
+            Err(reason) => Some(reason),
+            Ok(()) => match conn.put(&name, &script).await {
+                Ok(()) => None,
+                Err(MailError::No(reason)) => Some(reason),
+                Err(e) => return Err(e.into()),
+            },
+        }
+    };
+    conn.logout().await;
+    match refused {
+        None => {
+            if name == rules::SCRIPT {
+                cx.state.vacations.set(&cx.key(), rules::read(&script).as_ref().map(|r| &r.rules));
+            }
+            notice::redirect(&cx.user, cx.i18n().t("sieve-saved"), &format!("/settings/sieve?name={}", crate::web::views::seg(&name))).await
+        }
+        Some(reason) => {
+            let chrome = cx.chrome("", None).await?;
+            Ok((StatusCode::BAD_REQUEST, ScriptPage::new(chrome, &loaded.scripts, &name, &script, Some(reason))).into_response())
+        }
+    }
+}
+
+/// POST /settings/filters/reset: Facteur's script written again from its rules, replacing
+/// what was changed in it by hand (after the page showed those changes).
+pub async fn reset_rules(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&form.csrf)?;
+    let (mut conn, loaded) = match open(&cx).await {
+        Ok(x) => x,
+        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+    };
+    let rules = loaded.rules();
+    let stored = store(&cx, &mut conn, &loaded, rules).await;
+    conn.logout().await;
+    match stored? {
+        Ok(()) => notice::redirect(&cx.user, cx.i18n().t("filters-saved"), FILTERS_PAGE).await,
+        Err(reason) => notice::redirect(&cx.user, reason, FILTERS_PAGE).await,
+    }
+}

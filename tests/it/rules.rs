@@ -1,0 +1,256 @@
+//! Rules the mail server runs at delivery, made in Facteur: mail submitted to Postfix and
+//! delivered by LMTP into Dovecot is sorted, marked, starred and forwarded as the filters say;
+//! the vacation reply answers once; a script of another ManageSieve client keeps running and
+//! is never overwritten; what the server refuses changes nothing. The oracles are an
+//! independent IMAP client and a raw ManageSieve client.
+
+use std::time::Duration;
+
+use base64::Engine;
+use lettre::AsyncTransport;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::harness::*;
+
+/// Submits a message from `from` (logged in as them) to `to` through the shared Postfix.
+async fn deliver(from: &TestUser, to: &str, subject: &str) {
+    let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(dovecot().submission_port)
+        .credentials(lettre::transport::smtp::authentication::Credentials::new(from.name.clone(), from.password.clone()))
+        .build();
+    let raw = format!("From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@example.org>\r\n\r\nHello.\r\n", from.name, facteur::secrets::random_token::<8>().unwrap());
+    let envelope = lettre::address::Envelope::new(Some(from.name.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+    transport.send_raw(&envelope, raw.as_bytes()).await.expect("submitted");
+}
+
+/// Subjects of the messages in `mailbox` with their flags.
+async fn subjects(imap: &mut Imap, mailbox: &str) -> Vec<(String, Vec<String>)> {
+    use futures_util::TryStreamExt;
+    let Ok(m) = imap.select(mailbox).await else { return Vec::new() };
+    if m.exists == 0 {
+        return Vec::new();
+    }
+    let fetches: Vec<_> = imap.fetch("1:*", "(FLAGS BODY.PEEK[HEADER])").await.unwrap().try_collect().await.unwrap();
+    fetches
+        .iter()
+        .map(|f| {
+            let header = String::from_utf8_lossy(f.header().unwrap_or_default()).into_owned();
+            let subject = header.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or_default().to_string();
+            (subject, f.flags().map(|fl| format!("{fl:?}")).collect())
+        })
+        .collect()
+}
+
+/// Waits until `mailbox` holds a message whose subject contains `words`.
+async fn arrives(imap: &mut Imap, mailbox: &str, words: &str) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        if subjects(imap, mailbox).await.iter().any(|(s, _)| s.contains(words)) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// An independent ManageSieve client: one command, the reply's lines up to OK/NO/BYE.
+struct Sieve(BufReader<tokio::net::TcpStream>);
+
+impl Sieve {
+    async fn login(user: &TestUser) -> Self {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", dovecot().sieve_port)).await.unwrap();
+        let mut s = Sieve(BufReader::new(tcp));
+        s.reply().await;
+        let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", user.name, user.password));
+        let r = s.command(&format!("AUTHENTICATE \"PLAIN\" \"{plain}\"\r\n")).await;
+        assert!(r.starts_with("OK"), "{r}");
+        s
+    }
+
+    async fn reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            self.0.read_line(&mut line).await.unwrap();
+            assert!(!line.is_empty(), "ManageSieve closed: {all}");
+            all.push_str(&line);
+            if ["OK", "NO", "BYE"].iter().any(|w| line.starts_with(w)) {
+                return all.lines().last().map(str::to_string).unwrap_or_default() + "\n" + &all;
+            }
+        }
+    }
+
+    async fn command(&mut self, c: &str) -> String {
+        self.0.get_mut().write_all(c.as_bytes()).await.unwrap();
+        self.reply().await
+    }
+
+    async fn put(&mut self, name: &str, script: &str) -> String {
+        self.command(&format!("PUTSCRIPT \"{name}\" {{{}+}}\r\n{script}\r\n", script.len())).await
+    }
+}
+
+async fn form_page(b: &Browser, path: &str, form: &[(&str, &str)]) -> Page {
+    b.post(path, form).await
+}
+
+#[tokio::test]
+async fn filters_made_in_the_browser_sort_mark_star_and_forward_mail_delivered_by_the_server() {
+    let app = TestApp::start().await;
+    let (me, sender, other) = (dovecot().user(), dovecot().user(), dovecot().user());
+    let mut imap = me.imap().await;
+    let lettres = facteur::mail::utf7::encode("Lettres d’info");
+    make_folder(&mut imap, &lettres).await.unwrap();
+    make_folder(&mut imap, "Citations").await.unwrap();
+    let b = Browser::new(&app);
+    b.login(&me).await;
+    let page = b.get("/settings/filters").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No filter yet.") && !page.body.contains("does not offer rules"), "{}", page.body);
+    let token = csrf(&page.body);
+
+    // The contract's fields, one rule; then repeated rows for two conditions and two actions.
+    let saved = form_page(&b, "/settings/filters", &[("csrf", &token), ("name", "News"), ("field", "from"), ("op", "contains"), ("value", &sender.name), ("action", "move"), ("target", "Lettres d’info"), ("action", "read"), ("target", ""), ("action", "star"), ("target", "")]).await;
+    assert!(saved.body.contains("Filters saved on your mail server."), "{}", saved.body);
+    let quoted = r#"say "hi" \o/"#;
+    let saved = form_page(&b, "/settings/filters", &[("csrf", &token), ("name", "Quotes"), ("field", "subject"), ("op", "contains"), ("value", quoted), ("field", "header"), ("header", "X-Nothing"), ("op", "contains"), ("value", "zzz"), ("match", "any"), ("action", "copy"), ("target", "Citations"), ("action", "forward"), ("target", &other.name), ("keep", "on")]).await;
+    assert!(saved.body.contains("Filters saved"), "{}", saved.body);
+    assert!(saved.body.contains("News") && saved.body.contains("Quotes"), "both listed: {}", saved.body);
+
+    // Delivered through Postfix by LMTP: the server ran the rules.
+    deliver(&sender, &me.name, "weekly news").await;
+    assert!(arrives(&mut imap, &lettres, "weekly news").await, "filed by the server");
+    let filed = subjects(&mut imap, &lettres).await;
+    assert!(filed[0].1.iter().any(|f| f.contains("Seen")) && filed[0].1.iter().any(|f| f.contains("Flagged")), "{filed:?}");
+    assert!(subjects(&mut imap, "INBOX").await.is_empty(), "moved, not kept");
+    let stranger = dovecot().user();
+    deliver(&stranger, &me.name, &format!("{quoted} again")).await;
+    assert!(arrives(&mut imap, "Citations", "again").await, "quotes and backslashes matched as written");
+    assert!(arrives(&mut imap, "INBOX", "again").await, "a copy, the original kept");
+    let mut theirs = other.imap().await;
+    assert!(arrives(&mut theirs, "INBOX", "again").await, "forwarded to the other account");
+
+    // Reordered, turned off, deleted: the list follows, the server's script too.
+    let moved = b.post("/settings/filters/1/move", &[("csrf", &token), ("dir", "up")]).await;
+    let (q, n) = (moved.body.find("<strong>Quotes</strong>").unwrap(), moved.body.find("<strong>News</strong>").unwrap());
+    assert!(q < n, "Quotes first now");
+    let off = b.post("/settings/filters/0/enable", &[("csrf", &token), ("enabled", "0")]).await;
+    assert!(off.body.contains("(off)"), "{}", off.body);
+    let gone = b.post("/settings/filters/0/delete", &[("csrf", &token)]).await;
+    assert!(gone.body.contains("Filter deleted.") && !gone.body.contains("<strong>Quotes</strong>"), "{}", gone.body);
+    let mut sieve = Sieve::login(&me).await;
+    let listed = sieve.command("LISTSCRIPTS\r\n").await;
+    assert!(listed.contains("\"facteur\" ACTIVE"), "{listed}");
+    let script = sieve.command("GETSCRIPT \"facteur\"\r\n").await;
+    assert!(script.contains("# Filter: News") && !script.contains("# Filter: Quotes"), "{script}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_vacation_reply_answers_each_sender_once_and_not_after_its_last_day() {
+    let app = TestApp::start().await;
+    let (me, sender) = (dovecot().user(), dovecot().user());
+    let b = Browser::new(&app);
+    b.login(&me).await;
+    let token = csrf(&b.get("/settings/vacation").await.body);
+    let saved = b.post("/settings/vacation", &[("csrf", &token), ("enabled", "on"), ("subject", "Absent until Monday"), ("body", "I am away.\nBack on Monday."), ("start", ""), ("end", "")]).await;
+    assert!(saved.body.contains("Your vacation reply is on."), "{}", saved.body);
+    // Every page says so, with the way to turn it off.
+    let inbox = b.get("/f/INBOX").await;
+    assert!(inbox.body.contains("vacation-banner") && inbox.body.contains("href=\"/settings/vacation\""), "{}", inbox.body);
+    deliver(&sender, &me.name, "first").await;
+    deliver(&sender, &me.name, "second").await;
+    let mut theirs = sender.imap().await;
+    assert!(arrives(&mut theirs, "INBOX", "Absent until Monday").await, "an automatic reply");
+    // The second message is delivered too (the user's Inbox has both), without a second reply.
+    let mut mine = me.imap().await;
+    assert!(arrives(&mut mine, "INBOX", "second").await);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let replies = subjects(&mut theirs, "INBOX").await;
+    assert_eq!(replies.len(), 1, "one reply per sender: {replies:?}");
+
+    // Its last day is past: no reply, no banner.
+    let (late, sender2) = (dovecot().user(), dovecot().user());
+    let b = Browser::new(&app);
+    b.login(&late).await;
+    let token = csrf(&b.get("/settings/vacation").await.body);
+    let yesterday = (time::OffsetDateTime::now_utc().date() - time::Duration::days(2)).to_string();
+    let saved = b.post("/settings/vacation", &[("csrf", &token), ("enabled", "on"), ("subject", "Gone"), ("body", "Away."), ("end", &yesterday)]).await;
+    assert!(saved.body.contains("Your vacation reply is on.") && !saved.body.contains("vacation-banner"), "{}", saved.body);
+    deliver(&sender2, &late.name, "too late").await;
+    let mut late_imap = late.imap().await;
+    assert!(arrives(&mut late_imap, "INBOX", "too late").await);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(subjects(&mut sender2.imap().await, "INBOX").await.is_empty(), "no reply after the last day");
+    // A date that is not one changes nothing.
+    let bad = b.post("/settings/vacation", &[("csrf", &token), ("enabled", "on"), ("body", "x"), ("end", "2026-02-30")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("A date is written YYYY-MM-DD."), "{}", bad.body);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn another_clients_script_keeps_running_and_what_the_server_refuses_changes_nothing() {
+    let app = TestApp::start().await;
+    let (me, sender) = (dovecot().user(), dovecot().user());
+    let mut imap = me.imap().await;
+    make_folder(&mut imap, "Old").await.unwrap();
+    make_folder(&mut imap, "New").await.unwrap();
+    let mut sieve = Sieve::login(&me).await;
+    let theirs = "require \"fileinto\";\r\nif header :contains \"subject\" \"old rule\" { fileinto \"Old\"; stop; }\r\n";
+    assert!(sieve.put("mine", theirs).await.starts_with("OK"));
+    assert!(sieve.command("SETACTIVE \"mine\"\r\n").await.starts_with("OK"));
+    let b = Browser::new(&app);
+    b.login(&me).await;
+    let page = b.get("/settings/filters").await;
+    assert!(page.body.contains("Rules written by another app (“mine”) are active"), "{}", page.body);
+    let token = csrf(&page.body);
+
+    // Bad input: a clear error, nothing written.
+    for (field, header, words) in [("header", "X-Evil\r\nkeep", "A header name holds only"), ("header", "X-\"q\"", "A header name holds only")] {
+        let page = b.post("/settings/filters", &[("csrf", &token), ("field", field), ("header", header), ("op", "contains"), ("value", "x"), ("action", "read")]).await;
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains(words), "{header:?}: {}", page.body);
+    }
+    let page = b.post("/settings/filters", &[("csrf", &token), ("field", "from"), ("value", "a\r\n}\r\ndiscard;"), ("action", "read")]).await;
+    assert!(page.body.contains("cannot hold a line break"), "{}", page.body);
+    let page = b.post("/settings/filters", &[("csrf", &token), ("field", "from"), ("value", "a"), ("action", "forward"), ("target", "x@y.z\"; discard; \"")]).await;
+    assert!(page.body.contains("That is not an email address."), "{}", page.body);
+    assert!(sieve.command("LISTSCRIPTS\r\n").await.contains("\"mine\" ACTIVE"), "nothing changed yet");
+
+    // A filter saved: Facteur's script is active and runs the other one first; that one is
+    // untouched.
+    let saved = b.post("/settings/filters", &[("csrf", &token), ("name", "New things"), ("field", "subject"), ("op", "contains"), ("value", "new rule"), ("action", "move"), ("target", "New")]).await;
+    assert!(saved.body.contains("Filters saved") && saved.body.contains("run before these filters"), "{}", saved.body);
+    let listed = sieve.command("LISTSCRIPTS\r\n").await;
+    assert!(listed.contains("\"facteur\" ACTIVE") && listed.contains("\"mine\""), "{listed}");
+    assert!(sieve.command("GETSCRIPT \"mine\"\r\n").await.contains(theirs.trim_end()), "the other script as it was");
+    deliver(&sender, &me.name, "old rule applies").await;
+    deliver(&sender, &me.name, "new rule applies").await;
+    assert!(arrives(&mut imap, "Old", "old rule").await, "their rule still runs");
+    assert!(arrives(&mut imap, "New", "new rule").await, "and Facteur's");
+
+    // The raw editor: the server's complaint at its line, nothing stored.
+    let before = sieve.command("GETSCRIPT \"facteur\"\r\n").await;
+    let token = csrf(&b.get("/settings/sieve").await.body);
+    let broken = "require \"fileinto\";\nif header :contains \"subject\" \"x\" {\n  fileintoo \"New\";\n}\n";
+    let page = b.post("/settings/sieve", &[("csrf", &token), ("name", "facteur"), ("script", broken)]).await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("line 3: error") && page.body.contains("class=\"error-line\" aria-current=\"true\"><code>  fileintoo"), "{}", page.body);
+    // Too large for the server (its limit is 1 MB): refused, nothing stored.
+    let huge = format!("# {}\nkeep;\n", "x".repeat(1_100_000));
+    let page = b.post("/settings/sieve", &[("csrf", &token), ("name", "facteur"), ("script", &huge)]).await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("too large"), "{}", &page.body[..page.body.len().min(3000)]);
+    assert_eq!(sieve.command("GETSCRIPT \"facteur\"\r\n").await, before, "unchanged");
+
+    // Changed by hand: Facteur notices and asks before replacing.
+    let edited = before.lines().skip(2).take_while(|l| !l.starts_with("OK")).collect::<Vec<_>>().join("\r\n").replace("stop;", "keep;") + "\r\n# mine now\r\n";
+    assert!(sieve.put("facteur", &edited).await.starts_with("OK"));
+    let page = b.get("/settings/filters").await;
+    assert!(page.body.contains("changed by hand since"), "{}", page.body);
+    let refused = b.post("/settings/filters/spam", &[("csrf", &token), ("enabled", "0")]).await;
+    assert!(refused.body.contains("changed by hand on the server"), "{}", refused.body);
+    assert!(sieve.command("GETSCRIPT \"facteur\"\r\n").await.contains("# mine now"), "kept");
+    app.stop().await;
+}
