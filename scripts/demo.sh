@@ -8,8 +8,9 @@
 #
 # Everything lives in .demo/ (delete it to start over). Ctrl-C stops Facteur, Dovecot, Postfix.
 # Environment: FACTEUR_DEMO_PORT (8080), FACTEUR_DEMO_IMAP_PORT (14143, IMAPS is +850,
-# submission +1444), FACTEUR_DEMO_RELEASE=1 for an optimized build. Mail to other domains than
-# example.test is accepted and dropped: nothing leaves the machine.
+# submission +1444, ManageSieve +1445 and its relay +1446), FACTEUR_DEMO_RELEASE=1 for an
+# optimized build. Mail to other domains than example.test is accepted and dropped: nothing
+# leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,6 +19,8 @@ web_port=${FACTEUR_DEMO_PORT:-8080}
 imap_port=${FACTEUR_DEMO_IMAP_PORT:-14143}
 imaps_port=$((imap_port + 850))
 submission_port=$((imap_port + 1444))
+sieve_port=$((imap_port + 1445))
+relay_port=$((imap_port + 1446))
 user=demo@example.test
 password=demo
 friend=friend@example.test
@@ -31,8 +34,9 @@ cargo build --locked "${build_flags[@]}"
 
 mkdir -p "$demo"
 chmod 711 "$demo"
-# --fts: body searches answered from a full-text index (fts-xapian).
-bash scripts/mailserver.sh start --fts "$demo/mail" "$imap_port" "$imaps_port" "$submission_port"
+# --fts: body searches answered from a full-text index (fts-xapian); --sieve: rules run at
+# delivery, managed over ManageSieve.
+bash scripts/mailserver.sh start --fts --sieve "$sieve_port" --sieve-relay "$relay_port" "$demo/mail" "$imap_port" "$imaps_port" "$submission_port"
 stop_mail() { bash scripts/mailserver.sh stop "$demo/mail" >/dev/null 2>&1 || true; }
 trap stop_mail EXIT
 bash scripts/mailserver.sh adduser "$demo/mail" "$user" "$password" "$friend" "$password" >/dev/null
@@ -51,14 +55,30 @@ cat <<MSG
   127.0.0.1:$submission_port, STARTTLS; Ctrl-C stops everything)
 
 MSG
-FACTEUR_LISTEN="127.0.0.1:$web_port" \
-FACTEUR_DATA_DIR="$demo/data" \
-FACTEUR_IMAP_HOST=localhost \
-FACTEUR_IMAP_PORT="$imaps_port" \
-FACTEUR_IMAP_SECURITY=tls \
-FACTEUR_TLS_CA_FILE="$demo/mail/ca.pem" \
-FACTEUR_SMTP_HOST=localhost \
-FACTEUR_SMTP_PORT="$submission_port" \
-FACTEUR_SMTP_SECURITY=starttls \
-FACTEUR_COOKIE_SECURE=false \
-"target/$profile/facteur" serve
+export FACTEUR_LISTEN="127.0.0.1:$web_port" \
+    FACTEUR_DATA_DIR="$demo/data" \
+    FACTEUR_IMAP_HOST=localhost \
+    FACTEUR_IMAP_PORT="$imaps_port" \
+    FACTEUR_IMAP_SECURITY=tls \
+    FACTEUR_TLS_CA_FILE="$demo/mail/ca.pem" \
+    FACTEUR_SMTP_HOST=localhost \
+    FACTEUR_SMTP_PORT="$submission_port" \
+    FACTEUR_SMTP_SECURITY=starttls \
+    FACTEUR_SIEVE_HOST=localhost \
+    FACTEUR_SIEVE_PORT="$sieve_port" \
+    FACTEUR_SIEVE_SECURITY=starttls \
+    FACTEUR_COOKIE_SECURE=false
+"target/$profile/facteur" serve &
+facteur_pid=$!
+trap 'kill "$facteur_pid" 2>/dev/null || true; wait "$facteur_pid" 2>/dev/null || true; stop_mail' EXIT
+# The demo account's rules on the mail server (filters, a vacation reply), written once through
+# Facteur's own pages.
+if [ ! -f "$demo/rules-seeded" ]; then
+    for _ in $(seq 100); do
+        "target/$profile/facteur" healthcheck >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    python3 scripts/demo-rules.py --url "http://127.0.0.1:$web_port" --user "$user" --password "$password" --friend "$friend" \
+        && touch "$demo/rules-seeded"
+fi
+wait "$facteur_pid"

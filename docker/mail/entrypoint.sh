@@ -3,7 +3,7 @@
 #
 # Starts Dovecot and Postfix with scripts/mailserver.sh in MAIL_DIR, listening on every address
 # of the container (MAILSERVER_LISTEN=0.0.0.0): IMAP 143, IMAPS 993, submission 587,
-# submissions 465. Sets the account MAIL_USER with MAIL_PASSWORD (created, or its password
+# submissions 465, ManageSieve 4190. Sets the account MAIL_USER with MAIL_PASSWORD (created, or its password
 # replaced), then stays in the foreground printing the servers' logs. SIGTERM (docker stop)
 # stops both gracefully; if Dovecot or Postfix dies, the container exits with status 1.
 #
@@ -21,7 +21,7 @@ export MAILSERVER_LISTEN=${MAILSERVER_LISTEN:-0.0.0.0}
 # name processes of another pid namespace, and a reused pid would look like a running server.
 rm -f "$dir/run/master.pid" "$dir/postfix-queue/pid/master.pid"
 
-bash "$mailserver" start "$dir" 143 993 587 465
+bash "$mailserver" start --sieve 4190 --sieve-relay 10025 "$dir" 143 993 587 465
 bash "$mailserver" adduser "$dir" "$user" "$password"
 echo "entrypoint: account $user ready; CA certificate in $dir/ca.pem"
 

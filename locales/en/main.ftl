@@ -670,3 +670,26 @@ sieve-script = Script
 sieve-save = Check and save
 sieve-saved = Script saved.
 sieve-error-name = A script needs a name without line breaks (128 characters at most).
+msg-filter-like = Filter messages like this
+msg-block-sender = Block the sender
+filters-block-title = Block { $address }
+filters-block-question = Mail from { $address } will go straight to Spam, on every device (a filter on your mail server).
+filters-block = Block
+filters-apply = Apply to messages already here…
+filters-apply-title = Apply “{ $name }” to messages already there
+filters-apply-folder = Folder
+filters-apply-count-button = Count
+filters-apply-count = { $count ->
+    [0] No message in “{ $folder }” matches.
+    [one] 1 message in “{ $folder }” matches.
+   *[other] { $count } messages in “{ $folder }” match.
+}
+filters-apply-new-only = Forwarding and copies apply only to mail that arrives from now on.
+filters-apply-button = { $count ->
+    [one] Apply to this message
+   *[other] Apply to these { $count } messages
+}
+filters-applied = { $count ->
+    [one] Filter applied to 1 message.
+   *[other] Filter applied to { $count } messages.
+}

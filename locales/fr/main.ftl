@@ -686,3 +686,26 @@ sieve-script = Script
 sieve-save = Vérifier et enregistrer
 sieve-saved = Script enregistré.
 sieve-error-name = Un script a besoin d’un nom sans saut de ligne (128 caractères au plus).
+msg-filter-like = Filtrer les messages de ce type
+msg-block-sender = Bloquer l’expéditeur
+filters-block-title = Bloquer { $address }
+filters-block-question = Les messages de { $address } iront directement dans les indésirables, sur tous vos appareils (un filtre sur votre serveur de messagerie).
+filters-block = Bloquer
+filters-apply = Appliquer aux messages déjà présents…
+filters-apply-title = Appliquer « { $name } » aux messages déjà présents
+filters-apply-folder = Dossier
+filters-apply-count-button = Compter
+filters-apply-count = { $count ->
+    [0] Aucun message de « { $folder } » ne correspond.
+    [one] 1 message de « { $folder } » correspond.
+   *[other] { $count } messages de « { $folder } » correspondent.
+}
+filters-apply-new-only = Le transfert et les copies ne s’appliquent qu’aux messages qui arrivent désormais.
+filters-apply-button = { $count ->
+    [one] Appliquer à ce message
+   *[other] Appliquer à ces { $count } messages
+}
+filters-applied = { $count ->
+    [one] Filtre appliqué à 1 message.
+   *[other] Filtre appliqué à { $count } messages.
+}

@@ -386,6 +386,160 @@ pub fn read(script: &str) -> Option<Read> {
     Some(Read { edited: checksum(code) != check.trim(), rules })
 }
 
+impl Filter {
+    /// The filter's conditions as IMAP SEARCH keys (to act on messages already in a folder),
+    /// and whether the server's answer is exact. IMAP searches substrings only: `is` and
+    /// `matches` are searched as their longest literal part, and what is found must then be
+    /// checked with [`Filter::holds`].
+    pub fn search(&self) -> (Option<crate::mail::search::Expr>, bool) {
+        use crate::mail::search::{Expr, Term};
+        let mut exact = true;
+        let mut parts = Vec::new();
+        for c in &self.conditions {
+            let needle = match c.op {
+                Op::Contains => c.value.clone(),
+                Op::Is => {
+                    exact = false;
+                    c.value.clone()
+                }
+                Op::Matches => {
+                    exact = false;
+                    c.value.split(['*', '?']).max_by_key(|p| p.len()).unwrap_or_default().to_string()
+                }
+                Op::Over | Op::Under => String::new(),
+            };
+            let field = |name: &'static str| Expr::Term(Term::Field(name, needle.clone()));
+            let e = match &c.field {
+                Field::Size => match size(&c.value).ok().and_then(|s| crate::mail::rules::bytes(&s)) {
+                    Some(n) if c.op == Op::Under => Some(Expr::Term(Term::Smaller(n))),
+                    Some(n) => Some(Expr::Term(Term::Larger(n))),
+                    None => None,
+                },
+                // An empty needle (`*`) finds every message: checked afterwards.
+                _ if needle.is_empty() => None,
+                Field::From => Some(field("FROM")),
+                Field::To => Some(Expr::Or(Box::new(field("TO")), Box::new(field("CC")))),
+                Field::Subject => Some(field("SUBJECT")),
+                Field::Header(name) if valid_header_name(name) => Some(Expr::Term(Term::Header(name.clone(), needle.clone()))),
+                Field::Header(_) => None,
+            };
+            match e {
+                Some(e) => parts.push(e),
+                None if self.all => exact = false,
+                // Any condition: one that cannot be searched could hold for any message.
+                None => return (None, false),
+            }
+        }
+        let expr = if self.all {
+            match parts.len() {
+                0 => None,
+                1 => parts.pop(),
+                _ => Some(Expr::And(parts)),
+            }
+        } else {
+            parts.into_iter().reduce(|a, b| Expr::Or(Box::new(a), Box::new(b)))
+        };
+        (expr, exact)
+    }
+
+    /// The header fields its conditions read.
+    pub fn header_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for c in &self.conditions {
+            let more: Vec<String> = match &c.field {
+                Field::From => vec!["FROM".into()],
+                Field::To => vec!["TO".into(), "CC".into()],
+                Field::Subject => vec!["SUBJECT".into()],
+                Field::Header(n) if valid_header_name(n) => vec![n.clone()],
+                Field::Header(_) | Field::Size => Vec::new(),
+            };
+            for n in more {
+                if !names.iter().any(|x: &String| x.eq_ignore_ascii_case(&n)) {
+                    names.push(n);
+                }
+            }
+        }
+        if names.is_empty() {
+            names.push("SUBJECT".into());
+        }
+        names
+    }
+
+    /// Whether a message of `size` bytes with these header fields meets the conditions, as
+    /// Sieve compares (ASCII letters in any case, encoded words decoded).
+    pub fn holds(&self, headers: &[u8], size: u32) -> bool {
+        let parsed = mail_parser::MessageParser::new().parse_headers(headers);
+        let values = |name: &str| -> Vec<String> {
+            let Some(m) = parsed.as_ref() else { return Vec::new() };
+            m.headers()
+                .iter()
+                .filter(|h| h.name().eq_ignore_ascii_case(name))
+                .map(|h| match h.value().as_text() {
+                    Some(t) => t.to_string(),
+                    None => m.header_raw(h.name()).map(|r| r.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default(),
+                })
+                .collect()
+        };
+        let test = |c: &Condition| -> bool {
+            let fields: Vec<String> = match &c.field {
+                Field::Size => {
+                    let Some(n) = size_value(&c.value) else { return false };
+                    return if c.op == Op::Under { u64::from(size) < n } else { u64::from(size) > n };
+                }
+                Field::From => values("From"),
+                Field::To => [values("To"), values("Cc")].concat(),
+                Field::Subject => values("Subject"),
+                Field::Header(n) => values(n),
+            };
+            let want = c.value.to_ascii_lowercase();
+            fields.iter().map(|v| v.to_ascii_lowercase()).any(|v| match c.op {
+                Op::Is => v == want,
+                Op::Matches => glob(&want, &v),
+                _ => v.contains(&want),
+            })
+        };
+        if self.all { self.conditions.iter().all(test) } else { self.conditions.iter().any(test) }
+    }
+}
+
+/// A size as Sieve writes it (`500K`) in bytes.
+fn size_value(value: &str) -> Option<u64> {
+    bytes(&size(value).ok()?)
+}
+
+fn bytes(s: &str) -> Option<u64> {
+    let (digits, mult) = match s.chars().last()? {
+        'K' => (&s[..s.len() - 1], 1024),
+        'M' => (&s[..s.len() - 1], 1024 * 1024),
+        'G' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
+        _ => (s, 1),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// Sieve's `:matches`: `*` any run of characters, `?` one character.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            pi += 1;
+            mark = ti;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
 /// The line a server's complaint points at (`line 3: error: …`), if it says.
 pub fn error_line(message: &str) -> Option<usize> {
     let at = message.find("line ")?;
@@ -436,6 +590,22 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_searches_the_server_and_checks_what_imap_cannot_compare() {
+        let c = |field: Field, op: Op, value: &str| Condition { field, op, value: value.into() };
+        let f = filter(vec![c(Field::From, Op::Contains, "news@x.org"), c(Field::Size, Op::Over, "1K")], vec![Action::Read]);
+        let (expr, exact) = f.search();
+        assert_eq!((expr.unwrap().keys().text(), exact), ("(FROM \"news@x.org\" LARGER 1024)".to_string(), true));
+        let g = Filter { all: false, ..filter(vec![c(Field::Subject, Op::Matches, "*[ann*]*"), c(Field::Header("List-Id".into()), Op::Is, "<dev.x>")], vec![Action::Star]) };
+        let (expr, exact) = g.search();
+        assert_eq!((expr.unwrap().keys().text(), exact), ("OR SUBJECT \"[ann\" HEADER \"List-Id\" \"<dev.x>\"".to_string(), false));
+        assert_eq!(g.header_names(), vec!["SUBJECT".to_string(), "List-Id".to_string()]);
+        let headers = b"Subject: =?utf-8?q?Re=3A_=5BANN=5D_release?=\r\nList-Id: other\r\n\r\n";
+        assert!(g.holds(headers, 10), "encoded words decoded, case ignored");
+        assert!(!g.holds(b"Subject: ann\r\nList-Id: <dev.x> more\r\n\r\n", 10), "is means the whole value");
+        assert!(f.holds(b"From: News <NEWS@x.org>\r\n\r\n", 2000) && !f.holds(b"From: news@x.org\r\n\r\n", 1000));
+    }
+
+    #[test]
     fn what_cannot_be_written_is_refused() {
         let ext = ext();
         let cx = cx(&ext);
@@ -461,6 +631,7 @@ mod tests {
         r.vacation.end = Some("2026-02-30".into());
         assert_eq!(script(&r, &cx), Err(RuleError::Date));
         assert_eq!(error_line("line 7: error: unknown command 'fileintoo'."), Some(7));
+        assert!(glob("*news*", "weekly news letter") && glob("a?c", "abc") && !glob("a?c", "abbc") && glob("*", ""));
         assert_eq!(error_line("error: validation failed."), None);
         assert!(valid_address("élise+x@exemple.fr") && !valid_address("a@b") && !valid_address("a b@c.d"));
     }

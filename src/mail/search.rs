@@ -39,6 +39,8 @@ pub enum Term {
     Since(Day),
     Larger(u64),
     Smaller(u64),
+    /// A header field by name (a filter's condition searched on messages already there).
+    Header(String, String),
 }
 
 /// A calendar day (the IMAP date: no time, no zone).
@@ -519,6 +521,11 @@ impl Term {
             Term::Since(d) => k.raw(&format!("SINCE {d}")),
             Term::Larger(n) => k.raw(&format!("LARGER {n}")),
             Term::Smaller(n) => k.raw(&format!("SMALLER {n}")),
+            Term::Header(name, s) => {
+                k.raw("HEADER");
+                k.string(name);
+                k.string(s);
+            }
         }
     }
 }

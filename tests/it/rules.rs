@@ -254,3 +254,146 @@ async fn another_clients_script_keeps_running_and_what_the_server_refuses_change
     assert!(sieve.command("GETSCRIPT \"facteur\"\r\n").await.contains("# mine now"), "kept");
     app.stop().await;
 }
+
+/// A ManageSieve server that greets, takes any login and lists no script, then hangs up in
+/// the middle of the first PUTSCRIPT.
+async fn dropping_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut s = BufReader::new(tcp);
+                let greeting = "\"IMPLEMENTATION\" \"Flaky\"\r\n\"SIEVE\" \"fileinto vacation imap4flags\"\r\n\"SASL\" \"PLAIN\"\r\nOK \"ready\"\r\n";
+                if s.get_mut().write_all(greeting.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut line = String::new();
+                while s.read_line(&mut line).await.is_ok_and(|n| n > 0) {
+                    if line.starts_with("PUTSCRIPT") {
+                        return;
+                    }
+                    let reply = if line.starts_with("LOGOUT") { "OK \"bye\"\r\n" } else { "OK \"done\"\r\n" };
+                    if s.get_mut().write_all(reply.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    line.clear();
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn over_starttls_rules_are_saved_and_a_server_that_is_missing_or_hangs_up_is_said_plainly() {
+    // STARTTLS, the server's certificate checked against the test CA.
+    let ca = dovecot().dir.join("ca.pem").display().to_string();
+    let app = TestApp::start_with(
+        |_| {},
+        |env| {
+            env.insert("FACTEUR_IMAP_PORT".into(), dovecot().imap_port.to_string());
+            env.insert("FACTEUR_SIEVE_HOST".into(), "localhost".into());
+            env.insert("FACTEUR_SIEVE_SECURITY".into(), "starttls".into());
+            env.insert("FACTEUR_TLS_CA_FILE".into(), ca.clone());
+        },
+    )
+    .await;
+    let me = dovecot().user();
+    let b = Browser::new(&app);
+    b.login(&me).await;
+    let token = csrf(&b.get("/settings/filters").await.body);
+    let saved = b.post("/settings/filters", &[("csrf", &token), ("field", "subject"), ("value", "tls"), ("action", "star")]).await;
+    assert!(saved.body.contains("Filters saved"), "{}", saved.body);
+    assert!(Sieve::login(&me).await.command("LISTSCRIPTS\r\n").await.contains("\"facteur\" ACTIVE"));
+    app.stop().await;
+
+    // No ManageSieve at all: the pages say so, nothing else breaks.
+    let m = minimal();
+    let app = TestApp::start_on(m.imap_port, m.submission_port).await;
+    let b = Browser::new(&app);
+    b.login(&m.user()).await;
+    let page = b.get("/settings/filters").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("does not offer rules") && !page.body.contains("filter-form"), "{}", page.body);
+    assert!(b.get("/settings/vacation").await.body.contains("does not offer rules"));
+    app.stop().await;
+
+    // A server that hangs up while a script is sent: an error page that says so, and the
+    // next page works.
+    let port = dropping_server().await;
+    let app = TestApp::start_with(|_| {}, |env| drop(env.insert("FACTEUR_SIEVE_PORT".into(), port.to_string()))).await;
+    let b = Browser::new(&app);
+    b.login(&dovecot().user()).await;
+    let page = b.get("/settings/filters").await;
+    assert!(page.body.contains("No filter yet."), "{}", page.body);
+    let token = csrf(&page.body);
+    let failed = b.post("/settings/filters", &[("csrf", &token), ("field", "subject"), ("value", "x"), ("action", "read")]).await;
+    assert!(failed.status == 502 || failed.status == 503, "{}: {}", failed.status, failed.body);
+    assert!(b.get("/f/INBOX").await.status == 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_filter_applied_to_messages_already_there_counts_them_first_and_acts_on_exactly_those() {
+    let app = TestApp::start().await;
+    let me = dovecot().user();
+    let mut imap = me.imap().await;
+    make_folder(&mut imap, "Annonces").await.unwrap();
+    let mail = [
+        ("news@lists.example.org", "[ANN] release 2.0", "<dev.lists.example.org>"),
+        ("NEWS@lists.example.org", "=?utf-8?q?=5BANN=5D_caf=C3=A9?=", "<dev.lists.example.org>"),
+        ("news@lists.example.org", "[ANN] other list", "<other.example.org>"),
+        ("alice@example.org", "[ANN] not from the list", "<dev.lists.example.org> copy"),
+    ];
+    for (from, subject, list) in mail {
+        append(&mut imap, "INBOX", format!("From: {from}\r\nSubject: {subject}\r\nList-Id: {list}\r\nMessage-ID: <{}@x>\r\n\r\nBody.\r\n", facteur::secrets::random_token::<6>().unwrap()).as_bytes()).await;
+    }
+    let b = Browser::new(&app);
+    b.login(&me).await;
+    let token = csrf(&b.get("/settings/filters").await.body);
+    // `is` on a header and `matches` on the subject: searched by the server as substrings,
+    // then checked exactly.
+    let saved = b.post("/settings/filters", &[("csrf", &token), ("name", "Announcements"), ("field", "header"), ("header", "List-Id"), ("op", "is"), ("value", "<dev.lists.example.org>"), ("field", "subject"), ("op", "matches"), ("value", "[ann]*"), ("action", "read"), ("target", ""), ("action", "move"), ("target", "Annonces")]).await;
+    assert!(saved.body.contains("Filters saved"), "{}", saved.body);
+    let page = b.get("/settings/filters/0/apply").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("2 messages in “Inbox” match."), "{}", page.body);
+    // A message that arrives meanwhile and matches too is left alone: the counted UIDs only.
+    append(&mut imap, "INBOX", b"From: news@lists.example.org\r\nSubject: [ANN] late\r\nList-Id: <dev.lists.example.org>\r\n\r\nBody.\r\n").await;
+    let uids = page.body.split("name=\"uids\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let uv = page.body.split("name=\"uidvalidity\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let done = b.post("/settings/filters/0/apply", &[("csrf", &token), ("folder", "INBOX"), ("uidvalidity", &uv), ("uids", &uids)]).await;
+    assert!(done.body.contains("Filter applied to 2 messages."), "{}", done.body);
+    let filed = subjects(&mut imap, "Annonces").await;
+    assert_eq!(filed.len(), 2, "{filed:?}");
+    assert!(filed.iter().all(|(_, flags)| flags.iter().any(|f| f.contains("Seen"))), "{filed:?}");
+    let left: Vec<String> = subjects(&mut imap, "INBOX").await.into_iter().map(|(s, _)| s).collect();
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert!(left.iter().any(|s| s.contains("late")), "{left:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn from_a_message_its_sender_is_filtered_or_blocked_and_their_next_mail_goes_to_spam() {
+    let app = TestApp::start().await;
+    let (me, pest) = (dovecot().user(), dovecot().user());
+    let mut imap = me.imap().await;
+    let (uid, uv) = append(&mut imap, "INBOX", format!("From: Pest <{}>\r\nSubject: buy now\r\n\r\nBuy.\r\n", pest.name).as_bytes()).await;
+    let b = Browser::new(&app);
+    b.login(&me).await;
+    let message = b.get(&format!("/m/INBOX/{uv}/{uid}")).await;
+    let like = format!("href=\"/settings/filters?from={}#filter-form\"", pest.name.replace('@', "%40").replace('.', "%2E"));
+    assert!(message.body.contains(&like) && message.body.contains("Block the sender"), "{}", message.body);
+    let started = b.get(&format!("/settings/filters?from={}", pest.name)).await;
+    assert!(started.body.contains(&format!("name=\"value\" type=\"text\" maxlength=\"500\" value=\"{}\"", pest.name)), "the form starts from the sender");
+    let ask = b.get(&format!("/settings/filters/block?from={}", pest.name)).await;
+    assert!(ask.body.contains(&format!("Mail from {} will go straight to Spam", pest.name)), "{}", ask.body);
+    let confirm = ask.body.split("<section class=\"confirm\">").nth(1).unwrap();
+    let action = confirm.split("<form method=\"post\" action=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let blocked = b.post(&action, &[("csrf", &csrf(&ask.body)), ("confirm", "yes")]).await;
+    assert!(blocked.body.contains("Sender blocked") && blocked.body.contains(&format!("Blocked: {}", pest.name)), "{} {} {}: {}", blocked.status, blocked.url, action, blocked.body);
+    deliver(&pest, &me.name, "still selling").await;
+    assert!(arrives(&mut imap, "Junk", "still selling").await, "filed in Spam by the server");
+    app.stop().await;
+}

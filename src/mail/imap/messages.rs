@@ -327,6 +327,19 @@ impl ImapConn {
         Ok((uidvalidity, total, uids))
     }
 
+    /// The size and the header fields `names` of these messages of `mailbox`: (UID, size,
+    /// the fields as the message has them).
+    pub async fn header_fields(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32], names: &[String]) -> Result<Vec<(u32, u32, Vec<u8>)>, MailError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.select_valid(mailbox, uidvalidity).await?;
+        let items = format!("(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])", names.join(" "));
+        let set = uid_set(uids);
+        let fetches = self.command(async |s| all(s.uid_fetch(&set, &items)).await).await?;
+        Ok(fetches.iter().filter_map(|f| Some((f.uid?, f.size.unwrap_or(0), f.header().map(<[u8]>::to_vec).unwrap_or_default()))).collect())
+    }
+
     /// List rows of these messages of the selected folder `mailbox`, in no particular order.
     pub async fn rows(&mut self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<ListItem>, MailError> {
         self.rows_with(mailbox, uidvalidity, uids, ROW_ITEMS, None).await

@@ -134,6 +134,20 @@ impl FilterForm {
     }
 }
 
+/// `POST /settings/filters/{n}/apply`: the messages its page counted.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ApplyForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub folder: String,
+    #[serde(default)]
+    pub uidvalidity: u32,
+    /// An IMAP set (`1:3,7`).
+    #[serde(default)]
+    pub uids: String,
+}
+
 /// `POST /settings/vacation`.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct VacationForm {

@@ -19,7 +19,7 @@ use crate::web::extract::Ctx;
 use crate::web::forms::filters::{FilterForm, FilterOpForm, FormError, ForwardForm, ScriptForm, VacationForm};
 use crate::web::notice;
 use crate::web::rules::{Loaded, connect, load};
-use crate::web::views::filters::{FiltersPage, ScriptPage, VacationPage};
+use crate::web::views::filters::{ApplyPage, FiltersPage, ScriptPage, VacationPage};
 
 pub const FILTERS_PAGE: &str = "/settings/filters";
 
@@ -243,10 +243,32 @@ pub async fn spam_rule(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Respon
     .await
 }
 
-/// POST /settings/filters/block (`from`): the sender's mail goes to Junk from now on.
-pub async fn block_sender(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
+/// GET /settings/filters/block?from=…: asks before blocking a sender (the message page's
+/// "Block sender").
+pub async fn block_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+    let from = q.get("from").map(|f| f.trim().to_string()).unwrap_or_default();
+    if !rules::valid_address(&from) {
+        return Err(AppError::not_found());
+    }
+    let chrome = cx.chrome("", None).await?;
+    let i18n = &chrome.i18n;
+    let page = crate::web::views::space::AskPage {
+        title: i18n.t1("filters-block-title", "address", from.clone()),
+        question: i18n.t1("filters-block-question", "address", from.clone()),
+        action: format!("/settings/filters/block?from={}", crate::web::views::seg(&from)),
+        button: i18n.t("filters-block"),
+        back: "/".to_string(),
+        chrome,
+    };
+    Ok(page.into_response())
+}
+
+/// POST /settings/filters/block (`from`, in the form or the address): the sender's mail goes
+/// to Junk from now on.
+pub async fn block_sender(cx: Ctx, Query(q): Query<HashMap<String, String>>, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
     cx.check_csrf(&form.csrf)?;
-    let from = form.from.trim().to_string();
+    let from = if form.from.is_empty() { q.get("from").cloned().unwrap_or_default() } else { form.from.clone() };
+    let from = from.trim().to_string();
     if !rules::valid_address(&from) {
         return notice::redirect(&cx.user, cx.i18n().t("filters-error-address"), FILTERS_PAGE).await;
     }
@@ -427,4 +449,103 @@ pub async fn reset_rules(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Resp
         Ok(()) => notice::redirect(&cx.user, cx.i18n().t("filters-saved"), FILTERS_PAGE).await,
         Err(reason) => notice::redirect(&cx.user, reason, FILTERS_PAGE).await,
     }
+}
+
+/// The most messages already in a folder that a filter is checked on and applied to at once.
+const APPLY_MAX: usize = 10_000;
+
+/// GET /settings/filters/{n}/apply?folder=…: how many messages of the folder (the Inbox by
+/// default) filter `n` would take, found by the server's SEARCH (and, for `is` and
+/// `matches`, checked here), before anything is done to them.
+pub async fn apply_page(cx: Ctx, Path(n): Path<usize>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+    let (conn, loaded) = match open(&cx).await {
+        Ok(x) => x,
+        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+    };
+    conn.logout().await;
+    let Some(filter) = loaded.rules().filters.get(n).cloned() else { return Err(AppError::not_found()) };
+    let folders = cx.folders().await?;
+    let mailbox = q.get("folder").cloned().unwrap_or_else(|| "INBOX".to_string());
+    if !folders.iter().any(|f| f.name == mailbox && f.selectable) {
+        return Err(AppError::not_found());
+    }
+    let found = cx
+        .imap(|c| {
+            let (filter, mailbox) = (filter.clone(), mailbox.clone());
+            Box::pin(async move { matching(c, &filter, &mailbox).await })
+        })
+        .await;
+    let (uidvalidity, uids) = match found {
+        Ok(f) => f,
+        Err(MailError::NotFound) => return Err(AppError::not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let chrome = cx.frame(&folders, "", None);
+    Ok(ApplyPage::new(chrome, &folders, &filter, n, &mailbox, uidvalidity, &uids).into_response())
+}
+
+/// The messages of `mailbox` that `filter` takes (the newest [`APPLY_MAX`]): the folder's
+/// UIDVALIDITY and their UIDs.
+async fn matching(c: &mut crate::mail::imap::ImapConn, filter: &rules::Filter, mailbox: &str) -> Result<(u32, Vec<u32>), MailError> {
+    let (expr, exact) = filter.search();
+    let keys = expr.as_ref().map(crate::mail::search::Expr::keys);
+    let (uidvalidity, mut uids) = c.search(mailbox, keys.as_ref()).await?;
+    uids.sort_unstable_by(|a, b| b.cmp(a));
+    uids.truncate(APPLY_MAX);
+    if !exact {
+        let fields = c.header_fields(mailbox, uidvalidity, &uids, &filter.header_names()).await?;
+        uids = fields.into_iter().filter(|(_, size, headers)| filter.holds(headers, *size)).map(|(uid, _, _)| uid).collect();
+    }
+    uids.sort_unstable();
+    Ok((uidvalidity, uids))
+}
+
+/// POST /settings/filters/{n}/apply (`folder`, `uidvalidity`, `uids`): filter `n`'s actions
+/// on exactly the messages its page counted (by UID, never a search run again). Forwarding
+/// and copies are for mail that arrives.
+pub async fn apply(cx: Ctx, Path(n): Path<usize>, Form(form): Form<crate::web::forms::filters::ApplyForm>) -> Result<Response, AppError> {
+    use crate::mail::actions::{self, Action as Do};
+    cx.check_csrf(&form.csrf)?;
+    let (conn, loaded) = match open(&cx).await {
+        Ok(x) => x,
+        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+    };
+    conn.logout().await;
+    let Some(filter) = loaded.rules().filters.get(n).cloned() else { return Err(AppError::not_found()) };
+    let uids: Vec<crate::mail::model::Uid> = crate::mail::imap::raw::sequence(&form.uids, APPLY_MAX * 100).into_iter().take(APPLY_MAX).map(crate::mail::model::Uid).collect();
+    let set = crate::mail::model::MessageSet { mailbox: form.folder.clone(), uidvalidity: crate::mail::model::UidValidity(form.uidvalidity), uids };
+    let count = set.uids.len();
+    let done = cx
+        .imap(|c| {
+            let (set, filter) = (set.clone(), filter.clone());
+            Box::pin(async move {
+                // Flags first: they go with the messages wherever they are filed.
+                let mut steps: Vec<(Do, String)> = Vec::new();
+                for a in &filter.actions {
+                    match a {
+                        rules::Action::Read => steps.insert(0, (Do::Read, String::new())),
+                        rules::Action::Star => steps.insert(0, (Do::Star, String::new())),
+                        rules::Action::Move(t) => steps.push((Do::Move, t.clone())),
+                        rules::Action::Delete => steps.push((Do::Delete, String::new())),
+                        rules::Action::Copy(_) | rules::Action::Forward { .. } => {}
+                    }
+                }
+                for (action, target) in steps {
+                    actions::perform(c, &set, action, &target).await?;
+                    if matches!(action, Do::Move | Do::Delete) {
+                        break;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await;
+    match done {
+        Ok(()) => {}
+        Err(MailError::NotFound) => return notice::redirect(&cx.user, cx.i18n().t("notice-stale"), FILTERS_PAGE).await,
+        Err(MailError::No(reason)) => return notice::redirect(&cx.user, crate::web::notice::refused(cx.i18n(), crate::mail::plain_reason(&reason)), FILTERS_PAGE).await,
+        Err(e) => return Err(e.into()),
+    }
+    cx.state.watchers.announce(&cx.key(), crate::mail::imap::MailEvent::Changed { folder: form.folder.clone() });
+    notice::redirect(&cx.user, cx.i18n().tn("filters-applied", "count", count as i64), &crate::web::views::folder_href(&form.folder)).await
 }

@@ -313,3 +313,45 @@ impl ScriptPage {
         }
     }
 }
+
+/// Before a filter acts on messages already in a folder: how many, and the button.
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/filter_apply.html")]
+pub struct ApplyPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub summary: String,
+    pub index: usize,
+    pub folder: String,
+    /// (name, label, chosen) of the folders it can be applied to.
+    pub folders: Vec<(String, String, bool)>,
+    pub count: String,
+    pub matched: usize,
+    /// The button's words.
+    pub button: String,
+    pub uidvalidity: u32,
+    pub uids: String,
+    /// Its forwarding and copies, which are for mail that arrives.
+    pub not_applied: bool,
+}
+
+impl ApplyPage {
+    pub fn new(chrome: Chrome, folders: &[Folder], f: &Filter, index: usize, folder: &str, uidvalidity: u32, uids: &[u32]) -> Self {
+        let i18n = &chrome.i18n;
+        let label = folders.iter().find(|x| x.name == folder).map(|x| folder_title(x, i18n)).unwrap_or_else(|| folder.to_string());
+        Self {
+            title: i18n.t1("filters-apply-title", "name", f.name.clone()),
+            summary: summary(f, i18n),
+            index,
+            folder: folder.to_string(),
+            folders: folders.iter().filter(|x| x.selectable).map(|x| (x.name.clone(), if x.role.is_some() { folder_title(x, i18n) } else { x.path.clone() }, x.name == folder)).collect(),
+            count: i18n.ta("filters-apply-count", &[("count", FluentArg::Num(uids.len() as i64)), ("folder", FluentArg::Str(label))]),
+            matched: uids.len(),
+            button: i18n.tn("filters-apply-button", "count", uids.len() as i64),
+            uidvalidity,
+            uids: crate::mail::imap::wire::uid_set(uids),
+            not_applied: f.actions.iter().any(|a| matches!(a, Action::Copy(_) | Action::Forward { .. })),
+            chrome,
+        }
+    }
+}
