@@ -279,7 +279,7 @@ pub fn script(rules: &Rules, cx: &Context<'_>) -> Result<String, RuleError> {
     let mut code = String::new();
     if let Some(other) = &rules.include {
         req.push("include");
-        code.push_str(&format!("# Your other rules, kept as they were.\ninclude :personal {};\n\n", line(other)?));
+        code.push_str(&format!("# Your other rules, kept as they were (nothing breaks if they are deleted).\ninclude :personal :optional {};\n\n", line(other)?));
     }
     if rules.spam && !cx.spam_headers.is_empty() {
         req.push("fileinto");
