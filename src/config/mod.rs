@@ -54,6 +54,9 @@ pub struct Config {
     pub dns_server: Option<SocketAddr>,
     /// The product name shown on the login page and in titles, unless a domain has its own.
     pub brand_name: String,
+    /// A header (`Name: value`) that the spam filter of the mail server marks spam with,
+    /// besides `X-Spam-Flag: YES`, `X-Spam-Status: Yes` and `X-Spam: Yes`.
+    pub spam_header: String,
     pub brand_logo_file: Option<PathBuf>,
     /// Serve `/metrics` on this address instead of the main listener.
     pub metrics_listen: Option<SocketAddr>,
@@ -178,6 +181,7 @@ impl Config {
             discover_srv: false,
             dns_server: None,
             brand_name: String::new(),
+            spam_header: String::new(),
             brand_logo_file: None,
             metrics_listen: None,
             metrics_token: None,

@@ -128,6 +128,8 @@ pub(super) static SETTINGS: &[Item] = &[
     setting!("smtp.timeout_seconds" => smtp_timeout: Seconds = "30"),
     setting!("smtp.save_sent" => save_sent: Flag = "true"),
     setting!("smtp.max_message_mb" => max_message_size: Megabytes = "25"),
+    setting!("sieve.spam_header" => spam_header: Text = "")
+        .show(Show::Line(|c| if c.spam_header.is_empty() { "(none)".into() } else { c.spam_header.clone() })),
     setting!(login_free_attempts: Count = "5"),
     setting!("login_max_backoff_seconds" => login_max_backoff: Seconds<0> = "900"),
     setting!(trust_forwarded_for: Flag = "false"),

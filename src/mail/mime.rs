@@ -51,6 +51,8 @@ pub struct ParsedMessage {
     pub message_id: Option<String>,
     /// The messages this one answers: In-Reply-To, then References (without repeats).
     pub references: Vec<String>,
+    /// The mailing list it came through (List-Id's identifier, `dev.lists.example.org`).
+    pub list_id: Option<String>,
     pub body: Body,
     pub attachments: Vec<Attachment>,
     /// mail-parser could not read the message structure, or a part failed to decode.
@@ -102,6 +104,7 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
             date: None,
             message_id: None,
             references: vec![],
+            list_id: None,
             body: Body::Text(String::from_utf8_lossy(raw).into_owned()),
             attachments: vec![],
             damaged: true,
@@ -125,10 +128,19 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
         date: msg.date().map(|d| d.to_timestamp()),
         message_id: msg.message_id().map(str::to_string),
         references: answered_ids(&msg),
+        list_id: list_id(&msg),
         body,
         attachments,
         damaged,
     }
+}
+
+/// List-Id's identifier: `Dev list <dev.lists.example.org>` → `dev.lists.example.org`.
+fn list_id(msg: &Message<'_>) -> Option<String> {
+    let v = msg.list_id();
+    let id = v.as_address().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string).or_else(|| v.as_text().map(str::to_string))?;
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>').to_string();
+    (!id.is_empty() && id.len() <= 255 && !id.contains(['\r', '\n'])).then_some(id)
 }
 
 fn part_text(msg: &Message<'_>, id: u32) -> Option<(bool, String)> {

@@ -14,11 +14,16 @@ use crate::harness::*;
 
 /// Submits a message from `from` (logged in as them) to `to` through the shared Postfix.
 async fn deliver(from: &TestUser, to: &str, subject: &str) {
+    deliver_with(from, to, subject, "").await
+}
+
+/// The same with more header lines (each ending in CRLF).
+async fn deliver_with(from: &TestUser, to: &str, subject: &str, headers: &str) {
     let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
         .port(dovecot().submission_port)
         .credentials(lettre::transport::smtp::authentication::Credentials::new(from.name.clone(), from.password.clone()))
         .build();
-    let raw = format!("From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@example.org>\r\n\r\nHello.\r\n", from.name, facteur::secrets::random_token::<8>().unwrap());
+    let raw = format!("From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@example.org>\r\n{headers}\r\nHello.\r\n", from.name, facteur::secrets::random_token::<8>().unwrap());
     let envelope = lettre::address::Envelope::new(Some(from.name.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
     transport.send_raw(&envelope, raw.as_bytes()).await.expect("submitted");
 }
@@ -376,7 +381,7 @@ async fn a_filter_applied_to_messages_already_there_counts_them_first_and_acts_o
 
 #[tokio::test]
 async fn from_a_message_its_sender_is_filtered_or_blocked_and_their_next_mail_goes_to_spam() {
-    let app = TestApp::start().await;
+    let app = TestApp::start_with(|_| {}, |env| drop(env.insert("FACTEUR_SIEVE_SPAM_HEADER".into(), "X-Rspamd-Spam: yes".into()))).await;
     let (me, pest) = (dovecot().user(), dovecot().user());
     let mut imap = me.imap().await;
     let (uid, uv) = append(&mut imap, "INBOX", format!("From: Pest <{}>\r\nSubject: buy now\r\n\r\nBuy.\r\n", pest.name).as_bytes()).await;
@@ -395,5 +400,19 @@ async fn from_a_message_its_sender_is_filtered_or_blocked_and_their_next_mail_go
     assert!(blocked.body.contains("Sender blocked") && blocked.body.contains(&format!("Blocked: {}", pest.name)), "{} {} {}: {}", blocked.status, blocked.url, action, blocked.body);
     deliver(&pest, &me.name, "still selling").await;
     assert!(arrives(&mut imap, "Junk", "still selling").await, "filed in Spam by the server");
+    // The spam rule, on by default: what the server's spam filter marked goes to Junk, the
+    // configured header too.
+    let friend = dovecot().user();
+    deliver_with(&friend, &me.name, "marked by SpamAssassin", "X-Spam-Flag: YES\r\n").await;
+    deliver_with(&friend, &me.name, "marked by Rspamd", "X-Rspamd-Spam: yes\r\n").await;
+    deliver_with(&friend, &me.name, "not spam", "X-Spam-Flag: NO\r\n").await;
+    assert!(arrives(&mut imap, "Junk", "SpamAssassin").await && arrives(&mut imap, "Junk", "Rspamd").await);
+    assert!(arrives(&mut imap, "INBOX", "not spam").await);
+    // A list's message: the filter starts from its List-Id.
+    let (uid, uv) = append(&mut imap, "INBOX", b"From: dev@lists.example.org\r\nList-Id: Dev list <dev.lists.example.org>\r\nSubject: [dev] hello\r\n\r\nHi.\r\n").await;
+    let listed = b.get(&format!("/m/INBOX/{uv}/{uid}")).await;
+    assert!(listed.body.contains("href=\"/settings/filters?list=dev%2Elists%2Eexample%2Eorg#filter-form\""), "{}", listed.body);
+    let form = b.get("/settings/filters?list=dev.lists.example.org").await;
+    assert!(form.body.contains("<option value=\"header\" selected>") && form.body.contains("value=\"List-Id\"") && form.body.contains("value=\"dev.lists.example.org\""), "{}", form.body);
     app.stop().await;
 }

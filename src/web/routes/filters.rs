@@ -85,7 +85,13 @@ async fn store(cx: &Ctx, conn: &mut SieveConn, loaded: &Loaded, mut rules: Rules
     if !addresses.contains(&cx.user.auth.username) && cx.user.auth.username.contains('@') {
         addresses.push(cx.user.auth.username.clone());
     }
-    let context = Context { extensions: &conn.capabilities.sieve, junk: &junk, addresses: &addresses, spam_headers: SPAM_HEADERS };
+    let mut spam_headers: Vec<(&str, &str)> = SPAM_HEADERS.to_vec();
+    match cx.state.config.spam_header.split_once(':').map(|(n, v)| (n.trim(), v.trim())) {
+        Some((name, value)) if rules::valid_header_name(name) && !value.is_empty() && !value.contains(['\r', '\n']) => spam_headers.push((name, value)),
+        _ if cx.state.config.spam_header.trim().is_empty() => {}
+        _ => tracing::warn!(value = %cx.state.config.spam_header, "sieve.spam_header is not \"Name: value\"; left out"),
+    }
+    let context = Context { extensions: &conn.capabilities.sieve, junk: &junk, addresses: &addresses, spam_headers: &spam_headers };
     let script = match rules::script(&rules, &context) {
         Ok(s) => s,
         Err(e) => return Ok(Err(rule_error(cx, &e))),
@@ -116,8 +122,11 @@ pub async fn filters_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> 
     let mut form = FilterForm { enabled: true, ..Default::default() };
     if let Some(i) = q.get("edit").and_then(|e| e.parse::<usize>().ok()).filter(|i| *i < rules.filters.len()) {
         form = FiltersPage::form_of(&rules.filters[i], i);
+    } else if let Some(list) = q.get("list").filter(|l| !l.is_empty()) {
+        // "Filter messages like this" from a message of a mailing list…
+        form.conditions.push(("header:List-Id".into(), "contains".into(), list.clone()));
     } else if let Some(from) = q.get("from").filter(|f| !f.is_empty()) {
-        // "Filter messages like this" from a message.
+        // …or from its sender.
         form.conditions.push(("from".into(), "contains".into(), from.clone()));
     }
     Ok(FiltersPage::new(chrome, &folders, &loaded, form, None).into_response())

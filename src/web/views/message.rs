@@ -213,9 +213,13 @@ impl MessagePage {
             MenuLink { href: format!("/compose?mode=attach&{compose_query}"), label: i18n.t("msg-forward-attach"), new_tab: false },
             MenuLink { href: format!("{href}/source"), label: i18n.t("msg-source"), new_tab: true },
         ];
-        if crate::mail::rules::valid_address(&sender) {
-            // Rules the server runs from now on, made from this sender.
+        // Rules the server runs from now on, made from this message's list or sender.
+        if let Some(list) = &parsed.list_id {
+            chrome.more_links.push(MenuLink { href: format!("/settings/filters?list={}#filter-form", seg(list)), label: i18n.t("msg-filter-like"), new_tab: false });
+        } else if crate::mail::rules::valid_address(&sender) {
             chrome.more_links.push(MenuLink { href: format!("/settings/filters?from={}#filter-form", seg(&sender)), label: i18n.t("msg-filter-like"), new_tab: false });
+        }
+        if crate::mail::rules::valid_address(&sender) {
             chrome.more_links.push(MenuLink { href: format!("/settings/filters/block?from={}", seg(&sender)), label: i18n.t("msg-block-sender"), new_tab: false });
         }
         Self {
