@@ -410,7 +410,7 @@ impl Filter {
             };
             let field = |name: &'static str| Expr::Term(Term::Field(name, needle.clone()));
             let e = match &c.field {
-                Field::Size => match size(&c.value).ok().and_then(|s| crate::mail::rules::bytes(&s)) {
+                Field::Size => match size_value(&c.value) {
                     Some(n) if c.op == Op::Under => Some(Expr::Term(Term::Smaller(n))),
                     Some(n) => Some(Expr::Term(Term::Larger(n))),
                     None => None,
@@ -504,17 +504,7 @@ impl Filter {
 
 /// A size as Sieve writes it (`500K`) in bytes.
 fn size_value(value: &str) -> Option<u64> {
-    bytes(&size(value).ok()?)
-}
-
-fn bytes(s: &str) -> Option<u64> {
-    let (digits, mult) = match s.chars().last()? {
-        'K' => (&s[..s.len() - 1], 1024),
-        'M' => (&s[..s.len() - 1], 1024 * 1024),
-        'G' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
-        _ => (s, 1),
-    };
-    digits.parse::<u64>().ok()?.checked_mul(mult)
+    crate::mail::search::bytes(&size(value).ok()?.to_ascii_lowercase())
 }
 
 /// Sieve's `:matches`: `*` any run of characters, `?` one character.

@@ -392,8 +392,8 @@ fn ago(today: time::Date, s: &str) -> Option<time::Date> {
     }
 }
 
-/// `500K`, `10M`, `1G` or bytes.
-fn bytes(s: &str) -> Option<u64> {
+/// `500k`, `10m`, `1g` or bytes (lower case).
+pub(crate) fn bytes(s: &str) -> Option<u64> {
     let (n, mult) = match s.chars().last()? {
         'k' => (&s[..s.len() - 1], 1024),
         'm' => (&s[..s.len() - 1], 1024 * 1024),

@@ -35,6 +35,14 @@ async fn open(cx: &Ctx) -> Result<(SieveConn, Loaded), MailError> {
     Ok((conn, loaded))
 }
 
+/// [`open`], or the page at `back` saying why the rules cannot be reached.
+async fn open_or_tell(cx: &Ctx, back: &str) -> Result<Result<(SieveConn, Loaded), Response>, AppError> {
+    match open(cx).await {
+        Ok(x) => Ok(Ok(x)),
+        Err(e) => Ok(Err(notice::redirect(&cx.user, unavailable(cx, &e), back).await?)),
+    }
+}
+
 /// Why the rules cannot be shown, in a sentence.
 fn unavailable(cx: &Ctx, e: &MailError) -> String {
     tracing::info!(error = %e, "ManageSieve unavailable");
@@ -135,9 +143,9 @@ pub async fn filters_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> 
 /// Loads, changes with `change`, writes back, and answers with the Filters page and a notice
 /// (or the form again with the reason it was refused).
 async fn change_rules(cx: Ctx, form: Option<FilterForm>, done: &str, change: impl FnOnce(&mut Rules) -> bool) -> Result<Response, AppError> {
-    let (mut conn, loaded) = match open(&cx).await {
+    let (mut conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
         Ok(x) => x,
-        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+        Err(page) => return Ok(page),
     };
     if loaded.ours.as_ref().is_some_and(|r| r.edited) {
         conn.logout().await;
@@ -304,9 +312,9 @@ pub async fn block_sender(cx: Ctx, Query(q): Query<HashMap<String, String>>, For
 /// running before Facteur's rules (it stays on the server either way).
 pub async fn include_other(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
     cx.check_csrf(&form.csrf)?;
-    let (mut conn, loaded) = match open(&cx).await {
+    let (mut conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
         Ok(x) => x,
-        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+        Err(page) => return Ok(page),
     };
     let mut rules = loaded.rules();
     let other = loaded.other_active.as_ref().map(|(n, _)| n.clone()).or(rules.include.clone());
@@ -362,9 +370,9 @@ pub async fn save_vacation(cx: Ctx, Form(form): Form<VacationForm>) -> Result<Re
         end: day(&form.end),
         days: form.days.trim().parse().unwrap_or(7).clamp(1, 30),
     };
-    let (mut conn, loaded) = match open(&cx).await {
+    let (mut conn, loaded) = match open_or_tell(&cx, "/settings/vacation").await? {
         Ok(x) => x,
-        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), "/settings/vacation").await,
+        Err(page) => return Ok(page),
     };
     if loaded.ours.as_ref().is_some_and(|r| r.edited) {
         conn.logout().await;
@@ -412,12 +420,15 @@ pub async fn save_script(cx: Ctx, Form(form): Form<ScriptForm>) -> Result<Respon
     cx.check_csrf(&form.csrf)?;
     let name = form.name.trim().to_string();
     let script = form.script.replace("\r\n", "\n");
-    let (mut conn, loaded) = match open(&cx).await {
+    let (mut conn, loaded) = match open_or_tell(&cx, "/settings/sieve").await? {
         Ok(x) => x,
-        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), "/settings/sieve").await,
+        Err(page) => return Ok(page),
     };
     let refused = if name.is_empty() || name.chars().any(char::is_control) || name.len() > 128 {
         Some(cx.i18n().t("sieve-error-name"))
+    } else if let Err(reason) = conn.have_space(&name, script.len()).await? {
+        // Too large for the server's limits: said before the script is sent.
+        Some(reason)
     } else {
         match conn.check(&script).await? {
             Err(reason) => Some(reason),
@@ -447,9 +458,9 @@ pub async fn save_script(cx: Ctx, Form(form): Form<ScriptForm>) -> Result<Respon
 /// what was changed in it by hand (after the page showed those changes).
 pub async fn reset_rules(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
     cx.check_csrf(&form.csrf)?;
-    let (mut conn, loaded) = match open(&cx).await {
+    let (mut conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
         Ok(x) => x,
-        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+        Err(page) => return Ok(page),
     };
     let rules = loaded.rules();
     let stored = store(&cx, &mut conn, &loaded, rules).await;
@@ -467,9 +478,9 @@ const APPLY_MAX: usize = 10_000;
 /// default) filter `n` would take, found by the server's SEARCH (and, for `is` and
 /// `matches`, checked here), before anything is done to them.
 pub async fn apply_page(cx: Ctx, Path(n): Path<usize>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
-    let (conn, loaded) = match open(&cx).await {
+    let (conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
         Ok(x) => x,
-        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+        Err(page) => return Ok(page),
     };
     conn.logout().await;
     let Some(filter) = loaded.rules().filters.get(n).cloned() else { return Err(AppError::not_found()) };
@@ -515,9 +526,9 @@ async fn matching(c: &mut crate::mail::imap::ImapConn, filter: &rules::Filter, m
 pub async fn apply(cx: Ctx, Path(n): Path<usize>, Form(form): Form<crate::web::forms::filters::ApplyForm>) -> Result<Response, AppError> {
     use crate::mail::actions::{self, Action as Do};
     cx.check_csrf(&form.csrf)?;
-    let (conn, loaded) = match open(&cx).await {
+    let (conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
         Ok(x) => x,
-        Err(e) => return notice::redirect(&cx.user, unavailable(&cx, &e), FILTERS_PAGE).await,
+        Err(page) => return Ok(page),
     };
     conn.logout().await;
     let Some(filter) = loaded.rules().filters.get(n).cloned() else { return Err(AppError::not_found()) };
