@@ -82,7 +82,7 @@ impl Ctx {
             tokio::spawn(async move { vacations.refresh(&key, &registry, &creds).await });
         }
         on.map(|v| match v.until {
-            Some(day) => self.user.i18n.t1("vacation-banner-until", "day", day),
+            Some(day) => self.user.i18n.t1("vacation-banner-until", "day", crate::web::format::day(&day, &self.user.i18n)),
             None => self.user.i18n.t("vacation-banner"),
         })
     }

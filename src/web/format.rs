@@ -61,6 +61,18 @@ pub fn full_date(ts: Option<i64>, tz: TzOffset, i18n: &I18n) -> String {
     }
 }
 
+/// A calendar day written `YYYY-MM-DD` as people read it: "Dec 24, 2026" / "24 déc. 2026"
+/// (the text itself when it is not such a day).
+pub fn day(ymd: &str, i18n: &I18n) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let Ok(d) = time::Date::parse(ymd, fmt) else { return ymd.to_string() };
+    if i18n.code() == "en" {
+        format!("{} {}, {}", month(i18n, d.month()), d.day(), d.year())
+    } else {
+        format!("{} {} {}", d.day(), month(i18n, d.month()), d.year())
+    }
+}
+
 /// A byte count as people read it: "12 KB" / "12 ko".
 pub fn size(bytes: u64, i18n: &I18n) -> String {
     let (value, key) = if bytes < 1024 {

@@ -49,6 +49,7 @@ fn pages(message: &str, remote: &str, pdf: &str) -> Vec<(&'static str, String, &
         ("space", "/settings/space".into(), "section.space-page"),
         ("import-running", "/import/a11y-running".into(), "section[data-working]"),
         ("filters", "/settings/filters".into(), "form.filter-form"),
+        ("filter-apply", "/settings/filters/0/apply".into(), "section.filter-apply"),
         ("vacation", "/settings/vacation".into(), "section.vacation-page"),
         ("sieve", "/settings/sieve".into(), "section.sieve-page"),
         ("import-report", "/import/a11y-done".into(), "ul.skipped"),
@@ -83,6 +84,16 @@ async fn in_chromium_every_page_passes_axe_light_and_dark_on_desktop_and_phone()
         let report = r#"{"imported":40,"duplicates":2,"skipped":[{"number":7,"file":"old.zip/a.eml","why":"Binary"}],"stopped":["NO [OVERQUOTA] Quota exceeded",43]}"#;
         facteur::store::imports::update(db, &key, id, 1 << 20, report, finished, now + 3_600_000).await.unwrap();
     }
+    // Two filters and a vacation reply that is on: every page shows its banner.
+    let web = Browser::new(&app);
+    web.login(&user).await;
+    let token = csrf(&web.get("/settings/filters").await.body);
+    for (name, field, value, action, target) in [("Newsletters", "from", "news@example.org", "move", "Archive"), ("Urgent", "subject", "urgent", "star", "")] {
+        let saved = web.post("/settings/filters", &[("csrf", &token), ("name", name), ("field", field), ("value", value), ("action", action), ("target", target)]).await;
+        assert!(saved.body.contains("Filters saved"), "{}", saved.body);
+    }
+    let on = web.post("/settings/vacation", &[("csrf", &token), ("enabled", "on"), ("subject", "Away"), ("body", "Back soon."), ("end", "2099-12-24")]).await;
+    assert!(on.body.contains("vacation-banner"), "{}", on.body);
     let mut findings = Vec::new();
     // Light: the system's (Chromium's default); dark: the system's too, as a dark desktop has it.
     for (theme, args) in [("light", vec![]), ("dark", vec!["--force-dark-mode".to_string()])] {
