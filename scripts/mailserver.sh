@@ -489,6 +489,24 @@ local $STARTTLS_ADDRESS {
 }
 EOF
     fi
+    if [ "$LISTEN" = 127.0.0.1 ]; then
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
+
+# A webmail on this machine passes each user's own address with ID
+# (x-originating-ip): Dovecot logs it (rip=) and keys its penalties on it.
+# Trusted on the listeners of 127.0.0.1 only: a trusted network also counts as
+# secure, which the STARTTLS-only listener on 127.0.0.2 must not.
+local 127.0.0.1 {
+  login_trusted_networks = 127.0.0.0/8
+}
+EOF
+    else
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
+
+# A webmail on the container network passes each user's own address with ID.
+login_trusted_networks = 127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16
+EOF
+    fi
     cat >>"$dir/dovecot.conf.tmp" <<EOF
 
 # LMTP delivery socket, for a local MTA (e.g. lmtp:unix:$base_dir/lmtp).

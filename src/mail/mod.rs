@@ -26,6 +26,20 @@ pub struct Credentials {
     pub username: String,
     pub password: Secret,
     pub servers: Servers,
+    /// Where the user's request came from, told to the IMAP server before logging in.
+    pub origin: Option<Origin>,
+}
+
+/// The browser's address and the request's id, passed to the IMAP server with `ID` (RFC 2971:
+/// `x-originating-ip`, `x-originating-port`, `x-session-ext-id`). A server that trusts
+/// Facteur's address (Dovecot's `login_trusted_networks`) then logs, rate-limits and bans the
+/// user's address rather than Facteur's; any other ignores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub ip: std::net::IpAddr,
+    pub port: Option<u16>,
+    /// The request id, so that Facteur's log lines and the server's can be joined.
+    pub session: String,
 }
 
 /// Mail-side failures, grouped by what the user can do about them.

@@ -200,7 +200,8 @@ impl FromRequestParts<AppState> for CurrentUser {
                 }
             },
         };
-        let creds = Credentials { username: auth.username.clone(), password: Secret::new(password), servers };
+        let origin = crate::web::extract::origin_of(parts, state);
+        let creds = Credentials { username: auth.username.clone(), password: Secret::new(password), servers, origin: Some(origin) };
         let i18n = match &auth.prefs.language {
             Some(l) => crate::i18n::I18n::new(l),
             None => crate::i18n::I18n::negotiate(

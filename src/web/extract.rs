@@ -121,26 +121,46 @@ impl FromRequestParts<AppState> for TzOffset {
 /// entry (the one the proxy wrote).
 pub struct ClientIp(pub std::net::IpAddr);
 
+/// The request's origin for the mail servers (see [`origin_of`]).
+pub struct ClientOrigin(pub crate::mail::Origin);
+
+impl FromRequestParts<AppState> for ClientOrigin {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientOrigin(origin_of(parts, state)))
+    }
+}
+
+/// The request's origin for the mail servers: the client's address as [`ClientIp`] reads it,
+/// its port when Facteur sees the browser itself, and the request id.
+pub fn origin_of(parts: &Parts, state: &AppState) -> crate::mail::Origin {
+    let forwarded = forwarded_ip(parts, state);
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+    crate::mail::Origin {
+        ip: forwarded.or(peer.map(|p| p.ip())).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+        port: if forwarded.is_some() { None } else { peer.map(|p| p.port()) },
+        session: parts.extensions.get::<crate::web::middleware::RequestId>().map(|r| r.0.clone()).unwrap_or_default(),
+    }
+}
+
+/// The last address of X-Forwarded-For, when Facteur is told to trust it.
+fn forwarded_ip(parts: &Parts, state: &AppState) -> Option<std::net::IpAddr> {
+    if !state.config.trust_forwarded_for {
+        return None;
+    }
+    parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+        .next_back()
+}
+
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if state.config.trust_forwarded_for
-            && let Some(ip) = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
-                .next_back()
-        {
-            return Ok(ClientIp(ip));
-        }
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        Ok(ClientIp(peer))
+        Ok(ClientIp(origin_of(parts, state).ip))
     }
 }

@@ -390,3 +390,32 @@ async fn signing_out_everywhere_ends_every_session_of_the_user_and_no_other() {
     // Signing in again works at once.
     phone.login(&user).await;
 }
+
+#[tokio::test]
+async fn the_imap_server_sees_the_browsers_address_and_the_request_id_not_facteurs() {
+    let app = TestApp::start_with(|c| c.trust_forwarded_for = true, |_| {}).await;
+    let user = dovecot().user();
+    let b = Browser::new(&app);
+    let form = b.get("/login").await;
+    let res = b
+        .http
+        .post(b.url("/login"))
+        .header("x-forwarded-for", "198.51.100.1, 203.0.113.77")
+        .form(&[("csrf", csrf(&form.body).as_str()), ("username", user.name.as_str()), ("password", user.password.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let request = res.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    // Dovecot trusts Facteur's address (login_trusted_networks) and logs the user's.
+    let log = dovecot().dir.join("dovecot-info.log");
+    let line = format!("user=<{}>", user.name);
+    let found = eventually(std::time::Duration::from_secs(5), || async {
+        std::fs::read_to_string(&log).unwrap_or_default().lines().any(|l| l.contains("imap-login: Info: Login:") && l.contains(&line) && l.contains("rip=203.0.113.77"))
+    })
+    .await;
+    let logged: Vec<String> = std::fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.contains(&line)).map(str::to_string).collect();
+    assert!(found, "the login logged with the browser's address: {logged:?}");
+    assert!(!request.is_empty() && logged.iter().any(|l| l.contains(&request)), "the request id joins both logs ({request}): {logged:?}");
+    app.stop().await;
+}

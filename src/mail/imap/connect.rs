@@ -130,9 +130,12 @@ pub async fn open_session_greeted(
     creds: &Credentials,
     timeout: Duration,
 ) -> Result<(ImapSession, String), MailError> {
-    let (client, greeting) = tokio::time::timeout(timeout, connect(upstream, tls))
+    let (mut client, greeting) = tokio::time::timeout(timeout, connect(upstream, tls))
         .await
         .map_err(|_| MailError::Timeout)??;
+    if let Some(origin) = &creds.origin {
+        client = tokio::time::timeout(timeout, tell_origin(client, origin)).await.map_err(|_| MailError::Timeout)??;
+    }
     let password = creds.password.expose();
     let login = async {
         if password.is_ascii() && creds.username.is_ascii() {
@@ -228,6 +231,41 @@ async fn greeting(client: &mut Client<ImapStream>) -> Result<String, MailError> 
     }
 }
 
+
+/// Sends `ID` (RFC 2971) with the browser's address, port and the request id before logging in,
+/// and reads its reply (whatever it is: a server that does not know ID answers BAD, one that
+/// does not trust Facteur ignores the fields). Sent on the raw stream: async-imap's parser does
+/// not know the `* ID` reply.
+async fn tell_origin(client: Client<ImapStream>, origin: &crate::mail::Origin) -> Result<Client<ImapStream>, MailError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = client.into_inner();
+    let quote = |s: &str| format!("\"{}\"", s.replace(['"', '\\', '\r', '\n'], ""));
+    let mut fields = vec![("name", "Facteur".to_string()), ("version", env!("CARGO_PKG_VERSION").to_string()), ("x-originating-ip", origin.ip.to_string())];
+    if let Some(port) = origin.port {
+        fields.push(("x-originating-port", port.to_string()));
+    }
+    if !origin.session.is_empty() {
+        fields.push(("x-session-ext-id", origin.session.clone()));
+    }
+    let list = fields.iter().map(|(k, v)| format!("{} {}", quote(k), quote(v))).collect::<Vec<_>>().join(" ");
+    let io = |e: io::Error| MailError::Connect(format!("ID: {e}"));
+    stream.write_all(format!("fx0 ID ({list})\r\n").as_bytes()).await.map_err(io)?;
+    stream.flush().await.map_err(io)?;
+    // Lines up to the tagged one, a byte at a time (nothing after it may be read here).
+    let mut line = Vec::new();
+    loop {
+        let b = stream.read_u8().await.map_err(io)?;
+        line.push(b);
+        if b == b'\n' {
+            if line.starts_with(b"fx0 ") {
+                return Ok(Client::new(stream));
+            }
+            line.clear();
+        } else if line.len() > 64 * 1024 {
+            return Err(MailError::Protocol("the ID reply is too long".into()));
+        }
+    }
+}
 
 struct PlainAuth {
     user: String,

@@ -392,6 +392,7 @@ mod tests {
             username: "someone@example.test".into(),
             password: Secret::new("secret"),
             servers: Servers { imap: imap.clone(), smtp: imap, sieve: None },
+            origin: None,
         };
         let step = Duration::from_millis(150);
         let registry = Registry::new(TlsSetup::new(None).unwrap(), step, step, Duration::from_secs(60));

@@ -1,6 +1,5 @@
 //! Signing in and out.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::Form;
@@ -17,7 +16,7 @@ use crate::mail::{Credentials, MailError};
 use crate::web::AppState;
 use crate::web::auth::{self, AuthData, user_key};
 use crate::web::error::AppError;
-use crate::web::extract::{ClientIp, Ctx, Lang};
+use crate::web::extract::{ClientOrigin, Ctx, Lang};
 use crate::web::forms::CsrfForm;
 use crate::web::views::login::LoginPage;
 
@@ -106,7 +105,8 @@ impl Refusal {
 /// Checks the credentials with the user's mail server, within the login throttle, and keeps
 /// the IMAP connection it opened. Every refusal is counted and logged (failed passwords in one
 /// line fail2ban can match).
-async fn sign_in(state: &AppState, ip: IpAddr, username: &str, password: String) -> Result<Credentials, Refusal> {
+async fn sign_in(state: &AppState, origin: crate::mail::Origin, username: &str, password: String) -> Result<Credentials, Refusal> {
+    let ip = origin.ip;
     if username.is_empty() || password.is_empty() {
         return Err(Refusal::Missing);
     }
@@ -127,7 +127,7 @@ async fn sign_in(state: &AppState, ip: IpAddr, username: &str, password: String)
         crate::metrics::login_failure("credentials");
         return Err(Refusal::Credentials);
     }
-    let creds = Credentials { username: username.to_string(), password: Secret::new(password), servers: resolved.servers };
+    let creds = Credentials { username: username.to_string(), password: Secret::new(password), servers: resolved.servers, origin: Some(origin) };
     if let Err(e) = state.registry.login(&account, &creds).await {
         crate::metrics::login_failure(match e {
             MailError::Auth => "credentials",
@@ -152,7 +152,7 @@ async fn sign_in(state: &AppState, ip: IpAddr, username: &str, password: String)
 }
 
 /// POST /login
-pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): Lang, ClientIp(ip): ClientIp, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
+pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): Lang, ClientOrigin(origin): ClientOrigin, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
     let brand = state.brands.for_request(&headers).clone();
     let mut username = form.username.trim().to_string();
     // On a domain's own web host, a bare user name means an address of that domain.
@@ -170,7 +170,7 @@ pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): 
         let page = LoginPage { error, ..LoginPage::new(&brand, i18n, token, username, next) };
         return Ok((StatusCode::FORBIDDEN, [cookie], page).into_response());
     }
-    match sign_in(&state, ip, &username, form.password).await {
+    match sign_in(&state, origin, &username, form.password).await {
         Ok(creds) => {
             let cookie = auth::begin(&state, &session, &creds).await?;
             // Whether the vacation reply is on, for the banner of the first page (bounded: a
