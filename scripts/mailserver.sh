@@ -431,7 +431,7 @@ plugin {
   sieve_vacation_default_period = 7d
 }
 # Replies and redirects go through the Postfix of this directory.
-submission_host = $LISTEN:$relay_port
+submission_host = 127.0.0.1:$relay_port
 postmaster_address = postmaster@example.test
 service managesieve-login {
   inet_listener sieve {
