@@ -506,6 +506,54 @@ pub struct Outcome {
     pub bytes: u64,
 }
 
+/// Messages read from the archive, waiting to be appended together.
+#[derive(Default)]
+struct Pending {
+    messages: Vec<Importing>,
+    ids: HashSet<u64>,
+    /// The number of the first one in the archive.
+    first: usize,
+    bytes: u64,
+}
+
+impl Pending {
+    fn add(&mut self, importing: Importing, number: usize, key: Option<u64>) {
+        if self.messages.is_empty() {
+            self.first = number;
+        }
+        self.ids.extend(key);
+        self.bytes += importing.bytes.len() as u64;
+        self.messages.push(importing);
+    }
+
+    fn full(&self) -> bool {
+        self.messages.len() >= BATCH_MESSAGES || self.bytes >= BATCH_BYTES
+    }
+
+    /// Appends them (several per command where the server can); false when the server
+    /// stopped the import, its reason and the first message not imported in `out.stopped`.
+    async fn append(&mut self, conn: &mut crate::mail::imap::ImapConn, mailbox: &str, known: &mut HashSet<u64>, out: &mut Outcome) -> bool {
+        let (stored, refused) = match conn.append_many(mailbox, &self.messages).await {
+            Ok(r) => r,
+            // The connection failed (the server went away): what was imported stays.
+            Err(e) => (0, Some(e)),
+        };
+        out.imported += stored;
+        if let Some(e) = refused {
+            let reason = match e {
+                MailError::No(r) => r,
+                e => e.to_string(),
+            };
+            out.stopped = Some((reason, self.first + stored));
+            return false;
+        }
+        known.extend(self.ids.drain());
+        self.messages.clear();
+        self.bytes = 0;
+        true
+    }
+}
+
 async fn run_import(conn: &mut crate::mail::imap::ImapConn, mailbox: &str, spooled: tempfile::NamedTempFile, job: &mut ImportJob) -> Result<Outcome, MailError> {
     let mut known = conn.message_ids(mailbox).await?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(32);
@@ -520,47 +568,30 @@ async fn run_import(conn: &mut crate::mail::imap::ImapConn, mailbox: &str, spool
         async move { tokio::task::spawn_blocking(move || rx.lock().ok()?.recv().ok()).await.ok().flatten() }
     };
     let mut out = Outcome::default();
-    let mut batch: Vec<Importing> = Vec::new();
-    let mut first_in_batch = 0;
-    let mut batch_ids: HashSet<u64> = HashSet::new();
-    let mut ended = false;
-    while !ended {
+    let mut pending = Pending::default();
+    loop {
         let item = next().await;
+        let ended = item.is_none();
         match item {
             Some(Item::Skipped(s)) => out.skipped.push(s),
             Some(Item::Message { importing, number, id }) => {
                 let key = id.as_deref().map(message_id_key);
-                if key.is_some_and(|k| known.contains(&k) || batch_ids.contains(&k)) {
+                if key.is_some_and(|k| known.contains(&k) || pending.ids.contains(&k)) {
                     out.duplicates += 1;
                     continue;
                 }
-                if batch.is_empty() {
-                    first_in_batch = number;
-                }
-                batch_ids.extend(key);
-                batch.push(importing);
+                pending.add(importing, number, key);
             }
-            None => ended = true,
+            None => {}
         }
-        let full = batch.len() >= BATCH_MESSAGES || batch.iter().map(|m| m.bytes.len() as u64).sum::<u64>() >= BATCH_BYTES;
-        if !batch.is_empty() && (full || ended) {
-            let (stored, refused) = match conn.append_many(mailbox, &batch).await {
-                Ok(r) => r,
-                // The connection failed (the server went away): what was imported stays.
-                Err(e) => (0, Some(e)),
-            };
-            out.imported += stored;
-            if let Some(e) = refused {
-                let reason = match e {
-                    MailError::No(r) => r,
-                    e => e.to_string(),
-                };
-                out.stopped = Some((reason, first_in_batch + stored));
+        if !pending.messages.is_empty() && (pending.full() || ended) {
+            if !pending.append(conn, mailbox, &mut known, &mut out).await {
                 break;
             }
-            known.extend(batch_ids.drain());
-            batch.clear();
             job.tell(&out, false).await;
+        }
+        if ended {
+            break;
         }
     }
     // The reader stops at its next message once nobody takes them.

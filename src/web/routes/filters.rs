@@ -43,6 +43,31 @@ async fn open_or_tell(cx: &Ctx, back: &str) -> Result<Result<(SieveConn, Loaded)
     }
 }
 
+/// [`open_or_tell`] for a change: a script of Facteur's changed by hand is refused here
+/// (nothing is replaced without the user's say, which the Filters page asks for).
+async fn open_to_change(cx: &Ctx, back: &str) -> Result<Result<(SieveConn, Loaded), Response>, AppError> {
+    let (conn, loaded) = match open_or_tell(cx, back).await? {
+        Ok(x) => x,
+        Err(page) => return Ok(Err(page)),
+    };
+    if loaded.ours.as_ref().is_some_and(|r| r.edited) {
+        conn.logout().await;
+        return Ok(Err(notice::redirect(&cx.user, cx.i18n().t("filters-edited-refused"), FILTERS_PAGE).await?));
+    }
+    Ok(Ok((conn, loaded)))
+}
+
+/// Stores `rules`, hangs up, and goes back to the Filters page saying how it went.
+async fn store_and_tell(cx: &Ctx, mut conn: SieveConn, loaded: &Loaded, rules: Rules) -> Result<Response, AppError> {
+    let stored = store(cx, &mut conn, loaded, rules).await;
+    conn.logout().await;
+    let text = match stored? {
+        Ok(()) => cx.i18n().t("filters-saved"),
+        Err(reason) => reason,
+    };
+    notice::redirect(&cx.user, text, FILTERS_PAGE).await
+}
+
 /// Why the rules cannot be shown, in a sentence.
 fn unavailable(cx: &Ctx, e: &MailError) -> String {
     tracing::info!(error = %e, "ManageSieve unavailable");
@@ -143,14 +168,10 @@ pub async fn filters_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) -> 
 /// Loads, changes with `change`, writes back, and answers with the Filters page and a notice
 /// (or the form again with the reason it was refused).
 async fn change_rules(cx: Ctx, form: Option<FilterForm>, done: &str, change: impl FnOnce(&mut Rules) -> bool) -> Result<Response, AppError> {
-    let (mut conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
+    let (mut conn, loaded) = match open_to_change(&cx, FILTERS_PAGE).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
-    if loaded.ours.as_ref().is_some_and(|r| r.edited) {
-        conn.logout().await;
-        return notice::redirect(&cx.user, cx.i18n().t("filters-edited-refused"), FILTERS_PAGE).await;
-    }
     let mut rules = loaded.rules();
     if !change(&mut rules) {
         conn.logout().await;
@@ -312,7 +333,7 @@ pub async fn block_sender(cx: Ctx, Query(q): Query<HashMap<String, String>>, For
 /// running before Facteur's rules (it stays on the server either way).
 pub async fn include_other(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
     cx.check_csrf(&form.csrf)?;
-    let (mut conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
+    let (conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
@@ -321,12 +342,7 @@ pub async fn include_other(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Re
     rules.include = if form.enabled == "1" { other } else { None };
     // Turned off: Facteur's script becomes the active one without it.
     let turned_off = Loaded { other_active: None, ..loaded };
-    let stored = store(&cx, &mut conn, &turned_off, rules).await;
-    conn.logout().await;
-    match stored? {
-        Ok(()) => notice::redirect(&cx.user, cx.i18n().t("filters-saved"), FILTERS_PAGE).await,
-        Err(reason) => notice::redirect(&cx.user, reason, FILTERS_PAGE).await,
-    }
+    store_and_tell(&cx, conn, &turned_off, rules).await
 }
 
 /// POST /settings/forward (`address`, `keep`): all mail forwarded (empty: not).
@@ -370,14 +386,10 @@ pub async fn save_vacation(cx: Ctx, Form(form): Form<VacationForm>) -> Result<Re
         end: day(&form.end),
         days: form.days.trim().parse().unwrap_or(7).clamp(1, 30),
     };
-    let (mut conn, loaded) = match open_or_tell(&cx, "/settings/vacation").await? {
+    let (mut conn, loaded) = match open_to_change(&cx, "/settings/vacation").await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
-    if loaded.ours.as_ref().is_some_and(|r| r.edited) {
-        conn.logout().await;
-        return notice::redirect(&cx.user, cx.i18n().t("filters-edited-refused"), FILTERS_PAGE).await;
-    }
     let mut rules = loaded.rules();
     rules.vacation = vacation.clone();
     let has_date = conn.capabilities.has("date");
@@ -458,17 +470,12 @@ pub async fn save_script(cx: Ctx, Form(form): Form<ScriptForm>) -> Result<Respon
 /// what was changed in it by hand (after the page showed those changes).
 pub async fn reset_rules(cx: Ctx, Form(form): Form<FilterOpForm>) -> Result<Response, AppError> {
     cx.check_csrf(&form.csrf)?;
-    let (mut conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
+    let (conn, loaded) = match open_or_tell(&cx, FILTERS_PAGE).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
     };
     let rules = loaded.rules();
-    let stored = store(&cx, &mut conn, &loaded, rules).await;
-    conn.logout().await;
-    match stored? {
-        Ok(()) => notice::redirect(&cx.user, cx.i18n().t("filters-saved"), FILTERS_PAGE).await,
-        Err(reason) => notice::redirect(&cx.user, reason, FILTERS_PAGE).await,
-    }
+    store_and_tell(&cx, conn, &loaded, rules).await
 }
 
 /// The most messages already in a folder that a filter is checked on and applied to at once.

@@ -197,43 +197,9 @@ impl FiltersPage {
             .enumerate()
             .map(|(index, f)| FilterRow { index, name: f.name.clone(), summary: summary(f, i18n), enabled: f.enabled, first: index == 0, last: index + 1 == count })
             .collect();
-        page.fields = vec![
-            ("from", i18n.t("filters-field-from")),
-            ("to", i18n.t("filters-field-to")),
-            ("subject", i18n.t("filters-field-subject")),
-            ("size", i18n.t("filters-field-size")),
-        ];
-        page.ops = [Op::Contains, Op::Is, Op::Matches, Op::Over, Op::Under]
-            .into_iter()
-            .zip(["contains", "is", "matches", "over", "under"])
-            .map(|(o, v)| (v, op_label(o, i18n)))
-            .collect();
-        page.kinds = vec![
-            ("move", i18n.t("filters-kind-move")),
-            ("copy", i18n.t("filters-kind-copy")),
-            ("read", i18n.t("filters-kind-read")),
-            ("star", i18n.t("filters-kind-star")),
-            ("forward", i18n.t("filters-kind-forward")),
-            ("delete", i18n.t("filters-kind-delete")),
-        ];
-        page.folders = folders.iter().filter(|f| f.selectable).map(|f| (f.name.clone(), if f.role.is_some() { folder_title(f, i18n) } else { f.path.clone() })).collect();
-        // Three condition rows and two action rows, the form's own first.
-        let mut conditions: Vec<ConditionRow> = form
-            .conditions
-            .iter()
-            .map(|(field, op, value)| match field.strip_prefix("header:") {
-                Some(h) => ConditionRow { field: "header".into(), header: h.to_string(), op: op.clone(), value: value.clone() },
-                None => ConditionRow { field: field.clone(), header: String::new(), op: op.clone(), value: value.clone() },
-            })
-            .collect();
-        while conditions.len() < 3 {
-            conditions.push(ConditionRow { field: "from".into(), header: String::new(), op: "contains".into(), value: String::new() });
-        }
-        let mut actions: Vec<ActionRow> = form.actions.iter().map(|(action, target)| ActionRow { action: action.clone(), target: target.clone() }).collect();
-        while actions.len() < 2 {
-            actions.push(ActionRow { action: if actions.is_empty() { "move".into() } else { String::new() }, target: String::new() });
-        }
-        (page.conditions, page.actions) = (conditions, actions);
+        (page.fields, page.ops, page.kinds) = choices(i18n);
+        page.folders = super::folder_choices(folders, i18n);
+        (page.conditions, page.actions) = form_rows(&form);
         (page.index, page.name, page.any, page.keep, page.stop, page.error) = (form.index, form.name, form.any, form.keep, form.stop, error);
         page.spam = rules.spam;
         page.forward_address = rules.forward.address.clone();
@@ -243,6 +209,44 @@ impl FiltersPage {
         page.included = rules.include.clone();
         page
     }
+}
+
+/// The choices of the form's menus: fields, comparisons, actions (value, label).
+type Choices = Vec<(&'static str, String)>;
+
+fn choices(i18n: &I18n) -> (Choices, Choices, Choices) {
+    let fields = vec![
+        ("from", i18n.t("filters-field-from")),
+        ("to", i18n.t("filters-field-to")),
+        ("subject", i18n.t("filters-field-subject")),
+        ("size", i18n.t("filters-field-size")),
+    ];
+    let ops = [Op::Contains, Op::Is, Op::Matches, Op::Over, Op::Under].into_iter().zip(["contains", "is", "matches", "over", "under"]).map(|(o, v)| (v, op_label(o, i18n))).collect();
+    let kinds = ["move", "copy", "read", "star", "forward", "delete"].into_iter().map(|k| (k, i18n.t(&format!("filters-kind-{k}")))).collect();
+    (fields, ops, kinds)
+}
+
+/// The form's rows: three condition rows and two action rows, the form's own first.
+fn form_rows(form: &FilterForm) -> (Vec<ConditionRow>, Vec<ActionRow>) {
+    let mut conditions: Vec<ConditionRow> = form
+        .conditions
+        .iter()
+        .map(|(field, op, value)| {
+            let (field, header) = match field.strip_prefix("header:") {
+                Some(h) => ("header".to_string(), h.to_string()),
+                None => (field.clone(), String::new()),
+            };
+            ConditionRow { field, header, op: op.clone(), value: value.clone() }
+        })
+        .collect();
+    while conditions.len() < 3 {
+        conditions.push(ConditionRow { field: "from".into(), header: String::new(), op: "contains".into(), value: String::new() });
+    }
+    let mut actions: Vec<ActionRow> = form.actions.iter().map(|(action, target)| ActionRow { action: action.clone(), target: target.clone() }).collect();
+    while actions.len() < 2 {
+        actions.push(ActionRow { action: if actions.is_empty() { "move".into() } else { String::new() }, target: String::new() });
+    }
+    (conditions, actions)
 }
 
 #[derive(Template, WebTemplate)]
@@ -344,7 +348,7 @@ impl ApplyPage {
             summary: summary(f, i18n),
             index,
             folder: folder.to_string(),
-            folders: folders.iter().filter(|x| x.selectable).map(|x| (x.name.clone(), if x.role.is_some() { folder_title(x, i18n) } else { x.path.clone() }, x.name == folder)).collect(),
+            folders: super::folder_choices(folders, i18n).into_iter().map(|(n, label)| { let on = n == folder; (n, label, on) }).collect(),
             count: i18n.ta("filters-apply-count", &[("count", FluentArg::Num(uids.len() as i64)), ("folder", FluentArg::Str(label))]),
             matched: uids.len(),
             button: i18n.tn("filters-apply-button", "count", uids.len() as i64),

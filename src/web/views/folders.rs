@@ -65,7 +65,7 @@ fn parent_choices(folders: &[Folder], of: Option<&Folder>, current: &str, i18n: 
             .filter(|f| of.is_none_or(|o| f.name != o.name && !f.name.starts_with(&format!("{}{}", o.name, o.delimiter))))
             .map(|f| ParentChoice {
                 name: f.name.clone(),
-                label: if f.role.is_some() { folder_title(f, i18n) } else { f.path.clone() },
+                label: super::folder_choice(f, i18n),
                 chosen: f.name == current,
             }),
     );

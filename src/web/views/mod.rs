@@ -53,6 +53,17 @@ pub fn folder_title(f: &Folder, i18n: &I18n) -> String {
     }
 }
 
+/// A folder in a flat menu or list of choices: its title when it has a role, else its whole
+/// path (`Projets / Facteur`).
+pub fn folder_choice(f: &Folder, i18n: &I18n) -> String {
+    if f.role.is_some() { folder_title(f, i18n) } else { f.path.clone() }
+}
+
+/// (name, label) of the folders that hold messages, for a `<select>`.
+pub fn folder_choices(folders: &[Folder], i18n: &I18n) -> Vec<(String, String)> {
+    folders.iter().filter(|f| f.selectable).map(|f| (f.name.clone(), folder_choice(f, i18n))).collect()
+}
+
 /// The translated title of folder `name` and its unread count.
 pub fn folder_display(folders: &[Folder], name: &str, i18n: &I18n) -> (String, u32) {
     folders
@@ -283,7 +294,7 @@ impl Chrome {
             .map(|f| MoveTarget {
                 name: f.name.clone(),
                 // A flat menu: a folder inside another shows its path.
-                label: if f.role.is_some() { folder_title(f, &i18n) } else { f.path.clone() },
+                label: folder_choice(f, &i18n),
             })
             .collect();
         let shortcut_help = SHORTCUTS.iter().map(|(keys, key)| Shortcut { keys, what: i18n.t(key) }).collect();

@@ -62,7 +62,7 @@ impl SpacePage {
             })
             .collect();
         sized.sort_by_key(|s| std::cmp::Reverse(s.0));
-        let choices = folders.iter().filter(|f| f.selectable).map(|f| (f.name.clone(), if f.role.is_some() { folder_title(f, i18n) } else { f.path.clone() })).collect();
+        let choices = super::folder_choices(folders, i18n);
         let ages = [3, 6, 12, 24, 36, 60].iter().map(|m| (*m, i18n.tn("space-age", "months", i64::from(*m)))).collect();
         Self {
             title: i18n.t("space-title"),
