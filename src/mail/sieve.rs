@@ -25,6 +25,9 @@ pub struct Capabilities {
     pub sieve: Vec<String>,
     pub sasl: Vec<String>,
     pub starttls: bool,
+    /// The server lets Facteur pass the user's address on (`XCLIENT`, Dovecot's, offered to
+    /// its `login_trusted_networks` only).
+    pub xclient: bool,
     /// The most redirects one script may make (`MAXREDIRECTS`), if it says.
     pub max_redirects: Option<u32>,
 }
@@ -98,6 +101,9 @@ async fn open_inner(upstream: &Upstream, tls: &TlsSetup, creds: &Credentials, ti
         conn = SieveConn { stream: BufReader::new(secured), capabilities: Capabilities::default(), timeout };
         // The server says what it can do again, now that the line is secure (RFC 5804, 2.2).
         conn.capabilities = conn.read_capabilities().await?;
+    }
+    if let (true, Some(origin)) = (conn.capabilities.xclient, &creds.origin) {
+        conn.tell_origin(origin).await?;
     }
     if !conn.capabilities.sasl.iter().any(|m| m.eq_ignore_ascii_case("PLAIN")) {
         return Err(MailError::Connect("the ManageSieve server does not take SASL PLAIN".into()));
@@ -191,6 +197,30 @@ impl SieveConn {
             return Err(MailError::Limit(text));
         }
         Ok(capabilities(&lines))
+    }
+
+    /// Passes the browser's address, port and the request id on before logging in, so that the
+    /// server logs and rate-limits the user's address rather than Facteur's. A refusal is not
+    /// an error: the login then goes on as Facteur.
+    async fn tell_origin(&mut self, origin: &super::Origin) -> Result<(), MailError> {
+        let mut line = format!("XCLIENT ADDR={}", origin.ip);
+        if let Some(port) = origin.port {
+            line.push_str(&format!(" PORT={port}"));
+        }
+        // The id is ours (hex digits); anything else is left out rather than escaped.
+        if !origin.session.is_empty() && origin.session.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            line.push_str(&format!(" SESSION={}", origin.session));
+        }
+        line.push_str("\r\n");
+        self.send(line.as_bytes()).await?;
+        match self.finish().await?.1 {
+            Outcome::Ok => Ok(()),
+            Outcome::No(code, text) => {
+                tracing::warn!(%code, %text, "the ManageSieve server refused XCLIENT");
+                Ok(())
+            }
+            Outcome::Bye(text) => Err(MailError::Connect(text)),
+        }
     }
 
     /// The scripts on the server, and which one is active.
@@ -364,6 +394,7 @@ fn capabilities(lines: &[Vec<Token>]) -> Capabilities {
             "SIEVE" => c.sieve = value.split_whitespace().map(str::to_string).collect(),
             "SASL" => c.sasl = value.split_whitespace().map(str::to_string).collect(),
             "STARTTLS" => c.starttls = true,
+            "XCLIENT" => c.xclient = true,
             "MAXREDIRECTS" => c.max_redirects = value.parse().ok(),
             _ => {}
         }

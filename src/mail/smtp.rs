@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials as SmtpCredentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters};
+use lettre::transport::smtp::commands::Ehlo;
 use lettre::transport::smtp::extension::ClientId;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -113,6 +114,9 @@ impl Smtp {
             }
             Security::Plain => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await.map_err(|e| classify(&e))?,
         };
+        if let Some(origin) = &creds.origin {
+            tell_origin(&mut conn, &hello, origin).await?;
+        }
         let smtp_creds = SmtpCredentials::new(creds.username.clone(), creds.password.expose().to_string());
         conn.auth(&[Mechanism::Plain, Mechanism::Login], &smtp_creds).await.map_err(|e| match classify(&e) {
             SendError::Rejected(_) => SendError::Auth,
@@ -143,6 +147,57 @@ impl Smtp {
     }
 }
 
+/// Passes the browser's address on with `XCLIENT` (Postfix's, offered only to the hosts in
+/// its `smtpd_authorized_xclient_hosts`), before logging in, so that the server logs, limits
+/// and bans the user's address rather than Facteur's. Never sent where it is not offered;
+/// a refusal is logged and the message goes out as from Facteur.
+///
+/// lettre keeps only the extensions it knows from the greeting, so the server is asked again
+/// (EHLO, one round trip). `XCLIENT` resets the session to its start: the server greets
+/// again and wants EHLO before AUTH (Postfix's XCLIENT_README). Only the address, port and
+/// name are passed, never `LOGIN`: the user still proves who they are with their password.
+async fn tell_origin(conn: &mut AsyncSmtpConnection, hello: &ClientId, origin: &crate::mail::Origin) -> Result<(), SendError> {
+    let ehlo = conn.command(Ehlo::new(hello.clone())).await.map_err(|e| classify(&e))?;
+    let Some(offered) = ehlo.message().find_map(|line| {
+        let mut words = line.split_whitespace();
+        words.next().filter(|w| w.eq_ignore_ascii_case("XCLIENT")).map(|_| words.map(str::to_ascii_uppercase).collect::<Vec<_>>())
+    }) else {
+        return Ok(());
+    };
+    let line = xclient_line(origin, &offered);
+    if line.is_empty() {
+        return Ok(());
+    }
+    match conn.command(format!("XCLIENT{line}\r\n")).await {
+        Ok(_) => {
+            conn.command(Ehlo::new(hello.clone())).await.map_err(|e| classify(&e))?;
+        }
+        Err(e) => tracing::warn!(error = %e, "the SMTP server refused XCLIENT"),
+    }
+    Ok(())
+}
+
+/// The attributes of an `XCLIENT` command (each ` NAME=value`) that the server offered.
+/// Addresses and ports need no xtext escaping; IPv6 addresses take Postfix's `IPV6:` prefix.
+fn xclient_line(origin: &crate::mail::Origin, offered: &[String]) -> String {
+    let has = |a: &str| offered.iter().any(|o| o == a);
+    let mut line = String::new();
+    if has("ADDR") {
+        match origin.ip {
+            std::net::IpAddr::V4(ip) => line.push_str(&format!(" ADDR={ip}")),
+            std::net::IpAddr::V6(ip) => line.push_str(&format!(" ADDR=IPV6:{ip}")),
+        }
+        // Without NAME the server would keep Facteur's host name next to the user's address.
+        if has("NAME") {
+            line.push_str(" NAME=[UNAVAILABLE]");
+        }
+    }
+    if let (true, Some(port)) = (has("PORT"), origin.port) {
+        line.push_str(&format!(" PORT={port}"));
+    }
+    line
+}
+
 fn classify(e: &lettre::transport::smtp::Error) -> SendError {
     let text = e.to_string();
     if e.is_timeout() {
@@ -165,4 +220,20 @@ fn classify(e: &lettre::transport::smtp::Error) -> SendError {
         return SendError::Deferred(text);
     }
     SendError::Connect(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xclient_passes_only_what_the_server_offers() {
+        let origin = crate::mail::Origin { ip: "203.0.113.7".parse().unwrap(), port: Some(52100), session: "ab12".into() };
+        let all: Vec<String> = ["NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(xclient_line(&origin, &all), " ADDR=203.0.113.7 NAME=[UNAVAILABLE] PORT=52100");
+        assert_eq!(xclient_line(&origin, &["ADDR".to_string()]), " ADDR=203.0.113.7");
+        assert_eq!(xclient_line(&origin, &["HELO".to_string()]), "");
+        let v6 = crate::mail::Origin { ip: "2001:db8::5".parse().unwrap(), port: None, session: String::new() };
+        assert_eq!(xclient_line(&v6, &all), " ADDR=IPV6:2001:db8::5 NAME=[UNAVAILABLE]");
+    }
 }

@@ -434,7 +434,15 @@ impl TestUser {
 
     /// An independent IMAP connection, as a desktop mail app would have.
     pub async fn imap(&self) -> Imap {
-        let tcp = TcpStream::connect(("127.0.0.1", self.port)).await.expect("connect to Dovecot");
+        self.imap_from(std::net::Ipv4Addr::LOCALHOST.into()).await
+    }
+
+    /// [`Self::imap`] from `address` (a loopback one): a mail app at the same address as a
+    /// [`Browser`], as behind one home router, which Dovecot's per-address limits count together.
+    pub async fn imap_from(&self, address: std::net::IpAddr) -> Imap {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind((address, 0).into()).expect("bind a loopback address");
+        let tcp = socket.connect(([127, 0, 0, 1], self.port).into()).await.expect("connect to Dovecot");
         let mut client = async_imap::Client::new(tcp);
         client.read_response().await.expect("greeting").expect("greeting");
         struct Plain(String, String);
@@ -756,6 +764,17 @@ pub struct Browser {
     pub jar: Arc<reqwest::cookie::Jar>,
     base: String,
     lang: String,
+    /// The loopback address it connects from, its own: Facteur passes it to Dovecot, whose
+    /// auth penalty (on, as by default) then slows only the browser that typed a wrong
+    /// password, as it would for people at different addresses.
+    pub address: std::net::IpAddr,
+}
+
+/// A loopback address of its own for each browser (127.64.0.1, 127.64.0.2, …).
+fn next_address() -> std::net::IpAddr {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 64, (n >> 8) as u8, (n & 0xff) as u8))
 }
 
 pub struct Page {
@@ -777,13 +796,20 @@ impl Browser {
     /// A client for a Facteur at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn for_base(base: String, lang: &str) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
-        Self { http: client(&jar), jar, base, lang: lang.to_string() }
+        let address = next_address();
+        Self { http: client(&jar, address), jar, base, lang: lang.to_string(), address }
     }
 
     /// Another client with the same cookies, for a Facteur at `base` (cookies do not depend
     /// on the port): the same person behind a load balancer that picked another instance.
     pub fn sharing(&self, base: String) -> Self {
-        Self { http: client(&self.jar), jar: self.jar.clone(), base, lang: self.lang.clone() }
+        Self { http: client(&self.jar, self.address), jar: self.jar.clone(), base, lang: self.lang.clone(), address: self.address }
+    }
+
+    /// Another browser (cookies of its own) at the same address, as on one home network.
+    pub fn neighbour(&self) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        Self { http: client(&jar, self.address), jar, base: self.base.clone(), lang: self.lang.clone(), address: self.address }
     }
 
     pub fn base(&self) -> &str {
@@ -863,9 +889,10 @@ impl Browser {
 }
 
 /// A client with `jar` that does not follow redirects.
-fn client(jar: &Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+fn client(jar: &Arc<reqwest::cookie::Jar>, address: std::net::IpAddr) -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_provider(jar.clone())
+        .local_address(address)
         .redirect(reqwest::redirect::Policy::none())
         // Per read, not per request: event streams stay open as long as a tab would.
         .read_timeout(Duration::from_secs(60))

@@ -106,7 +106,8 @@ async fn two_instances_on_one_postgresql_share_logins_without_sticky_sessions() 
     for _ in 0..5 {
         assert_eq!(ba.login_attempt(&victim.name, "wrong").await.status, 401);
     }
-    let bb = Browser::new(&b);
+    // The same person (same address, same account) tries on B.
+    let bb = ba.sharing(b.url(""));
     let throttled = bb.login_attempt(&victim.name, "wrong").await;
     assert_eq!(throttled.status, 429, "B knows A's failures: {}", throttled.body);
     a.stop().await;

@@ -417,5 +417,116 @@ async fn the_imap_server_sees_the_browsers_address_and_the_request_id_not_facteu
     let logged: Vec<String> = std::fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.contains(&line)).map(str::to_string).collect();
     assert!(found, "the login logged with the browser's address: {logged:?}");
     assert!(!request.is_empty() && logged.iter().any(|l| l.contains(&request)), "the request id joins both logs ({request}): {logged:?}");
+    // The connections Facteur keeps for the user (the page's, later the watcher's) carry it too.
+    let who = std::process::Command::new("doveadm")
+        .args(["-c", &dovecot().dir.join("dovecot.conf").display().to_string(), "who", &user.name])
+        .output()
+        .expect("doveadm who");
+    let who = String::from_utf8_lossy(&who.stdout).to_string();
+    assert!(who.contains("203.0.113.77") && !who.contains("127.0.0.1"), "doveadm who: {who}");
+    app.stop().await;
+}
+
+/// Postfix and ManageSieve see the browser's address too (XCLIENT, offered to Facteur's
+/// address only): Postfix logs it for a message sent through Facteur, ManageSieve for the
+/// login. The browser here is at its own loopback address, which Facteur passes on as it is.
+/// A submission server that does not offer XCLIENT (the STARTTLS-only listener) still sends.
+#[tokio::test]
+async fn postfix_and_managesieve_see_the_browsers_address() {
+    use crate::compose::{arrives, compose_page, follow, post_compose};
+    let d = dovecot();
+    let (alice, bob) = (d.user(), d.user());
+    let app = TestApp::start().await;
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    let address = b.address.to_string();
+    let subject = format!("From my own address {}", facteur::secrets::random_token::<6>().unwrap());
+    let (_, mut form) = compose_page(&b, "/compose").await;
+    form.set("to", &bob.name).set("subject", &subject);
+    let page = follow(&b, post_compose(&b, &form, "send", &[], false).await).await;
+    assert!(page.body.contains("Message sent."), "{}", page.body);
+    let mut bob_imap = bob.imap().await;
+    arrives(&mut bob_imap, "INBOX", &subject).await;
+    // Postfix's line for the message names the browser's address, next to the login.
+    let log = d.dir.join("postfix.log");
+    let sasl = format!("sasl_username={}", alice.name);
+    let lines = || std::fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.contains(&sasl)).map(str::to_string).collect::<Vec<_>>();
+    let found = eventually(std::time::Duration::from_secs(5), || async { lines().iter().any(|l| l.contains(&format!("[{address}]"))) }).await;
+    assert!(found, "Postfix logged the browser's address {address}: {:?}", lines());
+    // ManageSieve: the login made to read the user's vacation notice.
+    let info = d.dir.join("dovecot-info.log");
+    let sieve_line = format!("user=<{}>", alice.name);
+    let found = eventually(std::time::Duration::from_secs(5), || async {
+        std::fs::read_to_string(&info).unwrap_or_default().lines().any(|l| l.contains("managesieve-login: Info: Login:") && l.contains(&sieve_line) && l.contains(&format!("rip={address},")))
+    })
+    .await;
+    assert!(found, "ManageSieve logged the browser's address {address}");
+    app.stop().await;
+
+    // A submission server that does not offer XCLIENT: the message goes out all the same.
+    let plain = TestApp::start_with(
+        |_| {},
+        |env| {
+            env.insert("FACTEUR_SMTP_HOST".into(), "localhost".into());
+            env.insert("FACTEUR_SMTP_PORT".into(), d.submission_starttls_port.to_string());
+            env.insert("FACTEUR_SMTP_SECURITY".into(), "starttls".into());
+            env.insert("FACTEUR_TLS_CA_FILE".into(), d.ca_file().display().to_string());
+        },
+    )
+    .await;
+    let b = Browser::new(&plain);
+    b.login(&alice).await;
+    let subject = format!("Without XCLIENT {}", facteur::secrets::random_token::<6>().unwrap());
+    let (_, mut form) = compose_page(&b, "/compose").await;
+    form.set("to", &bob.name).set("subject", &subject);
+    let page = follow(&b, post_compose(&b, &form, "send", &[], false).await).await;
+    assert!(page.body.contains("Message sent."), "{}", page.body);
+    arrives(&mut bob_imap, "INBOX", &subject).await;
+    plain.stop().await;
+}
+
+/// Dovecot's auth penalty (on, as by default) slows the next logins from an address after
+/// failed ones. Facteur passes each browser's address, so an attacker's wrong passwords slow
+/// the attacker only; before, every login through Facteur came from one address and waited
+/// with them (about 4 s per login on this server).
+#[tokio::test]
+async fn wrong_passwords_from_one_address_do_not_slow_logins_from_another() {
+    let app = TestApp::start_with(
+        |c| {
+            c.trust_forwarded_for = true;
+            // Facteur's own throttle out of the way: Dovecot's penalty is what is looked at.
+            c.login_free_attempts = 100;
+        },
+        |_| {},
+    )
+    .await;
+    let user = dovecot().user();
+    let attempt = |ip: &'static str, password: String| {
+        let b = Browser::new(&app);
+        let name = user.name.clone();
+        async move {
+            let form = b.get("/login").await;
+            let started = std::time::Instant::now();
+            let res = b
+                .http
+                .post(b.url("/login"))
+                .header("x-forwarded-for", ip)
+                .form(&[("csrf", csrf(&form.body).as_str()), ("username", name.as_str()), ("password", password.as_str())])
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), started.elapsed())
+        }
+    };
+    // Ten wrong passwords from A.
+    let attack = futures_util::future::join_all((0..10).map(|_| attempt("203.0.113.10", "not-the-password".into()))).await;
+    assert!(attack.iter().all(|(status, _)| *status == 401), "{attack:?}");
+    // B, elsewhere, signs in; then A with the right password, who waits Dovecot's penalty.
+    let (status_b, took_b) = attempt("203.0.113.20", user.password.clone()).await;
+    let (status_a, took_a) = attempt("203.0.113.10", user.password.clone()).await;
+    eprintln!("after ten wrong passwords from A: login from B {took_b:?}, from A {took_a:?}");
+    assert_eq!((status_b, status_a), (303, 303));
+    assert!(took_a >= std::time::Duration::from_secs(2), "Dovecot slows the attacking address: {took_a:?}");
+    assert!(took_b * 2 < took_a, "B is not slowed with A: B {took_b:?}, A {took_a:?}");
     app.stop().await;
 }

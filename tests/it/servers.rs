@@ -380,8 +380,10 @@ async fn at_the_connection_limit_the_watcher_gives_way_and_the_limit_is_named() 
     let mut events = Events::open(&b, "INBOX", None).await;
     events.next("counts", Duration::from_secs(10)).await.expect("the watcher is connected");
     assert!(eventually(Duration::from_secs(10), async || connections() == 1).await, "only the watcher is left");
-    // The phone takes the second connection; the next click needs one more.
-    let mut phone = user.imap().await;
+    // The phone, at the same address as the browser (Facteur passes the browser's address on,
+    // and Dovecot counts per user and address), takes the second connection; the next click
+    // needs one more.
+    let mut phone = user.imap_from(b.address).await;
     assert_eq!(connections(), 2);
     let page = b.get("/f/INBOX").await;
     assert_eq!(page.status, 200, "the watcher gave its connection to the click: {}", page.body);
@@ -389,16 +391,16 @@ async fn at_the_connection_limit_the_watcher_gives_way_and_the_limit_is_named() 
 
     // Now the phone holds two and Facteur none: the limit is named, not "cannot be reached".
     assert!(eventually(Duration::from_secs(10), async || connections() == 1).await, "the request connection was let go");
-    let mut tablet = user.imap().await;
+    let mut tablet = user.imap_from(b.address).await;
     assert_eq!(connections(), 2);
     let page = b.get("/f/INBOX").await;
     assert_eq!(page.status, 503, "{}", page.body);
     assert!(page.body.contains("too many connections to the mail server"), "{}", page.body);
     // Signing in meanwhile says the same, and is not a wrong password.
-    let other = Browser::new(&app);
+    let other = b.neighbour();
     let refused = other.login_attempt(&user.name, &user.password).await;
     assert_eq!(refused.status, 503, "{}", refused.body);
-    assert!(refused.body.contains("too many connections open from this webmail"), "{}", refused.body);
+    assert!(refused.body.contains("too many connections open for your account"), "{}", refused.body);
     tablet.logout().await.expect("logout");
     phone.logout().await.expect("logout");
     assert!(
@@ -516,7 +518,7 @@ async fn a_server_that_hangs_up_at_once_is_a_connection_limit_not_a_wrong_passwo
         for _ in 0..6 {
             let page = b.login_attempt(&user_name(1), "whatever").await;
             assert_eq!(page.status, 503, "{security}: {}", page.body);
-            assert!(page.body.contains("too many connections open from this webmail"), "{security}: {}", page.body);
+            assert!(page.body.contains("too many connections open for your account"), "{security}: {}", page.body);
         }
         app.stop().await;
     }

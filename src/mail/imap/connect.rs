@@ -1,5 +1,6 @@
 //! Opening an authenticated IMAP session: TCP, implicit TLS or STARTTLS, greeting, LOGIN or
-//! AUTHENTICATE PLAIN. Every step is bounded by the connect timeout.
+//! AUTHENTICATE PLAIN. Every step is bounded by the connect timeout (the login also by the
+//! longest delay a server puts on it on purpose).
 
 use std::io;
 use std::path::Path;
@@ -17,6 +18,9 @@ use tokio_rustls::client::TlsStream;
 
 use crate::config::{Security, Upstream};
 use crate::mail::{Credentials, MailError};
+
+/// The longest a server delays a login after failed ones (Dovecot's auth penalty).
+const AUTH_PENALTY_MAX: Duration = Duration::from_secs(15);
 
 /// The byte stream under an IMAP session: plain TCP (loopback only) or TLS.
 #[derive(Debug)]
@@ -146,7 +150,9 @@ pub async fn open_session_greeted(
             client.authenticate("PLAIN", auth).await.map_err(|(e, _)| e)
         }
     };
-    match tokio::time::timeout(timeout, login).await {
+    // A server may hold a login back on purpose: Dovecot's auth penalty waits up to 15 s
+    // after failed logins from the same address. That is an answer, not a server gone.
+    match tokio::time::timeout(timeout + AUTH_PENALTY_MAX, login).await {
         Err(_) => Err(MailError::Timeout),
         Ok(Ok(session)) => Ok((session, greeting)),
         Ok(Err(async_imap::error::Error::No(text))) => Err(login_refusal(&crate::mail::refusal_text(&text))),
