@@ -17,7 +17,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use harness::*;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -32,41 +32,7 @@ fn cpu_ticks(pid: u32) -> u64 {
     f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
 }
 
-struct Stream {
-    inner: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
-    buf: String,
-}
-
-impl Stream {
-    async fn open(b: &Browser) -> Self {
-        let res = b.http.get(format!("{}/events?folder=INBOX", b.base())).send().await.unwrap();
-        assert_eq!(res.status(), 200);
-        Self { inner: Box::pin(res.bytes_stream()), buf: String::new() }
-    }
-
-    /// Waits for an event named `name`; `None` after `limit`.
-    async fn wait(&mut self, name: &str, limit: Duration) -> Option<()> {
-        let deadline = tokio::time::Instant::now() + limit;
-        let marker = format!("event: {name}\n");
-        loop {
-            if let Some(i) = self.buf.find(&marker) {
-                self.buf.drain(..i + marker.len());
-                return Some(());
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.inner.next()).await.ok()??.ok()?;
-            self.buf.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    /// Reads whatever arrives within `d` and forgets it.
-    async fn drain(&mut self, d: Duration) {
-        let deadline = tokio::time::Instant::now() + d;
-        while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, self.inner.next()).await {}
-        self.buf.clear();
-    }
-}
-
-use common::ms;
+use common::{Stream, ms};
 
 #[tokio::main]
 async fn main() {

@@ -35,8 +35,8 @@ cargo build --locked "${build_flags[@]}"
 mkdir -p "$demo"
 chmod 711 "$demo"
 # --fts: body searches answered from a full-text index (fts-xapian); --sieve: rules run at
-# delivery, managed over ManageSieve.
-bash scripts/mailserver.sh start --fts --sieve "$sieve_port" --sieve-relay "$relay_port" "$demo/mail" "$imap_port" "$imaps_port" "$submission_port"
+# delivery, managed over ManageSieve; --hibernate: idle connections cost Dovecot a few KiB.
+bash scripts/mailserver.sh start --fts --hibernate 30 --sieve "$sieve_port" --sieve-relay "$relay_port" "$demo/mail" "$imap_port" "$imaps_port" "$submission_port"
 stop_mail() { bash scripts/mailserver.sh stop "$demo/mail" >/dev/null 2>&1 || true; }
 trap stop_mail EXIT
 bash scripts/mailserver.sh adduser "$demo/mail" "$user" "$password" "$friend" "$password" >/dev/null

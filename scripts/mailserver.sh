@@ -5,7 +5,7 @@
 # Everything (config, TLS material, logs, state, mail, queue) lives under one
 # directory DIR, so several instances can run side by side on different ports.
 #
-#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--fts] [--sieve PORT --sieve-relay PORT] [--connection-limit N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
+#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--fts] [--sieve PORT --sieve-relay PORT] [--connection-limit N] [--hibernate SECONDS] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
 #   scripts/mailserver.sh adduser  DIR USER PASSWORD [USER PASSWORD...]
 #   scripts/mailserver.sh deluser  DIR USER
 #   scripts/mailserver.sh addalias DIR ALIAS USER
@@ -69,6 +69,9 @@
 #          dovecot-fts-xapian): messages are indexed as they arrive (Trash and
 #          Junk excepted), and BODY and TEXT searches are answered from the
 #          index (fts_enforced: never by reading every message instead).
+#          --hibernate SECONDS: a connection idling (IDLE) that long is parked
+#          in imap-hibernate and its imap process exits (imap_hibernate_timeout);
+#          not with --minimal.
 #          --connection-limit N: IMAP connections one user may have from one
 #          address (mail_max_userip_connections; default 20). The next login
 #          gets NO [LIMIT].
@@ -272,7 +275,7 @@ EOF
 
 write_config() {
     local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0} starttls_port=${6:-} minimal=${7:-0}
-    local connection_limit=${8:-20} fts=${10:-0} sieve_port=${11:-} relay_port=${12:-}
+    local connection_limit=${8:-20} fts=${10:-0} sieve_port=${11:-} relay_port=${12:-} hibernate=${13:-}
     local capabilities=${9:-IMAP4rev1 LITERAL+ SASL-IR UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ENABLE}
     local uid gid instance
     uid=$(id -u "$VMAIL_USER")
@@ -456,6 +459,29 @@ service imap {
   process_limit = 2048
 }
 default_client_limit = 4096
+EOF
+    if [ -n "$hibernate" ]; then
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
+
+# A connection that waits in IDLE for $hibernate s is handed to imap-hibernate,
+# which keeps it for a few KiB, and its imap process (about 1 MiB) exits; the
+# next command brings it back in a process kept ready (process_min_avail).
+imap_hibernate_timeout = ${hibernate}s
+service imap-hibernate {
+  unix_listener imap-hibernate {
+    mode = 0660
+    user = $VMAIL_USER
+  }
+}
+service imap {
+  process_min_avail = 2
+  unix_listener imap-master {
+    user = \$default_internal_user
+  }
+}
+EOF
+    fi
+    cat >>"$dir/dovecot.conf.tmp" <<EOF
 
 service imap-login {
   inet_listener imap {
@@ -870,7 +896,7 @@ postfix_reload() {
 }
 
 cmd_start() {
-    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities= fts=0 sieve_port='' relay_port=''
+    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities= fts=0 sieve_port='' relay_port='' hibernate=''
     while [ $# -gt 0 ]; do
         case "$1" in
             --minimal) minimal=1; shift ;;
@@ -878,6 +904,7 @@ cmd_start() {
             --sieve) [ $# -ge 2 ] || usage; sieve_port=$2; shift 2 ;;
             --sieve-relay) [ $# -ge 2 ] || usage; relay_port=$2; shift 2 ;;
             --connection-limit) [ $# -ge 2 ] || usage; connection_limit=$2; shift 2 ;;
+            --hibernate) [ $# -ge 2 ] || usage; hibernate=$2; shift 2 ;;
             --capabilities) [ $# -ge 2 ] || usage; capabilities=$2; shift 2 ;;
             --imap-starttls-port) [ $# -ge 2 ] || usage; imap_starttls_port=$2; shift 2 ;;
             --submission-starttls-port) [ $# -ge 2 ] || usage; sub_starttls_port=$2; shift 2 ;;
@@ -897,6 +924,8 @@ cmd_start() {
     [ -z "$sieve_port" ] || [ -e "$(doveconf -h -d mail_plugin_dir 2>/dev/null)/lib90_sieve_plugin.so" ] \
         || die "--sieve needs Pigeonhole (Debian: apt-get install dovecot-sieve dovecot-managesieved)"
     case "$connection_limit" in *[!0-9]*|'') die "--connection-limit takes a number" ;; esac
+    case "$hibernate" in *[!0-9]*) die "--hibernate takes a number of seconds" ;; esac
+    [ -z "$hibernate" ] || [ "$minimal" = 0 ] || die "--hibernate and --minimal do not go together"
     case "$capabilities" in *[!A-Za-z0-9=+\ .-]*) die "--capabilities takes capability names" ;; esac
     [ -z "$capabilities" ] || [ "$minimal" = 1 ] || die "--capabilities needs --minimal"
     [ "$fts" = 0 ] || [ "$minimal" = 0 ] || die "--fts and --minimal do not go together"
@@ -967,7 +996,7 @@ cmd_start() {
 
     [ -f "$dir/acl-global" ] || printf '* owner lrwstipekxa\n' >"$dir/acl-global"
     chmod 0644 "$dir/acl-global"
-    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities" "$fts" "$sieve_port" "$relay_port"
+    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities" "$fts" "$sieve_port" "$relay_port" "$hibernate"
     if [ $with_postfix = 1 ]; then
         printf '%s\n' "$sub_port${subs_port:+ $subs_port}${sub_starttls_port:+ $sub_starttls_port}${relay_port:+ $relay_port}" >"$dir/postfix.ports"
         write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port" "$sub_starttls_port" "$relay_port"

@@ -39,6 +39,7 @@ impl Application {
             config.imap_connect_timeout,
             config.imap_command_timeout,
             config.status_poll_interval,
+            config.notify_window,
         ));
         let registry = Arc::new(Registry::new(
             tls,

@@ -3,7 +3,9 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{Dovecot, eventually, free_port, test_env};
+use futures_util::StreamExt;
+
+use crate::harness::{Browser, Dovecot, eventually, free_port, test_env};
 
 pub struct Facteur {
     pub child: Child,
@@ -135,4 +137,55 @@ pub async fn first_paints(base: &str, user: &str, password: &str, path: &str, ro
     paints.sort_by(f64::total_cmp);
     let at = |q: usize| paints[(paints.len() * q / 100).min(paints.len() - 1)];
     Some((at(50), at(95), paints.len()))
+}
+
+/// An open tab's event stream (`/events`), read as it comes.
+#[allow(dead_code)]
+pub struct Stream {
+    inner: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    pub buf: String,
+}
+
+#[allow(dead_code)]
+impl Stream {
+    pub async fn open(b: &Browser) -> Self {
+        let res = b.http.get(format!("{}/events?folder=INBOX", b.base())).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        Self { inner: Box::pin(res.bytes_stream()), buf: String::new() }
+    }
+
+    /// Waits for an event named `name`; `None` after `limit`.
+    pub async fn wait(&mut self, name: &str, limit: Duration) -> Option<()> {
+        let deadline = tokio::time::Instant::now() + limit;
+        let marker = format!("event: {name}\n");
+        loop {
+            if let Some(i) = self.buf.find(&marker) {
+                self.buf.drain(..i + marker.len());
+                return Some(());
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.inner.next()).await.ok()??.ok()?;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Waits until `text` arrives (e.g. `{"folder":"Projects"}`), and forgets what came up to
+    /// it; `None` after `limit`.
+    pub async fn wait_for(&mut self, text: &str, limit: Duration) -> Option<()> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(i) = self.buf.find(text) {
+                self.buf.drain(..i + text.len());
+                return Some(());
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.inner.next()).await.ok()??.ok()?;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Reads whatever arrives within `d` and forgets it.
+    pub async fn drain(&mut self, d: Duration) {
+        let deadline = tokio::time::Instant::now() + d;
+        while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, self.inner.next()).await {}
+        self.buf.clear();
+    }
 }

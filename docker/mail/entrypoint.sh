@@ -21,7 +21,7 @@ export MAILSERVER_LISTEN=${MAILSERVER_LISTEN:-0.0.0.0}
 # name processes of another pid namespace, and a reused pid would look like a running server.
 rm -f "$dir/run/master.pid" "$dir/postfix-queue/pid/master.pid"
 
-bash "$mailserver" start --sieve 4190 --sieve-relay 10025 "$dir" 143 993 587 465
+bash "$mailserver" start --hibernate 30 --sieve 4190 --sieve-relay 10025 "$dir" 143 993 587 465
 bash "$mailserver" adduser "$dir" "$user" "$password"
 echo "entrypoint: account $user ready; CA certificate in $dir/ca.pem"
 

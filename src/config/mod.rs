@@ -80,6 +80,9 @@ pub struct Config {
     /// How often unread counts of all folders are refreshed for open tabs (the folder shown is
     /// watched continuously with IDLE).
     pub status_poll_interval: Duration,
+    /// How long after a user's last request their live-update connection follows every folder
+    /// (NOTIFY); after that it waits in plain IDLE, which a hibernating server can park.
+    pub notify_window: Duration,
     pub log_format: LogFormat,
     pub default_language: String,
     /// Bound on each SMTP step (connect, every command, the message data).
@@ -194,6 +197,7 @@ impl Config {
             imap_connect_timeout: Duration::ZERO,
             imap_command_timeout: Duration::ZERO,
             status_poll_interval: Duration::ZERO,
+            notify_window: Duration::ZERO,
             log_format: LogFormat::Text,
             default_language: String::new(),
             smtp_timeout: Duration::ZERO,

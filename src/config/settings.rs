@@ -125,6 +125,7 @@ pub(super) static SETTINGS: &[Item] = &[
     setting!("imap.connect_timeout_seconds" => imap_connect_timeout: Seconds = "10"),
     setting!("imap.command_timeout_seconds" => imap_command_timeout: Seconds = "30"),
     setting!("imap.status_poll_seconds" => status_poll_interval: Seconds = "60"),
+    setting!("imap.notify_seconds" => notify_window: Seconds = "30"),
     setting!("smtp.timeout_seconds" => smtp_timeout: Seconds = "30"),
     setting!("smtp.save_sent" => save_sent: Flag = "true"),
     setting!("smtp.max_message_mb" => max_message_size: Megabytes = "25"),

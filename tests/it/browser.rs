@@ -334,7 +334,7 @@ async fn an_open_inbox_tab_shows_new_mail_live_and_its_actions_reach_other_clien
     // on, the server reports every change to it.
     assert!(eventually(Duration::from_secs(10), || async { app.state.watchers.active() == 1 }).await);
     let d = dovecot();
-    assert!(eventually(Duration::from_secs(10), || async { d.idling(&user.name) == 1 }).await, "the watcher idles");
+    assert!(eventually(Duration::from_secs(10), || async { d.idling(&user.name) >= 1 }).await, "the watcher idles");
 
     // Another client delivers a message: it appears without a reload, with the new counts.
     append(&mut imap, "INBOX", &fixture("encoded-words.eml")).await;
@@ -412,7 +412,7 @@ async fn an_open_inbox_tab_shows_new_mail_live_and_its_actions_reach_other_clien
     let title = c.title().await.unwrap_or_default();
     let own = title.split_once(") ").map(|(_, t)| t.to_string()).unwrap_or_default();
     assert!(own.ends_with(" · Inbox · Facteur") && own.len() > " · Inbox · Facteur".len(), "{title}");
-    assert!(eventually(Duration::from_secs(10), || async { d.idling(&user.name) == 1 }).await, "the watcher idles");
+    assert!(eventually(Duration::from_secs(10), || async { d.idling(&user.name) >= 1 }).await, "the watcher idles");
     append(&mut imap, "INBOX", &numbered_message(9)).await;
     let unseen = imap.status("INBOX", "(UNSEEN)").await.expect("status").unseen.expect("unseen");
     let want = format!("({unseen}) {own}");

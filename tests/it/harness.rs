@@ -123,6 +123,10 @@ pub fn dovecot() -> &'static Dovecot {
             .arg(script())
             .args([
                 "start",
+                // Connections idling for 3 s are hibernated, as a hoster's Dovecot would
+                // (after longer): every test runs against it.
+                "--hibernate",
+                "3",
                 "--sieve",
                 &sieve_port.to_string(),
                 "--sieve-relay",
@@ -317,26 +321,14 @@ impl Dovecot {
 
     /// The IMAP processes of `user` (one per connection), as `doveadm who` lists them.
     fn imap_pids(&self, user: &str) -> Vec<u32> {
-        let out = Command::new("doveadm")
-            .args(["-c", &self.dir.join("dovecot.conf").display().to_string(), "who", "-1", user])
-            .output()
-            .expect("doveadm who");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
-                [name, "imap", pid, ..] if name == user => pid.parse().ok(),
-                _ => None,
-            })
-            .collect()
+        who(&self.dir, user).into_iter().map(|(pid, _)| pid).collect()
     }
 
     /// How many connections of `user` are in IDLE right now (Dovecot's process titles say
-    /// which command each one runs): a watcher that idles hears of every change from then on.
+    /// which command each one runs; a hibernated one is in IDLE too): a watcher that idles
+    /// hears of every change from then on.
     pub fn idling(&self, user: &str) -> usize {
-        self.imap_pids(user)
-            .into_iter()
-            .filter(|p| std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(" IDLE]")))
-            .count()
+        who(&self.dir, user).iter().filter(|(_, title)| title.contains(" IDLE]") || title.contains("imap-hibernate")).count()
     }
 
     /// How many messages for `recipient` Postfix still holds (not yet delivered to Dovecot).
@@ -934,4 +926,32 @@ where
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// `user`'s IMAP connections on the Dovecot of `dir`, as `doveadm who` lists them: the
+/// process holding each one and its title (`imap [user 127.0.0.1 IDLE]`, or
+/// `imap-hibernate [3 connections]` for a hibernated one).
+pub fn who(dir: &Path, user: &str) -> Vec<(u32, String)> {
+    let out = Command::new("doveadm")
+        .args(["-c", &dir.join("dovecot.conf").display().to_string(), "who", "-1", user])
+        .output()
+        .expect("doveadm who");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+            [name, "imap", pid, ..] if name == user => pid.parse().ok(),
+            _ => None,
+        })
+        .map(|pid: u32| {
+            let title = std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_default();
+            (pid, title)
+        })
+        .collect()
+}
+
+/// `user`'s connections on the Dovecot of `dir`: (in an `imap` process, hibernated).
+pub fn hibernation(dir: &Path, user: &str) -> (usize, usize) {
+    let all = who(dir, user);
+    let hibernated = all.iter().filter(|(_, title)| title.contains("imap-hibernate")).count();
+    (all.len() - hibernated, hibernated)
 }

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod compose;
 mod conversations;
+mod cost;
 mod experience;
 mod folders;
 mod harness;

@@ -68,6 +68,10 @@ pub struct ImapConn {
     pub(super) raw_tags: u32,
     /// The server has ESORT but refused `RETURN (PARTIAL …)` in SORT.
     pub(super) no_partial: bool,
+    /// The tag of the `IDLE` it waits in between requests, if it does (see [`Self::park`]).
+    parked: Option<String>,
+    /// Whether [`Self::park`] does anything (not on servers whose IDLE costs them more).
+    parkable: bool,
 }
 
 impl ImapConn {
@@ -100,6 +104,8 @@ impl ImapConn {
             threads: None,
             raw_tags: 0,
             no_partial: false,
+            parked: None,
+            parkable: true,
         })
     }
 
@@ -223,6 +229,11 @@ impl ImapConn {
         self.raw_tags += 1;
         let tag = format!("fx{}", self.raw_tags);
         let (replies, status) = timed(self.timeout, raw::exchange(&mut self.session, &tag, command)).await?;
+        Ok((self.apply_raw(replies), status))
+    }
+
+    /// Applies EXISTS and EXPUNGE among raw replies; returns the others.
+    fn apply_raw(&mut self, replies: Vec<Vec<raw::Token>>) -> Vec<Vec<raw::Token>> {
         let mut others = Vec::with_capacity(replies.len());
         for r in replies {
             match (r.first().and_then(raw::Token::number), r.get(1)) {
@@ -235,7 +246,43 @@ impl ImapConn {
                 _ => others.push(r),
             }
         }
-        Ok((others, status))
+        others
+    }
+
+    /// Waits in `IDLE` until the next command ([`Self::unpark`]). A connection left alone
+    /// between requests keeps a whole server process busy; one in IDLE can be hibernated
+    /// (Dovecot's `imap_hibernate_timeout`: handed to one `imap-hibernate` process for a few
+    /// KiB, its `imap` process gone) and is brought back when the client speaks. Servers
+    /// without IDLE are left as they are.
+    pub async fn park(&mut self) -> Result<(), MailError> {
+        if self.parked.is_some() || !self.parkable || !self.has_capability("IDLE") {
+            return Ok(());
+        }
+        self.raw_tags += 1;
+        let tag = format!("fx{}", self.raw_tags);
+        let (replies, refused) = timed(self.timeout, raw::idle_start(&mut self.session, &tag)).await?;
+        self.apply_raw(replies);
+        if refused.is_none() {
+            self.parked = Some(tag);
+        }
+        Ok(())
+    }
+
+    /// Ends the IDLE of [`Self::park`], if any, applying what changed meanwhile. An error
+    /// means the connection is gone (a server may close an idling one).
+    pub async fn unpark(&mut self) -> Result<(), MailError> {
+        let Some(tag) = self.parked.take() else { return Ok(()) };
+        let (replies, status) = timed(self.timeout, raw::idle_done(&mut self.session, &tag)).await?;
+        self.apply_raw(replies);
+        status.into_result().map_err(|e| MailError::Protocol(format!("IDLE ended badly: {e}")))
+    }
+
+    pub fn may_park(&mut self, parkable: bool) {
+        self.parkable = parkable;
+    }
+
+    pub fn parked(&self) -> bool {
+        self.parked.is_some()
     }
 
     /// Selects `name` (UTF-8) or, if it is already selected, asks the server for news (NOOP).
@@ -290,6 +337,9 @@ impl ImapConn {
     }
 
     pub async fn logout(mut self) {
+        if self.parked.is_some() && timed(Duration::from_secs(5), self.unpark()).await.is_err() {
+            return;
+        }
         let _ = timed(Duration::from_secs(5), self.session.logout()).await;
     }
 }

@@ -138,7 +138,7 @@ pub async fn open_session_greeted(
         .await
         .map_err(|_| MailError::Timeout)??;
     if let Some(origin) = &creds.origin {
-        client = tokio::time::timeout(timeout, tell_origin(client, origin)).await.map_err(|_| MailError::Timeout)??;
+        client = tokio::time::timeout(timeout, tell_origin(client, Some(origin))).await.map_err(|_| MailError::Timeout)??;
     }
     let password = creds.password.expose();
     let login = async {
@@ -179,7 +179,9 @@ fn login_refusal(text: &str) -> MailError {
 /// Whether `upstream` answers: connects, secures the connection as configured, reads the
 /// greeting, and hangs up without logging in.
 pub async fn probe(upstream: &Upstream, tls: &TlsSetup, timeout: Duration) -> Result<(), MailError> {
-    tokio::time::timeout(timeout, connect(upstream, tls)).await.map_err(|_| MailError::Timeout)??;
+    let (client, _) = tokio::time::timeout(timeout, connect(upstream, tls)).await.map_err(|_| MailError::Timeout)??;
+    // Named as Facteur's own (no user's address): the server's log tells probes from users.
+    tokio::time::timeout(timeout, tell_origin(client, None)).await.map_err(|_| MailError::Timeout)??;
     Ok(())
 }
 
@@ -242,16 +244,20 @@ async fn greeting(client: &mut Client<ImapStream>) -> Result<String, MailError> 
 /// and reads its reply (whatever it is: a server that does not know ID answers BAD, one that
 /// does not trust Facteur ignores the fields). Sent on the raw stream: async-imap's parser does
 /// not know the `* ID` reply.
-async fn tell_origin(client: Client<ImapStream>, origin: &crate::mail::Origin) -> Result<Client<ImapStream>, MailError> {
+/// Without an origin (a readiness probe), only Facteur's name and version are sent.
+async fn tell_origin(client: Client<ImapStream>, origin: Option<&crate::mail::Origin>) -> Result<Client<ImapStream>, MailError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = client.into_inner();
     let quote = |s: &str| format!("\"{}\"", s.replace(['"', '\\', '\r', '\n'], ""));
-    let mut fields = vec![("name", "Facteur".to_string()), ("version", env!("CARGO_PKG_VERSION").to_string()), ("x-originating-ip", origin.ip.to_string())];
-    if let Some(port) = origin.port {
-        fields.push(("x-originating-port", port.to_string()));
-    }
-    if !origin.session.is_empty() {
-        fields.push(("x-session-ext-id", origin.session.clone()));
+    let mut fields = vec![("name", "Facteur".to_string()), ("version", env!("CARGO_PKG_VERSION").to_string())];
+    if let Some(origin) = origin {
+        fields.push(("x-originating-ip", origin.ip.to_string()));
+        if let Some(port) = origin.port {
+            fields.push(("x-originating-port", port.to_string()));
+        }
+        if !origin.session.is_empty() {
+            fields.push(("x-session-ext-id", origin.session.clone()));
+        }
     }
     let list = fields.iter().map(|(k, v)| format!("{} {}", quote(k), quote(v))).collect::<Vec<_>>().join(" ");
     let io = |e: io::Error| MailError::Connect(format!("ID: {e}"));

@@ -88,6 +88,48 @@ pub(super) async fn send(session: &mut ImapSession, tag: &str, command: &[u8]) -
     read_replies(stream, tag).await
 }
 
+/// Starts `IDLE` (RFC 2177) tagged `tag`. Returns the untagged replies that came before the
+/// server's go-ahead (and any right after it), and `None` once it went ahead, or how it
+/// refused. From then on, nothing may be sent but `DONE` ([`idle_done`]).
+pub(super) async fn idle_start(session: &mut ImapSession, tag: &str) -> Result<(Vec<Vec<Token>>, Option<Status>), MailError> {
+    let stream = session.get_mut();
+    stream.write_all(format!("{tag} IDLE\r\n").as_bytes()).await.map_err(io)?;
+    stream.flush().await.map_err(io)?;
+    let mut reader = Reader::new();
+    let mut untagged = Vec::new();
+    let mut going = false;
+    loop {
+        let reply = reader.reply(stream).await?;
+        if let Some(rest) = reply.strip_prefix(b"* ") {
+            untagged.push(tokens(rest));
+        } else if reply.starts_with(b"+") {
+            going = true;
+        } else if let Some(status) = tagged_status(&reply, tag) {
+            return Ok((untagged, Some(status)));
+        }
+        if going && !reader.pending() {
+            return Ok((untagged, None));
+        }
+    }
+}
+
+/// Ends the `IDLE` tagged `tag`: its replies (what changed meanwhile) and how it ended.
+pub(super) async fn idle_done(session: &mut ImapSession, tag: &str) -> Result<(Vec<Vec<Token>>, Status), MailError> {
+    send(session, tag, b"DONE\r\n").await
+}
+
+/// How the command tagged `tag` ended, if `reply` is its tagged reply.
+fn tagged_status(reply: &[u8], tag: &str) -> Option<Status> {
+    let rest = reply.strip_prefix(tag.as_bytes()).and_then(|r| r.strip_prefix(b" "))?;
+    let text = String::from_utf8_lossy(rest).trim_end().to_string();
+    let (word, words) = text.split_once(' ').unwrap_or((&text, ""));
+    Some(match word.to_ascii_uppercase().as_str() {
+        "OK" => Status::Ok,
+        "NO" => Status::No(words.to_string()),
+        _ => Status::Bad(words.to_string()),
+    })
+}
+
 /// The replies to the command tagged `tag`, up to its tagged one and past it to the end of
 /// anything the server sent after it.
 async fn read_replies<S: AsyncRead + Unpin>(stream: &mut S, tag: &str) -> Result<(Vec<Vec<Token>>, Status), MailError> {
@@ -98,16 +140,8 @@ async fn read_replies<S: AsyncRead + Unpin>(stream: &mut S, tag: &str) -> Result
         let reply = reader.reply(stream).await?;
         if let Some(rest) = reply.strip_prefix(b"* ") {
             untagged.push(tokens(rest));
-        } else if status.is_none()
-            && let Some(rest) = reply.strip_prefix(tag.as_bytes()).and_then(|r| r.strip_prefix(b" "))
-        {
-            let text = String::from_utf8_lossy(rest).trim_end().to_string();
-            let (word, words) = text.split_once(' ').unwrap_or((&text, ""));
-            status = Some(match word.to_ascii_uppercase().as_str() {
-                "OK" => Status::Ok,
-                "NO" => Status::No(words.to_string()),
-                _ => Status::Bad(words.to_string()),
-            });
+        } else if status.is_none() {
+            status = tagged_status(&reply, tag);
         }
     }
     Ok((untagged, status.unwrap_or(Status::Ok)))

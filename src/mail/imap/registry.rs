@@ -17,7 +17,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::MutexGuard;
 
 use super::conn::ImapConn;
-use super::connect::{TlsSetup, open_session};
+use super::connect::{TlsSetup, open_session_greeted};
 use crate::clock::monotonic_ms;
 use crate::mail::{Credentials, MailError};
 
@@ -36,6 +36,11 @@ struct Slot {
 /// the next message read, short enough that an idle user holds one connection.
 const SIDE_IDLE_MS: u64 = 30_000;
 
+/// How long a user's connection stays unused before it waits in IDLE ([`ImapConn::park`]),
+/// where a hibernating server can park it for a few KiB. Shorter than reading a message
+/// takes; the IDLE itself costs one round trip, off any request's way.
+const PARK_AFTER_MS: u64 = 5_000;
+
 pub struct Registry {
     slots: Mutex<HashMap<String, Arc<Slot>>>,
     tls: TlsSetup,
@@ -45,7 +50,8 @@ pub struct Registry {
     /// How long a request waits for the user's connection to be free.
     wait_timeout: Duration,
     connects: AtomicU64,
-    /// The live-update connections, which give way when the server allows no more.
+    /// The live-update connections, which give way when the server allows no more and are
+    /// told when their user is active.
     watchers: std::sync::OnceLock<Arc<super::Watchers>>,
 }
 
@@ -143,10 +149,14 @@ impl Registry {
     }
 
     async fn open(&self, creds: &Credentials) -> Result<ImapConn, MailError> {
-        let session = open_session(&creds.servers.imap, &self.tls, creds, self.connect_timeout).await?;
+        let (session, greeting) = open_session_greeted(&creds.servers.imap, &self.tls, creds, self.connect_timeout).await?;
         self.connects.fetch_add(1, Ordering::Relaxed);
         crate::metrics::imap_connect(&upstream_label(creds));
-        ImapConn::new(session, self.command_timeout).await
+        let mut conn = ImapConn::new(session, self.command_timeout).await?;
+        // Courier-IMAP's IDLE keeps a process polling the folder: waiting in it would cost
+        // that server more, not less.
+        conn.may_park(!super::watch::slow_idle(&greeting));
+        Ok(conn)
     }
 
     /// A second connection for work beside the user's own (searching other folders while
@@ -219,11 +229,24 @@ impl Registry {
         F: for<'a> FnMut(&'a mut ImapConn) -> BoxFuture<'a, Result<T, MailError>>,
     {
         let slot = self.slot(key);
+        // The user is active: their watcher follows every folder for a while.
+        if let Some(w) = self.watchers.get() {
+            w.touch(key);
+        }
         let mut guard = self.acquire(&slot).await?;
         slot.last_used.store(monotonic_ms(), Ordering::Relaxed);
-        let reused = guard.is_some();
+        let mut reused = guard.is_some();
         let mut conn = match guard.take() {
-            Some(c) => c,
+            Some(mut c) => match c.unpark().await {
+                Ok(()) => c,
+                Err(e) => {
+                    // The server closed it while it waited (a restart, its own timeout).
+                    tracing::info!(error = %e, "the waiting IMAP connection is gone, reconnecting");
+                    drop(c);
+                    reused = false;
+                    self.open_for(key, creds).await?
+                }
+            },
             None => self.open_for(key, creds).await?,
         };
         if slot.folders_stale.swap(false, Ordering::Relaxed) {
@@ -329,10 +352,18 @@ impl Registry {
                         slots.remove(&key);
                     }
                 }
-            } else if idle >= 60_000
-                && let Some(conn) = guard.as_mut()
-            {
-                conn.trim();
+            } else if let Some(conn) = guard.as_mut() {
+                if idle >= 60_000 {
+                    conn.trim();
+                }
+                if idle >= PARK_AFTER_MS && !conn.parked() {
+                    // Bounded: one server that does not answer must not hold up the others.
+                    let parked = tokio::time::timeout(Duration::from_secs(2), conn.park()).await;
+                    if !matches!(parked, Ok(Ok(()))) {
+                        // Its state is unknown now: the next request opens a new one.
+                        guard.take();
+                    }
+                }
             }
         }
     }
@@ -340,7 +371,7 @@ impl Registry {
     /// Runs [`Registry::reap`] periodically until the registry is dropped.
     pub fn spawn_reaper(self: &Arc<Self>) {
         let weak = Arc::downgrade(self);
-        let every = (self.idle_timeout / 4).clamp(Duration::from_millis(200), Duration::from_secs(30));
+        let every = (self.idle_timeout / 4).clamp(Duration::from_millis(200), Duration::from_millis(PARK_AFTER_MS / 2));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

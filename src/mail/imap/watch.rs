@@ -46,6 +46,8 @@ pub struct Watcher {
     released: Arc<Notify>,
     /// Whether it holds a connection now.
     connected: Arc<AtomicBool>,
+    /// When the user last did something ([`crate::clock::monotonic_ms`]).
+    active: watch::Sender<u64>,
 }
 
 impl Drop for Watcher {
@@ -76,11 +78,13 @@ pub struct Watchers {
     connect_timeout: Duration,
     command_timeout: Duration,
     poll: Duration,
+    /// How long after the user's last request every folder is followed (NOTIFY).
+    active_for: Duration,
 }
 
 impl Watchers {
-    pub fn new(tls: TlsSetup, connect_timeout: Duration, command_timeout: Duration, poll: Duration) -> Self {
-        Self { map: Mutex::new(HashMap::new()), running: Arc::default(), tls, connect_timeout, command_timeout, poll }
+    pub fn new(tls: TlsSetup, connect_timeout: Duration, command_timeout: Duration, poll: Duration, active_for: Duration) -> Self {
+        Self { map: Mutex::new(HashMap::new()), running: Arc::default(), tls, connect_timeout, command_timeout, poll, active_for }
     }
 
     /// Joins (or starts) the watcher of `key` and points it at `folder`. The watcher lives as
@@ -99,6 +103,7 @@ impl Watchers {
         let (pause_tx, pause_rx) = watch::channel(0);
         let released = Arc::new(Notify::new());
         let connected = Arc::new(AtomicBool::new(false));
+        let (active_tx, active_rx) = watch::channel(crate::clock::monotonic_ms());
         let w = Arc::new(Watcher {
             events: events.clone(),
             folder: folder_tx,
@@ -106,6 +111,7 @@ impl Watchers {
             pause: pause_tx,
             released: released.clone(),
             connected: connected.clone(),
+            active: active_tx,
         });
         map.insert(key.to_string(), Arc::downgrade(&w));
         let task = Task {
@@ -114,12 +120,15 @@ impl Watchers {
             connect_timeout: self.connect_timeout,
             command_timeout: self.command_timeout,
             poll: self.poll,
+            active_for: self.active_for,
             events,
             folder: folder_rx,
             stop: stop_rx,
             pause: pause_rx,
             released,
             connected,
+            active: active_rx,
+            known: None,
         };
         let label: std::sync::Arc<str> = super::registry::upstream_label(creds).into();
         let running = self.running.clone();
@@ -129,6 +138,18 @@ impl Watchers {
             running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }));
         (w, rx)
+    }
+
+    /// Notes that the user of `key` did something (a request): their watcher follows every
+    /// folder with NOTIFY for a while (`imap.notify_seconds`) from now. After that it waits in
+    /// plain IDLE on the folder shown, which a hibernating server can park for a few KiB (a
+    /// connection that used NOTIFY is never parked, even after `NOTIFY NONE`), and looks at
+    /// the other folders every [`QUIET_POLL`].
+    pub fn touch(&self, key: &str) {
+        let w = self.map.lock().unwrap_or_else(|p| p.into_inner()).get(key).and_then(Weak::upgrade);
+        if let Some(w) = w {
+            w.active.send_replace(crate::clock::monotonic_ms());
+        }
     }
 
     /// Tells the tabs of `key` at once about a change Facteur itself made (another tab's
@@ -190,12 +211,24 @@ struct Listing {
 pub const QUICK_CHECK: Duration = Duration::from_secs(5);
 
 /// Servers whose IDLE is known to report changes late, by their greeting.
-fn slow_idle(greeting: &str) -> bool {
+pub(super) fn slow_idle(greeting: &str) -> bool {
     greeting.contains("Courier-IMAP")
 }
 
 /// How long a watcher that gave its connection up stays away.
 pub const PAUSE_AFTER_RELEASE: Duration = Duration::from_secs(30);
+
+/// How often the other folders' counts are refreshed once the user is quiet: each refresh
+/// wakes a hibernated connection for a while.
+pub const QUIET_POLL: Duration = Duration::from_secs(300);
+
+/// How a watcher's connection ended without an error.
+enum Ended {
+    /// Its tabs are gone.
+    Stop,
+    /// The user went quiet: a new connection without NOTIFY follows, nothing is lost.
+    Quiet,
+}
 
 struct Task {
     pause: watch::Receiver<u64>,
@@ -206,9 +239,13 @@ struct Task {
     connect_timeout: Duration,
     command_timeout: Duration,
     poll: Duration,
+    active_for: Duration,
     events: broadcast::Sender<MailEvent>,
     folder: watch::Receiver<String>,
     stop: watch::Receiver<bool>,
+    active: watch::Receiver<u64>,
+    /// The counts last told to the tabs, kept from one connection to the next.
+    known: Option<Arc<Vec<Folder>>>,
 }
 
 impl Wake {
@@ -222,6 +259,7 @@ impl Wake {
             Wake::Stop => "stop",
             Wake::Pause => "pause",
             Wake::Check => "check",
+            Wake::Active => "active",
         }
     }
 }
@@ -239,6 +277,8 @@ enum Wake {
     Pause,
     /// Time to look again (no IDLE on this folder or server).
     Check,
+    /// The quiet user did something: follow every folder again.
+    Active,
 }
 
 impl Task {
@@ -254,7 +294,13 @@ impl Task {
             let r = self.watch(first, &mut connected).await;
             self.connected.store(false, Ordering::SeqCst);
             match r {
-                Ok(()) => break,
+                Ok(Ended::Stop) => break,
+                Ok(Ended::Quiet) => {
+                    // Nothing was missed: no resync for the tabs (the counts known carry over).
+                    tracing::debug!("the user is quiet: watching without NOTIFY");
+                    first = true;
+                    backoff = FIRST_RETRY;
+                }
                 Err(MailError::Auth) => {
                     let _ = self.events.send(MailEvent::Gone);
                     break;
@@ -292,9 +338,38 @@ impl Task {
         tracing::debug!("watcher stopped");
     }
 
-    /// One connection's life. `Ok` means: stop requested. `connected` turns true once the
-    /// connection is open.
-    async fn watch(&mut self, first: bool, connected: &mut bool) -> Result<(), MailError> {
+    /// Whether the user made a request within `active_for`.
+    fn recently_active(&self) -> bool {
+        crate::clock::monotonic_ms().saturating_sub(*self.active.borrow()) < self.active_for.as_millis() as u64
+    }
+
+    /// Asks the server to report changes in every folder (NOTIFY, RFC 5465) besides the one
+    /// selected; false when it refuses.
+    async fn notify_on(&self, session: &mut ImapSession) -> Result<bool, MailError> {
+        // MailboxName and SubscriptionChange: folders created, renamed, deleted or
+        // (un)subscribed by another client reach the open tabs too.
+        let set = "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) \
+                   (personal (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange))";
+        match timed(self.command_timeout, session.run_command_and_check_ok(set)).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.breaks_connection() => Err(e),
+            Err(e) => {
+                tracing::debug!(error = %e, "NOTIFY refused; polling counts instead");
+                Ok(false)
+            }
+        }
+    }
+
+    /// One connection's life, the counts known before it carried over to the next.
+    /// `connected` turns true once the connection is open.
+    async fn watch(&mut self, first: bool, connected: &mut bool) -> Result<Ended, MailError> {
+        let mut last = self.known.take();
+        let r = self.watch_with(first, connected, &mut last).await;
+        self.known = last;
+        r
+    }
+
+    async fn watch_with(&mut self, first: bool, connected: &mut bool, last: &mut Option<Arc<Vec<Folder>>>) -> Result<Ended, MailError> {
         let (mut session, greeting) =
             open_session_greeted(&self.creds.servers.imap, &self.tls, &self.creds, self.connect_timeout).await?;
         *connected = true;
@@ -317,18 +392,10 @@ impl Task {
         }
         // With NOTIFY (RFC 5465) the server also reports changes in every other folder (the
         // Inbox above all) while we IDLE on the one shown; without it, counts are polled.
-        let mut notify = caps.has_str("NOTIFY");
-        if notify {
-            // MailboxName and SubscriptionChange: folders created, renamed, deleted or
-            // (un)subscribed by another client reach the open tabs too.
-            let set = "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) \
-                       (personal (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange))";
-            if let Err(e) = timed(self.command_timeout, session.run_command_and_check_ok(set)).await {
-                tracing::debug!(error = %e, "NOTIFY refused; polling counts instead");
-                notify = false;
-            }
-        }
-        let mut last: Option<Arc<Vec<Folder>>> = None;
+        // Only while the user is active (see [`Watchers::touch`]).
+        let can_notify = caps.has_str("NOTIFY");
+        let mut notify = can_notify && self.recently_active() && self.notify_on(&mut session).await?;
+        self.active.borrow_and_update();
         let mut counted = tokio::time::Instant::now();
         if !first {
             let _ = self.events.send(MailEvent::Resync);
@@ -337,8 +404,13 @@ impl Task {
             let folder = self.folder.borrow_and_update().clone();
             let selected = timed(self.command_timeout, session.examine(utf7::encode(&folder))).await.is_ok();
             while session.unsolicited_responses.try_recv().is_ok() {}
-            self.counts(&mut session, &listing, &mut last, &folder).await?;
+            self.counts(&mut session, &listing, last, &folder).await?;
             loop {
+                if notify && !self.recently_active() {
+                    // A connection that had NOTIFY is never hibernated: a new one without.
+                    let _ = timed(Duration::from_secs(3), session.logout()).await;
+                    return Ok(Ended::Quiet);
+                }
                 if selected {
                     // What changed while we were busy (LIST-STATUS does not sync the selected
                     // folder) would not be reported by IDLE: ask with NOOP before idling.
@@ -348,13 +420,26 @@ impl Task {
                             break;
                         }
                         let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
-                        self.counts(&mut session, &listing, &mut last, &folder).await?;
+                        self.counts(&mut session, &listing, last, &folder).await?;
                     }
                 }
+                // The other folders: NOTIFY tells of them; without it, they are looked at every
+                // poll interval while the user is active, every QUIET_POLL once quiet. With
+                // NOTIFY on, IDLE ends when the user goes quiet, to let NOTIFY go.
+                let active = self.recently_active();
+                let poll = if notify {
+                    let left = self.active_for.saturating_sub(Duration::from_millis(crate::clock::monotonic_ms().saturating_sub(*self.active.borrow())));
+                    self.poll.min(left + Duration::from_millis(50))
+                } else if active {
+                    self.poll
+                } else {
+                    self.poll.max(QUIET_POLL)
+                };
+                let wake_on_activity = can_notify && !notify;
                 let (s, wake) = match (selected, polls) {
-                    (true, false) => self.idle(session).await?,
-                    (true, true) => self.sleep(session, QUICK_CHECK.min(self.poll)).await,
-                    (false, _) => self.sleep(session, self.poll).await,
+                    (true, false) => self.idle(session, poll, wake_on_activity).await?,
+                    (true, true) => self.sleep(session, QUICK_CHECK.min(poll)).await,
+                    (false, _) => self.sleep(session, poll).await,
                 };
                 session = s;
                 // Without NOTIFY, when checking by NOOP anyway, the Inbox (where new mail
@@ -375,7 +460,14 @@ impl Task {
                 match wake {
                     Wake::Stop => {
                         let _ = timed(Duration::from_secs(3), session.logout()).await;
-                        return Ok(());
+                        return Ok(Ended::Stop);
+                    }
+                    Wake::Active => {
+                        // Back from quiet: NOTIFY again, and the counts it did not follow.
+                        self.active.borrow_and_update();
+                        notify = self.notify_on(&mut session).await?;
+                        counted = tokio::time::Instant::now();
+                        self.counts(&mut session, &listing, last, &folder).await?;
                     }
                     Wake::Pause => {
                         drop(session);
@@ -391,12 +483,12 @@ impl Task {
                         // catches anything later.
                         take_news(&mut session);
                         let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
-                        self.counts(&mut session, &listing, &mut last, &folder).await?;
+                        self.counts(&mut session, &listing, last, &folder).await?;
                     }
                     Wake::Folders => {
                         let _ = self.events.send(MailEvent::FoldersChanged);
                         counted = tokio::time::Instant::now();
-                        self.counts(&mut session, &listing, &mut last, &folder).await?;
+                        self.counts(&mut session, &listing, last, &folder).await?;
                     }
                     Wake::Elsewhere | Wake::Poll | Wake::Check => {
                         counted = tokio::time::Instant::now();
@@ -405,15 +497,16 @@ impl Task {
                         if take_news(&mut session) {
                             let _ = self.events.send(MailEvent::Changed { folder: folder.clone() });
                         }
-                        self.counts(&mut session, &listing, &mut last, &folder).await?;
+                        self.counts(&mut session, &listing, last, &folder).await?;
                     }
                 }
             }
         }
     }
 
-    /// IDLE until the server reports something, the poll interval passes, or the tabs move on.
-    async fn idle(&mut self, session: ImapSession) -> Result<(ImapSession, Wake), MailError> {
+    /// IDLE until the server reports something, `poll` passes, the tabs move on, or (with
+    /// `wake_on_activity`) the user does something.
+    async fn idle(&mut self, session: ImapSession, poll: Duration, wake_on_activity: bool) -> Result<(ImapSession, Wake), MailError> {
         let unsolicited = session.unsolicited_responses.clone();
         let mut handle = session.idle();
         timed(self.command_timeout, handle.init()).await?;
@@ -436,7 +529,7 @@ impl Task {
         let wake = if let Some(w) = pending {
             w
         } else {
-            let (wait, _interrupt) = handle.wait_with_timeout(self.poll);
+            let (wait, _interrupt) = handle.wait_with_timeout(poll);
             tokio::select! {
                 r = wait => match r {
                     Ok(async_imap::extensions::idle::IdleResponse::NewData(data)) => {
@@ -458,6 +551,7 @@ impl Task {
                 _ = self.folder.changed() => Wake::FolderSwitch,
                 _ = self.stop.changed() => Wake::Stop,
                 _ = self.pause.changed() => Wake::Pause,
+                _ = self.active.changed(), if wake_on_activity => Wake::Active,
             }
         };
         if matches!(wake, Wake::Pause) {
