@@ -63,8 +63,19 @@ async fn login_works_over_implicit_tls_and_starttls_with_a_non_ascii_password() 
     };
     for (host, port, security) in servers {
         let app = TestApp::start_with(|_| {}, with(host, port, security)).await;
-        let page = Browser::new(&app).login(&user).await;
+        let b = Browser::new(&app);
+        let page = b.login(&user).await;
         assert!(page.body.contains(&user.name), "{security}");
+        // The listeners of 127.0.0.1 trust Facteur and log the browser's address (ID); the one
+        // on 127.0.0.2 does not: it ignores ID, logs Facteur's own, and lets the user in as well.
+        let (listener, address) = if security == "starttls" { ("lip=127.0.0.2", "127.0.0.1".to_string()) } else { ("lip=127.0.0.1", b.address.to_string()) };
+        let (log, line) = (d.dir.join("dovecot-info.log"), format!("user=<{}>", user.name));
+        let logged = || {
+            std::fs::read_to_string(&log).unwrap_or_default().lines().any(|l| {
+                l.contains("imap-login: Info: Login:") && l.contains(&line) && l.contains(&format!("rip={address},")) && l.contains(listener)
+            })
+        };
+        assert!(eventually(std::time::Duration::from_secs(5), || async { logged() }).await, "{security}: the login logged with rip={address}");
     }
     // The downgrade the line above guards against: without STARTTLS, that listener lets no
     // one in.
