@@ -11,6 +11,7 @@ mod conversations;
 mod cost;
 mod experience;
 mod folders;
+mod forms;
 mod harness;
 mod hosting;
 mod reading;
