@@ -139,8 +139,10 @@ struct Stats {
 impl Stats {
     fn record(stats: &Mutex<Stats>, route: &'static str, status: u16, took: Duration) {
         let mut s = stats.lock().unwrap();
+        // When the answer came, and when the request went out.
         let now = s.started.map(|t| t.elapsed()).unwrap_or_default();
-        let window = s.faults.iter().position(|f| now + took >= f.at && now <= f.at + f.lasts + GRACE);
+        let sent = now.saturating_sub(took);
+        let window = s.faults.iter().position(|f| now >= f.at && sent <= f.at + f.lasts + GRACE);
         if status >= 500
             && let Some(w) = window
         {

@@ -639,7 +639,7 @@ write_postfix_maps() {
 
 write_postfix_config() {
     local dir=$1 base_dir=$2 sub_port=$3 subs_port=$4 starttls_port=${5:-} relay_port=${6:-}
-    local conf="$dir/postfix"
+    local conf="$dir/postfix" xclient_hosts
     mkdir -p "$conf"
     chmod 0755 "$conf"
     cat >"$conf/sender-self" <<'EOF'
