@@ -23,10 +23,6 @@ use std::time::{Duration, Instant};
 use futures_util::{StreamExt, TryStreamExt};
 use harness::*;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn message_of_size(i: usize) -> Vec<u8> {
     let mut m = numbered_message(i);
     let extra = (i * 7919) % 4000;
@@ -76,8 +72,8 @@ async fn main() {
         println!("archives benchmark: run it with `cargo bench --bench archives`");
         return;
     }
-    let total = env_usize("FACTEUR_BENCH_MESSAGES", 100_000);
-    let import_mb = env_usize("FACTEUR_BENCH_IMPORT_MB", 100);
+    let total = common::env_usize("FACTEUR_BENCH_MESSAGES", 100_000);
+    let import_mb = common::env_usize("FACTEUR_BENCH_IMPORT_MB", 100);
     let d = dovecot();
     let user = d.user();
     let started = Instant::now();

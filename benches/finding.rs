@@ -25,10 +25,6 @@ use harness::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 const TOPICS: [&str; 7] = ["Budget", "Travel", "Invoice", "Meeting", "Garden", "Concert", "Report"];
 const WORDS: [&str; 8] = ["kiwi", "mango", "plum", "fig", "lime", "pear", "date", "yuzu"];
 const MONTHS: [&str; 6] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun"];
@@ -182,8 +178,8 @@ async fn main() {
         println!("finding benchmark: run it with `cargo bench --bench finding`");
         return;
     }
-    let total = env_usize("FACTEUR_BENCH_MESSAGES", 100_000);
-    let rounds = env_usize("FACTEUR_BENCH_ROUNDS", 100);
+    let total = common::env_usize("FACTEUR_BENCH_MESSAGES", 100_000);
+    let rounds = common::env_usize("FACTEUR_BENCH_ROUNDS", 100);
     let d = dovecot();
     let user = d.user();
 

@@ -26,10 +26,6 @@ use std::time::{Duration, Instant};
 use common::{Stream, ms};
 use harness::*;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 /// Dovecot's `imap` and `imap-hibernate` processes of the instance in `dir`: (their summed
 /// proportional set size in KiB, how many `imap` processes).
 fn dovecot_memory(dir: &std::path::Path) -> (u64, usize) {
@@ -59,9 +55,9 @@ async fn main() {
         return;
     }
     let _ = Command::new("prlimit").args(["--pid", &std::process::id().to_string(), "--nofile=16384:16384"]).status();
-    let users = env_usize("FACTEUR_BENCH_USERS", 200);
-    let idle = Duration::from_secs(env_usize("FACTEUR_BENCH_IDLE_SECONDS", 60) as u64);
-    let rounds = env_usize("FACTEUR_BENCH_ROUNDS", 10);
+    let users = common::env_usize("FACTEUR_BENCH_USERS", 200);
+    let idle = Duration::from_secs(common::env_usize("FACTEUR_BENCH_IDLE_SECONDS", 60) as u64);
+    let rounds = common::env_usize("FACTEUR_BENCH_ROUNDS", 10);
     let d = dovecot();
     let facteur = common::Facteur::start(d).await;
     let base = facteur.base.clone();

@@ -20,18 +20,6 @@ use std::time::{Duration, Instant};
 use futures_util::TryStreamExt;
 use harness::*;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// User + system CPU time of `pid`, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or_default();
-    let f: Vec<&str> = after.split_whitespace().collect();
-    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-}
-
 use common::{Stream, ms};
 
 #[tokio::main]
@@ -42,8 +30,8 @@ async fn main() {
     }
     // Hundreds of HTTP streams here too: raise this process's open-file limit.
     let _ = Command::new("prlimit").args(["--pid", &std::process::id().to_string(), "--nofile=16384:16384"]).status();
-    let changes = env_usize("FACTEUR_BENCH_CHANGES", 200);
-    let watchers = env_usize("FACTEUR_BENCH_WATCHERS", 500);
+    let changes = common::env_usize("FACTEUR_BENCH_CHANGES", 200);
+    let watchers = common::env_usize("FACTEUR_BENCH_WATCHERS", 500);
     let d = dovecot();
     let user = d.user();
 
@@ -124,20 +112,19 @@ async fn main() {
     println!("{watchers} users logged in, each with a tab watching the inbox, in {:.1} s", started.elapsed().as_secs_f64());
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = facteur.rss_kib();
-    let ticks_per_s = 100.0;
-    let c0 = cpu_ticks(pid);
+    let c0 = common::cpu_ms(pid);
     let window = Duration::from_secs(20);
     tokio::time::sleep(window).await;
-    let c1 = cpu_ticks(pid);
+    let c1 = common::cpu_ms(pid);
     println!(
         "memory: {before} KiB before, {after} KiB after: {:.0} KiB per watching user (two IMAP connections, one event stream)",
         after.saturating_sub(before) as f64 / watchers as f64
     );
     println!(
         "CPU while nothing changes: {:.1} ms of CPU over {} s ({} ticks)",
-        (c1 - c0) as f64 / ticks_per_s * 1000.0,
+        (c1 - c0) as f64,
         window.as_secs(),
-        c1 - c0
+        (c1 - c0) / 10
     );
     println!("IMAP connections of the first watching user: {}", d.connections(&names[0].0));
     drop(tabs);

@@ -41,10 +41,6 @@ use std::time::{Duration, Instant};
 
 use harness::*;
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 /// A small, seeded random source (xorshift64*): the same seed plays the same session.
 struct Rng(u64);
 
@@ -307,21 +303,12 @@ async fn session(i: u64, base: String, user: TestUser, deadline: Instant, think:
     }
 }
 
-/// User + system CPU time of `pid`, in milliseconds.
-fn cpu_ms(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or_default();
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    ticks * 10
-}
-
 /// One line of `samples.csv`: seconds, RSS KiB, open files, IMAP connections, CPU ms.
 fn sample(started: Instant, pid: u32, dovecot: &Dovecot) -> (f64, u64, usize, usize, u64) {
     let files = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
     let who = Command::new("doveadm").args(["-c", &dovecot.dir.join("dovecot.conf").display().to_string(), "who", "-1"]).output();
     let connections = who.map(|o| String::from_utf8_lossy(&o.stdout).lines().skip(1).filter(|l| l.contains(" imap ")).count()).unwrap_or(0);
-    (started.elapsed().as_secs_f64(), common::rss_of(pid), files, connections, cpu_ms(pid))
+    (started.elapsed().as_secs_f64(), common::rss_of(pid), files, connections, common::cpu_ms(pid))
 }
 
 #[tokio::main]
@@ -331,10 +318,10 @@ async fn main() {
         return;
     }
     let _ = Command::new("prlimit").args(["--pid", &std::process::id().to_string(), "--nofile=16384:16384"]).status();
-    let users = env_u64("FACTEUR_LOAD_USERS", 50);
-    let seconds = env_u64("FACTEUR_LOAD_SECONDS", 120);
-    let think = Duration::from_millis(env_u64("FACTEUR_LOAD_THINK_MS", 3000));
-    let seed = env_u64("FACTEUR_LOAD_SEED", 1);
+    let users = common::env_usize("FACTEUR_LOAD_USERS", 50) as u64;
+    let seconds = common::env_usize("FACTEUR_LOAD_SECONDS", 120) as u64;
+    let think = Duration::from_millis(common::env_usize("FACTEUR_LOAD_THINK_MS", 3000) as u64);
+    let seed = common::env_usize("FACTEUR_LOAD_SEED", 1) as u64;
     let out = std::path::PathBuf::from(std::env::var("FACTEUR_LOAD_OUT").unwrap_or_else(|_| "target/load".into()));
     std::fs::create_dir_all(&out).unwrap();
     let d = dovecot();
@@ -374,7 +361,7 @@ async fn main() {
         let _ = t.await;
     }
     let _ = injector.await;
-    let cpu1 = cpu_ms(pid);
+    let cpu1 = common::cpu_ms(pid);
     tokio::time::sleep(Duration::from_secs(5)).await;
     let end = sample(started, pid, d);
     let _ = writeln!(csv, "{:.1},{},{},{},{}", end.0, end.1, end.2, end.3, end.4);

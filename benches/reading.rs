@@ -21,10 +21,6 @@ use std::time::{Duration, Instant};
 use futures_util::TryStreamExt;
 use harness::*;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 struct Stats {
     p50: f64,
     p95: f64,
@@ -65,9 +61,9 @@ async fn main() {
         println!("reading benchmark: run it with `cargo bench --bench reading`");
         return;
     }
-    let total = env_usize("FACTEUR_BENCH_MESSAGES", 100_000);
-    let idle_users = env_usize("FACTEUR_BENCH_USERS", 200);
-    let rounds = env_usize("FACTEUR_BENCH_ROUNDS", 200);
+    let total = common::env_usize("FACTEUR_BENCH_MESSAGES", 100_000);
+    let idle_users = common::env_usize("FACTEUR_BENCH_USERS", 200);
+    let rounds = common::env_usize("FACTEUR_BENCH_ROUNDS", 200);
     let d = dovecot();
     let user = d.user();
 

@@ -74,6 +74,22 @@ pub fn ms(v: &mut [Duration], q: usize) -> f64 {
     v[(v.len() * q / 100).min(v.len() - 1)].as_secs_f64() * 1000.0
 }
 
+/// A number from the environment, or `default`.
+#[allow(dead_code)]
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// User + system CPU time of `pid`, in milliseconds (from clock ticks of 10 ms).
+#[allow(dead_code)]
+pub fn cpu_ms(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or_default();
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    ticks * 10
+}
+
 /// Resident memory of process `pid`, KiB.
 pub fn rss_of(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))

@@ -338,9 +338,14 @@ impl Task {
         tracing::debug!("watcher stopped");
     }
 
+    /// How long ago the user made their last request.
+    fn since_active(&self) -> Duration {
+        Duration::from_millis(crate::clock::monotonic_ms().saturating_sub(*self.active.borrow()))
+    }
+
     /// Whether the user made a request within `active_for`.
     fn recently_active(&self) -> bool {
-        crate::clock::monotonic_ms().saturating_sub(*self.active.borrow()) < self.active_for.as_millis() as u64
+        self.since_active() < self.active_for
     }
 
     /// Asks the server to report changes in every folder (NOTIFY, RFC 5465) besides the one
@@ -428,7 +433,7 @@ impl Task {
                 // NOTIFY on, IDLE ends when the user goes quiet, to let NOTIFY go.
                 let active = self.recently_active();
                 let poll = if notify {
-                    let left = self.active_for.saturating_sub(Duration::from_millis(crate::clock::monotonic_ms().saturating_sub(*self.active.borrow())));
+                    let left = self.active_for.saturating_sub(self.since_active());
                     self.poll.min(left + Duration::from_millis(50))
                 } else if active {
                     self.poll
