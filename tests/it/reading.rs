@@ -524,3 +524,57 @@ fn mail_part(frame: &str) -> &str {
     let end = frame.rfind("</body>").unwrap_or(frame.len());
     &frame[start..end.max(start)]
 }
+
+/// A TCP relay to Dovecot that, once `armed`, closes the first connection that sends `cut`
+/// (no BYE, no answer: a server process killed, a proxy losing its backend), and relays
+/// everything else.
+async fn relay_cutting_once(cut: &'static [u8], armed: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((down, _)) = listener.accept().await {
+            let armed = armed.clone();
+            tokio::spawn(async move {
+                let up = tokio::net::TcpStream::connect(("127.0.0.1", dovecot().imap_port)).await.unwrap();
+                let (mut dr, mut dw) = down.into_split();
+                let (mut ur, mut uw) = up.into_split();
+                let back = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut ur, &mut dw).await;
+                });
+                let mut buf = vec![0u8; 65536];
+                while let Ok(n) = dr.read(&mut buf).await {
+                    let seen = buf[..n].windows(cut.len()).any(|w| w.eq_ignore_ascii_case(cut));
+                    if n == 0 || (seen && armed.swap(false, std::sync::atomic::Ordering::SeqCst)) {
+                        break;
+                    }
+                    if uw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                // Both ways closed at once, the command unanswered.
+                back.abort();
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_connection_that_closes_in_the_middle_of_a_command_is_not_a_deleted_message() {
+    let user = dovecot().user();
+    let mut imap = user.imap().await;
+    let (uid, uv) = append(&mut imap, "Archive", &numbered_message(3)).await;
+    let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = relay_cutting_once(b" SELECT ", armed.clone()).await;
+    let app = TestApp::start_with(|_| {}, |env| drop(env.insert("FACTEUR_IMAP_PORT".into(), port.to_string()))).await;
+    let b = Browser::new(&app);
+    b.login(&user).await;
+    // Opening the message selects Archive: that connection closes under the SELECT. The
+    // message is shown, from a new connection, not said to be deleted.
+    armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let message = b.get(&format!("/m/Archive/{uv}/{uid}")).await;
+    assert!(!armed.load(std::sync::atomic::Ordering::SeqCst), "the SELECT was not cut");
+    assert_eq!(message.status, 200, "{}", message.body);
+    assert!(message.body.contains("Message number 00003"), "{}", message.body);
+}

@@ -29,11 +29,23 @@ pub enum ImapStream {
     Tls(Box<TlsStream<TcpStream>>),
 }
 
+/// The end of the connection is an error, never a quiet end of the answer: async-imap ends
+/// a FETCH, SEARCH or LIST whose connection closes with what it read so far, as if the
+/// command had succeeded, and a message would look deleted or a folder empty when it was the
+/// server that went away (a restart, a proxy in front of it). As an error, the connection is
+/// known broken and the request is retried on a new one.
 impl AsyncRead for ImapStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
+        let before = buf.filled().len();
+        let polled = match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        };
+        match polled {
+            Poll::Ready(Ok(())) if buf.filled().len() == before && buf.remaining() > 0 => {
+                Poll::Ready(Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection")))
+            }
+            other => other,
         }
     }
 }
@@ -234,7 +246,9 @@ async fn greeting(client: &mut Client<ImapStream>) -> Result<String, MailError> 
         // Servers that limit connections per address (Courier's MAXPERIP, a firewall's
         // connlimit) accept and close at once.
         Ok(None) => Err(MailError::Limit("the server closed the connection before its greeting".into())),
-        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => Err(MailError::Limit(format!("greeting: {e}"))),
+        Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof) => {
+            Err(MailError::Limit(format!("greeting: {e}")))
+        }
         Err(e) => Err(MailError::Connect(format!("greeting: {e}"))),
     }
 }
