@@ -55,8 +55,13 @@ impl Application {
             use tower_sessions::ExpiredDeletion;
             let store = store.clone();
             async move {
-                if let Err(e) = store.continuously_delete_expired(std::time::Duration::from_secs(300)).await {
-                    tracing::error!(error = %e, "expired-session cleanup stopped");
+                // A database that restarts fails one pass; the cleanup goes on with the next.
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = store.delete_expired().await {
+                        tracing::warn!(error = %e, "expired sessions not deleted this time");
+                    }
                 }
             }
         });

@@ -21,6 +21,9 @@ pub enum ErrorKind {
     /// The mail server no longer accepts the stored credentials (password changed elsewhere):
     /// the session ends and the user signs in again.
     Reauth,
+    /// Facteur's own database does not answer (restarting, failing over): nothing the user
+    /// did, and over in a moment.
+    StoreUnavailable,
     Internal,
 }
 
@@ -37,6 +40,7 @@ impl ErrorKind {
             Self::MailRefused => "mail-refused",
             Self::MailBusy => "mail-busy",
             Self::Reauth => "reauth",
+            Self::StoreUnavailable => "store-unavailable",
             Self::Internal => "internal",
         }
     }
@@ -48,7 +52,7 @@ impl ErrorKind {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::MailUnavailable | Self::MailRefused => StatusCode::BAD_GATEWAY,
             Self::MailTimeout => StatusCode::GATEWAY_TIMEOUT,
-            Self::MailBusy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MailBusy | Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Reauth => StatusCode::UNAUTHORIZED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -103,20 +107,43 @@ impl From<MailError> for AppError {
 
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
-        Self::new(ErrorKind::Internal, format!("{e:#}"))
+        let out_of_reach = e.chain().any(|c| match c.downcast_ref::<crate::store::StoreError>() {
+            Some(crate::store::StoreError::Query(q)) => unreachable(q),
+            _ => c.downcast_ref::<sqlx::Error>().is_some_and(unreachable),
+        });
+        Self::new(if out_of_reach { ErrorKind::StoreUnavailable } else { ErrorKind::Internal }, format!("{e:#}"))
     }
 }
 
-/// Facteur's own data failed: an internal error, its detail logged once with the response.
+/// Facteur's own data failed: the database out of reach is a passing state (a restart, a
+/// failover) and says so; anything else is an internal error, its detail logged once with the
+/// response.
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
-        Self::new(ErrorKind::Internal, e.to_string())
+        let kind = match &e {
+            crate::store::StoreError::Query(q) if unreachable(q) => ErrorKind::StoreUnavailable,
+            _ => ErrorKind::Internal,
+        };
+        Self::new(kind, e.to_string())
     }
 }
 
+/// Whether a database error means the server is out of reach rather than the query wrong:
+/// no connection to be had, a connection broken, or the server shutting down or starting
+/// (SQLSTATE classes 08 and 57P).
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// The session store is the database: when it fails, it is out of reach (its errors carry
+/// only text).
 impl From<tower_sessions::session::Error> for AppError {
     fn from(e: tower_sessions::session::Error) -> Self {
-        Self::new(ErrorKind::Internal, format!("session store: {e}"))
+        Self::new(ErrorKind::StoreUnavailable, format!("session store: {e}"))
     }
 }
 
@@ -132,6 +159,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self.kind {
             ErrorKind::Internal => tracing::error!(detail = %self.detail, "request failed"),
+            ErrorKind::StoreUnavailable => tracing::warn!(detail = %self.detail, "database unavailable"),
             ErrorKind::MailUnavailable | ErrorKind::MailTimeout | ErrorKind::MailRefused | ErrorKind::MailBusy => {
                 tracing::warn!(detail = %self.detail, "mail server problem")
             }
@@ -155,5 +183,18 @@ mod tests {
         let e: AppError = crate::store::StoreError::Url("expected sqlite: or postgres://".into()).into();
         assert_eq!(e.kind, ErrorKind::Internal);
         assert_eq!(e.detail, "database URL: expected sqlite: or postgres://");
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_a_passing_unavailability() {
+        for q in [sqlx::Error::PoolTimedOut, sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))] {
+            let e: AppError = crate::store::StoreError::Query(q).into();
+            assert_eq!(e.kind, ErrorKind::StoreUnavailable);
+            assert_eq!(e.kind.status(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        let e: AppError = crate::store::StoreError::Query(sqlx::Error::RowNotFound).into();
+        assert_eq!(e.kind, ErrorKind::Internal);
+        let e: AppError = tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend("closed".into())).into();
+        assert_eq!(e.kind, ErrorKind::StoreUnavailable);
     }
 }

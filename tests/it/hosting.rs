@@ -539,3 +539,76 @@ async fn mail_apps_configure_themselves_from_the_same_settings() {
     assert_ne!(page.body.split("<main").nth(1), page_fr.body.split("<main").nth(1), "the French page is translated");
     app.stop().await;
 }
+
+/// A PostgreSQL of one test's own, which the test stops and starts; stopped on drop.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    fn start() -> Self {
+        let dir = tempfile::Builder::new().prefix("fxq.").tempdir_in("/tmp").expect("temp dir");
+        let own = Self { port: free_port(), dir };
+        own.up();
+        own
+    }
+
+    fn script(&self, args: &[&str]) {
+        let out = Command::new("bash").arg(root().join("scripts/postgres.sh")).args(args).output().expect("postgres.sh");
+        assert!(out.status.success(), "postgres.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn up(&self) {
+        self.script(&["start", &self.dir.path().display().to_string(), &self.port.to_string()]);
+    }
+
+    fn down(&self) {
+        self.script(&["stop", &self.dir.path().display().to_string()]);
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(root().join("scripts/postgres.sh")).args(["stop", &self.dir.path().display().to_string()]).output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restart_fails_requests_clearly_and_sessions_survive() {
+    postgres();
+    let pg = OwnPostgres::start();
+    let db = format!("postgres://facteur@127.0.0.1:{}/postgres", pg.port);
+    let a = instance(&db, &[]).await;
+    let b = instance(&db, &[]).await;
+    let user = dovecot().user();
+    let on_a = Browser::new(&a);
+    on_a.login(&user).await;
+    let on_b = on_a.sharing(b.url(""));
+    assert_eq!(on_b.get("/f/INBOX").await.status, 200);
+
+    // While the database is down, a page says so (503, Facteur's own page, in the user's
+    // language), on either instance; nothing is a 500.
+    pg.down();
+    for browser in [&on_a, &on_b] {
+        let page = browser.get("/f/INBOX").await;
+        assert_eq!(page.status, 503, "{}", page.body);
+        assert!(page.body.contains("Facteur cannot reach its database right now"), "{}", page.body);
+    }
+    let french = Browser::for_base(a.url(""), "fr");
+    let login = french.get("/login").await;
+    assert_ne!(login.status, 500, "{}", login.body);
+    let json = on_b.http.get(b.url("/f/INBOX")).header("accept", "application/json").send().await.unwrap();
+    assert_eq!(json.status(), 503);
+
+    // Back up: the same session works again on both, without a restart of either.
+    pg.up();
+    for browser in [&on_a, &on_b] {
+        assert!(
+            eventually(Duration::from_secs(15), || async { browser.get("/f/INBOX").await.status == 200 }).await,
+            "the session works again once the database is back"
+        );
+    }
+    a.stop().await;
+    b.stop().await;
+}

@@ -33,6 +33,7 @@ impl ErrorPage {
             ErrorKind::MailRefused => ("error-unavailable-title", "error-refused-text"),
             ErrorKind::MailBusy => ("error-unavailable-title", "error-limit-text"),
             ErrorKind::Reauth => ("login-title", "login-session-ended"),
+            ErrorKind::StoreUnavailable => ("error-store-title", "error-store-text"),
             ErrorKind::Internal => ("error-internal-title", "error-internal-text"),
         };
         let text = match server_said {
