@@ -372,6 +372,7 @@ compose-error-file-too-big = “{ $name }” was not attached: a message may be 
 compose-error-attachment-lost = An attachment is no longer available. Attach it again.
 compose-error-smtp-down = The message was not sent: the outgoing mail server cannot be reached.
 compose-error-smtp-timeout = The message was not sent: the outgoing mail server did not answer in time.
+compose-error-smtp-unconfirmed = The outgoing mail server stopped answering while it received the message: it may have been sent. Before sending it again, look for it with your recipients.
 compose-error-smtp-auth = The message was not sent: the outgoing mail server refused your login.
 compose-error-smtp-refused = The message was not sent. The outgoing mail server said: { $reason }
 msg-reply = Reply

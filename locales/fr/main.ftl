@@ -381,6 +381,7 @@ compose-error-file-too-big = « { $name } » n’a pas été joint : un messa
 compose-error-attachment-lost = Une pièce jointe n’est plus disponible. Joignez-la de nouveau.
 compose-error-smtp-down = Le message n’a pas été envoyé : le serveur d’envoi est injoignable.
 compose-error-smtp-timeout = Le message n’a pas été envoyé : le serveur d’envoi n’a pas répondu à temps.
+compose-error-smtp-unconfirmed = Le serveur d’envoi a cessé de répondre pendant qu’il recevait le message : il a peut-être été envoyé. Avant de l’envoyer à nouveau, vérifiez auprès de vos destinataires.
 compose-error-smtp-auth = Le message n’a pas été envoyé : le serveur d’envoi a refusé votre identifiant.
 compose-error-smtp-refused = Le message n’a pas été envoyé. Le serveur d’envoi a répondu : { $reason }
 msg-reply = Répondre

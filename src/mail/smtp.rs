@@ -29,6 +29,11 @@ pub enum SendError {
     Connect(String),
     #[error("the SMTP server did not answer in time")]
     Timeout,
+    /// The server stopped answering while it was being handed the message (a timeout or a
+    /// broken connection after the login): it may have taken it, and sending it again may
+    /// deliver it twice.
+    #[error("the SMTP server did not confirm the message")]
+    Unconfirmed,
     /// The server refused the login.
     #[error("the SMTP server refused the login")]
     Auth,
@@ -130,9 +135,16 @@ impl Smtp {
         // Connecting, greeting, logging in, each recipient and the data, bounded as a whole;
         // generously for large messages on slow links.
         let budget = self.timeout + Duration::from_secs((message.len() / (256 * 1024)) as u64);
+        let handed = std::sync::atomic::AtomicBool::new(false);
         let exchange = async {
             let mut conn = self.session(creds).await?;
-            let sent = conn.send(envelope, message).await.map_err(|e| classify(&e));
+            handed.store(true, std::sync::atomic::Ordering::Relaxed);
+            let sent = conn.send(envelope, message).await.map_err(|e| match classify(&e) {
+                // The server answered no: nothing was sent.
+                refused @ (SendError::Rejected(_) | SendError::Deferred(_) | SendError::Auth) => refused,
+                // No answer: the message may be on its way.
+                _ => SendError::Unconfirmed,
+            });
             if sent.is_ok() {
                 let _ = conn.quit().await;
             } else {
@@ -141,6 +153,7 @@ impl Smtp {
             sent.map(|_| ())
         };
         match tokio::time::timeout(budget, exchange).await {
+            Err(_) if handed.load(std::sync::atomic::Ordering::Relaxed) => Err(SendError::Unconfirmed),
             Err(_) => Err(SendError::Timeout),
             Ok(r) => r,
         }

@@ -649,3 +649,79 @@ async fn with_saving_to_sent_turned_off_nothing_is_filed_in_sent() {
     let mut alice_imap = alice.imap().await;
     assert!(search(&mut alice_imap, "Sent", "Subject", "Not filed").await.is_empty());
 }
+
+/// A TCP relay to Postfix's submission port that, once the client has sent the end of a
+/// message's data, passes nothing more back: the server takes the message, its answer is lost
+/// (a connection that stalls at the worst moment).
+async fn relay_losing_the_answer_to_data() -> u16 {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((down, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let up = tokio::net::TcpStream::connect(("127.0.0.1", dovecot().submission_port)).await.unwrap();
+                let (mut dr, mut dw) = down.into_split();
+                let (mut ur, mut uw) = up.into_split();
+                let lost = Arc::new(AtomicBool::new(false));
+                let lose = lost.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    while let Ok(n) = ur.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        if !lose.load(Ordering::SeqCst) && dw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut buf = vec![0u8; 65536];
+                let mut tail: Vec<u8> = Vec::new();
+                while let Ok(n) = dr.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    tail.extend_from_slice(&buf[..n]);
+                    if tail.windows(5).any(|w| w == b"\r\n.\r\n") {
+                        lost.store(true, Ordering::SeqCst);
+                    }
+                    tail.drain(..tail.len().saturating_sub(4));
+                    if uw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_send_whose_answer_never_comes_says_it_may_have_gone() {
+    let port = relay_losing_the_answer_to_data().await;
+    let app = TestApp::start_with(
+        |_| {},
+        |env| {
+            env.insert("FACTEUR_SMTP_PORT".into(), port.to_string());
+            env.insert("FACTEUR_SMTP_TIMEOUT_SECONDS".into(), "3".into());
+        },
+    )
+    .await;
+    let (ann, bob) = (dovecot().user(), dovecot().user());
+    let b = Browser::new(&app);
+    b.login(&ann).await;
+    let (_, mut form) = compose_page(&b, "/compose").await;
+    form.set("to", &bob.name).set("subject", "Did it go?").set("body", "Perhaps.");
+    let page = follow(&b, post_compose(&b, &form, "send", &[], false).await).await;
+    assert_eq!(page.status, 502, "{}", page.body);
+    assert!(page.body.contains("it may have been sent"), "not told it may have gone: {}", page.body);
+    assert!(!page.body.contains("The message was not sent"), "{}", page.body);
+    // It went: Postfix took it before its answer was lost. It is kept in Drafts all the same.
+    let mut bob_imap = bob.imap().await;
+    arrives(&mut bob_imap, "INBOX", "Did it go?").await;
+    let mut ann_imap = ann.imap().await;
+    assert_eq!(search(&mut ann_imap, "Drafts", "Subject", "Did it go?").await.len(), 1);
+}

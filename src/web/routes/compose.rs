@@ -227,6 +227,7 @@ fn send_failure(i18n: &crate::i18n::I18n, e: &SendError) -> String {
     match e {
         SendError::Connect(_) => i18n.t("compose-error-smtp-down"),
         SendError::Timeout => i18n.t("compose-error-smtp-timeout"),
+        SendError::Unconfirmed => i18n.t("compose-error-smtp-unconfirmed"),
         SendError::Auth => i18n.t("compose-error-smtp-auth"),
         SendError::Rejected(m) | SendError::Deferred(m) => i18n.ta("compose-error-smtp-refused", &[("reason", FluentArg::Str(forms::one_line(m)))]),
     }
