@@ -327,8 +327,10 @@ impl Task {
                     if connected {
                         backoff = FIRST_RETRY;
                     }
+                    // Spread: after a server restart every watcher lost its connection at
+                    // the same moment, and would otherwise come back at the same moments.
                     tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(crate::clock::jittered(backoff)) => {}
                         _ = self.stop.changed() => break,
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(60));
