@@ -5,7 +5,7 @@
 # Everything (config, TLS material, logs, state, mail, queue) lives under one
 # directory DIR, so several instances can run side by side on different ports.
 #
-#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--fts] [--sieve PORT --sieve-relay PORT] [--connection-limit N] [--hibernate SECONDS] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
+#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--fts] [--sieve PORT --sieve-relay PORT] [--connection-limit N] [--hibernate SECONDS] [--users N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
 #   scripts/mailserver.sh adduser  DIR USER PASSWORD [USER PASSWORD...]
 #   scripts/mailserver.sh deluser  DIR USER
 #   scripts/mailserver.sh addalias DIR ALIAS USER
@@ -75,6 +75,9 @@
 #          --connection-limit N: IMAP connections one user may have from one
 #          address (mail_max_userip_connections; default 20). The next login
 #          gets NO [LIMIT].
+#          --users N: sized for N users signed in to a webmail at once, each
+#          with two connections (the page's and the live updates'): imap
+#          processes, clients per process, login processes (default 500).
 # adduser  adds or replaces USER (localpart@domain) in DIR/users; usable at
 #          once by a running instance (waits < 1 s for Dovecot to notice, and
 #          for Postfix to reload its recipient tables).
@@ -275,7 +278,7 @@ EOF
 
 write_config() {
     local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0} starttls_port=${6:-} minimal=${7:-0}
-    local connection_limit=${8:-20} fts=${10:-0} sieve_port=${11:-} relay_port=${12:-} hibernate=${13:-}
+    local connection_limit=${8:-20} fts=${10:-0} sieve_port=${11:-} relay_port=${12:-} hibernate=${13:-} users=${14:-500}
     local capabilities=${9:-IMAP4rev1 LITERAL+ SASL-IR UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ENABLE}
     local uid gid instance
     uid=$(id -u "$VMAIL_USER")
@@ -454,11 +457,16 @@ EOF
     cat >>"$dir/dovecot.conf.tmp" <<EOF
 }
 
-# Benchmarks hold a thousand connections (500 users, two each).
+# Sized for $users users signed in to a webmail, two connections each (the
+# page's and the live updates'), each in an imap process while it is busy;
+# after a restart they all log in again within seconds.
 service imap {
-  process_limit = 2048
+  process_limit = $(( users * 2 + 1024 > 2048 ? users * 2 + 1024 : 2048 ))
 }
-default_client_limit = 4096
+service imap-login {
+  process_limit = $(( users / 5 > 100 ? users / 5 : 100 ))
+}
+default_client_limit = $(( users * 4 > 4096 ? users * 4 : 4096 ))
 EOF
     if [ -n "$hibernate" ]; then
         cat >>"$dir/dovecot.conf.tmp" <<EOF
@@ -896,7 +904,7 @@ postfix_reload() {
 }
 
 cmd_start() {
-    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities= fts=0 sieve_port='' relay_port='' hibernate=''
+    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities= fts=0 sieve_port='' relay_port='' hibernate='' users=500
     while [ $# -gt 0 ]; do
         case "$1" in
             --minimal) minimal=1; shift ;;
@@ -905,6 +913,7 @@ cmd_start() {
             --sieve-relay) [ $# -ge 2 ] || usage; relay_port=$2; shift 2 ;;
             --connection-limit) [ $# -ge 2 ] || usage; connection_limit=$2; shift 2 ;;
             --hibernate) [ $# -ge 2 ] || usage; hibernate=$2; shift 2 ;;
+            --users) [ $# -ge 2 ] || usage; users=$2; shift 2 ;;
             --capabilities) [ $# -ge 2 ] || usage; capabilities=$2; shift 2 ;;
             --imap-starttls-port) [ $# -ge 2 ] || usage; imap_starttls_port=$2; shift 2 ;;
             --submission-starttls-port) [ $# -ge 2 ] || usage; sub_starttls_port=$2; shift 2 ;;
@@ -925,6 +934,7 @@ cmd_start() {
         || die "--sieve needs Pigeonhole (Debian: apt-get install dovecot-sieve dovecot-managesieved)"
     case "$connection_limit" in *[!0-9]*|'') die "--connection-limit takes a number" ;; esac
     case "$hibernate" in *[!0-9]*) die "--hibernate takes a number of seconds" ;; esac
+    case "$users" in *[!0-9]*|'') die "--users takes a number" ;; esac
     [ -z "$hibernate" ] || [ "$minimal" = 0 ] || die "--hibernate and --minimal do not go together"
     case "$capabilities" in *[!A-Za-z0-9=+\ .-]*) die "--capabilities takes capability names" ;; esac
     [ -z "$capabilities" ] || [ "$minimal" = 1 ] || die "--capabilities needs --minimal"
@@ -996,7 +1006,7 @@ cmd_start() {
 
     [ -f "$dir/acl-global" ] || printf '* owner lrwstipekxa\n' >"$dir/acl-global"
     chmod 0644 "$dir/acl-global"
-    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities" "$fts" "$sieve_port" "$relay_port" "$hibernate"
+    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities" "$fts" "$sieve_port" "$relay_port" "$hibernate" "$users"
     if [ $with_postfix = 1 ]; then
         printf '%s\n' "$sub_port${subs_port:+ $subs_port}${sub_starttls_port:+ $sub_starttls_port}${relay_port:+ $relay_port}" >"$dir/postfix.ports"
         write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port" "$sub_starttls_port" "$relay_port"

@@ -10,6 +10,8 @@ use crate::harness::{Browser, Dovecot, eventually, free_port, test_env};
 pub struct Facteur {
     pub child: Child,
     pub base: String,
+    port: u16,
+    env: Vec<(String, String)>,
     _data: tempfile::TempDir,
 }
 
@@ -18,6 +20,7 @@ impl Facteur {
     /// of connections. FACTEUR_BENCH_LOG (a RUST_LOG filter) and FACTEUR_BENCH_LOG_FILE (where
     /// its log goes) help when a run misbehaves; FACTEUR_BENCH_BIN runs another build of
     /// Facteur (e.g. an older release, to compare).
+    #[allow(dead_code)]
     pub async fn start(d: &Dovecot) -> Self {
         Self::start_with(d, &[]).await
     }
@@ -26,22 +29,28 @@ impl Facteur {
     pub async fn start_with(d: &Dovecot, extra: &[(&str, String)]) -> Self {
         let port = free_port();
         let data = tempfile::tempdir().unwrap();
+        let mut env: Vec<(String, String)> = test_env(data.path(), d.imap_port).into_iter().collect();
+        env.push(("FACTEUR_LISTEN".into(), format!("127.0.0.1:{port}")));
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        env.push(("RUST_LOG".into(), std::env::var("FACTEUR_BENCH_LOG").unwrap_or_else(|_| "warn".into())));
+        env.push((
+            "FACTEUR_IMAP_STATUS_POLL_SECONDS".into(),
+            std::env::var("FACTEUR_IMAP_STATUS_POLL_SECONDS").unwrap_or_else(|_| "60".into()),
+        ));
+        let child = Self::spawn(&env, port).await;
+        Self { child, base: format!("http://127.0.0.1:{port}"), port, env, _data: data }
+    }
+
+    async fn spawn(env: &[(String, String)], port: u16) -> Child {
         let child = Command::new("sh")
             .arg("-c")
             .arg("ulimit -n 16384 && exec \"$0\" serve")
             .arg(std::env::var("FACTEUR_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_facteur").to_string()))
             .env_clear()
-            .envs(test_env(data.path(), d.imap_port))
-            .env("FACTEUR_LISTEN", format!("127.0.0.1:{port}"))
-            .envs(extra.iter().map(|(k, v)| (k.to_string(), v.clone())))
-            .env("RUST_LOG", std::env::var("FACTEUR_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
-            .env(
-                "FACTEUR_IMAP_STATUS_POLL_SECONDS",
-                std::env::var("FACTEUR_IMAP_STATUS_POLL_SECONDS").unwrap_or_else(|_| "60".into()),
-            )
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stderr(Stdio::inherit())
             .stdout(match std::env::var("FACTEUR_BENCH_LOG_FILE") {
-                Ok(f) => Stdio::from(std::fs::File::create(f).unwrap()),
+                Ok(f) => Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(f).unwrap()),
                 Err(_) => Stdio::null(),
             })
             .spawn()
@@ -53,7 +62,20 @@ impl Facteur {
             .await,
             "facteur did not start"
         );
-        Self { child, base: format!("http://127.0.0.1:{port}"), _data: data }
+        child
+    }
+
+    /// Kills the process with SIGKILL (no goodbye to anyone), as a crash or the OOM killer would.
+    #[allow(dead_code)]
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same address, data and settings.
+    #[allow(dead_code)]
+    pub async fn respawn(&mut self) {
+        self.child = Self::spawn(&self.env, self.port).await;
     }
 
     pub fn pid(&self) -> u32 {

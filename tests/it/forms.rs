@@ -92,6 +92,11 @@ impl Form {
 
 /// Posts the compose form with `op` and files (name, bytes, content type).
 pub async fn post_compose(b: &Browser, form: &Form, op: &str, files: &[(&str, Vec<u8>, &str)], json: bool) -> reqwest::Response {
+    compose_request(b, form, op, files, json).send().await.expect("POST /compose")
+}
+
+/// The request [`post_compose`] sends.
+pub fn compose_request(b: &Browser, form: &Form, op: &str, files: &[(&str, Vec<u8>, &str)], json: bool) -> reqwest::RequestBuilder {
     let mut mp = reqwest::multipart::Form::new();
     for (k, v) in &form.fields {
         mp = mp.text(k.clone(), v.clone());
@@ -105,7 +110,7 @@ pub async fn post_compose(b: &Browser, form: &Form, op: &str, files: &[(&str, Ve
     if json {
         req = req.header("accept", "application/json");
     }
-    req.send().await.expect("POST /compose")
+    req
 }
 
 /// The redirect target of a response, followed; or the page itself.

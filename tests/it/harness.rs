@@ -119,10 +119,14 @@ pub fn dovecot() -> &'static Dovecot {
         let (imap_port, imaps_port, submission_port, submissions_port) = (free_port(), free_port(), free_port(), free_port());
         let (imap_starttls_port, submission_starttls_port) = (free_port_on(STARTTLS_HOST), free_port());
         let (sieve_port, relay_port) = (free_port(), free_port());
+        // Sized for the users a load run signs in at once (`--users`, 500 by default).
+        let users = std::env::var("FACTEUR_TEST_MAIL_USERS").ok().filter(|n| n.parse::<u32>().is_ok()).unwrap_or_else(|| "500".into());
         let out = Command::new("bash")
             .arg(script())
             .args([
                 "start",
+                "--users",
+                &users,
                 // Connections idling for 3 s are hibernated, as a hoster's Dovecot would
                 // (after longer): every test runs against it.
                 "--hibernate",
@@ -583,6 +587,10 @@ pub struct TestApp {
 
 /// A private PostgreSQL on loopback, started once per test binary when a test needs it.
 pub struct Postgres {
+    /// The cluster's directory (`scripts/postgres.sh stop DIR` and `start DIR PORT`: the load
+    /// generator restarts it).
+    #[allow(dead_code)]
+    pub dir: PathBuf,
     pub port: u16,
     /// The server's URL (database `postgres`).
     pub url: String,
@@ -627,7 +635,7 @@ pub fn postgres() -> &'static Postgres {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn();
-        Postgres { port, url }
+        Postgres { dir, port, url }
     })
 }
 
