@@ -56,8 +56,28 @@ pub fn free_port() -> u16 {
     free_port_on("127.0.0.1")
 }
 
+/// A port the servers of a test can listen on. Taken below the kernel's ephemeral range
+/// (`ip_local_port_range`, 32768 and up on Linux), where outgoing connections get theirs: a
+/// port asked of the kernel (bind to 0) comes from that range, and any connection made
+/// before the server binds it could take it. Down here only another listener could.
 pub fn free_port_on(host: &str) -> u16 {
-    StdListener::bind((host, 0)).and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    let (low, high) = (10_000u32, ephemeral.clamp(12_000, 65_535));
+    let span = high - low;
+    // Test processes running side by side start at different places.
+    let start = std::process::id().wrapping_mul(7919) % span;
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let port = (low + (start + n) % span) as u16;
+        if StdListener::bind((host, port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below {high}")
 }
 
 fn script() -> PathBuf {
