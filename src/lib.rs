@@ -8,6 +8,7 @@ pub mod domains;
 pub mod i18n;
 pub mod mail;
 pub mod metrics;
+pub mod outbox;
 pub mod secrets;
 pub mod startup;
 pub mod store;

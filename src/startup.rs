@@ -124,6 +124,18 @@ impl Application {
                 db.clone(),
             )),
         };
+        // Always on, so that jobs kept before the hoster turned the outbox off still run.
+        Arc::new(crate::outbox::Worker {
+            db: db.clone(),
+            backend: opened.backend,
+            key: state.server_key.clone(),
+            registry: state.registry.clone(),
+            smtp: state.smtp.clone(),
+            uploads: state.uploads.clone(),
+            lease: state.config.outbox_lease,
+            holder: format!("{}-{}", std::process::id(), crate::secrets::random_token::<6>()?),
+        })
+        .spawn(state.stopping.clone());
         let metrics_listener = match state.config.metrics_listen {
             Some(addr) => Some(
                 TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr} for metrics: {e}"))?,

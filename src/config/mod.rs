@@ -100,6 +100,10 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Let the image proxy fetch from private and loopback addresses (intranets, tests).
     pub image_proxy_allow_private: bool,
+    /// Timed work kept on the server (the Undo send wait); off: messages go at once.
+    pub outbox_enabled: bool,
+    /// How long an instance holds an outbox job it claimed before another may take it over.
+    pub outbox_lease: Duration,
 }
 
 /// Every problem found, one per line.
@@ -207,6 +211,8 @@ impl Config {
             login_max_backoff: Duration::ZERO,
             trust_forwarded_for: false,
             image_proxy_allow_private: false,
+            outbox_enabled: true,
+            outbox_lease: Duration::from_secs(60),
         }
     }
 

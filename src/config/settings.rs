@@ -137,6 +137,8 @@ pub(super) static SETTINGS: &[Item] = &[
     setting!(image_proxy_allow_private: Flag = "false"),
     setting!(log_format: LogFormat = "text"),
     setting!(default_language: Language = "en"),
+    setting!("outbox.enabled" => outbox_enabled: Flag = "true"),
+    setting!("outbox.lease_seconds" => outbox_lease: Seconds = "60"),
 ];
 
 impl Setting {

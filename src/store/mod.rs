@@ -10,6 +10,7 @@
 
 pub mod archives;
 pub mod imports;
+pub mod outbox;
 pub mod compose;
 pub mod prefs;
 pub mod searches;

@@ -22,6 +22,10 @@ pub struct Preferences {
     /// Messages a list or search page shows: one of [`PER_PAGE_CHOICES`].
     #[serde(default = "fifty")]
     pub per_page: u32,
+    /// Seconds a sent message waits in the outbox, when Undo can take it back: one of
+    /// [`UNDO_SEND_CHOICES`].
+    #[serde(default = "ten")]
+    pub undo_send_seconds: u32,
 }
 
 fn on() -> bool {
@@ -36,15 +40,19 @@ fn comfortable() -> String {
 fn fifty() -> u32 {
     50
 }
+fn ten() -> u32 {
+    10
+}
 
 /// The themes, the system's first (the default).
 pub const THEMES: [&str; 3] = ["system", "light", "dark"];
 pub const DENSITIES: [&str; 2] = ["comfortable", "compact"];
 pub const PER_PAGE_CHOICES: [u32; 3] = [25, 50, 100];
+pub const UNDO_SEND_CHOICES: [u32; 5] = [0, 5, 10, 20, 30];
 
 impl Default for Preferences {
     fn default() -> Self {
-        Self { language: None, shortcuts: true, conversations: true, theme: system(), density: comfortable(), per_page: fifty() }
+        Self { language: None, shortcuts: true, conversations: true, theme: system(), density: comfortable(), per_page: fifty(), undo_send_seconds: ten() }
     }
 }
 
@@ -60,19 +68,22 @@ impl Preferences {
         if !PER_PAGE_CHOICES.contains(&self.per_page) {
             self.per_page = fifty();
         }
+        if !UNDO_SEND_CHOICES.contains(&self.undo_send_seconds) {
+            self.undo_send_seconds = ten();
+        }
         self
     }
 }
 
 pub async fn get(db: &Db, username: &str) -> Result<Preferences, StoreError> {
-    type Row = (Option<String>, i64, i64, String, String, i64);
+    type Row = (Option<String>, i64, i64, String, String, i64, i64);
     let row: Option<Row> =
-        sqlx::query_as("SELECT language, shortcuts, conversations, theme, density, per_page FROM preferences WHERE username = $1")
+        sqlx::query_as("SELECT language, shortcuts, conversations, theme, density, per_page, undo_send_seconds FROM preferences WHERE username = $1")
             .bind(username)
             .fetch_optional(db)
             .await?;
     Ok(row
-        .map(|(language, shortcuts, conversations, theme, density, per_page)| {
+        .map(|(language, shortcuts, conversations, theme, density, per_page, undo_send_seconds)| {
             Preferences {
                 language,
                 shortcuts: shortcuts != 0,
@@ -80,6 +91,7 @@ pub async fn get(db: &Db, username: &str) -> Result<Preferences, StoreError> {
                 theme,
                 density,
                 per_page: u32::try_from(per_page).unwrap_or(0),
+                undo_send_seconds: u32::try_from(undo_send_seconds).unwrap_or(u32::MAX),
             }
             .checked()
         })
@@ -88,11 +100,11 @@ pub async fn get(db: &Db, username: &str) -> Result<Preferences, StoreError> {
 
 pub async fn set(db: &Db, username: &str, p: &Preferences) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO preferences (username, language, shortcuts, conversations, theme, density, per_page, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+        "INSERT INTO preferences (username, language, shortcuts, conversations, theme, density, per_page, undo_send_seconds, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8) \
          ON CONFLICT (username) DO UPDATE SET language = excluded.language, shortcuts = excluded.shortcuts, \
          conversations = excluded.conversations, theme = excluded.theme, density = excluded.density, \
-         per_page = excluded.per_page, updated_at = excluded.updated_at",
+         per_page = excluded.per_page, undo_send_seconds = excluded.undo_send_seconds, updated_at = excluded.updated_at",
     )
     .bind(username)
     .bind(&p.language)
@@ -102,6 +114,7 @@ pub async fn set(db: &Db, username: &str, p: &Preferences) -> Result<(), StoreEr
     .bind(&p.density)
     .bind(i64::from(p.per_page))
     .bind(crate::clock::unix_secs())
+    .bind(i64::from(p.undo_send_seconds))
     .execute(db)
     .await?;
     Ok(())
@@ -205,13 +218,14 @@ mod tests {
             theme: "dark".into(),
             density: "compact".into(),
             per_page: 100,
+            undo_send_seconds: 30,
         };
         set(&db, "a@example.test", &p).await.unwrap();
         set(&db, "a@example.test", &p).await.unwrap();
         assert_eq!(get(&db, "a@example.test").await.unwrap(), p);
         // Unknown values, stored or sent, read as the defaults.
-        let odd = Preferences { theme: "neon".into(), density: "x".into(), per_page: 7, ..p.clone() }.checked();
-        assert_eq!((odd.theme.as_str(), odd.density.as_str(), odd.per_page), ("system", "comfortable", 50));
+        let odd = Preferences { theme: "neon".into(), density: "x".into(), per_page: 7, undo_send_seconds: 3600, ..p.clone() }.checked();
+        assert_eq!((odd.theme.as_str(), odd.density.as_str(), odd.per_page, odd.undo_send_seconds), ("system", "comfortable", 50, 10));
         assert!(!images_trusted(&db, "a@example.test", "News@Example.org").await.unwrap());
         set_images_trusted(&db, "a@example.test", "News@Example.org", true).await.unwrap();
         set_images_trusted(&db, "a@example.test", "news@example.org", true).await.unwrap();

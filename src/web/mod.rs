@@ -104,6 +104,8 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
             "/compose",
             get(routes::compose::compose_page).post(routes::compose::compose_post).layer(axum::extract::DefaultBodyLimit::max(max_upload)),
         )
+        .route("/outbox/{id}", get(routes::compose::outbox_status))
+        .route("/outbox/{id}/undo", post(routes::compose::undo_send))
         .route("/contacts", get(routes::contacts::contacts_page).post(routes::contacts::save_contact))
         .route("/contacts/suggest", get(routes::compose::suggest))
         .route("/settings/identities", post(routes::settings::save_identity))

@@ -18,12 +18,30 @@ pub struct Notice {
     pub text: String,
     /// The page offers "Undo" (the undo itself is kept by [`crate::web::routes::actions`]).
     pub undo: bool,
+    /// A message waiting in the outbox: the page offers to take it back.
+    #[serde(default)]
+    pub sending: Option<Sending>,
+}
+
+/// A message waiting in the outbox, as its notice shows it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Sending {
+    pub job: String,
+    /// When it is due (Unix milliseconds).
+    pub due_ms: i64,
+}
+
+impl Sending {
+    /// Milliseconds left before it goes, from now.
+    pub fn left_ms(&self) -> i64 {
+        (self.due_ms - crate::clock::unix_ms()).max(0)
+    }
 }
 
 impl Notice {
     /// A notice shown on the page being rendered now (not kept for another request).
     pub fn now(text: String) -> Self {
-        Self { id: String::new(), text, undo: false }
+        Self { id: String::new(), text, undo: false, sending: None }
     }
 
     /// `url` with this notice's id added.
@@ -35,7 +53,15 @@ impl Notice {
 
 /// Keeps `text` for the page at `url` and returns that page's URL with the notice's id.
 pub async fn set(user: &CurrentUser, text: String, undo: bool, url: &str) -> Result<String, AppError> {
-    let notice = Notice { id: crate::secrets::random_token::<6>()?, text, undo };
+    keep(user, Notice { id: crate::secrets::random_token::<6>()?, text, undo, sending: None }, url).await
+}
+
+/// Keeps "Sending…" with its Undo for the page at `url`; returns that page's URL.
+pub async fn sending(user: &CurrentUser, text: String, sending: Sending, url: &str) -> Result<String, AppError> {
+    keep(user, Notice { id: crate::secrets::random_token::<6>()?, text, undo: false, sending: Some(sending) }, url).await
+}
+
+async fn keep(user: &CurrentUser, notice: Notice, url: &str) -> Result<String, AppError> {
     user.session.insert(KEY, notice.clone()).await?;
     Ok(notice.url(url))
 }

@@ -25,6 +25,27 @@
     }, 2000);
   })();
 
+  // "Sending… Undo": once the wait is over, the notice says how the send went.
+  function watchOutbox() {
+    var form = document.querySelector("form[data-outbox]");
+    if (!form || form.dataset.watched) return;
+    form.dataset.watched = "1";
+    var id = form.getAttribute("data-outbox"), tries = 0;
+    function again(ms) { if (++tries < 90) setTimeout(ask, ms); }
+    function ask() {
+      fetch("/outbox/" + encodeURIComponent(id), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          if (s.state === "waiting" || s.state === "sending") { again(s.state === "waiting" && s.left_ms > 0 ? s.left_ms + 300 : 1000); return; }
+          var span = form.parentNode && form.parentNode.querySelector("span");
+          if (span) span.textContent = s.text;
+          form.remove();
+        }).catch(function () { again(2000); });
+    }
+    setTimeout(ask, Number(form.getAttribute("data-left") || 0) + 300);
+  }
+  watchOutbox();
+
   var body = document.body;
   if (!body || !body.classList.contains("app")) return;
   body.classList.add("js");
@@ -72,6 +93,7 @@
     placeCursor();
     showUnread(Number(body.dataset.unread || 0));
     rememberMessage();
+    watchOutbox();
   }
 
   function load(url, options, push, live) {

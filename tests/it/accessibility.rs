@@ -12,14 +12,14 @@ use crate::harness::*;
 /// The WCAG rules axe checks: 2.0, 2.1 and 2.2, levels A and AA.
 const TAGS: &str = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']";
 
-fn axe_source() -> String {
+pub(crate) fn axe_source() -> String {
     let path = root().join("tests/axe/node_modules/axe-core/axe.min.js");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (scripts/install-deps.sh fetches axe-core)", path.display()))
 }
 
 /// axe-core's critical and serious findings on the page shown, one line each. Message
 /// bodies are left out: they are the sender's, in a sandboxed frame.
-async fn axe(c: &Client, source: &str) -> Vec<String> {
+pub(crate) async fn axe(c: &Client, source: &str) -> Vec<String> {
     c.execute(&format!("{source}\n;return typeof axe;"), vec![]).await.expect("inject axe-core");
     let script = format!(
         "const done = arguments[arguments.length - 1];
@@ -62,7 +62,8 @@ fn pages(message: &str, remote: &str, pdf: &str) -> Vec<(&'static str, String, &
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_every_page_passes_axe_light_and_dark_on_desktop_and_phone() {
     let source = axe_source();
-    let app = TestApp::start().await;
+    // The outbox on, as by default: Settings offer the Undo send delay.
+    let app = TestApp::start_with(|_| {}, |env| drop(env.insert("FACTEUR_OUTBOX_ENABLED".into(), "true".into()))).await;
     let user = dovecot().user();
     seed(&user).await;
     let mut imap = user.imap().await;

@@ -705,6 +705,8 @@ pub fn test_env(data_dir: &Path, imap_port: u16) -> HashMap<String, String> {
     env.insert("FACTEUR_SMTP_HOST".into(), "127.0.0.1".into());
     env.insert("FACTEUR_SMTP_SECURITY".into(), "plain".into());
     env.insert("FACTEUR_SMTP_TIMEOUT_SECONDS".into(), "10".into());
+    // Sent messages go at once, as most tests expect; the outbox's own tests turn it on.
+    env.insert("FACTEUR_OUTBOX_ENABLED".into(), "false".into());
     if let Some(d) = DOVECOT.get() {
         env.insert("FACTEUR_SMTP_PORT".into(), d.submission_port.to_string());
         env.insert("FACTEUR_SIEVE_HOST".into(), "127.0.0.1".into());

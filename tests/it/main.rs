@@ -14,6 +14,7 @@ mod folders;
 mod forms;
 mod harness;
 mod hosting;
+mod outbox;
 mod reading;
 mod rules;
 mod router;

@@ -674,6 +674,13 @@ impl ImapConn {
         }
         Ok(placed.map(|(uv, uid)| MessageRef::new(mailbox, UidValidity(uv), Uid(uid))))
     }
+
+    /// Whether `mailbox` holds a message with this Message-ID (asked of the server).
+    pub async fn has_message_id(&mut self, mailbox: &str, message_id: &str) -> Result<bool, MailError> {
+        let q = quote(message_id).ok_or_else(|| MailError::No("bad message id".into()))?;
+        self.select(mailbox).await?;
+        Ok(!self.tagged(format!("UID SEARCH HEADER Message-ID {q}"), None).await?.found.is_empty())
+    }
 }
 
 /// What a list row needs, as [`ImapConn::list_page`] and [`ImapConn::rows`] fetch it.

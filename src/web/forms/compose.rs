@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use axum::extract::Multipart;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::i18n::{FluentArg, I18n};
 use crate::mail::compose::{self, Draft, FileAttachment};
@@ -19,9 +19,12 @@ use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
 use crate::web::format::{self, TzOffset};
 
-/// The message being written, as the form carries it.
-#[derive(Clone, Debug, Default)]
+/// The message being written, as the form carries it (and as the outbox keeps it for Undo,
+/// without the CSRF token and the button).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ComposeForm {
+    #[serde(skip)]
     pub csrf: String,
     pub draft: String,
     pub send_key: String,
@@ -40,6 +43,7 @@ pub struct ComposeForm {
     pub origin: String,
     /// The version of this draft in the Drafts folder: `UIDVALIDITY:UID`.
     pub replaces: String,
+    #[serde(skip)]
     pub op: String,
 }
 
@@ -186,6 +190,9 @@ pub struct ComposeQuery {
     pub uv: u32,
     #[serde(default)]
     pub uid: u32,
+    /// A message taken back from the outbox (Undo): its form is in the session.
+    #[serde(default)]
+    pub restored: String,
 }
 
 /// Reads a `mailto:` URL (RFC 6068) into the query fields.

@@ -32,6 +32,8 @@ pub struct SettingsForm {
     pub density: String,
     #[serde(default)]
     pub per_page: String,
+    #[serde(default)]
+    pub undo_send_seconds: String,
 }
 
 /// POST /settings/identities: add (`id` 0), change, or with `op=delete` remove an address.

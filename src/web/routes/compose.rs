@@ -5,7 +5,8 @@
 //! are streamed to the upload store and referred to by number. A draft in the Drafts folder is
 //! replaced at each save: the form carries the UID of the version it replaces.
 
-use axum::extract::{Multipart, Query};
+use axum::Form;
+use axum::extract::{Multipart, Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,7 +16,9 @@ use crate::mail::imap::Role;
 use crate::mail::model::{MessageRef, Uid, UidValidity};
 use crate::mail::smtp::SendError;
 use crate::mail::{MailError, mime, reply, send};
+use crate::outbox;
 use crate::store::compose::{self as store, Identity};
+use crate::store::outbox as outbox_store;
 use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
 use crate::web::format::{self, TzOffset};
@@ -26,6 +29,14 @@ use crate::web::views::{self, compose::ComposePage};
 /// GET /compose
 pub async fn compose_page(cx: Ctx, tz: TzOffset, Query(q): Query<ComposeQuery>) -> Result<Response, AppError> {
     let identities = store::identities(cx.db(), &cx.key()).await?;
+    if !q.restored.is_empty() {
+        // Taken back from the outbox: the form as it was sent, once.
+        let kept = cx.user.session.remove::<(String, serde_json::Value)>(RESTORED_KEY).await.ok().flatten();
+        if let Some(form) = kept.filter(|(id, _)| *id == q.restored).and_then(|(_, v)| serde_json::from_value::<ComposeForm>(v).ok()) {
+            let notice = notice::Notice::now(cx.i18n().t("compose-sending-undone"));
+            return render_with(&cx, form, &identities, FieldErrors::default(), Some(notice), StatusCode::OK).await;
+        }
+    }
     let form = ComposeForm::blank(&identities)?;
     let mode = (!q.mode.is_empty()).then(|| reply::Mode::parse(&q.mode));
     let form = match (mode, (q.uid > 0).then_some(Uid(q.uid))) {
@@ -70,7 +81,10 @@ async fn start_from(cx: &Ctx, form: ComposeForm, mode: reply::Mode, at: MessageR
 }
 
 async fn render(cx: &Ctx, form: ComposeForm, identities: &[Identity], errors: FieldErrors, saved: Option<String>, status: StatusCode) -> Result<Response, AppError> {
-    let notice = saved.map(notice::Notice::now);
+    render_with(cx, form, identities, errors, saved.map(notice::Notice::now), status).await
+}
+
+async fn render_with(cx: &Ctx, form: ComposeForm, identities: &[Identity], errors: FieldErrors, notice: Option<notice::Notice>, status: StatusCode) -> Result<Response, AppError> {
     let chrome = cx.chrome("", notice).await?;
     let files = cx.state.uploads.list(&cx.key(), &form.draft).await;
     let view = ComposePage::new(chrome, form, errors, identities, files, cx.state.config.max_message_size);
@@ -181,6 +195,10 @@ async fn send_form(cx: &Ctx, form: ComposeForm, identities: &[Identity]) -> Resu
         // A double click or a resubmitted form: this message was already sent (or is being sent).
         return notice::redirect(&cx.user, i18n.t("compose-already-sent"), "/f/INBOX").await;
     }
+    let delay = cx.user.auth.prefs.undo_send_seconds;
+    if cx.state.config.outbox_enabled && delay > 0 {
+        return queue(cx, form, draft, delay).await;
+    }
     let plan = send::Plan { save_sent: cx.state.config.save_sent, origin: form.origin(), replaces: form.replaces() };
     let delivery = send::deliver(&cx.state.registry, &key, &cx.user.creds, &cx.state.smtp, &draft, plan.replaces).await;
     let accepted = match delivery {
@@ -204,6 +222,108 @@ async fn send_form(cx: &Ctx, form: ComposeForm, identities: &[Identity]) -> Resu
     let text = if filed { i18n.t("compose-sent") } else { i18n.t("compose-sent-not-filed") };
     let back = plan.origin.map(|o| views::message_href(&o.message.mailbox, o.message.uidvalidity.0, o.message.uid.0));
     notice::redirect(&cx.user, text, back.as_deref().unwrap_or("/f/INBOX")).await
+}
+
+/// Where the user goes once the message is sent (or set to go): the message it answers, else
+/// the Inbox.
+fn back_from(form: &ComposeForm) -> String {
+    form.origin()
+        .map(|o| views::message_href(&o.message.mailbox, o.message.uidvalidity.0, o.message.uid.0))
+        .unwrap_or_else(|| "/f/INBOX".to_string())
+}
+
+/// Puts the message in the outbox for `delay` seconds, the time Undo can take it back; a
+/// worker sends it then, whether or not this page is still open.
+async fn queue(cx: &Ctx, form: ComposeForm, draft: crate::mail::compose::Draft, delay: u32) -> Result<Response, AppError> {
+    let key = cx.key();
+    let queued = async {
+        let built = crate::mail::compose::build(&draft, crate::mail::compose::Purpose::Send).map_err(|e| anyhow::anyhow!("building a message: {e}"))?;
+        let job = outbox::SendJob {
+            servers: cx.user.creds.servers.clone(),
+            from: built.envelope.from().map(|a| a.to_string()).unwrap_or_default(),
+            to: built.envelope.to().iter().map(|a| a.to_string()).collect(),
+            message_id: draft.message_id.clone(),
+            bcc: draft.bcc.iter().map(|m| m.to_string()).collect(),
+            save_sent: cx.state.config.save_sent,
+            origin: form.origin().map(|o| o.to_string()),
+            replaces: form.replaces().map(|(uv, uid)| (uv.0, uid.0)),
+            send_key: form.send_key.clone(),
+            draft: form.draft.clone(),
+            people: draft.to.iter().chain(&draft.cc).chain(&draft.bcc).map(|m| (m.name.clone().unwrap_or_default(), m.email.to_string())).collect(),
+            form: serde_json::to_value(&form)?,
+        };
+        let id = crate::secrets::random_token::<16>()?;
+        let sealed = outbox::seal(&cx.state.server_key, &id, &job, &built.bytes, cx.user.creds.password.expose())?;
+        let now = crate::clock::unix_ms();
+        let due_ms = now + i64::from(delay) * 1000;
+        let new = outbox_store::NewJob { id: &id, username: &key, kind: "send", due_ms, meta: sealed.meta, message: sealed.message, secret: sealed.secret };
+        outbox_store::add(cx.db(), new, now).await.map_err(anyhow::Error::from)?;
+        anyhow::Ok(notice::Sending { job: id, due_ms })
+    };
+    let sending = match queued.await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = store::release_send_key(cx.db(), &key, &form.send_key).await;
+            return Err(e.into());
+        }
+    };
+    let url = notice::sending(&cx.user, cx.i18n().t("compose-sending"), sending, &back_from(&form)).await?;
+    Ok(axum::response::Redirect::to(&url).into_response())
+}
+
+/// Whether `id` can be an outbox job's (a random token), before it goes anywhere.
+fn job_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// What the session keeps of a message taken back from the outbox, for the compose page.
+const RESTORED_KEY: &str = "restored_form";
+
+/// POST /outbox/{id}/undo: takes the message back while it still waits, and opens it again
+/// in the compose page, as it was sent (its files kept).
+pub async fn undo_send(cx: Ctx, Path(id): Path<String>, Form(f): Form<crate::web::forms::CsrfForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&f.csrf)?;
+    if !job_id(&id) {
+        return Err(AppError::not_found());
+    }
+    let key = cx.key();
+    let taken = outbox_store::take_back(cx.db(), &key, &id, crate::clock::unix_ms()).await?;
+    let Some(job) = taken.and_then(|meta| outbox::open_meta(&cx.state.server_key, &id, &meta)) else {
+        let text = match outbox_store::status(cx.db(), &key, &id).await? {
+            Some(_) => cx.i18n().t("compose-sending-too-late"),
+            None => cx.i18n().t("compose-sending-gone"),
+        };
+        return notice::redirect(&cx.user, text, "/f/INBOX").await;
+    };
+    let _ = store::release_send_key(cx.db(), &key, &job.send_key).await;
+    cx.user.session.insert(RESTORED_KEY, (id.clone(), job.form)).await?;
+    Ok(axum::response::Redirect::to(&format!("/compose?restored={id}")).into_response())
+}
+
+/// GET /outbox/{id}: how a message in the outbox is doing, for the page that sent it
+/// (`waiting`, `sending`, `sent`, `failed`), with what to tell the user.
+pub async fn outbox_status(cx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+    if !job_id(&id) {
+        return Err(AppError::not_found());
+    }
+    let Some(st) = outbox_store::status(cx.db(), &cx.key(), &id).await? else {
+        return Ok(json(StatusCode::NOT_FOUND, serde_json::json!({ "state": "gone", "text": cx.i18n().t("compose-sending-gone") })));
+    };
+    let i18n = cx.i18n();
+    let state = match st.state.as_str() {
+        "accepted" => "sent",
+        "waiting" | "sending" | "sent" | "failed" => st.state.as_str(),
+        _ => "sending",
+    };
+    let text = match state {
+        "sent" => i18n.t("compose-sent"),
+        "failed" => match outbox::error_of(&st.reason) {
+            Some(e) => i18n.t1("compose-sending-failed", "reason", send_failure(i18n, &e)),
+            None => i18n.t("compose-sending-lost"),
+        },
+        _ => i18n.t("compose-sending"),
+    };
+    Ok(json(StatusCode::OK, serde_json::json!({ "state": state, "text": text, "left_ms": (st.due_ms - crate::clock::unix_ms()).max(0) })))
 }
 
 /// The SMTP server did not take the message: the form again, saying why and whether the

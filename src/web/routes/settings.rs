@@ -21,7 +21,7 @@ pub async fn settings_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) ->
     let image_senders = prefs::image_senders(cx.db(), &cx.key()).await?;
     let chrome = cx.chrome("", None).await?;
     let error = q.get("error").map(String::as_str);
-    Ok(SettingsPage::new(chrome, &cx.user.auth.prefs, identities, image_senders, q.contains_key("saved"), error).into_response())
+    Ok(SettingsPage::new(chrome, &cx.user.auth.prefs, cx.state.config.outbox_enabled, identities, image_senders, q.contains_key("saved"), error).into_response())
 }
 
 /// POST /settings
@@ -35,6 +35,7 @@ pub async fn save_settings(cx: Ctx, Form(form): Form<SettingsForm>) -> Result<Re
         theme: form.theme,
         density: form.density,
         per_page: form.per_page.parse().unwrap_or(0),
+        undo_send_seconds: form.undo_send_seconds.parse().unwrap_or(u32::MAX),
     }
     .checked();
     prefs::set(cx.db(), &cx.key(), &p).await?;

@@ -18,6 +18,9 @@ pub struct SettingsPage {
     pub themes: Vec<(&'static str, String, bool)>,
     pub densities: Vec<(&'static str, String, bool)>,
     pub per_page: Vec<(u32, bool)>,
+    /// (seconds, label, chosen) of each Undo send wait; empty when the hoster turned the
+    /// outbox off.
+    pub undo_send: Vec<(u32, String, bool)>,
     pub saved: bool,
     pub identities: Vec<Identity>,
     pub identity_error: Option<String>,
@@ -27,7 +30,8 @@ pub struct SettingsPage {
 
 impl SettingsPage {
     /// `error`: what was wrong with the last identity form (`email` or `text`).
-    pub fn new(chrome: Chrome, prefs: &Preferences, identities: Vec<Identity>, image_senders: Vec<String>, saved: bool, error: Option<&str>) -> Self {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(chrome: Chrome, prefs: &Preferences, outbox: bool, identities: Vec<Identity>, image_senders: Vec<String>, saved: bool, error: Option<&str>) -> Self {
         let i18n = &chrome.i18n;
         let identity_error = match error {
             Some("email") => Some(i18n.t("identity-error-email")),
@@ -41,6 +45,17 @@ impl SettingsPage {
             themes: prefs::THEMES.iter().map(|t| (*t, i18n.t(&format!("settings-theme-{t}")), prefs.theme == *t)).collect(),
             densities: prefs::DENSITIES.iter().map(|d| (*d, i18n.t(&format!("settings-density-{d}")), prefs.density == *d)).collect(),
             per_page: prefs::PER_PAGE_CHOICES.iter().map(|n| (*n, prefs.per_page == *n)).collect(),
+            undo_send: if outbox {
+                prefs::UNDO_SEND_CHOICES
+                    .iter()
+                    .map(|n| {
+                        let label = if *n == 0 { i18n.t("settings-undo-send-off") } else { i18n.tn("settings-undo-send-seconds", "n", i64::from(*n)) };
+                        (*n, label, prefs.undo_send_seconds == *n)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             saved,
             identities,
             identity_error,

@@ -1,0 +1,316 @@
+//! The outbox: a sent message waits on the server for the user's Undo send delay, then goes,
+//! once, whichever instance is alive, and whatever happens to the one that took it. What
+//! arrives is counted by an independent IMAP client in the recipient's and sender's folders.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::Locator;
+
+use crate::browser::{browser, click, login, shot};
+use crate::compose::{arrives, compose_page, search};
+use crate::forms::{follow, post_compose};
+use crate::harness::*;
+
+/// The outbox on, with a short lease so that a job whose instance died is taken over soon.
+fn outbox_on(env: &mut HashMap<String, String>) {
+    env.insert("FACTEUR_OUTBOX_ENABLED".into(), "true".into());
+    env.insert("FACTEUR_OUTBOX_LEASE_SECONDS".into(), "3".into());
+}
+
+/// Chooses the Undo send delay in Settings, as a person would.
+async fn set_delay(b: &Browser, seconds: u32) {
+    let page = b.get("/settings").await;
+    assert!(page.body.contains("name=\"undo_send_seconds\""), "Settings offer the Undo send delay");
+    let token = csrf(&page.body);
+    let saved = b
+        .post("/settings", &[("csrf", &token), ("language", "en"), ("shortcuts", "on"), ("conversations", "on"), ("theme", "system"), ("density", "comfortable"), ("per_page", "50"), ("undo_send_seconds", &seconds.to_string())])
+        .await;
+    assert_eq!(saved.status, 200);
+    assert!(b.get("/settings").await.body.contains(&format!("<option value=\"{seconds}\" selected>")));
+}
+
+/// Writes and sends a message; returns the page the send led to.
+async fn send(b: &Browser, to: &str, subject: &str, files: &[(&str, Vec<u8>, &str)]) -> Page {
+    let (_, mut form) = compose_page(b, "/compose").await;
+    form.set("to", to).set("subject", subject).set("body", "Written once, sent once.");
+    let res = post_compose(b, &form, "send", files, false).await;
+    assert_eq!(res.status().as_u16(), 303, "sending redirects");
+    follow(b, res).await
+}
+
+/// The outbox job a "Sending…" page offers to take back.
+fn job_of(page: &Page) -> String {
+    let marker = "data-outbox=\"";
+    let i = page.body.find(marker).unwrap_or_else(|| panic!("no Undo for the send on {}: {}", page.url, page.body)) + marker.len();
+    page.body[i..].split('"').next().unwrap().to_string()
+}
+
+/// Waits until Postfix holds nothing more for `who`, then counts `subject` in their `mailbox`.
+async fn count_after_delivery(who: &TestUser, mailbox: &str, subject: &str) -> usize {
+    let d = dovecot();
+    assert!(eventually(Duration::from_secs(30), || async { d.queued_for(&who.name) == 0 }).await, "Postfix delivers");
+    search(&mut who.imap().await, mailbox, "Subject", subject).await.len()
+}
+
+#[tokio::test]
+async fn undo_takes_the_message_back_with_its_file_and_the_next_send_goes_once_after_the_wait() {
+    let app = TestApp::start_with(|_| {}, outbox_on).await;
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    set_delay(&b, 5).await;
+
+    let subject = "Second thoughts";
+    let note = b"a file that must come back".to_vec();
+    let page = send(&b, &bob.name, subject, &[("note.txt", note.clone(), "text/plain")]).await;
+    assert!(page.url.contains("/f/INBOX"), "{}", page.url);
+    assert!(page.body.contains("Sending…"), "{}", page.body);
+    let job = job_of(&page);
+    let status = b.get(&format!("/outbox/{job}")).await;
+    assert!(status.body.contains("\"state\":\"waiting\""), "{}", status.body);
+
+    // Undo, well within the wait: the compose page again, with everything.
+    let undone = b.post(&format!("/outbox/{job}/undo"), &[("csrf", &csrf(&page.body))]).await;
+    assert_eq!(undone.status, 200);
+    assert!(undone.url.contains("/compose"), "{}", undone.url);
+    assert!(undone.body.contains("Sending cancelled"), "{}", undone.body);
+    assert_eq!(crate::forms::field(&undone.body, "subject"), subject);
+    assert_eq!(crate::forms::field(&undone.body, "to"), bob.name);
+    assert!(crate::forms::field(&undone.body, "body").contains("Written once, sent once."));
+    assert!(undone.body.contains("note.txt"), "the attachment is still there");
+    // A second Undo (another tab) finds nothing to take back.
+    let again = b.post(&format!("/outbox/{job}/undo"), &[("csrf", &csrf(&page.body))]).await;
+    assert!(again.body.contains("no longer waiting"), "{}", again.body);
+
+    // Sent again from the restored form (its send key was given back): after the wait,
+    // exactly one copy arrives, with the file, and one is filed in Sent.
+    let form = crate::forms::Form::from_page(&undone.body);
+    let res = post_compose(&b, &form, "send", &[], false).await;
+    let page = follow(&b, res).await;
+    let job = job_of(&page);
+    let mut bob_imap = bob.imap().await;
+    let uid = arrives(&mut bob_imap, "INBOX", subject).await;
+    let raw = crate::compose::fetch_raw(&mut bob_imap, "INBOX", uid).await;
+    let o = facteur::mail::mime::original(&raw).unwrap();
+    assert_eq!(o.attachments.len(), 1);
+    assert_eq!(o.attachments[0].bytes, note);
+    assert_eq!(count_after_delivery(&bob, "INBOX", subject).await, 1, "the undone send never went");
+    let mut alice_imap = alice.imap().await;
+    assert!(eventually(Duration::from_secs(10), || async { search(&mut alice.imap().await, "Sent", "Subject", subject).await.len() == 1 }).await);
+    assert_eq!(search(&mut alice_imap, "Sent", "Subject", subject).await.len(), 1);
+    assert!(eventually(Duration::from_secs(10), || async { b.get(&format!("/outbox/{job}")).await.body.contains("\"state\":\"sent\"") }).await);
+    assert!(app.state.uploads.list(&alice.name.to_lowercase(), &form.get("draft")).await.is_empty(), "files removed once sent");
+    // Too late now.
+    let late = b.post(&format!("/outbox/{job}/undo"), &[("csrf", &csrf(&page.body))]).await;
+    assert!(late.body.contains("Too late to undo"), "{}", late.body);
+}
+
+#[tokio::test]
+async fn with_the_outbox_turned_off_messages_go_at_once_and_settings_do_not_offer_a_delay() {
+    let app = TestApp::start_with(|_| {}, |env| drop(env.insert("FACTEUR_OUTBOX_ENABLED".into(), "false".into()))).await;
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    assert!(!b.get("/settings").await.body.contains("undo_send_seconds"));
+    let page = send(&b, &bob.name, "Straight away", &[]).await;
+    assert!(page.body.contains("Message sent.") && !page.body.contains("data-outbox"), "{}", page.body);
+    assert_eq!(count_after_delivery(&bob, "INBOX", "Straight away").await, 1);
+}
+
+/// Facteur's own binary, killable with SIGKILL.
+struct Process {
+    child: Child,
+    base: String,
+}
+
+impl Process {
+    async fn start(env: &HashMap<String, String>) -> Self {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_facteur"))
+            .arg("serve")
+            .env_clear()
+            .envs(env)
+            .env("FACTEUR_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", std::env::var("FACTEUR_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(if std::env::var_os("FACTEUR_TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start facteur");
+        let up = eventually(Duration::from_secs(30), || async { tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() }).await;
+        assert!(up, "facteur did not start");
+        Self { child, base: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// As a crash or the OOM killer would: no goodbye to anyone.
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Killed with SIGKILL during the wait, Facteur comes back and sends the message, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_waiting_when_facteur_is_killed_goes_once_after_the_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let mut env = test_env(data.path(), dovecot().imap_port);
+    outbox_on(&mut env);
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let first = Process::start(&env).await;
+    let b = Browser::for_base(first.base.clone(), "en");
+    b.login(&alice).await;
+    set_delay(&b, 5).await;
+    let subject = "Through a crash";
+    let page = send(&b, &bob.name, subject, &[]).await;
+    job_of(&page);
+    first.kill();
+    let second = Process::start(&env).await;
+    let mut bob_imap = bob.imap().await;
+    arrives_within(&mut bob_imap, subject, Duration::from_secs(30)).await;
+    assert_eq!(count_after_delivery(&bob, "INBOX", subject).await, 1);
+    assert!(eventually(Duration::from_secs(10), || async { search(&mut alice.imap().await, "Sent", "Subject", subject).await.len() == 1 }).await);
+    drop(second);
+}
+
+async fn arrives_within(imap: &mut Imap, subject: &str, limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    while search(imap, "INBOX", "Subject", subject).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "{subject:?} did not arrive");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// An SMTP server that hangs (takes connections and never says a word) until `answer` is set;
+/// from then on, connections go through to the real submission port.
+async fn hanging_smtp(answer: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let submission = dovecot().submission_port;
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut s, _)) = listener.accept().await {
+            if !answer.load(std::sync::atomic::Ordering::SeqCst) {
+                held.push(s);
+                continue;
+            }
+            tokio::spawn(async move {
+                if let Ok(mut up) = tokio::net::TcpStream::connect(("127.0.0.1", submission)).await {
+                    let _ = tokio::io::copy_bidirectional(&mut s, &mut up).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Two instances on one PostgreSQL, ten messages due at once. The first instance takes what it
+/// can and hangs on the SMTP server; it is killed with SIGKILL holding them. The SMTP server
+/// answers again, and the second instance sends the rest at once and takes the killed one's
+/// jobs over when their leases run out: each of the ten arrives exactly once, and is filed
+/// once in Sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_due_messages_on_two_instances_go_once_each_even_when_one_dies_holding_them() {
+    let data = tempfile::tempdir().unwrap();
+    let db = postgres().database_for(data.path());
+    let mut env = test_env(data.path(), dovecot().imap_port);
+    outbox_on(&mut env);
+    env.insert("FACTEUR_DATABASE_URL".into(), db.clone());
+    env.insert("FACTEUR_SECRET_KEY".into(), SHARED_KEY.into());
+    let answer = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    env.insert("FACTEUR_SMTP_PORT".into(), hanging_smtp(answer.clone()).await.to_string());
+    env.insert("FACTEUR_SMTP_TIMEOUT_SECONDS".into(), "120".into());
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let first = Process::start(&env).await;
+    let b = Browser::for_base(first.base.clone(), "en");
+    b.login(&alice).await;
+    set_delay(&b, 5).await;
+    let subjects: Vec<String> = (0..10).map(|i| format!("Batch message {i}")).collect();
+    for s in &subjects {
+        job_of(&send(&b, &bob.name, s, &[]).await);
+    }
+    // Due, and the first instance holds as many as it runs at once, stuck in SMTP.
+    let held = || {
+        let db = db.clone();
+        async move {
+            let out = Command::new("psql").args([db.as_str(), "-tAc", "SELECT COUNT(*) FROM outbox WHERE state = 'sending' AND lease_ms > 0"]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse::<usize>().unwrap_or(0)
+        }
+    };
+    assert!(eventually(Duration::from_secs(20), || async { held().await == 8 }).await, "the first instance claimed 8 and hangs");
+    first.kill();
+    answer.store(true, std::sync::atomic::Ordering::SeqCst);
+    let second = Process::start(&env).await;
+    let mut bob_imap = bob.imap().await;
+    for s in &subjects {
+        arrives_within(&mut bob_imap, s, Duration::from_secs(40)).await;
+    }
+    for s in &subjects {
+        assert_eq!(count_after_delivery(&bob, "INBOX", s).await, 1, "{s} went once");
+    }
+    let mut alice_imap = alice.imap().await;
+    assert!(eventually(Duration::from_secs(15), || async { search(&mut alice.imap().await, "Sent", "Subject", "Batch message").await.len() == 10 }).await);
+    assert_eq!(search(&mut alice_imap, "Sent", "Subject", "Batch message").await.len(), 10);
+    let out = Command::new("psql").args([db.as_str(), "-tAc", "SELECT state, COUNT(*) FROM outbox GROUP BY state"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "sent|10", "every job ended");
+    drop(second);
+}
+
+/// In Chromium: Send shows "Sending… Undo"; Undo brings the form back as it was; sent again,
+/// the notice turns into "Message sent." by itself once the wait is over, on a phone too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_undo_brings_the_message_back_and_the_notice_follows_the_send() {
+    let app = TestApp::start_with(|_| {}, outbox_on).await;
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    // Five seconds, chosen before signing in (preferences are read then).
+    let prefs = facteur::store::prefs::Preferences { undo_send_seconds: 5, ..Default::default() };
+    facteur::store::prefs::set(&app.state.db, &facteur::web::auth::user_key(&alice.name), &prefs).await.unwrap();
+    append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
+    let (_driver, c) = browser(true).await;
+    c.set_window_size(1280, 900).await.expect("window size");
+    login(&c, &app, &alice).await;
+    c.goto(&app.url("/compose")).await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("form#compose")).await.expect("the compose page");
+    let subject = "Sent, then not";
+    c.find(Locator::Css("#to")).await.unwrap().send_keys(&bob.name).await.unwrap();
+    c.find(Locator::Css("#subject")).await.unwrap().send_keys(subject).await.unwrap();
+    c.find(Locator::Css("#body")).await.unwrap().send_keys("On second thought…").await.unwrap();
+    click(&c, "button.send").await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#notice form[data-outbox]")).await.expect("Sending… Undo");
+    let notice = c.find(Locator::Css("#notice")).await.unwrap().text().await.unwrap();
+    assert!(notice.contains("Sending…") && notice.contains("Undo"), "{notice}");
+    shot(&c, "outbox-sending-desktop").await;
+    let findings = crate::accessibility::axe(&c, &crate::accessibility::axe_source()).await;
+    assert!(findings.is_empty(), "{findings:?}");
+
+    click(&c, "#notice form[data-outbox] button").await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("form#compose")).await.expect("the form is back");
+    let notice = c.find(Locator::Css("#notice")).await.unwrap().text().await.unwrap();
+    assert!(notice.contains("Sending cancelled"), "{notice}");
+    let back = c.find(Locator::Css("#subject")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+    assert_eq!(back, subject);
+    shot(&c, "outbox-undone-desktop").await;
+
+    c.set_window_size(390, 844).await.expect("window size");
+    click(&c, "button.send").await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#notice form[data-outbox]")).await.expect("Sending… Undo");
+    let sent = eventually(Duration::from_secs(25), || async {
+        let text = c.find(Locator::Css("#notice")).await.ok();
+        let text = match text {
+            Some(e) => e.text().await.unwrap_or_default(),
+            None => String::new(),
+        };
+        text.contains("Message sent.") && c.find(Locator::Css("#notice form[data-outbox]")).await.is_err()
+    })
+    .await;
+    assert!(sent, "the notice says the message went");
+    shot(&c, "outbox-sent-phone").await;
+    assert_eq!(count_after_delivery(&bob, "INBOX", subject).await, 1);
+}
