@@ -69,8 +69,25 @@ pub struct BuildError(String);
 /// Saves `draft` into the Drafts folder (created if missing) and removes the version it
 /// replaces. Returns the new version when the server tells.
 pub async fn save_draft(c: &mut ImapConn, bytes: &[u8], message_id: &str, replaces: Option<DraftVersion>) -> Result<Option<DraftVersion>, MailError> {
+    save_draft_marked(c, bytes, message_id, replaces, None).await
+}
+
+/// The keyword of a draft that Facteur will send at a set time, for other mail apps to see.
+pub const SCHEDULED: &str = "$Scheduled";
+
+/// [`save_draft`], with a keyword on the draft where the server takes it (a server that keeps
+/// no keywords gets the draft without).
+pub async fn save_draft_marked(c: &mut ImapConn, bytes: &[u8], message_id: &str, replaces: Option<DraftVersion>, mark: Option<&str>) -> Result<Option<DraftVersion>, MailError> {
     let drafts = c.folder_for(Role::Drafts).await?.ok_or(MailError::NotFound)?;
-    let placed = c.append(&drafts, &[Flag::Seen, Flag::Draft], bytes, message_id).await?.map(|m| (m.uidvalidity, m.uid));
+    let mut flags = vec![Flag::Seen, Flag::Draft];
+    flags.extend(mark.map(|k| Flag::Keyword(k.to_string())));
+    let appended = match c.append(&drafts, &flags, bytes, message_id).await {
+        Err(MailError::No(reason)) if mark.is_some() && !crate::mail::is_over_quota(&reason) => {
+            c.append(&drafts, &[Flag::Seen, Flag::Draft], bytes, message_id).await
+        }
+        other => other,
+    };
+    let placed = appended?.map(|m| (m.uidvalidity, m.uid));
     if let Some(old) = replaces
         && placed != Some(old)
     {
@@ -86,6 +103,16 @@ pub async fn discard_draft(c: &mut ImapConn, version: DraftVersion) -> Result<()
     Ok(())
 }
 
+/// Takes the [`SCHEDULED`] mark off a draft (its send was cancelled); a draft already gone
+/// is fine.
+pub async fn unmark_draft(c: &mut ImapConn, (uv, uid): DraftVersion) -> Result<(), MailError> {
+    let drafts = c.folder_for(Role::Drafts).await?.ok_or(MailError::NotFound)?;
+    match c.store_flags(&MessageRef::new(&drafts, uv, uid).as_set(), false, &[Flag::Keyword(SCHEDULED.to_string())]).await {
+        Err(MailError::NotFound | MailError::No(_)) | Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 async fn remove_draft(c: &mut ImapConn, drafts: &str, (uv, uid): DraftVersion) {
     if let Err(e) = c.delete_forever(&MessageRef::new(drafts, uv, uid).as_set()).await
         && !matches!(e, MailError::NotFound)
@@ -96,11 +123,16 @@ async fn remove_draft(c: &mut ImapConn, drafts: &str, (uv, uid): DraftVersion) {
 
 /// Builds `draft` as a draft and saves it on the user's connection.
 pub async fn save_draft_for(registry: &Registry, key: &str, creds: &Credentials, draft: &Draft, replaces: Option<DraftVersion>) -> Result<Option<DraftVersion>, SaveError> {
+    save_marked_draft_for(registry, key, creds, draft, replaces, None).await
+}
+
+/// [`save_draft_for`] with a keyword on the draft ([`SCHEDULED`]).
+pub async fn save_marked_draft_for(registry: &Registry, key: &str, creds: &Credentials, draft: &Draft, replaces: Option<DraftVersion>, mark: Option<&'static str>) -> Result<Option<DraftVersion>, SaveError> {
     let built = Arc::new(compose::build(draft, Purpose::Draft).map_err(BuildError)?.bytes);
     let placed = registry
         .run(key, creds, |c| {
             let (bytes, message_id) = (built.clone(), draft.message_id.clone());
-            Box::pin(async move { save_draft(c, &bytes, &message_id, replaces).await })
+            Box::pin(async move { save_draft_marked(c, &bytes, &message_id, replaces, mark).await })
         })
         .await?;
     Ok(placed)

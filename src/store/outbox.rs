@@ -164,6 +164,28 @@ pub async fn take_back(db: &Db, username: &str, id: &str, now_ms: i64) -> Result
     Ok(row.map(|(meta,)| meta.unwrap_or_default()))
 }
 
+/// The user's messages still waiting to be sent, soonest first: (id, due, sealed meta).
+pub async fn waiting_sends(db: &Db, username: &str) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
+    let rows: Vec<(String, i64, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT id, due_ms, meta FROM outbox WHERE username = $1 AND kind = 'send' AND state = 'waiting' ORDER BY due_ms, id")
+            .bind(username)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(|(id, due, meta)| (id, due, meta.unwrap_or_default())).collect())
+}
+
+/// Moves a waiting job to `due_ms`; `false` when it is no longer waiting.
+pub async fn reschedule(db: &Db, username: &str, id: &str, due_ms: i64, now_ms: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE outbox SET due_ms = $3, updated_ms = $4 WHERE id = $1 AND username = $2 AND state = 'waiting' AND lease_ms < $4")
+        .bind(id)
+        .bind(username)
+        .bind(due_ms)
+        .bind(now_ms)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// One of the user's jobs, for the page that started it.
 pub async fn status(db: &Db, username: &str, id: &str) -> Result<Option<Status>, StoreError> {
     let row: Option<(String, i64, String)> = sqlx::query_as("SELECT state, due_ms, reason FROM outbox WHERE id = $1 AND username = $2")
@@ -218,7 +240,8 @@ mod tests {
         end(&db, "j1", "sent", "", 12_000).await.unwrap();
         assert_eq!(status(&db, "a@example.test", "j1").await.unwrap().unwrap().state, "sent");
         assert!(status(&db, "b@example.test", "j1").await.unwrap().is_none(), "only its owner sees it");
-        let row: (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as("SELECT meta, message, secret FROM outbox WHERE id = 'j1'").fetch_one(&db).await.unwrap();
+        type Parts = (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+        let row: Parts = sqlx::query_as("SELECT meta, message, secret FROM outbox WHERE id = 'j1'").fetch_one(&db).await.unwrap();
         assert_eq!(row, (None, None, None), "an ended job keeps nothing of the message or the password");
         // j2 was claimed with j1 above; a waiting one is taken back whole by its owner only.
         add(&db, job("j3", 50_000), 12_000).await.unwrap();
@@ -230,6 +253,12 @@ mod tests {
         let later = claim(&db, Backend::Sqlite, "w3", 20_000, 30_000, 8).await.unwrap();
         assert_eq!((later[0].id.as_str(), later[0].state.as_str(), later[0].reason.as_str()), ("j2", "sending", "imap"));
         assert_eq!(open_count(&db).await.unwrap(), 1);
+        add(&db, job("j4", 90_000), 13_000).await.unwrap();
+        assert!(reschedule(&db, "a@example.test", "j4", 80_000, 14_000).await.unwrap());
+        assert!(!reschedule(&db, "b@example.test", "j4", 70_000, 14_000).await.unwrap());
+        assert!(!reschedule(&db, "a@example.test", "j2", 70_000, 20_001).await.unwrap(), "a job being sent stays");
+        assert_eq!(waiting_sends(&db, "a@example.test").await.unwrap(), vec![("j4".to_string(), 80_000, b"meta".to_vec())]);
+        assert!(take_back(&db, "a@example.test", "j4", 14_000).await.unwrap().is_some());
         assert_eq!(sweep(&db, 12_001).await.unwrap(), 1);
     }
 }

@@ -61,6 +61,47 @@ pub fn full_date(ts: Option<i64>, tz: TzOffset, i18n: &I18n) -> String {
     }
 }
 
+/// The hour "morning" means when the user picks "tomorrow morning" or "Monday morning".
+const MORNING_HOUR: u8 = 8;
+
+/// When "Send later" sends, in Unix milliseconds: `choice` is `tomorrow` (8:00 the next day),
+/// `monday` (8:00 the next Monday) or `at` (the wall-clock time `at`, `YYYY-MM-DDTHH:MM` with
+/// optional `:SS`, as a `datetime-local` field sends it), all in the user's time zone. `None`
+/// for anything else.
+pub fn send_time(choice: &str, at: &str, now_ms: i64, tz: TzOffset) -> Option<i64> {
+    let offset = UtcOffset::from_whole_seconds(tz.0.clamp(-18 * 60, 18 * 60) * 60).ok()?;
+    let today = OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000)).ok()?.to_offset(offset).date();
+    let morning = |d: time::Date| time::PrimitiveDateTime::new(d, time::Time::from_hms(MORNING_HOUR, 0, 0).ok()?).assume_offset(offset).unix_timestamp().checked_mul(1000);
+    match choice {
+        "tomorrow" => morning(today.next_day()?),
+        "monday" => {
+            let mut d = today.next_day()?;
+            while d.weekday() != time::Weekday::Monday {
+                d = d.next_day()?;
+            }
+            morning(d)
+        }
+        "at" => {
+            let (date, clock) = at.trim().split_once('T')?;
+            let mut ymd = date.splitn(3, '-').map(|p| p.parse::<i32>().ok());
+            let (y, m, d) = (ymd.next()??, ymd.next()??, ymd.next()??);
+            let mut hms = clock.splitn(3, ':').map(|p| p.split('.').next().and_then(|p| p.parse::<u8>().ok()));
+            let (h, min) = (hms.next()??, hms.next()??);
+            let sec = hms.next().flatten().unwrap_or(0);
+            let date = time::Date::from_calendar_date(y, time::Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(d).ok()?).ok()?;
+            let t = time::Time::from_hms(h, min, sec).ok()?;
+            time::PrimitiveDateTime::new(date, t).assume_offset(offset).unix_timestamp().checked_mul(1000)
+        }
+        _ => None,
+    }
+}
+
+/// A time as a `datetime-local` field shows it, in the user's time zone.
+pub fn datetime_local(ms: i64, tz: TzOffset) -> String {
+    let Some(d) = local(ms.div_euclid(1000), tz) else { return String::new() };
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}", d.year(), d.month() as u8, d.day(), d.hour(), d.minute())
+}
+
 /// A calendar day written `YYYY-MM-DD` as people read it: "Dec 24, 2026" / "24 déc. 2026"
 /// (the text itself when it is not such a day).
 pub fn day(ymd: &str, i18n: &I18n) -> String {
@@ -156,5 +197,27 @@ mod tests {
         assert_eq!(size(12 * 1024, &en), "12 KB");
         assert_eq!(size(12 * 1024, &fr), "12 ko");
         assert_eq!(size(3 * 1024 * 1024 + 300_000, &fr), "3,3 Mo");
+    }
+
+    #[test]
+    fn send_later_times_are_the_users_wall_clock() {
+        // Tuesday 1 December 2026, 23:30 in Paris (UTC+1) = 22:30 UTC.
+        let now = 1_796_164_200_000;
+        let paris = TzOffset(60);
+        let at = |ms: i64| datetime_local(ms, paris);
+        assert_eq!(at(now), "2026-12-01T23:30");
+        assert_eq!(at(send_time("tomorrow", "", now, paris).unwrap()), "2026-12-02T08:00");
+        assert_eq!(at(send_time("monday", "", now, paris).unwrap()), "2026-12-07T08:00");
+        // Past midnight in Paris, but still Tuesday in UTC: tomorrow is Thursday.
+        let late = now + 3_600_000;
+        assert_eq!(at(send_time("tomorrow", "", late, paris).unwrap()), "2026-12-03T08:00");
+        assert_eq!(datetime_local(send_time("tomorrow", "", late, TzOffset(0)).unwrap(), TzOffset(0)), "2026-12-02T08:00");
+        let chosen = send_time("at", "2026-12-24T18:45", now, paris).unwrap();
+        assert_eq!(chosen, 1_798_134_300_000, "18:45 in Paris is 17:45 UTC");
+        assert_eq!(send_time("at", "2026-12-24T18:45:30", now, paris), Some(chosen + 30_000));
+        for bad in ["", "2026-13-01T10:00", "2026-12-24", "2026-12-24T25:00", "x-y-zT1:2", "2026-02-30T10:00"] {
+            assert_eq!(send_time("at", bad, now, paris), None, "{bad:?}");
+        }
+        assert_eq!(send_time("someday", "", now, paris), None);
     }
 }

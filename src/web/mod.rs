@@ -106,6 +106,8 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         )
         .route("/outbox/{id}", get(routes::compose::outbox_status))
         .route("/outbox/{id}/undo", post(routes::compose::undo_send))
+        .route("/scheduled", get(routes::scheduled::scheduled_page))
+        .route("/scheduled/{id}", post(routes::scheduled::scheduled_action))
         .route("/contacts", get(routes::contacts::contacts_page).post(routes::contacts::save_contact))
         .route("/contacts/suggest", get(routes::compose::suggest))
         .route("/settings/identities", post(routes::settings::save_identity))

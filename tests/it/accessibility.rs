@@ -54,6 +54,7 @@ fn pages(message: &str, remote: &str, pdf: &str) -> Vec<(&'static str, String, &
         ("sieve", "/settings/sieve".into(), "section.sieve-page"),
         ("import-report", "/import/a11y-done".into(), "ul.skipped"),
         ("contacts", "/contacts".into(), "main.content"),
+        ("scheduled", "/scheduled".into(), "section.scheduled-page"),
         ("devices", "/settings/devices".into(), "main.content"),
         ("not-found", "/m/INBOX/1/999999".into(), "body"),
     ]

@@ -20,7 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub const DOMAIN: &str = "example.test";
-const POOL: usize = 140;
+const POOL: usize = 180;
 
 /// Where the STARTTLS-only IMAP listener is ([`Dovecot::imap_starttls_port`]). Not 127.0.0.1:
 /// Dovecot takes a connection whose two ends have the same address for a secure one and lets

@@ -313,4 +313,114 @@ async fn in_chromium_undo_brings_the_message_back_and_the_notice_follows_the_sen
     assert!(sent, "the notice says the message went");
     shot(&c, "outbox-sent-phone").await;
     assert_eq!(count_after_delivery(&bob, "INBOX", subject).await, 1);
+
+    // Send later, from the menu next to Send: the Scheduled page lists it.
+    c.set_window_size(1280, 900).await.expect("window size");
+    c.goto(&app.url("/compose")).await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("form#compose")).await.expect("the compose page");
+    c.find(Locator::Css("#to")).await.unwrap().send_keys(&bob.name).await.unwrap();
+    c.find(Locator::Css("#subject")).await.unwrap().send_keys("For tomorrow").await.unwrap();
+    click(&c, "details.send-later > summary").await;
+    shot(&c, "outbox-send-later-menu").await;
+    click(&c, "button[value='later:tomorrow']").await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("li.scheduled-row")).await.expect("the Scheduled page");
+    let row = c.find(Locator::Css("li.scheduled-row")).await.unwrap().text().await.unwrap();
+    assert!(row.contains("For tomorrow") && row.contains("8:00"), "{row}");
+    shot(&c, "outbox-scheduled").await;
+    let findings = crate::accessibility::axe(&c, &crate::accessibility::axe_source()).await;
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+/// The jobs a Scheduled page lists, in its order.
+fn scheduled_ids(body: &str) -> Vec<String> {
+    body.split("action=\"/scheduled/").skip(1).filter_map(|s| s.split('"').next()).map(String::from).collect()
+}
+
+/// A time `seconds` from now as a `datetime-local` field with seconds writes it, in UTC+1.
+fn in_paris(seconds: i64) -> String {
+    let ms = facteur::clock::unix_ms() + seconds * 1000;
+    format!("{}:{:02}", facteur::web::format::datetime_local(ms, facteur::web::format::TzOffset(60)), (ms / 1000) % 60)
+}
+
+/// A browser in Paris (UTC+1), as the page's script tells the server.
+fn from_paris(app: &TestApp) -> Browser {
+    let b = Browser::new(app);
+    b.jar.add_cookie_str("facteur_tz=60", &app.url("/").parse().unwrap());
+    b
+}
+
+#[tokio::test]
+async fn send_later_waits_in_drafts_marked_scheduled_then_goes_once_at_its_new_time() {
+    let app = TestApp::start_with(|_| {}, outbox_on).await;
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let b = from_paris(&app);
+    b.login(&alice).await;
+    let (page, mut form) = compose_page(&b, "/compose").await;
+    assert!(page.body.contains("value=\"later:tomorrow\"") && page.body.contains("value=\"later:monday\""));
+    let subject = "Agenda for Monday";
+    form.set("to", &bob.name).set("subject", subject).set("body", "Items for the meeting.");
+
+    // A time gone by is refused, and the form is kept.
+    form.set("send_at", "2020-01-01T10:00");
+    let past = follow(&b, post_compose(&b, &form, "later:at", &[], false).await).await;
+    assert_eq!(past.status, 422);
+    assert!(past.body.contains("Choose a time to come"), "{}", past.body);
+    assert_eq!(crate::forms::field(&past.body, "subject"), subject);
+
+    // Tomorrow morning: the Scheduled page lists it at 8:00, and Drafts holds it, marked.
+    let res = post_compose(&b, &form, "later:tomorrow", &[], false).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let listed = follow(&b, res).await;
+    assert!(listed.url.ends_with("/scheduled") || listed.url.contains("/scheduled?"), "{}", listed.url);
+    assert!(listed.body.contains("Scheduled: it goes") && listed.body.contains("8:00 AM") && listed.body.contains(subject), "{}", listed.body);
+    let ids = scheduled_ids(&listed.body);
+    assert_eq!(ids.len(), 1);
+    let mut alice_imap = alice.imap().await;
+    let drafts = search(&mut alice_imap, "Drafts", "Subject", subject).await;
+    assert_eq!(drafts.len(), 1, "other devices see it in Drafts");
+    assert!(flags_of(&mut alice_imap, "Drafts", drafts[0]).await.iter().any(|f| f.contains("$Scheduled")));
+
+    // A new time, a few seconds away: it goes then, once; the draft leaves Drafts for Sent.
+    let moved = b.post(&format!("/scheduled/{}", ids[0]), &[("csrf", &csrf(&listed.body)), ("op", "reschedule"), ("send_at", &in_paris(4))]).await;
+    assert!(moved.body.contains("Scheduled: it goes"), "{}", moved.body);
+    assert_eq!(search(&mut bob.imap().await, "INBOX", "Subject", subject).await.len(), 0, "not before its time");
+    let mut bob_imap = bob.imap().await;
+    arrives_within(&mut bob_imap, subject, Duration::from_secs(30)).await;
+    assert_eq!(count_after_delivery(&bob, "INBOX", subject).await, 1);
+    assert!(eventually(Duration::from_secs(10), || async { search(&mut alice.imap().await, "Sent", "Subject", subject).await.len() == 1 }).await);
+    assert!(search(&mut alice.imap().await, "Drafts", "Subject", subject).await.is_empty(), "the draft is gone once sent");
+    assert!(b.get("/scheduled").await.body.contains("No message is waiting"));
+}
+
+#[tokio::test]
+async fn a_scheduled_message_is_cancelled_into_a_plain_draft_or_taken_back_to_edit() {
+    let app = TestApp::start_with(|_| {}, outbox_on).await;
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let b = from_paris(&app);
+    b.login(&alice).await;
+    for (subject, op) in [("Maybe not", "cancel"), ("Needs a change", "edit")] {
+        let (_, mut form) = compose_page(&b, "/compose").await;
+        form.set("to", &bob.name).set("subject", subject).set("body", "Later.").set("send_at", &in_paris(3600));
+        let listed = follow(&b, post_compose(&b, &form, "later:at", &[], false).await).await;
+        let id = scheduled_ids(&listed.body).into_iter().last().expect("listed");
+        let done = b.post(&format!("/scheduled/{id}"), &[("csrf", &csrf(&listed.body)), ("op", op)]).await;
+        let mut imap = alice.imap().await;
+        let drafts = search(&mut imap, "Drafts", "Subject", subject).await;
+        assert_eq!(drafts.len(), 1, "{op}: the message stays in Drafts");
+        assert!(!flags_of(&mut imap, "Drafts", drafts[0]).await.iter().any(|f| f.contains("$Scheduled")), "{op}: no longer marked");
+        assert!(!b.get("/scheduled").await.body.contains(subject), "{op}: no longer scheduled");
+        if op == "cancel" {
+            assert!(done.body.contains("the message stays in Drafts"), "{}", done.body);
+        } else {
+            assert!(done.url.contains("/compose") && done.body.contains("Not scheduled any more"), "{}", done.body);
+            assert_eq!(crate::forms::field(&done.body, "subject"), subject);
+            assert_eq!(crate::forms::field(&done.body, "replaces"), format!("{}:{}", imap.select("Drafts").await.unwrap().uid_validity.unwrap(), drafts[0]), "it goes on as that draft");
+        }
+    }
+    // A job of another user, or none, is not found; a made-up id is refused before anything.
+    let page = b.get("/scheduled").await;
+    let gone = b.post("/scheduled/nosuchjob", &[("csrf", &csrf(&page.body)), ("op", "cancel")]).await;
+    assert!(gone.body.contains("Too late to undo") || gone.body.contains("no longer"), "{}", gone.body);
+    assert_eq!(b.post("/scheduled/bad%0Aid", &[("csrf", &csrf(&page.body)), ("op", "cancel")]).await.status, 404);
+    assert_eq!(count_after_delivery(&bob, "INBOX", "Maybe not").await + count_after_delivery(&bob, "INBOX", "Needs a change").await, 0, "nothing went");
 }

@@ -45,6 +45,9 @@ pub struct ComposeForm {
     pub replaces: String,
     #[serde(skip)]
     pub op: String,
+    /// "Send later" at a chosen time: `YYYY-MM-DDTHH:MM` in the user's time zone.
+    #[serde(skip)]
+    pub send_at: String,
 }
 
 impl ComposeForm {
@@ -66,6 +69,7 @@ impl ComposeForm {
             "origin" => self.origin = value,
             "replaces" => self.replaces = value,
             "op" => self.op = value,
+            "send_at" => self.send_at = value,
             _ => {}
         }
     }

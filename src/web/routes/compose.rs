@@ -31,9 +31,9 @@ pub async fn compose_page(cx: Ctx, tz: TzOffset, Query(q): Query<ComposeQuery>) 
     let identities = store::identities(cx.db(), &cx.key()).await?;
     if !q.restored.is_empty() {
         // Taken back from the outbox: the form as it was sent, once.
-        let kept = cx.user.session.remove::<(String, serde_json::Value)>(RESTORED_KEY).await.ok().flatten();
-        if let Some(form) = kept.filter(|(id, _)| *id == q.restored).and_then(|(_, v)| serde_json::from_value::<ComposeForm>(v).ok()) {
-            let notice = notice::Notice::now(cx.i18n().t("compose-sending-undone"));
+        let kept = cx.user.session.remove::<(String, serde_json::Value, String)>(RESTORED_KEY).await.ok().flatten();
+        if let Some((form, note)) = kept.filter(|(id, ..)| *id == q.restored).and_then(|(_, v, note)| Some((serde_json::from_value::<ComposeForm>(v).ok()?, note))) {
+            let notice = notice::Notice::now(cx.i18n().t(&note));
             return render_with(&cx, form, &identities, FieldErrors::default(), Some(notice), StatusCode::OK).await;
         }
     }
@@ -87,7 +87,8 @@ async fn render(cx: &Ctx, form: ComposeForm, identities: &[Identity], errors: Fi
 async fn render_with(cx: &Ctx, form: ComposeForm, identities: &[Identity], errors: FieldErrors, notice: Option<notice::Notice>, status: StatusCode) -> Result<Response, AppError> {
     let chrome = cx.chrome("", notice).await?;
     let files = cx.state.uploads.list(&cx.key(), &form.draft).await;
-    let view = ComposePage::new(chrome, form, errors, identities, files, cx.state.config.max_message_size);
+    let mut view = ComposePage::new(chrome, form, errors, identities, files, cx.state.config.max_message_size);
+    view.send_later = cx.state.config.outbox_enabled;
     Ok((status, view).into_response())
 }
 
@@ -100,7 +101,7 @@ fn status_of(errors: &FieldErrors) -> StatusCode {
 }
 
 /// POST /compose: attach, remove an attachment, save, discard or send.
-pub async fn compose_post(cx: Ctx, headers: HeaderMap, mp: Multipart) -> Result<Response, AppError> {
+pub async fn compose_post(cx: Ctx, tz: TzOffset, headers: HeaderMap, mp: Multipart) -> Result<Response, AppError> {
     let (form, too_big) = forms::read(&cx, mp).await?;
     cx.check_csrf(&form.csrf)?;
     if !form.has_ids() {
@@ -124,6 +125,11 @@ pub async fn compose_post(cx: Ctx, headers: HeaderMap, mp: Multipart) -> Result<
         "discard" => discard(&cx, &form).await,
         "send" if errors.any() => render(&cx, form, &identities, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
         "send" => send_form(&cx, form, &identities).await,
+        op if op.starts_with("later:") && errors.any() => render(&cx, form, &identities, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        op if op.starts_with("later:") => {
+            let choice = op.trim_start_matches("later:").to_string();
+            schedule(&cx, form, &identities, tz, &choice).await
+        }
         _ => {
             let status = status_of(&errors);
             render(&cx, form, &identities, errors, None, status).await
@@ -235,9 +241,18 @@ fn back_from(form: &ComposeForm) -> String {
 /// Puts the message in the outbox for `delay` seconds, the time Undo can take it back; a
 /// worker sends it then, whether or not this page is still open.
 async fn queue(cx: &Ctx, form: ComposeForm, draft: crate::mail::compose::Draft, delay: u32) -> Result<Response, AppError> {
+    let due_ms = crate::clock::unix_ms() + i64::from(delay) * 1000;
+    let job = enqueue(cx, &form, &draft, due_ms).await?;
+    let url = notice::sending(&cx.user, cx.i18n().t("compose-sending"), notice::Sending { job, due_ms }, &back_from(&form)).await?;
+    Ok(axum::response::Redirect::to(&url).into_response())
+}
+
+/// Keeps the message in the outbox until `due_ms`; returns the job's id. On failure, the send
+/// key is given back (nothing was sent).
+async fn enqueue(cx: &Ctx, form: &ComposeForm, draft: &crate::mail::compose::Draft, due_ms: i64) -> Result<String, AppError> {
     let key = cx.key();
     let queued = async {
-        let built = crate::mail::compose::build(&draft, crate::mail::compose::Purpose::Send).map_err(|e| anyhow::anyhow!("building a message: {e}"))?;
+        let built = crate::mail::compose::build(draft, crate::mail::compose::Purpose::Send).map_err(|e| anyhow::anyhow!("building a message: {e}"))?;
         let job = outbox::SendJob {
             servers: cx.user.creds.servers.clone(),
             from: built.envelope.from().map(|a| a.to_string()).unwrap_or_default(),
@@ -250,34 +265,76 @@ async fn queue(cx: &Ctx, form: ComposeForm, draft: crate::mail::compose::Draft, 
             send_key: form.send_key.clone(),
             draft: form.draft.clone(),
             people: draft.to.iter().chain(&draft.cc).chain(&draft.bcc).map(|m| (m.name.clone().unwrap_or_default(), m.email.to_string())).collect(),
-            form: serde_json::to_value(&form)?,
+            form: serde_json::to_value(form)?,
         };
         let id = crate::secrets::random_token::<16>()?;
         let sealed = outbox::seal(&cx.state.server_key, &id, &job, &built.bytes, cx.user.creds.password.expose())?;
-        let now = crate::clock::unix_ms();
-        let due_ms = now + i64::from(delay) * 1000;
         let new = outbox_store::NewJob { id: &id, username: &key, kind: "send", due_ms, meta: sealed.meta, message: sealed.message, secret: sealed.secret };
-        outbox_store::add(cx.db(), new, now).await.map_err(anyhow::Error::from)?;
-        anyhow::Ok(notice::Sending { job: id, due_ms })
+        outbox_store::add(cx.db(), new, crate::clock::unix_ms()).await.map_err(anyhow::Error::from)?;
+        anyhow::Ok(id)
     };
-    let sending = match queued.await {
-        Ok(s) => s,
+    match queued.await {
+        Ok(id) => Ok(id),
         Err(e) => {
             let _ = store::release_send_key(cx.db(), &key, &form.send_key).await;
-            return Err(e.into());
+            Err(e.into())
+        }
+    }
+}
+
+/// The latest "Send later" accepts.
+const LATEST_MS: i64 = 366 * 24 * 3600 * 1000;
+
+/// "Send later": the message is kept in Drafts, marked as scheduled, so that other devices see
+/// it, and in the outbox until the chosen time (`choice`: `tomorrow`, `monday` or `at` with
+/// the form's `send_at`, in the user's time zone).
+async fn schedule(cx: &Ctx, mut form: ComposeForm, identities: &[Identity], tz: TzOffset, choice: &str) -> Result<Response, AppError> {
+    let (key, i18n) = (cx.key(), cx.i18n());
+    let now = crate::clock::unix_ms();
+    let due_ms = match format::send_time(choice, &form.send_at, now, tz) {
+        Some(t) if cx.state.config.outbox_enabled && t > now && t <= now + LATEST_MS => t,
+        _ => return render(cx, form, identities, FieldErrors::general(i18n.t("compose-later-bad-time")), None, StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    let draft = match forms::check(cx, &form, identities, true).await {
+        Ok(d) => d,
+        Err(e) => return render(cx, form, identities, e, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    if !store::claim_send_key(cx.db(), &key, &form.send_key).await? {
+        return notice::redirect(&cx.user, i18n.t("compose-already-sent"), "/f/INBOX").await;
+    }
+    let kept = send::save_marked_draft_for(&cx.state.registry, &key, &cx.user.creds, &draft, form.replaces(), Some(send::SCHEDULED)).await;
+    let version = match kept {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = store::release_send_key(cx.db(), &key, &form.send_key).await;
+            let text = match &e {
+                send::SaveError::Mail(MailError::No(reason)) => notice::refused(i18n, reason),
+                _ => return Err(save_error(e)),
+            };
+            return render(cx, form, identities, FieldErrors::general(text), None, StatusCode::BAD_GATEWAY).await;
         }
     };
-    let url = notice::sending(&cx.user, cx.i18n().t("compose-sending"), sending, &back_from(&form)).await?;
-    Ok(axum::response::Redirect::to(&url).into_response())
+    form.set_replaces(version);
+    enqueue(cx, &form, &draft, due_ms).await?;
+    cx.state.registry.mark_folders_stale(&key);
+    let when = format::full_date(Some(due_ms / 1000), tz, i18n);
+    notice::redirect(&cx.user, i18n.t1("compose-scheduled", "when", when), "/scheduled").await
 }
 
 /// Whether `id` can be an outbox job's (a random token), before it goes anywhere.
-fn job_id(id: &str) -> bool {
+pub(crate) fn job_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// What the session keeps of a message taken back from the outbox, for the compose page.
+/// What the session keeps of a message taken back from the outbox, for the compose page: the
+/// job's id, the form, and what the page says.
 const RESTORED_KEY: &str = "restored_form";
+
+/// Opens the compose page on a form taken back from outbox job `id`, saying `note`.
+pub(crate) async fn reopen(cx: &Ctx, id: &str, form: serde_json::Value, note: &str) -> Result<Response, AppError> {
+    cx.user.session.insert(RESTORED_KEY, (id.to_string(), form, note.to_string())).await?;
+    Ok(axum::response::Redirect::to(&format!("/compose?restored={id}")).into_response())
+}
 
 /// POST /outbox/{id}/undo: takes the message back while it still waits, and opens it again
 /// in the compose page, as it was sent (its files kept).
@@ -296,8 +353,7 @@ pub async fn undo_send(cx: Ctx, Path(id): Path<String>, Form(f): Form<crate::web
         return notice::redirect(&cx.user, text, "/f/INBOX").await;
     };
     let _ = store::release_send_key(cx.db(), &key, &job.send_key).await;
-    cx.user.session.insert(RESTORED_KEY, (id.clone(), job.form)).await?;
-    Ok(axum::response::Redirect::to(&format!("/compose?restored={id}")).into_response())
+    reopen(&cx, &id, job.form, "compose-sending-undone").await
 }
 
 /// GET /outbox/{id}: how a message in the outbox is doing, for the page that sent it

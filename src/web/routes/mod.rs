@@ -11,6 +11,7 @@ pub mod folders;
 pub mod login;
 pub mod mailbox;
 pub mod message;
+pub mod scheduled;
 pub mod search;
 pub mod settings;
 pub mod space;

@@ -34,6 +34,8 @@ pub struct ComposePage {
     pub max_size: String,
     /// The compose script's URL (this page's own, loaded after the common one).
     pub script: &'static str,
+    /// "Send later" is offered (the outbox is on).
+    pub send_later: bool,
 }
 
 impl ComposePage {
@@ -58,6 +60,7 @@ impl ComposePage {
             attachments: files.into_iter().map(|s| UploadView { id: s.id, name: s.name, size: format::size(s.size, i18n) }).collect(),
             max_size: i18n.ta("compose-max-size", &[("max", FluentArg::Str(format::size(max_message_size, i18n)))]),
             script: crate::web::assets::compose_js_url(),
+            send_later: false,
             errors,
             form,
             chrome,
