@@ -37,6 +37,7 @@
 //! - no 5xx, no unanswered request and no sign-out outside the fault windows, and inside them
 //!   only Facteur's own error pages (no bare 500) and unanswered requests only where an
 //!   instance was killed;
+//! - (the outbox is off, as in the tests: a send goes at once, so the census counts it)
 //! - a census with an independent IMAP client: every message is in exactly one folder, the one
 //!   the user's clicks put it in; every message sent arrived once and is in Sent once; every
 //!   send kept in Drafts is there once;

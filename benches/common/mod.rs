@@ -9,6 +9,7 @@ use crate::harness::{Browser, Dovecot, eventually, free_port, test_env};
 
 pub struct Facteur {
     pub child: Child,
+    #[allow(dead_code)]
     pub base: String,
     port: u16,
     env: Vec<(String, String)>,

@@ -115,7 +115,16 @@ async fn in_chromium_every_page_passes_axe_light_and_dark_on_desktop_and_phone()
             assert_eq!(dark.as_bool(), Some(theme == "dark"), "the browser's colour scheme");
             for (name, path, ready) in pages(&message, &remote, &pdf) {
                 c.goto(&app.url(&path)).await.expect("page");
-                c.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css(ready)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+                // Generous: the Filters page logs in to ManageSieve, which once took over 15 s
+                // under the whole suite's load. A page that never comes says what it showed.
+                if let Err(e) = c.wait().at_most(Duration::from_secs(40)).for_element(Locator::Css(ready)).await {
+                    let text = c.find(Locator::Css("main")).await.ok();
+                    let text = match text {
+                        Some(m) => m.text().await.unwrap_or_default(),
+                        None => String::new(),
+                    };
+                    panic!("{theme} {size} {name}: {e}; the page says: {text}");
+                }
                 let complete = async || c.execute("return document.readyState === 'complete'", vec![]).await.ok().and_then(|v| v.as_bool()).unwrap_or(false);
                 assert!(eventually(Duration::from_secs(15), complete).await, "{name} did not finish loading");
                 shot(&c, &format!("a11y-{theme}-{size}-{name}")).await;
