@@ -267,8 +267,13 @@ async fn without_javascript_everything_still_works() {
     c.find(Locator::Css("button.attach-button")).await.expect("attach button").click().await.expect("attach");
     c.wait().for_element(Locator::XPath("//ul[@class='upload-list']//span[.='drop.txt']")).await.expect("attached");
     c.find(Locator::Css("button[aria-label='Remove drop.txt']")).await.expect("remove").click().await.expect("remove");
+    // The page the button posts to replaces this one: wait for it (the old page has keep.txt too).
+    let removed = eventually(Duration::from_secs(15), || async {
+        c.find_all(Locator::XPath("//ul[@class='upload-list']//span[.='drop.txt']")).await.is_ok_and(|v| v.is_empty())
+    })
+    .await;
+    assert!(removed, "drop.txt is removed");
     c.wait().for_element(Locator::XPath("//ul[@class='upload-list']//span[.='keep.txt']")).await.expect("still attached");
-    assert!(c.find_all(Locator::XPath("//ul[@class='upload-list']//span[.='drop.txt']")).await.unwrap().is_empty());
     assert_eq!(c.find(Locator::Css("#body")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("Écrit sans JavaScript."));
     shot(&c, "nojs-compose").await;
     c.find(Locator::Css("button.send")).await.expect("send").click().await.expect("send");

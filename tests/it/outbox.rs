@@ -417,10 +417,23 @@ async fn a_scheduled_message_is_cancelled_into_a_plain_draft_or_taken_back_to_ed
             assert_eq!(crate::forms::field(&done.body, "replaces"), format!("{}:{}", imap.select("Drafts").await.unwrap().uid_validity.unwrap(), drafts[0]), "it goes on as that draft");
         }
     }
+    // A message in its Undo send wait is listed too; cancelled there, it has no draft to stay
+    // in, so it comes back to the compose page, as with Undo.
+    let (_, mut form) = compose_page(&b, "/compose").await;
+    form.set("to", &bob.name).set("subject", "In its wait").set("body", "Ten seconds.");
+    let page = follow(&b, post_compose(&b, &form, "send", &[], false).await).await;
+    let job = job_of(&page);
+    let listed = b.get("/scheduled").await;
+    assert!(scheduled_ids(&listed.body).contains(&job) && listed.body.contains("In its wait"));
+    let back = b.post(&format!("/scheduled/{job}"), &[("csrf", &csrf(&listed.body)), ("op", "cancel")]).await;
+    assert!(back.url.contains("/compose") && back.body.contains("Sending cancelled"), "{}", back.body);
+    assert_eq!(crate::forms::field(&back.body, "subject"), "In its wait");
     // A job of another user, or none, is not found; a made-up id is refused before anything.
     let page = b.get("/scheduled").await;
     let gone = b.post("/scheduled/nosuchjob", &[("csrf", &csrf(&page.body)), ("op", "cancel")]).await;
     assert!(gone.body.contains("Too late to undo") || gone.body.contains("no longer"), "{}", gone.body);
     assert_eq!(b.post("/scheduled/bad%0Aid", &[("csrf", &csrf(&page.body)), ("op", "cancel")]).await.status, 404);
-    assert_eq!(count_after_delivery(&bob, "INBOX", "Maybe not").await + count_after_delivery(&bob, "INBOX", "Needs a change").await, 0, "nothing went");
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let went = count_after_delivery(&bob, "INBOX", "Maybe not").await + count_after_delivery(&bob, "INBOX", "Needs a change").await + count_after_delivery(&bob, "INBOX", "In its wait").await;
+    assert_eq!(went, 0, "nothing went");
 }

@@ -89,5 +89,9 @@ pub async fn scheduled_action(cx: Ctx, tz: TzOffset, Path(id): Path<String>, For
     if f.op == "edit" {
         return reopen(&cx, &id, job.form, "compose-scheduled-editing").await;
     }
+    if job.replaces.is_none() {
+        // A message in its Undo send wait has no draft to stay in: cancelling it is Undo.
+        return reopen(&cx, &id, job.form, "compose-sending-undone").await;
+    }
     notice::redirect(&cx.user, i18n.t("compose-scheduled-cancelled"), "/scheduled").await
 }
