@@ -217,7 +217,7 @@ async fn send_form(cx: &Ctx, form: ComposeForm, identities: &[Identity]) -> Resu
     };
     // Sent: recorded at once, so that nothing makes the user send it again.
     let _ = store::mark_sent(cx.db(), &key, &form.send_key).await;
-    let people: Vec<(String, String)> = draft.to.iter().chain(&draft.cc).chain(&draft.bcc).map(|m| (m.name.clone().unwrap_or_default(), m.email.to_string())).collect();
+    let people = people_of(&draft);
     drop(draft);
     let filed = send::file(&cx.state.registry, &key, &cx.user.creds, accepted, &plan).await;
     if let Err(e) = store::note_contacts(cx.db(), &key, &people).await {
@@ -226,8 +226,12 @@ async fn send_form(cx: &Ctx, form: ComposeForm, identities: &[Identity]) -> Resu
     cx.state.uploads.clear(&key, &form.draft).await;
     cx.state.registry.mark_folders_stale(&key);
     let text = if filed { i18n.t("compose-sent") } else { i18n.t("compose-sent-not-filed") };
-    let back = plan.origin.map(|o| views::message_href(&o.message.mailbox, o.message.uidvalidity.0, o.message.uid.0));
-    notice::redirect(&cx.user, text, back.as_deref().unwrap_or("/f/INBOX")).await
+    notice::redirect(&cx.user, text, &back_from(&form)).await
+}
+
+/// The people a message is written to (name, address), for the address book.
+fn people_of(draft: &crate::mail::compose::Draft) -> Vec<(String, String)> {
+    draft.to.iter().chain(&draft.cc).chain(&draft.bcc).map(|m| (m.name.clone().unwrap_or_default(), m.email.to_string())).collect()
 }
 
 /// Where the user goes once the message is sent (or set to go): the message it answers, else
@@ -264,7 +268,7 @@ async fn enqueue(cx: &Ctx, form: &ComposeForm, draft: &crate::mail::compose::Dra
             replaces: form.replaces().map(|(uv, uid)| (uv.0, uid.0)),
             send_key: form.send_key.clone(),
             draft: form.draft.clone(),
-            people: draft.to.iter().chain(&draft.cc).chain(&draft.bcc).map(|m| (m.name.clone().unwrap_or_default(), m.email.to_string())).collect(),
+            people: people_of(draft),
             form: serde_json::to_value(form)?,
         };
         let id = crate::secrets::random_token::<16>()?;
@@ -285,6 +289,11 @@ async fn enqueue(cx: &Ctx, form: &ComposeForm, draft: &crate::mail::compose::Dra
 /// The latest "Send later" accepts.
 const LATEST_MS: i64 = 366 * 24 * 3600 * 1000;
 
+/// Whether "Send later" takes `t` (Unix milliseconds): to come, within a year.
+pub(crate) fn schedulable(t: i64, now: i64) -> bool {
+    t > now && t <= now + LATEST_MS
+}
+
 /// "Send later": the message is kept in Drafts, marked as scheduled, so that other devices see
 /// it, and in the outbox until the chosen time (`choice`: `tomorrow`, `monday` or `at` with
 /// the form's `send_at`, in the user's time zone).
@@ -292,7 +301,7 @@ async fn schedule(cx: &Ctx, mut form: ComposeForm, identities: &[Identity], tz: 
     let (key, i18n) = (cx.key(), cx.i18n());
     let now = crate::clock::unix_ms();
     let due_ms = match format::send_time(choice, &form.send_at, now, tz) {
-        Some(t) if cx.state.config.outbox_enabled && t > now && t <= now + LATEST_MS => t,
+        Some(t) if cx.state.config.outbox_enabled && schedulable(t, now) => t,
         _ => return render(cx, form, identities, FieldErrors::general(i18n.t("compose-later-bad-time")), None, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     let draft = match forms::check(cx, &form, identities, true).await {

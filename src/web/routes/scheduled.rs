@@ -14,7 +14,7 @@ use crate::web::error::AppError;
 use crate::web::extract::Ctx;
 use crate::web::format::{self, TzOffset};
 use crate::web::notice;
-use crate::web::routes::compose::{job_id, reopen};
+use crate::web::routes::compose::{job_id, reopen, schedulable};
 use crate::web::views::scheduled::{ScheduledPage, ScheduledRow};
 
 /// GET /scheduled
@@ -62,7 +62,7 @@ pub async fn scheduled_action(cx: Ctx, tz: TzOffset, Path(id): Path<String>, For
     let now = crate::clock::unix_ms();
     if f.op == "reschedule" {
         let text = match format::send_time("at", &f.send_at, now, tz) {
-            Some(t) if t > now && t <= now + 366 * 24 * 3600 * 1000 => match store::reschedule(cx.db(), &key, &id, t, now).await? {
+            Some(t) if schedulable(t, now) => match store::reschedule(cx.db(), &key, &id, t, now).await? {
                 true => i18n.t1("compose-scheduled", "when", format::full_date(Some(t / 1000), tz, i18n)),
                 false => i18n.t("compose-sending-too-late"),
             },
