@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::unix_ms;
 use crate::config::Servers;
+use crate::mail::imap::snooze::Snoozed;
 use crate::mail::imap::{Registry, Role};
 use crate::mail::model::{Uid, UidValidity};
 use crate::mail::send::{self, Origin, Plan};
@@ -52,6 +53,18 @@ pub struct SendJob {
     /// The compose form as it was sent, given back by Undo.
     pub form: serde_json::Value,
 }
+
+/// Messages snoozed until a time: the worker brings them back to the Inbox then.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SnoozeJob {
+    pub servers: Servers,
+    pub snoozed: Snoozed,
+}
+
+/// The kind of outbox job that sends a message.
+pub const SEND: &str = "send";
+/// The kind of outbox job that brings snoozed messages back.
+pub const UNSNOOZE: &str = "unsnooze";
 
 /// Why a job failed or waits again, stored as a word and the server's text, and put in the
 /// user's words when shown.
@@ -99,6 +112,20 @@ pub fn seal(key: &ServerKey, id: &str, job: &SendJob, message: &[u8], password: 
         message: key.seal(&context(id, "message"), message)?,
         secret: key.seal(&context(id, "secret"), password.as_bytes())?,
     })
+}
+
+/// Seals a snooze job: its description and the mail password it needs when it is due.
+pub fn seal_snooze(key: &ServerKey, id: &str, job: &SnoozeJob, password: &str) -> anyhow::Result<Sealed> {
+    Ok(Sealed {
+        meta: key.seal(&context(id, "meta"), &serde_json::to_vec(job)?)?,
+        message: Vec::new(),
+        secret: key.seal(&context(id, "secret"), password.as_bytes())?,
+    })
+}
+
+/// Opens a snooze job's description.
+pub fn open_snooze(key: &ServerKey, id: &str, meta: &[u8]) -> Option<SnoozeJob> {
+    serde_json::from_slice(&key.open(&context(id, "meta"), meta)?).ok()
 }
 
 /// Opens a job's description (for Undo, which needs nothing else).
@@ -196,8 +223,62 @@ impl Worker {
             }
         };
         tokio::select! {
-            _ = self.run_send(job) => {}
+            _ = async {
+                if job.kind == UNSNOOZE { self.run_unsnooze(job).await } else { self.run_send(job).await }
+            } => {}
             _ = renew => {}
+        }
+    }
+
+    /// Brings snoozed messages back to the Inbox. `sending` is recorded first: a run that
+    /// finds it knows an earlier one may have put some back already (see [`ImapConn::wake`]).
+    /// Where the mail server refuses (a full mailbox), the messages stay in Snoozed and the
+    /// job tries again later; nothing is removed from Snoozed before its copy is in the Inbox.
+    ///
+    /// [`ImapConn::wake`]: crate::mail::imap::ImapConn::wake
+    async fn run_unsnooze(&self, job: Claimed) {
+        let id = job.id.clone();
+        let opened = open_snooze(&self.key, &id, &job.meta).and_then(|meta| {
+            let password = String::from_utf8(self.key.open(&context(&id, "secret"), &job.secret)?).ok()?;
+            Some((meta, password))
+        });
+        let Some((meta, password)) = opened else {
+            tracing::error!(job = %id, "a snooze could not be opened with the server key; its messages stay in Snoozed");
+            self.end(&id, "failed", "sealed").await;
+            return;
+        };
+        let creds = Credentials { username: job.username.clone(), password: crate::config::Secret::new(password), servers: meta.servers.clone(), origin: None };
+        let key = crate::web::auth::user_key(&job.username);
+        let resumed = job.state == "sending";
+        match store::advance(&self.db, &id, &self.holder, "sending", unix_ms()).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(job = %id, error = %e, "snooze not ended: the database did not answer");
+                return;
+            }
+        }
+        let woke = self
+            .registry
+            .run(&key, &creds, |c| {
+                let snoozed = meta.snoozed.clone();
+                Box::pin(async move { c.wake(&snoozed, resumed).await })
+            })
+            .await;
+        match woke {
+            Ok(n) => {
+                tracing::info!(job = %id, messages = n, "snoozed messages brought back");
+                self.registry.mark_folders_stale(&key);
+                self.end(&id, "sent", if n == 0 { "gone" } else { "" }).await;
+            }
+            Err(e) if job.attempts < KEEP_TRYING => {
+                tracing::warn!(job = %id, error = %e, attempts = job.attempts, "snoozed messages not brought back; trying later");
+                self.retry(&id, "sending", job.attempts, &format!("imap {e}")).await;
+            }
+            Err(e) => {
+                tracing::error!(job = %id, error = %e, "snoozed messages could not be brought back for two days; they stay in Snoozed");
+                self.end(&id, "failed", "imap").await;
+            }
         }
     }
 

@@ -272,6 +272,7 @@ key-delete = Delete
 key-spam = Report spam
 key-read-unread = Mark as read / unread
 key-move = Move to a folder
+key-snooze = Snooze until a time
 key-go = Go to Inbox / Sent / Drafts / Trash
 key-search = Search mail
 key-help = Show these shortcuts
@@ -723,4 +724,27 @@ filters-apply-button = { $count ->
 filters-applied = { $count ->
     [one] Filter applied to 1 message.
    *[other] Filter applied to { $count } messages.
+}
+
+## Snooze
+action-snooze = Snooze
+snooze-at = Snooze until
+snooze-done = { $count ->
+    [one] Snoozed until { $when }. It will come back to the top of your Inbox, unread.
+   *[other] { $count } messages snoozed until { $when }. They will come back to the top of your Inbox, unread.
+}
+snooze-bad-time = Choose a time to come, within a year.
+snooze-off = Snooze is turned off on this server.
+snooze-already = These messages are snoozed already: change their time here.
+snooze-waking = Coming back to your Inbox now.
+snooze-rescheduled = Snoozed until { $when }.
+snooze-gone = This snooze is over: the message is back in your Inbox.
+snoozed-title = Snoozed
+snoozed-help = Messages put away until a time. They wait in the Snoozed folder, where your other devices see them, and come back to the top of your Inbox, unread.
+snoozed-empty = No message is snoozed.
+snoozed-when = Comes back
+snoozed-wake = Bring back now
+snoozed-more = { $count ->
+    [one] and 1 more message
+   *[other] and { $count } more messages
 }

@@ -281,6 +281,7 @@ key-delete = Supprimer
 key-spam = Signaler comme spam
 key-read-unread = Marquer comme lu / non lu
 key-move = Déplacer vers un dossier
+key-snooze = Mettre en attente jusqu’à un moment donné
 key-go = Aller à la boîte de réception / aux envoyés / aux brouillons / à la corbeille
 key-search = Rechercher dans le courrier
 key-help = Afficher ces raccourcis
@@ -739,4 +740,27 @@ filters-apply-button = { $count ->
 filters-applied = { $count ->
     [one] Filtre appliqué à 1 message.
    *[other] Filtre appliqué à { $count } messages.
+}
+
+## Snooze
+action-snooze = Mettre en attente
+snooze-at = En attente jusqu’au
+snooze-done = { $count ->
+    [one] En attente jusqu’au { $when }. Il reviendra en haut de votre boîte de réception, non lu.
+   *[other] { $count } messages en attente jusqu’au { $when }. Ils reviendront en haut de votre boîte de réception, non lus.
+}
+snooze-bad-time = Choisissez un moment à venir, d’ici un an.
+snooze-off = La mise en attente est désactivée sur ce serveur.
+snooze-already = Ces messages sont déjà en attente : changez leur heure ici.
+snooze-waking = Retour dans votre boîte de réception dans un instant.
+snooze-rescheduled = En attente jusqu’au { $when }.
+snooze-gone = Cette attente est terminée : le message est revenu dans votre boîte de réception.
+snoozed-title = En attente
+snoozed-help = Les messages mis de côté jusqu’à un moment donné. Ils attendent dans le dossier « Snoozed », où vos autres appareils les voient, puis reviennent en haut de votre boîte de réception, non lus.
+snoozed-empty = Aucun message n’est en attente.
+snoozed-when = Revient le
+snoozed-wake = Faire revenir maintenant
+snoozed-more = { $count ->
+    [one] et 1 autre message
+   *[other] et { $count } autres messages
 }

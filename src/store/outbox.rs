@@ -153,34 +153,37 @@ pub async fn end(db: &Db, id: &str, state: &str, reason: &str, now_ms: i64) -> R
 
 /// Takes a job back before any worker started it (undo): removes it and returns what it
 /// carried; `None` when it is no longer waiting (it is being sent, or was).
-pub async fn take_back(db: &Db, username: &str, id: &str, now_ms: i64) -> Result<Option<Vec<u8>>, StoreError> {
+pub async fn take_back(db: &Db, username: &str, kind: &str, id: &str, now_ms: i64) -> Result<Option<Vec<u8>>, StoreError> {
     let row: Option<(Option<Vec<u8>>,)> =
-        sqlx::query_as("DELETE FROM outbox WHERE id = $1 AND username = $2 AND state = 'waiting' AND lease_ms < $3 RETURNING meta")
+        sqlx::query_as("DELETE FROM outbox WHERE id = $1 AND username = $2 AND kind = $4 AND state = 'waiting' AND lease_ms < $3 RETURNING meta")
             .bind(id)
             .bind(username)
             .bind(now_ms)
+            .bind(kind)
             .fetch_optional(db)
             .await?;
     Ok(row.map(|(meta,)| meta.unwrap_or_default()))
 }
 
-/// The user's messages still waiting to be sent, soonest first: (id, due, sealed meta).
-pub async fn waiting_sends(db: &Db, username: &str) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
+/// The user's jobs of `kind` still waiting, soonest first: (id, due, sealed meta).
+pub async fn waiting(db: &Db, username: &str, kind: &str) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
     let rows: Vec<(String, i64, Option<Vec<u8>>)> =
-        sqlx::query_as("SELECT id, due_ms, meta FROM outbox WHERE username = $1 AND kind = 'send' AND state = 'waiting' ORDER BY due_ms, id")
+        sqlx::query_as("SELECT id, due_ms, meta FROM outbox WHERE username = $1 AND kind = $2 AND state = 'waiting' ORDER BY due_ms, id")
             .bind(username)
+            .bind(kind)
             .fetch_all(db)
             .await?;
     Ok(rows.into_iter().map(|(id, due, meta)| (id, due, meta.unwrap_or_default())).collect())
 }
 
 /// Moves a waiting job to `due_ms`; `false` when it is no longer waiting.
-pub async fn reschedule(db: &Db, username: &str, id: &str, due_ms: i64, now_ms: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE outbox SET due_ms = $3, updated_ms = $4 WHERE id = $1 AND username = $2 AND state = 'waiting' AND lease_ms < $4")
+pub async fn reschedule(db: &Db, username: &str, kind: &str, id: &str, due_ms: i64, now_ms: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE outbox SET due_ms = $3, updated_ms = $4 WHERE id = $1 AND username = $2 AND kind = $5 AND state = 'waiting' AND lease_ms < $4")
         .bind(id)
         .bind(username)
         .bind(due_ms)
         .bind(now_ms)
+        .bind(kind)
         .execute(db)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -228,7 +231,7 @@ mod tests {
         assert_eq!((got[0].meta.as_slice(), got[0].secret.as_slice()), (&b"meta"[..], &b"secret"[..]));
         // Held: another worker gets nothing, and Undo is too late.
         assert!(claim(&db, Backend::Sqlite, "w2", 2_000, 12_000, 8).await.unwrap().is_empty());
-        assert!(take_back(&db, "a@example.test", "j1", 2_000).await.unwrap().is_none());
+        assert!(take_back(&db, "a@example.test", "send", "j1", 2_000).await.unwrap().is_none());
         assert!(advance(&db, "j1", "w1", "sending", 2_000).await.unwrap());
         assert!(!advance(&db, "j1", "w2", "accepted", 2_000).await.unwrap(), "only the holder records progress");
         // The holder died: once the lease is over, another worker takes it, in its last state.
@@ -245,8 +248,8 @@ mod tests {
         assert_eq!(row, (None, None, None), "an ended job keeps nothing of the message or the password");
         // j2 was claimed with j1 above; a waiting one is taken back whole by its owner only.
         add(&db, job("j3", 50_000), 12_000).await.unwrap();
-        assert!(take_back(&db, "b@example.test", "j3", 13_000).await.unwrap().is_none());
-        assert_eq!(take_back(&db, "a@example.test", "j3", 13_000).await.unwrap().unwrap(), b"meta");
+        assert!(take_back(&db, "b@example.test", "send", "j3", 13_000).await.unwrap().is_none());
+        assert_eq!(take_back(&db, "a@example.test", "send", "j3", 13_000).await.unwrap().unwrap(), b"meta");
         assert!(status(&db, "a@example.test", "j3").await.unwrap().is_none());
         // A send put back to wait keeps the state it is given.
         retry_at(&db, "j2", "w2", "sending", 20_000, "imap", 13_000).await.unwrap();
@@ -254,11 +257,14 @@ mod tests {
         assert_eq!((later[0].id.as_str(), later[0].state.as_str(), later[0].reason.as_str()), ("j2", "sending", "imap"));
         assert_eq!(open_count(&db).await.unwrap(), 1);
         add(&db, job("j4", 90_000), 13_000).await.unwrap();
-        assert!(reschedule(&db, "a@example.test", "j4", 80_000, 14_000).await.unwrap());
-        assert!(!reschedule(&db, "b@example.test", "j4", 70_000, 14_000).await.unwrap());
-        assert!(!reschedule(&db, "a@example.test", "j2", 70_000, 20_001).await.unwrap(), "a job being sent stays");
-        assert_eq!(waiting_sends(&db, "a@example.test").await.unwrap(), vec![("j4".to_string(), 80_000, b"meta".to_vec())]);
-        assert!(take_back(&db, "a@example.test", "j4", 14_000).await.unwrap().is_some());
+        assert!(reschedule(&db, "a@example.test", "send", "j4", 80_000, 14_000).await.unwrap());
+        assert!(!reschedule(&db, "b@example.test", "send", "j4", 70_000, 14_000).await.unwrap());
+        assert!(!reschedule(&db, "a@example.test", "send", "j2", 70_000, 20_001).await.unwrap(), "a job being sent stays");
+        assert_eq!(waiting(&db, "a@example.test", "send").await.unwrap(), vec![("j4".to_string(), 80_000, b"meta".to_vec())]);
+        assert!(!reschedule(&db, "a@example.test", "unsnooze", "j4", 70_000, 14_000).await.unwrap(), "a job of another kind stays");
+        assert!(take_back(&db, "a@example.test", "unsnooze", "j4", 14_000).await.unwrap().is_none(), "a job of another kind stays");
+        assert!(waiting(&db, "a@example.test", "unsnooze").await.unwrap().is_empty());
+        assert!(take_back(&db, "a@example.test", "send", "j4", 14_000).await.unwrap().is_some());
         assert_eq!(sweep(&db, 12_001).await.unwrap(), 1);
     }
 }

@@ -67,6 +67,7 @@ impl Ctx {
     pub fn frame(&self, folders: &[Folder], current: &str, notice: Option<Notice>) -> Chrome {
         let mut chrome = Chrome::new(self.user.i18n.clone(), &self.user.auth, folders, current, notice);
         chrome.vacation = self.vacation_banner();
+        chrome.snooze = self.state.config.outbox_enabled;
         chrome
     }
 

@@ -108,6 +108,8 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/outbox/{id}/undo", post(routes::compose::undo_send))
         .route("/scheduled", get(routes::scheduled::scheduled_page))
         .route("/scheduled/{id}", post(routes::scheduled::scheduled_action))
+        .route("/snoozed", get(routes::snoozed::snoozed_page))
+        .route("/snoozed/{id}", post(routes::snoozed::snoozed_action))
         .route("/contacts", get(routes::contacts::contacts_page).post(routes::contacts::save_contact))
         .route("/contacts/suggest", get(routes::compose::suggest))
         .route("/settings/identities", post(routes::settings::save_identity))

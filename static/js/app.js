@@ -423,10 +423,10 @@
         var target = document.querySelector("[data-key='" + k + "']");
         if (target) location.href = target.href; else return;
         break;
-      case "v":
-        // In a list with nothing selected, the menu moves the message under the cursor.
+      case "v": case "b":
+        // In a list with nothing selected, the menu acts on the message under the cursor.
         if (row && selectedUids().length === 0) { row.querySelector(BOX).checked = true; syncSelectAll(); }
-        var menu = document.querySelector("details.move-menu");
+        var menu = document.querySelector(k === "v" ? "details.move-menu" : "details.snooze-menu");
         if (!menu || !menu.offsetParent) return;
         menu.open = true;
         var first = menu.querySelector(".menu-item");

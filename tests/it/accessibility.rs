@@ -55,6 +55,7 @@ fn pages(message: &str, remote: &str, pdf: &str) -> Vec<(&'static str, String, &
         ("import-report", "/import/a11y-done".into(), "ul.skipped"),
         ("contacts", "/contacts".into(), "main.content"),
         ("scheduled", "/scheduled".into(), "section.scheduled-page"),
+        ("snoozed", "/snoozed".into(), "section.snoozed-page"),
         ("devices", "/settings/devices".into(), "main.content"),
         ("not-found", "/m/INBOX/1/999999".into(), "body"),
     ]

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
+
 use fantoccini::Locator;
 
 use crate::browser::{browser, click, login, shot};
@@ -265,6 +267,7 @@ async fn ten_due_messages_on_two_instances_go_once_each_even_when_one_dies_holdi
 
 /// In Chromium: Send shows "Sending… Undo"; Undo brings the form back as it was; sent again,
 /// the notice turns into "Message sent." by itself once the wait is over, on a phone too.
+/// Then the Send later and Snooze menus.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_undo_brings_the_message_back_and_the_notice_follows_the_send() {
     let app = TestApp::start_with(|_| {}, outbox_on).await;
@@ -329,6 +332,25 @@ async fn in_chromium_undo_brings_the_message_back_and_the_notice_follows_the_sen
     shot(&c, "outbox-scheduled").await;
     let findings = crate::accessibility::axe(&c, &crate::accessibility::axe_source()).await;
     assert!(findings.is_empty(), "{findings:?}");
+
+    // Snooze, from a message's toolbar at phone size: it leaves for the Snoozed page.
+    let mut imap = alice.imap().await;
+    let (uid, uv) = append(&mut imap, "INBOX", &trip_message("Read me on Monday", "<monday@example.org>", None, 5)).await;
+    c.set_window_size(390, 844).await.expect("window size");
+    c.goto(&app.url(&format!("/m/INBOX/{uv}/{uid}"))).await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("article.message")).await.expect("the message");
+    click(&c, "details.snooze-menu > summary").await;
+    shot(&c, "snooze-menu-phone").await;
+    let findings = crate::accessibility::axe(&c, &crate::accessibility::axe_source()).await;
+    assert!(findings.is_empty(), "{findings:?}");
+    click(&c, "button[name='snooze'][value='monday']").await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#notice")).await.expect("a notice");
+    let notice = c.find(Locator::Css("#notice")).await.unwrap().text().await.unwrap();
+    assert!(notice.contains("Snoozed until") && notice.contains("8:00"), "{notice}");
+    c.goto(&app.url("/snoozed")).await.unwrap();
+    let row = c.find(Locator::Css("li.scheduled-row")).await.unwrap().text().await.unwrap();
+    assert!(row.contains("Read me on Monday"), "{row}");
+    assert!(search(&mut imap, "Snoozed", "Subject", "Read me on Monday").await.len() == 1);
 }
 
 /// The jobs a Scheduled page lists, in its order.
@@ -436,4 +458,120 @@ async fn a_scheduled_message_is_cancelled_into_a_plain_draft_or_taken_back_to_ed
     tokio::time::sleep(Duration::from_secs(11)).await;
     let went = count_after_delivery(&bob, "INBOX", "Maybe not").await + count_after_delivery(&bob, "INBOX", "Needs a change").await + count_after_delivery(&bob, "INBOX", "In its wait").await;
     assert_eq!(went, 0, "nothing went");
+}
+
+/// The snoozes a Snoozed page lists, in its order.
+fn snoozed_ids(body: &str) -> Vec<String> {
+    body.split("action=\"/snoozed/").skip(1).filter_map(|s| s.split('"').next()).map(String::from).collect()
+}
+
+fn trip_message(subject: &str, id: &str, in_reply_to: Option<&str>, minute: u32) -> Vec<u8> {
+    let reply = in_reply_to.map(|r| format!("In-Reply-To: {r}\r\nReferences: {r}\r\n")).unwrap_or_default();
+    format!(
+        "From: Chloé Martin <chloe@example.org>\r\nTo: someone@example.test\r\nSubject: {subject}\r\n\
+         Date: Mon, 2 Mar 2026 10:{minute:02}:00 +0000\r\nMessage-ID: {id}\r\n{reply}\r\nAbout the trip.\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_snoozed_conversation_waits_in_snoozed_then_comes_back_unread_to_the_top_of_the_inbox() {
+    let app = TestApp::start_with(|_| {}, outbox_on).await;
+    let alice = dovecot().user();
+    let mut imap = alice.imap().await;
+    let (first, uv) = append(&mut imap, "INBOX", &trip_message("Trip plans", "<trip1@example.org>", None, 1)).await;
+    let (reply, _) = append(&mut imap, "INBOX", &trip_message("Re: Trip plans", "<trip2@example.org>", Some("<trip1@example.org>"), 2)).await;
+    let (newer, _) = append(&mut imap, "INBOX", &trip_message("Newer news", "<news@example.org>", None, 3)).await;
+    imap.select("INBOX").await.unwrap();
+    let _: Vec<_> = imap.uid_store(format!("{first},{reply}"), "+FLAGS (\\Seen)").await.unwrap().try_collect().await.unwrap();
+    let _: Vec<_> = imap.uid_store(first.to_string(), "+FLAGS ($label1)").await.unwrap().try_collect().await.unwrap();
+    let b = from_paris(&app);
+    b.login(&alice).await;
+    let page = b.get("/f/INBOX").await;
+    assert!(page.body.contains("name=\"snooze\" value=\"tomorrow\"") && page.body.contains("name=\"snooze\" value=\"monday\""), "{}", page.body);
+    let (token, uv, both) = (csrf(&page.body), uv.to_string(), format!("{first},{reply}"));
+    let snooze = |at: String| {
+        let (b, token, uv, both) = (&b, token.clone(), uv.clone(), both.clone());
+        async move { b.post("/f/INBOX/actions", &[("csrf", &token), ("uidvalidity", &uv), ("uid", &both), ("snooze", "at"), ("snooze_at", &at)]).await }
+    };
+
+    // A time gone by is refused, and nothing moves.
+    let past = snooze("2020-01-01T10:00".into()).await;
+    assert!(past.body.contains("Choose a time to come"), "{}", past.body);
+    assert_eq!(search(&mut imap, "INBOX", "Subject", "Trip plans").await.len(), 2);
+
+    // For an hour: the conversation leaves the Inbox for Snoozed, as another mail app sees.
+    let done = snooze(in_paris(3600)).await;
+    assert!(done.body.contains("2 messages snoozed until"), "{}", done.body);
+    assert!(search(&mut imap, "INBOX", "Subject", "Trip plans").await.is_empty());
+    assert_eq!(search(&mut imap, "Snoozed", "Subject", "Trip plans").await.len(), 2);
+    let listed = b.get("/snoozed").await;
+    assert!(listed.body.contains("Trip plans") && listed.body.contains("Chloé Martin") && listed.body.contains("and 1 more message"), "{}", listed.body);
+    let ids = snoozed_ids(&listed.body);
+    assert_eq!(ids.len(), 1);
+    // Snoozing again from the Snoozed folder points to this page, and changes nothing.
+    let snoozed_folder = b.get("/f/Snoozed").await;
+    assert!(snoozed_folder.body.contains("Trip plans"));
+    let in_snoozed = search(&mut imap, "Snoozed", "Subject", "Trip plans").await;
+    let snoozed_uv = imap.select("Snoozed").await.unwrap().uid_validity.unwrap().to_string();
+    let again = b
+        .post("/f/Snoozed/actions", &[("csrf", &token), ("uidvalidity", &snoozed_uv), ("uid", &in_snoozed[0].to_string()), ("snooze", "tomorrow")])
+        .await;
+    assert!(again.url.contains("/snoozed") && again.body.contains("snoozed already"), "{}", again.body);
+    assert_eq!(snoozed_ids(&b.get("/snoozed").await.body).len(), 1);
+
+    // A new time, a few seconds away: back then, at the top of the Inbox, unread, label kept.
+    let moved = b.post(&format!("/snoozed/{}", ids[0]), &[("csrf", &csrf(&listed.body)), ("op", "reschedule"), ("snooze_at", &in_paris(3))]).await;
+    assert!(moved.body.contains("Snoozed until"), "{}", moved.body);
+    assert!(
+        eventually(Duration::from_secs(20), || async { search(&mut alice.imap().await, "INBOX", "Subject", "Trip plans").await.len() == 2 }).await,
+        "back in the Inbox"
+    );
+    let back = search(&mut imap, "INBOX", "Subject", "Trip plans").await;
+    assert!(back.iter().all(|u| *u > newer), "newer than what came meanwhile: {back:?} after {newer}");
+    for uid in &back {
+        assert!(!flags_of(&mut imap, "INBOX", *uid).await.iter().any(|f| f.contains("Seen")), "unread again");
+    }
+    assert!(flags_of(&mut imap, "INBOX", back[0]).await.iter().any(|f| f.contains("$label1")), "its label kept");
+    assert!(search(&mut imap, "Snoozed", "Subject", "Trip plans").await.is_empty(), "gone from Snoozed");
+    let inbox = b.get("/f/INBOX").await.body;
+    let (trip, news) = (inbox.find("Trip plans").expect("listed"), inbox.find("Newer news").expect("listed"));
+    assert!(trip < news, "at the top of the list");
+    assert!(b.get("/snoozed").await.body.contains("No message is snoozed"));
+    // Over: "bring back now" finds nothing; a made-up id is refused before anything.
+    let over = b.post(&format!("/snoozed/{}", ids[0]), &[("csrf", &token), ("op", "wake")]).await;
+    assert!(over.body.contains("This snooze is over"), "{}", over.body);
+    assert_eq!(b.raw_post("/snoozed/no%20such", &[("csrf", &token), ("op", "wake")]).await.status().as_u16(), 404);
+}
+
+/// A run that stopped after putting a snoozed message back but before removing it from
+/// Snoozed (state `sending`, as a SIGKILL there leaves it): the next run brings it back once.
+#[tokio::test]
+async fn a_snooze_interrupted_after_its_append_brings_the_message_back_once() {
+    let app = TestApp::start_with(|_| {}, outbox_on).await;
+    let alice = dovecot().user();
+    let mut imap = alice.imap().await;
+    let raw = trip_message("Half way back", "<halfway@example.org>", None, 7);
+    let (uid, uv) = append(&mut imap, "INBOX", &raw).await;
+    let b = from_paris(&app);
+    b.login(&alice).await;
+    let page = b.get("/f/INBOX").await;
+    let done = b
+        .post("/f/INBOX/actions", &[("csrf", &csrf(&page.body)), ("uidvalidity", &uv.to_string()), ("uid", &uid.to_string()), ("snooze", "tomorrow")])
+        .await;
+    assert!(done.body.contains("Snoozed until"), "{}", done.body);
+    assert_eq!(search(&mut imap, "Snoozed", "Subject", "Half way back").await.len(), 1);
+    // What the interrupted run did: the copy in the Inbox, the job left `sending` and due.
+    append(&mut imap, "INBOX", &raw).await;
+    let changed = sqlx::query("UPDATE outbox SET state = 'sending', due_ms = 0 WHERE kind = 'unsnooze' AND state = 'waiting'")
+        .execute(&app.state.db)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 1);
+    assert!(
+        eventually(Duration::from_secs(20), || async { search(&mut alice.imap().await, "Snoozed", "Subject", "Half way back").await.is_empty() }).await,
+        "taken out of Snoozed"
+    );
+    assert_eq!(search(&mut imap, "INBOX", "Subject", "Half way back").await.len(), 1, "back once");
 }

@@ -76,6 +76,23 @@ impl ImapConn {
             Role::Sent => "Sent",
             Role::Inbox => return Ok(Some("INBOX".to_string())),
         };
+        self.create_folder_named(base).await.map(Some)
+    }
+
+    /// The folder where snoozed messages wait ("Snoozed", beside the Inbox), created if it
+    /// is not there yet. Other mail apps see it as a plain folder.
+    pub async fn snoozed_folder(&mut self) -> Result<String, MailError> {
+        let name = self.namespace.folder(SNOOZED);
+        let folders = self.folders().await?;
+        if let Some(f) = folders.iter().find(|f| f.name.eq_ignore_ascii_case(&name) && f.selectable) {
+            return Ok(f.name.clone());
+        }
+        self.create_folder_named(SNOOZED).await
+    }
+
+    /// Creates (and subscribes to) the folder `base` in the user's namespace; a folder that
+    /// another client created meanwhile is fine.
+    async fn create_folder_named(&mut self, base: &str) -> Result<String, MailError> {
         let name = self.namespace.folder(base);
         let wire = utf7::encode(&name);
         match self.command(async |s| s.create(&wire).await).await {
@@ -94,9 +111,12 @@ impl ImapConn {
         }
         let _ = self.command(async |s| s.subscribe(&wire).await).await;
         self.invalidate_folders();
-        Ok(Some(name))
+        Ok(name)
     }
 }
+
+/// The name of the folder where snoozed messages wait.
+pub const SNOOZED: &str = "Snoozed";
 
 /// LIST with unread and total counts: one round trip with LIST-STATUS, else one STATUS per folder.
 /// Also returns the other unsolicited responses seen meanwhile (EXISTS, EXPUNGE…) for the

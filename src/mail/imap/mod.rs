@@ -6,6 +6,7 @@
 //! - [`manage`]: creating, renaming, deleting and subscribing to the user's folders.
 //! - [`messages`]: list pages, whole messages, flags, moves, deletion, APPEND.
 //! - [`namespace`]: where the user's own folders live (NAMESPACE).
+//! - [`snooze`]: messages put away in Snoozed until a time, and brought back.
 //! - [`space`]: the mailbox's size limit (QUOTA).
 //! - [`raw`]: commands whose replies async-imap cannot read (ESEARCH, THREAD, PREVIEW).
 //! - [`wire`]: a timed command, drained replies, quoting and UID sets.
@@ -23,6 +24,7 @@ pub mod messages;
 pub mod namespace;
 pub mod raw;
 pub mod registry;
+pub mod snooze;
 pub mod space;
 pub mod threads;
 pub mod transfer;

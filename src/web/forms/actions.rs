@@ -23,6 +23,9 @@ pub struct ActionForm {
     pub filter: Option<String>,
     /// Deleting for good was confirmed.
     pub confirmed: bool,
+    /// Snooze until a chosen time (`YYYY-MM-DDTHH:MM`, the user's time zone), with
+    /// `snooze=at`.
+    pub snooze_at: String,
 }
 
 impl ActionForm {
@@ -56,6 +59,12 @@ impl ActionForm {
                     f.target = v;
                 }
                 "new-label" => new_label = v,
+                // A button of the "Snooze" menu: `tomorrow`, `monday`, or `at` (with `snooze_at`).
+                "snooze" => {
+                    f.action = Some("snooze".to_string());
+                    f.target = v;
+                }
+                "snooze_at" => f.snooze_at = v,
                 "page" => f.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
                 "back" => f.back = v,
                 "next" => f.next = Uid::parse(&v),
@@ -108,5 +117,18 @@ mod tests {
         let f = ActionForm::from_pairs(vec![("one".into(), "unstar:4,8".into())]);
         assert_eq!(f.uids, vec![Uid(4), Uid(8)]);
         assert!(ActionForm::from_pairs(vec![("uid".into(), "1".into())]).messages("INBOX").is_none(), "no UIDVALIDITY");
+    }
+
+    #[test]
+    fn a_snooze_button_names_its_time() {
+        let f = ActionForm::from_pairs(vec![
+            ("uidvalidity".into(), "7".into()),
+            ("uid".into(), "3,9".into()),
+            ("snooze_at".into(), "2026-12-24T18:00".into()),
+            ("snooze".into(), "at".into()),
+        ]);
+        assert_eq!((f.action.as_deref(), f.target.as_str(), f.snooze_at.as_str()), (Some("snooze"), "at", "2026-12-24T18:00"));
+        assert_eq!(f.uids, vec![Uid(3), Uid(9)]);
+        assert!(f.action().is_none(), "not one of the actions on messages in place");
     }
 }

@@ -14,6 +14,7 @@ use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
 use crate::web::forms::CsrfForm;
 use crate::web::forms::actions::ActionForm;
+use crate::web::format::TzOffset;
 use crate::web::notice;
 use crate::web::views::{self, mailbox::ConfirmPage};
 
@@ -26,7 +27,7 @@ struct UndoEntry {
     return_to: String,
 }
 
-fn list_url(mailbox: &str, page: u32) -> String {
+pub(crate) fn list_url(mailbox: &str, page: u32) -> String {
     if page > 1 { format!("{}?page={page}", views::folder_href(mailbox)) } else { views::folder_href(mailbox) }
 }
 
@@ -52,9 +53,12 @@ async fn tell(cx: &Ctx, text: String, undo: Option<UndoEntry>, url: &str) -> Res
 const UNDO_MAX: usize = 5000;
 
 /// POST /f/{mailbox}/actions
-pub async fn actions(cx: Ctx, Path(mailbox): Path<String>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, AppError> {
+pub async fn actions(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, AppError> {
     let form = ActionForm::from_pairs(pairs);
     cx.check_csrf(&form.csrf)?;
+    if form.action.as_deref() == Some("snooze") {
+        return super::snoozed::snooze(&cx, tz, &mailbox, &form).await;
+    }
     let list = list_url(&mailbox, form.page);
     let action = form.action().ok_or_else(|| AppError::new(ErrorKind::BadRequest, "unknown action"))?;
     // "Select all in this folder": the server says which messages those are now.

@@ -273,7 +273,7 @@ async fn enqueue(cx: &Ctx, form: &ComposeForm, draft: &crate::mail::compose::Dra
         };
         let id = crate::secrets::random_token::<16>()?;
         let sealed = outbox::seal(&cx.state.server_key, &id, &job, &built.bytes, cx.user.creds.password.expose())?;
-        let new = outbox_store::NewJob { id: &id, username: &key, kind: "send", due_ms, meta: sealed.meta, message: sealed.message, secret: sealed.secret };
+        let new = outbox_store::NewJob { id: &id, username: &key, kind: outbox::SEND, due_ms, meta: sealed.meta, message: sealed.message, secret: sealed.secret };
         outbox_store::add(cx.db(), new, crate::clock::unix_ms()).await.map_err(anyhow::Error::from)?;
         anyhow::Ok(id)
     };
@@ -353,7 +353,7 @@ pub async fn undo_send(cx: Ctx, Path(id): Path<String>, Form(f): Form<crate::web
         return Err(AppError::not_found());
     }
     let key = cx.key();
-    let taken = outbox_store::take_back(cx.db(), &key, &id, crate::clock::unix_ms()).await?;
+    let taken = outbox_store::take_back(cx.db(), &key, outbox::SEND, &id, crate::clock::unix_ms()).await?;
     let Some(job) = taken.and_then(|meta| outbox::open_meta(&cx.state.server_key, &id, &meta)) else {
         let text = match outbox_store::status(cx.db(), &key, &id).await? {
             Some(_) => cx.i18n().t("compose-sending-too-late"),

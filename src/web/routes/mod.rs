@@ -13,6 +13,7 @@ pub mod mailbox;
 pub mod message;
 pub mod scheduled;
 pub mod search;
+pub mod snoozed;
 pub mod settings;
 pub mod space;
 

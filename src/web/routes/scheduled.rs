@@ -20,7 +20,7 @@ use crate::web::views::scheduled::{ScheduledPage, ScheduledRow};
 /// GET /scheduled
 pub async fn scheduled_page(cx: Ctx, tz: TzOffset, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
     let i18n = cx.i18n();
-    let rows = store::waiting_sends(cx.db(), &cx.key())
+    let rows = store::waiting(cx.db(), &cx.key(), outbox::SEND)
         .await?
         .into_iter()
         .filter_map(|(id, due_ms, meta)| {
@@ -62,7 +62,7 @@ pub async fn scheduled_action(cx: Ctx, tz: TzOffset, Path(id): Path<String>, For
     let now = crate::clock::unix_ms();
     if f.op == "reschedule" {
         let text = match format::send_time("at", &f.send_at, now, tz) {
-            Some(t) if schedulable(t, now) => match store::reschedule(cx.db(), &key, &id, t, now).await? {
+            Some(t) if schedulable(t, now) => match store::reschedule(cx.db(), &key, outbox::SEND, &id, t, now).await? {
                 true => i18n.t1("compose-scheduled", "when", format::full_date(Some(t / 1000), tz, i18n)),
                 false => i18n.t("compose-sending-too-late"),
             },
@@ -73,7 +73,7 @@ pub async fn scheduled_action(cx: Ctx, tz: TzOffset, Path(id): Path<String>, For
     if f.op != "edit" && f.op != "cancel" {
         return Err(AppError::not_found());
     }
-    let taken = store::take_back(cx.db(), &key, &id, now).await?;
+    let taken = store::take_back(cx.db(), &key, outbox::SEND, &id, now).await?;
     let Some(job) = taken.and_then(|meta| outbox::open_meta(&cx.state.server_key, &id, &meta)) else {
         return notice::redirect(&cx.user, i18n.t("compose-sending-too-late"), "/scheduled").await;
     };

@@ -77,6 +77,7 @@ mod tests {
             density: "comfortable".into(),
             quota: None,
             vacation: None,
+            snooze: false,
             search: String::new(),
         }
     }

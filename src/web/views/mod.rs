@@ -12,6 +12,7 @@ pub mod login;
 pub mod mailbox;
 pub mod message;
 pub mod scheduled;
+pub mod snoozed;
 pub mod search;
 pub mod settings;
 pub mod space;
@@ -200,6 +201,8 @@ pub struct Chrome {
     pub quota: Option<QuotaView>,
     /// "Your vacation reply is on", while it is.
     pub vacation: Option<String>,
+    /// The toolbar offers "Snooze" (the outbox is on, and the page's actions take it).
+    pub snooze: bool,
 }
 
 /// The mailbox's space in the sidebar ("12 MB of 200 MB used"), with a banner past 80 %.
@@ -258,6 +261,7 @@ const SHORTCUTS: &[(&str, &str)] = &[
     ("!", "key-spam"),
     ("Shift+i / Shift+u", "key-read-unread"),
     ("v", "key-move"),
+    ("b", "key-snooze"),
     ("g i / g s / g d / g t", "key-go"),
     ("c", "key-compose"),
     ("r / a / f", "key-reply"),
@@ -331,6 +335,7 @@ impl Chrome {
             density: user.prefs.density.clone(),
             quota: folders.iter().find_map(|f| f.quota.as_ref()).map(|q| QuotaView::new(q, &i18n)),
             vacation: None,
+            snooze: false,
             i18n,
         }
     }

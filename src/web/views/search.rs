@@ -141,6 +141,8 @@ impl SearchPage {
         let labels = super::label_choices(&present, &[], &page.chrome.i18n);
         let removals = present.iter().map(|k| super::label_chip(k, &page.chrome.i18n)).collect();
         (page.chrome.labels, page.chrome.label_removals) = (labels, removals);
+        // Results span folders: their actions do not snooze.
+        page.chrome.snooze = false;
         page
     }
 }
