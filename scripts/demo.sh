@@ -36,7 +36,10 @@ mkdir -p "$demo"
 chmod 711 "$demo"
 # --fts: body searches answered from a full-text index (fts-xapian); --sieve: rules run at
 # delivery, managed over ManageSieve; --hibernate: idle connections cost Dovecot a few KiB.
-bash scripts/mailserver.sh start --fts --hibernate 30 --sieve "$sieve_port" --sieve-relay "$relay_port" "$demo/mail" "$imap_port" "$imaps_port" "$submission_port"
+# Dovecot tells Facteur of each delivery to an Inbox, for new-mail notifications.
+push_secret=demo-push-secret
+bash scripts/mailserver.sh start --fts --hibernate 30 --sieve "$sieve_port" --sieve-relay "$relay_port" \
+    --push "http://dovecot:$push_secret@127.0.0.1:$web_port/push/dovecot" "$demo/mail" "$imap_port" "$imaps_port" "$submission_port"
 stop_mail() { bash scripts/mailserver.sh stop "$demo/mail" >/dev/null 2>&1 || true; }
 trap stop_mail EXIT
 bash scripts/mailserver.sh adduser "$demo/mail" "$user" "$password" "$friend" "$password" >/dev/null
@@ -67,7 +70,8 @@ export FACTEUR_LISTEN="127.0.0.1:$web_port" \
     FACTEUR_SIEVE_HOST=localhost \
     FACTEUR_SIEVE_PORT="$sieve_port" \
     FACTEUR_SIEVE_SECURITY=starttls \
-    FACTEUR_COOKIE_SECURE=false
+    FACTEUR_COOKIE_SECURE=false \
+    FACTEUR_PUSH_DOVECOT_SECRET="$push_secret"
 "target/$profile/facteur" serve &
 facteur_pid=$!
 trap 'kill "$facteur_pid" 2>/dev/null || true; wait "$facteur_pid" 2>/dev/null || true; stop_mail' EXIT

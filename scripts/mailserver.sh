@@ -5,7 +5,7 @@
 # Everything (config, TLS material, logs, state, mail, queue) lives under one
 # directory DIR, so several instances can run side by side on different ports.
 #
-#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--fts] [--sieve PORT --sieve-relay PORT] [--connection-limit N] [--hibernate SECONDS] [--users N] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
+#   scripts/mailserver.sh start    [--minimal [--capabilities "CAP ..."]] [--fts] [--sieve PORT --sieve-relay PORT] [--connection-limit N] [--hibernate SECONDS] [--users N] [--push URL] [STARTTLS OPTIONS] DIR IMAP_PORT IMAPS_PORT [SUBMISSION_PORT [SUBMISSIONS_PORT]]
 #   scripts/mailserver.sh adduser  DIR USER PASSWORD [USER PASSWORD...]
 #   scripts/mailserver.sh deluser  DIR USER
 #   scripts/mailserver.sh addalias DIR ALIAS USER
@@ -69,6 +69,10 @@
 #          dovecot-fts-xapian): messages are indexed as they arrive (Trash and
 #          Junk excepted), and BODY and TEXT searches are answered from the
 #          index (fts_enforced: never by reading every message instead).
+#          --push URL: Dovecot's push_notification plugin (ox driver) sends each
+#          delivery to the Inbox of a user who set the METADATA entry
+#          /private/vendor/vendor.dovecot/http-notify to URL (an HTTP PUT with
+#          JSON; the URL may carry user:password@); METADATA is turned on.
 #          --hibernate SECONDS: a connection idling (IDLE) that long is parked
 #          in imap-hibernate and its imap process exits (imap_hibernate_timeout);
 #          not with --minimal.
@@ -278,7 +282,7 @@ EOF
 
 write_config() {
     local dir=$1 imap_port=$2 imaps_port=$3 base_dir=$4 with_postfix=${5:-0} starttls_port=${6:-} minimal=${7:-0}
-    local connection_limit=${8:-20} fts=${10:-0} sieve_port=${11:-} relay_port=${12:-} hibernate=${13:-} users=${14:-500}
+    local connection_limit=${8:-20} fts=${10:-0} sieve_port=${11:-} relay_port=${12:-} hibernate=${13:-} users=${14:-500} push_url=${15:-}
     local capabilities=${9:-IMAP4rev1 LITERAL+ SASL-IR UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ENABLE}
     local uid gid instance
     uid=$(id -u "$VMAIL_USER")
@@ -416,6 +420,20 @@ plugin {
   fts_autoindex_exclude = \\Trash
   fts_autoindex_exclude2 = \\Junk
   fts_enforced = yes
+}
+
+EOF
+    fi
+    if [ -n "$push_url" ]; then
+        cat >>"$dir/dovecot.conf.tmp" <<EOF
+# New-mail notifications: on each delivery to the Inbox of a user whose METADATA entry
+# /private/vendor/vendor.dovecot/http-notify is set (a webmail sets it), the ox driver sends
+# the news to the webmail. METADATA is kept in a file in each user's home.
+mail_plugins = \$mail_plugins notify push_notification
+imap_metadata = yes
+mail_attribute_dict = file:%h/dovecot-attributes
+plugin {
+  push_notification_driver = ox:url=$push_url cache_lifetime=1s timeout_msecs=5000
 }
 
 EOF
@@ -904,7 +922,7 @@ postfix_reload() {
 }
 
 cmd_start() {
-    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities= fts=0 sieve_port='' relay_port='' hibernate='' users=500
+    local imap_starttls_port='' sub_starttls_port='' minimal=0 connection_limit=20 capabilities= fts=0 sieve_port='' relay_port='' hibernate='' users=500 push_url=''
     while [ $# -gt 0 ]; do
         case "$1" in
             --minimal) minimal=1; shift ;;
@@ -914,6 +932,7 @@ cmd_start() {
             --connection-limit) [ $# -ge 2 ] || usage; connection_limit=$2; shift 2 ;;
             --hibernate) [ $# -ge 2 ] || usage; hibernate=$2; shift 2 ;;
             --users) [ $# -ge 2 ] || usage; users=$2; shift 2 ;;
+            --push) [ $# -ge 2 ] || usage; push_url=$2; shift 2 ;;
             --capabilities) [ $# -ge 2 ] || usage; capabilities=$2; shift 2 ;;
             --imap-starttls-port) [ $# -ge 2 ] || usage; imap_starttls_port=$2; shift 2 ;;
             --submission-starttls-port) [ $# -ge 2 ] || usage; sub_starttls_port=$2; shift 2 ;;
@@ -1006,7 +1025,7 @@ cmd_start() {
 
     [ -f "$dir/acl-global" ] || printf '* owner lrwstipekxa\n' >"$dir/acl-global"
     chmod 0644 "$dir/acl-global"
-    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities" "$fts" "$sieve_port" "$relay_port" "$hibernate" "$users"
+    write_config "$dir" "$imap_port" "$imaps_port" "$base_dir" "$with_postfix" "$imap_starttls_port" "$minimal" "$connection_limit" "$capabilities" "$fts" "$sieve_port" "$relay_port" "$hibernate" "$users" "$push_url"
     if [ $with_postfix = 1 ]; then
         printf '%s\n' "$sub_port${subs_port:+ $subs_port}${sub_starttls_port:+ $sub_starttls_port}${relay_port:+ $relay_port}" >"$dir/postfix.ports"
         write_postfix_config "$dir" "$base_dir" "$sub_port" "$subs_port" "$sub_starttls_port" "$relay_port"

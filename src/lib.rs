@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod mail;
 pub mod metrics;
 pub mod outbox;
+pub mod push;
 pub mod secrets;
 pub mod startup;
 pub mod store;

@@ -99,6 +99,11 @@ pub fn message_sent(result: &'static str) {
     counter!("facteur_messages_sent_total", "result" => result).increment(1);
 }
 
+/// Pushes the push services accepted.
+pub fn pushes(count: usize) {
+    counter!("facteur_pushes_sent_total").increment(count as u64);
+}
+
 /// The text exposition, with this application's gauges.
 pub fn render(handle: &PrometheusHandle, imap_sessions: usize, watchers: usize) -> String {
     gauge!("facteur_imap_sessions").set(imap_sessions as f64);

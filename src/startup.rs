@@ -103,7 +103,20 @@ impl Application {
         let brands = Arc::new(crate::web::brand::Brands::new(&config)?);
         let (stop_tx, stopping) = tokio::sync::watch::channel(false);
         let upstreams = Arc::new(crate::web::ops::Upstreams::new(&config, probe_tls));
+        let pusher = match &config.push_dovecot_secret {
+            Some(_) => {
+                let subject = if config.push_subject.is_empty() {
+                    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+                    format!("mailto:postmaster@{}", if host.is_empty() { "localhost" } else { &host })
+                } else {
+                    config.push_subject.clone()
+                };
+                Some(crate::push::Pusher::new(db.clone(), &server_key, subject, config.push_allow_http).await?)
+            }
+            None => None,
+        };
         let state = AppState {
+            pusher,
             metrics: crate::metrics::install(),
             upstreams,
             stopping,

@@ -748,3 +748,16 @@ snoozed-more = { $count ->
     [one] and 1 more message
    *[other] and { $count } more messages
 }
+
+## Notifications
+push-title = Notifications on this device
+push-help = A notification for each new message in your Inbox, also with every Facteur tab closed. Turn it on in each browser or phone where you want it.
+push-preview = Show the sender and the subject (otherwise "New mail" alone)
+push-turn-on = Turn on notifications
+push-turn-off = Turn off on this device
+push-state-on = Notifications are on for this device.
+push-state-off = Notifications are off for this device.
+push-state-denied = This browser blocks notifications from this site: allow them in its site settings, then try again.
+push-state-unsupported = This browser cannot show notifications from a web page (on an iPhone, add Facteur to the Home Screen first).
+push-state-failed = Notifications could not be turned on or off. Try again later.
+push-new-mail = New mail

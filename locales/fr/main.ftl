@@ -764,3 +764,16 @@ snoozed-more = { $count ->
     [one] et 1 autre message
    *[other] et { $count } autres messages
 }
+
+## Notifications
+push-title = Notifications sur cet appareil
+push-help = Une notification pour chaque nouveau message de votre boîte de réception, même quand aucun onglet Facteur n’est ouvert. Activez-les dans chaque navigateur ou téléphone où vous les voulez.
+push-preview = Afficher l’expéditeur et l’objet (sinon « Nouveau message » seulement)
+push-turn-on = Activer les notifications
+push-turn-off = Désactiver sur cet appareil
+push-state-on = Les notifications sont activées sur cet appareil.
+push-state-off = Les notifications sont désactivées sur cet appareil.
+push-state-denied = Ce navigateur bloque les notifications de ce site : autorisez-les dans ses réglages du site, puis réessayez.
+push-state-unsupported = Ce navigateur ne peut pas afficher les notifications d’une page web (sur iPhone, ajoutez d’abord Facteur à l’écran d’accueil).
+push-state-failed = Les notifications n’ont pas pu être activées ou désactivées. Réessayez plus tard.
+push-new-mail = Nouveau message

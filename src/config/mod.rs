@@ -104,6 +104,13 @@ pub struct Config {
     pub outbox_enabled: bool,
     /// How long an instance holds an outbox job it claimed before another may take it over.
     pub outbox_lease: Duration,
+    /// The password Dovecot's push_notification plugin gives at `PUT /push/dovecot`;
+    /// unset: the endpoint answers 404 and no notification is sent.
+    pub push_dovecot_secret: Option<Secret>,
+    /// How push services may reach the hoster (VAPID `sub`): a `mailto:` or `https:` URL.
+    pub push_subject: String,
+    /// Accept push endpoints in plain `http://` (a push service on the hoster's network).
+    pub push_allow_http: bool,
 }
 
 /// Every problem found, one per line.
@@ -213,6 +220,9 @@ impl Config {
             image_proxy_allow_private: false,
             outbox_enabled: true,
             outbox_lease: Duration::from_secs(60),
+            push_dovecot_secret: None,
+            push_subject: String::new(),
+            push_allow_http: false,
         }
     }
 

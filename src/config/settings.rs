@@ -139,6 +139,12 @@ pub(super) static SETTINGS: &[Item] = &[
     setting!(default_language: Language = "en"),
     setting!("outbox.enabled" => outbox_enabled: Flag = "true"),
     setting!("outbox.lease_seconds" => outbox_lease: Seconds = "60"),
+    setting!("push.dovecot_secret" => push_dovecot_secret: Optional<SecretText> = "")
+        .secret()
+        .show(Show::Line(|c| if c.push_dovecot_secret.is_some() { "<hidden>".into() } else { "(off)".into() })),
+    setting!("push.subject" => push_subject: Text = "")
+        .show(Show::Line(|c| if c.push_subject.is_empty() { "(mailto:postmaster@ this machine's name)".into() } else { c.push_subject.clone() })),
+    setting!("push.allow_http" => push_allow_http: Flag = "false"),
 ];
 
 impl Setting {

@@ -11,6 +11,7 @@
 pub mod archives;
 pub mod imports;
 pub mod outbox;
+pub mod push;
 pub mod compose;
 pub mod prefs;
 pub mod searches;

@@ -146,7 +146,7 @@ pub fn is_same_origin(h: &HeaderMap) -> bool {
 fn page_csp(nonce: &str) -> String {
     format!(
         "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
+         connect-src 'self'; frame-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
          frame-ancestors 'none'"
     )
 }

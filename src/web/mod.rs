@@ -46,6 +46,8 @@ pub struct AppState {
     pub brands: Arc<brand::Brands>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     pub upstreams: Arc<ops::Upstreams>,
+    /// New-mail notifications (Web Push), where the hoster set up the mail server's side.
+    pub pusher: Option<Arc<crate::push::Pusher>>,
     /// Turns true when the server begins to stop: event streams end so that in-flight
     /// requests can finish.
     pub stopping: tokio::sync::watch::Receiver<bool>,
@@ -140,6 +142,11 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/readyz", get(ops::readyz))
         .route("/static/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
+        .route("/manifest.webmanifest", get(routes::push::manifest))
+        .route("/sw.js", get(routes::push::service_worker))
+        .route("/offline", get(routes::push::offline))
+        .route("/push/dovecot", axum::routing::put(routes::push::from_dovecot).layer(axum::extract::DefaultBodyLimit::max(64 * 1024)))
+        .route("/settings/notifications", post(routes::push::device))
         .route("/favicon.svg", get(assets::favicon))
         .route("/brand/{name}", get(brand::logo))
         .route_layer(axum::middleware::from_fn(middleware::route_label))

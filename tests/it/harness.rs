@@ -30,6 +30,9 @@ pub const STARTTLS_HOST: &str = "127.0.0.2";
 
 pub struct Dovecot {
     pub dir: PathBuf,
+    /// Where Dovecot sends its news of deliveries (push_notification, ox driver): a Facteur
+    /// listening on 127.0.0.1 there receives them (0: none are sent).
+    pub push_port: u16,
     /// IMAP on 127.0.0.1: STARTTLS offered, logins also accepted in plain text.
     pub imap_port: u16,
     pub imaps_port: u16,
@@ -121,6 +124,9 @@ fn add_users(dir: &Path, users: &[(String, String)]) {
     assert!(out.status.success(), "adduser failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The secret the shared Dovecot gives Facteur with its news of deliveries.
+pub const PUSH_SECRET: &str = "push-secret-for-tests";
+
 /// The shared Dovecot, started on first use and stopped when the test process exits.
 pub fn dovecot() -> &'static Dovecot {
     DOVECOT.get_or_init(|| {
@@ -138,7 +144,8 @@ pub fn dovecot() -> &'static Dovecot {
         let dir = tempfile::Builder::new().prefix("fxd.").tempdir_in("/tmp").expect("temp dir").keep();
         let (imap_port, imaps_port, submission_port, submissions_port) = (free_port(), free_port(), free_port(), free_port());
         let (imap_starttls_port, submission_starttls_port) = (free_port_on(STARTTLS_HOST), free_port());
-        let (sieve_port, relay_port) = (free_port(), free_port());
+        let (sieve_port, relay_port, push_port) = (free_port(), free_port(), free_port());
+        let push_url = format!("http://dovecot:{PUSH_SECRET}@127.0.0.1:{push_port}/push/dovecot");
         // Sized for the users a load run signs in at once (`--users`, 500 by default).
         let users = std::env::var("FACTEUR_TEST_MAIL_USERS").ok().filter(|n| n.parse::<u32>().is_ok()).unwrap_or_else(|| "500".into());
         let out = Command::new("bash")
@@ -155,6 +162,8 @@ pub fn dovecot() -> &'static Dovecot {
                 &sieve_port.to_string(),
                 "--sieve-relay",
                 &relay_port.to_string(),
+                "--push",
+                &push_url,
                 "--imap-starttls-port",
                 &imap_starttls_port.to_string(),
                 "--submission-starttls-port",
@@ -178,6 +187,7 @@ pub fn dovecot() -> &'static Dovecot {
         add_users(&dir, &pool);
         Dovecot {
             dir,
+            push_port,
             imap_port,
             imaps_port,
             imap_starttls_port,
@@ -222,6 +232,7 @@ pub fn minimal() -> &'static Dovecot {
             submissions_port,
             submission_starttls_port: 0,
             sieve_port: 0,
+            push_port: 0,
             next_user: AtomicUsize::new(1),
         }
     })
@@ -705,6 +716,9 @@ pub fn test_env(data_dir: &Path, imap_port: u16) -> HashMap<String, String> {
     env.insert("FACTEUR_SMTP_HOST".into(), "127.0.0.1".into());
     env.insert("FACTEUR_SMTP_SECURITY".into(), "plain".into());
     env.insert("FACTEUR_SMTP_TIMEOUT_SECONDS".into(), "10".into());
+    // New-mail notifications on, with a push service on loopback (plain HTTP).
+    env.insert("FACTEUR_PUSH_DOVECOT_SECRET".into(), PUSH_SECRET.into());
+    env.insert("FACTEUR_PUSH_ALLOW_HTTP".into(), "true".into());
     // Sent messages go at once, as most tests expect; the outbox's own tests turn it on.
     env.insert("FACTEUR_OUTBOX_ENABLED".into(), "false".into());
     if let Some(d) = DOVECOT.get() {

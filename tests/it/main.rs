@@ -15,6 +15,7 @@ mod forms;
 mod harness;
 mod hosting;
 mod outbox;
+mod push;
 mod reading;
 mod rules;
 mod router;

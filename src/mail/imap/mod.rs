@@ -5,6 +5,7 @@
 //! - [`folders`]: the folder list with counts, roles and their order.
 //! - [`manage`]: creating, renaming, deleting and subscribing to the user's folders.
 //! - [`messages`]: list pages, whole messages, flags, moves, deletion, APPEND.
+//! - [`metadata`]: the METADATA entry that turns on the mail server's push notifications.
 //! - [`namespace`]: where the user's own folders live (NAMESPACE).
 //! - [`snooze`]: messages put away in Snoozed until a time, and brought back.
 //! - [`space`]: the mailbox's size limit (QUOTA).
@@ -21,6 +22,7 @@ pub mod connect;
 pub mod folders;
 pub mod manage;
 pub mod messages;
+pub mod metadata;
 pub mod namespace;
 pub mod raw;
 pub mod registry;

@@ -12,6 +12,7 @@ pub mod login;
 pub mod mailbox;
 pub mod message;
 pub mod scheduled;
+pub mod push;
 pub mod search;
 pub mod snoozed;
 pub mod settings;

@@ -21,7 +21,9 @@ pub async fn settings_page(cx: Ctx, Query(q): Query<HashMap<String, String>>) ->
     let image_senders = prefs::image_senders(cx.db(), &cx.key()).await?;
     let chrome = cx.chrome("", None).await?;
     let error = q.get("error").map(String::as_str);
-    Ok(SettingsPage::new(chrome, &cx.user.auth.prefs, cx.state.config.outbox_enabled, identities, image_senders, q.contains_key("saved"), error).into_response())
+    let mut page = SettingsPage::new(chrome, &cx.user.auth.prefs, cx.state.config.outbox_enabled, identities, image_senders, q.contains_key("saved"), error);
+    page.push_key = cx.state.pusher.as_ref().map(|p| p.public_key());
+    Ok(page.into_response())
 }
 
 /// POST /settings

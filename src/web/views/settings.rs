@@ -26,6 +26,8 @@ pub struct SettingsPage {
     pub identity_error: Option<String>,
     /// Senders whose images are always shown.
     pub image_senders: Vec<String>,
+    /// Facteur's VAPID public key, where notifications are set up (the page subscribes with it).
+    pub push_key: Option<String>,
 }
 
 impl SettingsPage {
@@ -60,6 +62,7 @@ impl SettingsPage {
             identities,
             identity_error,
             image_senders,
+            push_key: None,
             chrome,
         }
     }
