@@ -28,7 +28,11 @@ impl Facteur {
 
     /// The same with extra (or replaced) environment variables.
     pub async fn start_with(d: &Dovecot, extra: &[(&str, String)]) -> Self {
-        let port = free_port();
+        Self::start_on(d, free_port(), extra).await
+    }
+
+    /// The same on a given port.
+    pub async fn start_on(d: &Dovecot, port: u16, extra: &[(&str, String)]) -> Self {
         let data = tempfile::tempdir().unwrap();
         let mut env: Vec<(String, String)> = test_env(data.path(), d.imap_port).into_iter().collect();
         env.push(("FACTEUR_LISTEN".into(), format!("127.0.0.1:{port}")));
@@ -227,4 +231,17 @@ impl Stream {
         while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, self.inner.next()).await {}
         self.buf.clear();
     }
+}
+
+/// Polls `check` every 5 ms until it holds or `limit` passes; whether it held.
+#[allow(dead_code)]
+pub async fn wait_until(limit: Duration, check: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while !check() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    true
 }

@@ -300,6 +300,15 @@ impl Dovecot {
         TestUser { name: user_name(i), password: user_password(i), port: self.imap_port }
     }
 
+    /// Dovecot's LMTP socket (what Postfix delivers through).
+    #[allow(dead_code)]
+    pub fn lmtp_socket(&self) -> PathBuf {
+        match std::fs::read_to_string(self.dir.join("base_dir.path")) {
+            Ok(p) => PathBuf::from(p.trim()).join("lmtp"),
+            Err(_) => self.dir.join("run/lmtp"),
+        }
+    }
+
     pub fn ca_file(&self) -> PathBuf {
         self.dir.join("ca.pem")
     }

@@ -575,3 +575,50 @@ async fn a_snooze_interrupted_after_its_append_brings_the_message_back_once() {
     );
     assert_eq!(search(&mut imap, "INBOX", "Subject", "Half way back").await.len(), 1, "back once");
 }
+
+/// What a run killed after the SMTP server's answer leaves: a job `accepted` (the server took
+/// the message; not filed yet), or `sending` with its copy already in Sent (killed after
+/// filing, before the record). The next run files the first once and ends the second; neither
+/// is sent again.
+#[tokio::test]
+async fn a_send_interrupted_after_the_smtp_answer_is_filed_once_and_not_sent_again() {
+    let app = TestApp::start_with(|_| {}, outbox_on).await;
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    set_delay(&b, 30).await;
+    let (accepted, filed) = ("Taken by the server, then a crash", "Taken and filed, then a crash");
+    let job_a = job_of(&send(&b, &bob.name, accepted, &[]).await);
+    let job_f = job_of(&send(&b, &bob.name, filed, &[]).await);
+    let meta: Vec<u8> = sqlx::query_scalar("SELECT meta FROM outbox WHERE id = $1").bind(&job_f).fetch_one(&app.state.db).await.unwrap();
+    let message_id = facteur::outbox::open_meta(&app.state.server_key, &job_f, &meta).unwrap().message_id;
+    let copy = format!("From: {}\r\nTo: {}\r\nSubject: {filed}\r\nMessage-ID: {message_id}\r\n\r\nWritten once, sent once.\r\n", alice.name, bob.name);
+    append(&mut alice.imap().await, "Sent", copy.as_bytes()).await;
+    for (id, state) in [(&job_a, "accepted"), (&job_f, "sending")] {
+        let changed = sqlx::query("UPDATE outbox SET state = $2, due_ms = 0 WHERE id = $1 AND state = 'waiting'")
+            .bind(id)
+            .bind(state)
+            .execute(&app.state.db)
+            .await
+            .unwrap()
+            .rows_affected();
+        assert_eq!(changed, 1, "{state}: still waiting when the crash is staged");
+    }
+    let db = app.state.db.clone();
+    let ended = |id: String| {
+        let db = db.clone();
+        async move {
+            let state: String = sqlx::query_scalar("SELECT state FROM outbox WHERE id = $1").bind(&id).fetch_one(&db).await.unwrap();
+            state == "sent"
+        }
+    };
+    assert!(eventually(Duration::from_secs(20), || ended(job_a.clone())).await, "the accepted one ends");
+    assert!(eventually(Duration::from_secs(20), || ended(job_f.clone())).await, "the filed one ends");
+    let mut imap = alice.imap().await;
+    assert_eq!(search(&mut imap, "Sent", "Subject", accepted).await.len(), 1, "filed once");
+    assert_eq!(search(&mut imap, "Sent", "Subject", filed).await.len(), 1, "not filed twice");
+    // The SMTP server never got them here (the crash was staged): nothing was sent again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(count_after_delivery(&bob, "INBOX", accepted).await, 0);
+    assert_eq!(count_after_delivery(&bob, "INBOX", filed).await, 0);
+}
