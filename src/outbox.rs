@@ -145,6 +145,8 @@ pub struct Worker {
     pub lease: Duration,
     /// This instance's name in the jobs it holds.
     pub holder: String,
+    /// Tells the user's devices when snoozed messages come back.
+    pub pusher: Option<Arc<crate::push::Pusher>>,
 }
 
 /// How often due jobs are looked for: one query per tick.
@@ -270,6 +272,12 @@ impl Worker {
                 tracing::info!(job = %id, messages = n, "snoozed messages brought back");
                 self.registry.mark_folders_stale(&key);
                 self.end(&id, "sent", if n == 0 { "gone" } else { "" }).await;
+                if n > 0
+                    && let Some(pusher) = &self.pusher
+                {
+                    // Put back by Facteur, not delivered: the mail server tells nobody, Facteur does.
+                    pusher.back_from_snooze(&key, &meta.snoozed.from, &meta.snoozed.subject).await;
+                }
             }
             Err(e) if job.attempts < KEEP_TRYING => {
                 tracing::warn!(job = %id, error = %e, attempts = job.attempts, "snoozed messages not brought back; trying later");

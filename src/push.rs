@@ -156,12 +156,16 @@ pub struct Pusher {
     client: reqwest::Client,
     /// Whether endpoints may be plain `http://` (a push service on the hoster's own network).
     allow_http: bool,
+    /// Where the user set no language.
+    default_language: String,
+    /// The name notifications without a preview carry.
+    brand: String,
 }
 
 impl Pusher {
     /// The VAPID key from the database (sealed under the server key), made on first use:
     /// kept, so that subscriptions stay valid across restarts and instances.
-    pub async fn new(db: Db, key: &ServerKey, subject: String, allow_http: bool) -> anyhow::Result<Arc<Self>> {
+    pub async fn new(db: Db, key: &ServerKey, config: &crate::config::Config, subject: String) -> anyhow::Result<Arc<Self>> {
         const CONTEXT: &[u8] = b"facteur vapid key";
         let vapid = match store::vapid_secret(&db).await? {
             Some(sealed) => key.open(CONTEXT, &sealed).and_then(|s| Vapid::from_secret(&s)),
@@ -183,7 +187,15 @@ impl Pusher {
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Arc::new(Self { db, vapid, subject, client, allow_http }))
+        Ok(Arc::new(Self {
+            db,
+            vapid,
+            subject,
+            client,
+            allow_http: config.push_allow_http,
+            default_language: config.default_language.clone(),
+            brand: config.brand_name.clone(),
+        }))
     }
 
     pub fn public_key(&self) -> String {
@@ -194,6 +206,36 @@ impl Pusher {
     pub fn accepts_endpoint(&self, endpoint: &str) -> bool {
         let Ok(url) = reqwest::Url::parse(endpoint) else { return false };
         endpoint.len() <= 2048 && url.host_str().is_some() && (url.scheme() == "https" || (self.allow_http && url.scheme() == "http"))
+    }
+
+    /// The user's language for a notification (their setting, else the server's default).
+    pub async fn i18n_for(&self, username: &str) -> crate::i18n::I18n {
+        let language = crate::store::prefs::get(&self.db, username).await.ok().and_then(|p| p.language);
+        crate::i18n::I18n::new(language.as_deref().unwrap_or(&self.default_language))
+    }
+
+    /// A new message in the Inbox: sender and subject, or "New mail" on devices without
+    /// preview; a click opens `url`.
+    pub async fn new_mail(&self, username: &str, from: &str, subject: &str, url: String) -> usize {
+        let i18n = self.i18n_for(username).await;
+        let title = if from.trim().is_empty() { i18n.t("push-new-mail") } else { shorten(from, 200) };
+        let body = if subject.trim().is_empty() { i18n.t("list-no-subject") } else { shorten(subject, 500) };
+        let tag = format!("facteur-{username}");
+        let shown = Notification { title, body, url: url.clone(), tag: tag.clone() };
+        let private = Notification { title: self.brand.clone(), body: i18n.t("push-new-mail"), url, tag };
+        self.notify(username, &shown, &private).await
+    }
+
+    /// Snoozed messages are back in the Inbox.
+    pub async fn back_from_snooze(&self, username: &str, from: &str, subject: &str) -> usize {
+        let i18n = self.i18n_for(username).await;
+        let tag = format!("facteur-{username}");
+        let url = "/f/INBOX".to_string();
+        let title = i18n.t1("push-back-from-snooze", "from", shorten(from, 200));
+        let body = if subject.trim().is_empty() { i18n.t("list-no-subject") } else { shorten(subject, 500) };
+        let shown = Notification { title, body, url: url.clone(), tag: tag.clone() };
+        let private = Notification { title: self.brand.clone(), body: i18n.t("push-snoozed-back"), url, tag };
+        self.notify(username, &shown, &private).await
     }
 
     /// Sends `n` to every device of the user `username` that turned notifications on; devices
@@ -254,6 +296,12 @@ impl Pusher {
             Err(e) => Outcome::Failed(e.to_string()),
         }
     }
+}
+
+/// `text` cut to `max` characters, with an ellipsis.
+fn shorten(text: &str, max: usize) -> String {
+    let t = text.trim();
+    if t.chars().count() <= max { t.to_string() } else { format!("{}…", t.chars().take(max).collect::<String>()) }
 }
 
 /// Base64url without padding, as subscriptions write their keys (padding tolerated).

@@ -111,7 +111,7 @@ impl Application {
                 } else {
                     config.push_subject.clone()
                 };
-                Some(crate::push::Pusher::new(db.clone(), &server_key, subject, config.push_allow_http).await?)
+                Some(crate::push::Pusher::new(db.clone(), &server_key, &config, subject).await?)
             }
             None => None,
         };
@@ -147,6 +147,7 @@ impl Application {
             uploads: state.uploads.clone(),
             lease: state.config.outbox_lease,
             holder: format!("{}-{}", std::process::id(), crate::secrets::random_token::<6>()?),
+            pusher: state.pusher.clone(),
         })
         .spawn(state.stopping.clone());
         let metrics_listener = match state.config.metrics_listen {

@@ -761,3 +761,5 @@ push-state-denied = This browser blocks notifications from this site: allow them
 push-state-unsupported = This browser cannot show notifications from a web page (on an iPhone, add Facteur to the Home Screen first).
 push-state-failed = Notifications could not be turned on or off. Try again later.
 push-new-mail = New mail
+push-back-from-snooze = Back from snooze: { $from }
+push-snoozed-back = A snoozed message is back in your Inbox.

@@ -777,3 +777,5 @@ push-state-denied = Ce navigateur bloque les notifications de ce site : autori
 push-state-unsupported = Ce navigateur ne peut pas afficher les notifications d’une page web (sur iPhone, ajoutez d’abord Facteur à l’écran d’accueil).
 push-state-failed = Les notifications n’ont pas pu être activées ou désactivées. Réessayez plus tard.
 push-new-mail = Nouveau message
+push-back-from-snooze = De retour après l’attente : { $from }
+push-snoozed-back = Un message mis en attente est revenu dans votre boîte de réception.

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use futures_util::TryStreamExt;
 
 use fantoccini::Locator;
@@ -487,6 +489,14 @@ async fn a_snoozed_conversation_waits_in_snoozed_then_comes_back_unread_to_the_t
     let _: Vec<_> = imap.uid_store(first.to_string(), "+FLAGS ($label1)").await.unwrap().try_collect().await.unwrap();
     let b = from_paris(&app);
     b.login(&alice).await;
+    // A device with notifications on hears when they come back.
+    let (service, pushes) = crate::push::push_service().await;
+    let phone = crate::push::Device::new();
+    let settings = b.get("/settings").await;
+    let (p256dh, auth) = (B64.encode(phone.public()), B64.encode(phone.auth));
+    let endpoint = format!("http://127.0.0.1:{service}/push/phone");
+    let on = b.raw_post("/settings/notifications", &[("csrf", &csrf(&settings.body)), ("op", "on"), ("endpoint", &endpoint), ("p256dh", &p256dh), ("auth", &auth), ("preview", "1")]).await;
+    assert_eq!(on.status().as_u16(), 204);
     let page = b.get("/f/INBOX").await;
     assert!(page.body.contains("name=\"snooze\" value=\"tomorrow\"") && page.body.contains("name=\"snooze\" value=\"monday\""), "{}", page.body);
     let (token, uv, both) = (csrf(&page.body), uv.to_string(), format!("{first},{reply}"));
@@ -538,6 +548,11 @@ async fn a_snoozed_conversation_waits_in_snoozed_then_comes_back_unread_to_the_t
     let (trip, news) = (inbox.find("Trip plans").expect("listed"), inbox.find("Newer news").expect("listed"));
     assert!(trip < news, "at the top of the list");
     assert!(b.get("/snoozed").await.body.contains("No message is snoozed"));
+    assert!(eventually(Duration::from_secs(10), || async { !pushes.lock().unwrap().is_empty() }).await, "a push says they are back");
+    let push = pushes.lock().unwrap()[0].clone();
+    let shown: serde_json::Value = serde_json::from_slice(&phone.decrypt(&push.body).expect("authentic")).unwrap();
+    assert_eq!(shown["title"], "Back from snooze: Chloé Martin", "{shown}");
+    assert_eq!(shown["body"], "Trip plans");
     // Over: "bring back now" finds nothing; a made-up id is refused before anything.
     let over = b.post(&format!("/snoozed/{}", ids[0]), &[("csrf", &token), ("op", "wake")]).await;
     assert!(over.body.contains("This snooze is over"), "{}", over.body);

@@ -21,17 +21,17 @@ use crate::harness::*;
 
 /// A push as the push service received it.
 #[derive(Clone, Debug)]
-struct Received {
-    device: String,
+pub(crate) struct Received {
+    pub(crate) device: String,
     headers: HeaderMap,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
-type Inbox = Arc<Mutex<Vec<Received>>>;
+pub(crate) type Inbox = Arc<Mutex<Vec<Received>>>;
 
 /// The push service: `POST /push/{device}` is kept and answered 201; `/gone/{device}` is
 /// answered 410, as for a subscription the browser dropped.
-async fn push_service() -> (u16, Inbox) {
+pub(crate) async fn push_service() -> (u16, Inbox) {
     let inbox: Inbox = Arc::default();
     async fn take(State(inbox): State<Inbox>, Path(device): Path<String>, headers: HeaderMap, body: Bytes) -> StatusCode {
         inbox.lock().unwrap().push(Received { device, headers, body: body.to_vec() });
@@ -48,13 +48,13 @@ async fn push_service() -> (u16, Inbox) {
 }
 
 /// A device's keys, as a browser makes them for a subscription.
-struct Device {
+pub(crate) struct Device {
     secret: p256::SecretKey,
-    auth: [u8; 16],
+    pub(crate) auth: [u8; 16],
 }
 
 impl Device {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         loop {
             let mut bytes = [0u8; 32];
             getrandom::getrandom(&mut bytes).unwrap();
@@ -66,12 +66,12 @@ impl Device {
         }
     }
 
-    fn public(&self) -> Vec<u8> {
+    pub(crate) fn public(&self) -> Vec<u8> {
         self.secret.public_key().to_encoded_point(false).as_bytes().to_vec()
     }
 
     /// Decrypts an `aes128gcm` push body (RFC 8188 header, RFC 8291 keys) as a browser does.
-    fn decrypt(&self, body: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn decrypt(&self, body: &[u8]) -> Option<Vec<u8>> {
         let salt = &body[..16];
         assert_eq!(u32::from_be_bytes(body[16..20].try_into().unwrap()), 4096, "record size");
         let id_len = body[20] as usize;

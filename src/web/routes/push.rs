@@ -9,8 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::i18n::I18n;
-use crate::push::{Notification, decode_key};
+use crate::push::decode_key;
 use crate::store::push::{self as store, Subscription};
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -167,22 +166,10 @@ pub async fn from_dovecot(State(state): State<AppState>, headers: HeaderMap, bod
     let received = std::time::Instant::now();
     tokio::spawn(async move {
         let key = crate::web::auth::user_key(&d.user);
-        let language = crate::store::prefs::get(&state.db, &key).await.ok().and_then(|p| p.language);
-        let i18n = I18n::new(language.as_deref().unwrap_or(&state.config.default_language));
         let folder = if d.folder.is_empty() { "INBOX".to_string() } else { d.folder.clone() };
         let url = if d.uid > 0 { crate::web::views::message_href(&folder, d.uidvalidity, d.uid) } else { crate::web::views::folder_href(&folder) };
-        let title = if d.from.trim().is_empty() { i18n.t("push-new-mail") } else { shorten(&d.from, 200) };
-        let body = if d.subject.trim().is_empty() { i18n.t("list-no-subject") } else { shorten(&d.subject, 500) };
-        let shown = Notification { title, body, url: url.clone(), tag: format!("facteur-{key}") };
-        let private = Notification { title: state.config.brand_name.clone(), body: i18n.t("push-new-mail"), url, tag: format!("facteur-{key}") };
-        let sent = pusher.notify(&key, &shown, &private).await;
+        let sent = pusher.new_mail(&key, &d.from, &d.subject, url).await;
         tracing::info!(pushes = sent, ms = received.elapsed().as_millis() as u64, "new mail pushed");
     });
     StatusCode::NO_CONTENT.into_response()
-}
-
-/// `text` cut to `max` characters, with an ellipsis.
-fn shorten(text: &str, max: usize) -> String {
-    let t = text.trim();
-    if t.chars().count() <= max { t.to_string() } else { format!("{}…", t.chars().take(max).collect::<String>()) }
 }
