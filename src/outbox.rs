@@ -252,13 +252,8 @@ impl Worker {
         let creds = Credentials { username: job.username.clone(), password: crate::config::Secret::new(password), servers: meta.servers.clone(), origin: None };
         let key = crate::web::auth::user_key(&job.username);
         let resumed = job.state == "sending";
-        match store::advance(&self.db, &id, &self.holder, "sending", unix_ms()).await {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(e) => {
-                tracing::warn!(job = %id, error = %e, "snooze not ended: the database did not answer");
-                return;
-            }
+        if !self.record_start(&id).await {
+            return;
         }
         let woke = self
             .registry
@@ -340,14 +335,8 @@ impl Worker {
                     }
                 }
             }
-            match store::advance(&self.db, &id, &self.holder, "sending", unix_ms()).await {
-                Ok(true) => {}
-                // Not ours any more, or the database is away: nothing is sent without the record.
-                Ok(false) => return,
-                Err(e) => {
-                    tracing::warn!(job = %id, error = %e, "outbox job not started: the database did not answer");
-                    return;
-                }
+            if !self.record_start(&id).await {
+                return;
             }
             let Some(envelope) = envelope_of(&meta) else {
                 tracing::error!(job = %id, "an outbox job has an envelope that cannot be read");
@@ -398,6 +387,18 @@ impl Worker {
         }
         self.registry.mark_folders_stale(&key);
         self.finish(&id, &key, &meta).await;
+    }
+
+    /// Records that the job's work begins (`sending`); `false` when it is not this run's any
+    /// more, or the database is away: nothing is done without the record.
+    async fn record_start(&self, id: &str) -> bool {
+        match store::advance(&self.db, id, &self.holder, "sending", unix_ms()).await {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::warn!(job = %id, error = %e, "outbox job not started: the database did not answer");
+                false
+            }
+        }
     }
 
     /// Whether the user's Sent folder holds `message_id`.

@@ -595,6 +595,18 @@ pub async fn flags_of(imap: &mut Imap, mailbox: &str, uid: u32) -> Vec<String> {
     fetches.iter().flat_map(|f| f.flags().map(|fl| format!("{fl:?}"))).collect()
 }
 
+/// Submits `raw` from `from` (logged in as them) to `to` through the shared Postfix.
+#[allow(dead_code)]
+pub async fn submit_raw(from: &TestUser, to: &str, raw: &str) {
+    use lettre::AsyncTransport;
+    let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(dovecot().submission_port)
+        .credentials(lettre::transport::smtp::authentication::Credentials::new(from.name.clone(), from.password.clone()))
+        .build();
+    let envelope = lettre::address::Envelope::new(Some(from.name.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+    transport.send_raw(&envelope, raw.as_bytes()).await.expect("submitted");
+}
+
 /// Appends one message; returns its UID and the mailbox's UIDVALIDITY.
 pub async fn append(imap: &mut Imap, mailbox: &str, raw: &[u8]) -> (u32, u32) {
     imap.append(mailbox, None, None, raw).await.expect("append");

@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hkdf::Hkdf;
-use lettre::AsyncTransport;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use sha2::Sha256;
 
@@ -118,13 +117,8 @@ fn check_vapid(headers: &HeaderMap, origin: &str, key: &str) {
 }
 
 async fn submit(from: &TestUser, to: &str, subject: &str) {
-    let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
-        .port(dovecot().submission_port)
-        .credentials(lettre::transport::smtp::authentication::Credentials::new(from.name.clone(), from.password.clone()))
-        .build();
     let raw = format!("From: Zoé Durand <{}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@example.org>\r\n\r\nHello.\r\n", from.name, facteur::secrets::random_token::<8>().unwrap());
-    let envelope = lettre::address::Envelope::new(Some(from.name.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
-    transport.send_raw(&envelope, raw.as_bytes()).await.expect("submitted");
+    submit_raw(from, to, &raw).await;
 }
 
 /// The one test that listens where Dovecot sends its news (the harness's push port).

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use base64::Engine;
-use lettre::AsyncTransport;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::harness::*;
@@ -19,13 +18,8 @@ async fn deliver(from: &TestUser, to: &str, subject: &str) {
 
 /// The same with more header lines (each ending in CRLF).
 async fn deliver_with(from: &TestUser, to: &str, subject: &str, headers: &str) {
-    let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
-        .port(dovecot().submission_port)
-        .credentials(lettre::transport::smtp::authentication::Credentials::new(from.name.clone(), from.password.clone()))
-        .build();
     let raw = format!("From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@example.org>\r\n{headers}\r\nHello.\r\n", from.name, facteur::secrets::random_token::<8>().unwrap());
-    let envelope = lettre::address::Envelope::new(Some(from.name.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
-    transport.send_raw(&envelope, raw.as_bytes()).await.expect("submitted");
+    submit_raw(from, to, &raw).await;
 }
 
 /// Subjects of the messages in `mailbox` with their flags.
