@@ -13,4 +13,5 @@ pub mod push;
 pub mod secrets;
 pub mod startup;
 pub mod store;
+pub mod two_step;
 pub mod web;

@@ -763,3 +763,38 @@ push-state-failed = Notifications could not be turned on or off. Try again later
 push-new-mail = New mail
 push-back-from-snooze = Back from snooze: { $from }
 push-snoozed-back = A snoozed message is back in your Inbox.
+
+## Two-step sign-in
+verify-title = Second step
+verify-help = Two-step sign-in is on for this account. Enter the code your authenticator app shows, or one of your recovery codes.
+verify-code = Code
+verify-code-hint = Six digits from the app, or a recovery code (like abcde-fghjk).
+verify-submit = Continue
+verify-cancel = Cancel and sign out
+verify-error = That code is not right, or was used already.
+security-title = Security
+security-link = Security and two-step sign-in
+security-two-step = Two-step sign-in
+security-two-step-help = After your password, Facteur asks for a code from an authenticator app on your phone (such as Aegis, FreeOTP or Google Authenticator). Someone who learns your password cannot open your mail here without it.
+security-off = Two-step sign-in is off.
+security-on = Two-step sign-in is on.
+security-codes-left = { $count ->
+    [one] 1 recovery code left.
+   *[other] { $count } recovery codes left.
+}
+security-setup-start = Set up an authenticator app
+security-setup-scan = Scan this code with your authenticator app.
+security-setup-qr = QR code for the authenticator app
+security-setup-type = Or type this key into it:
+security-setup-code = The six-digit code the app shows now
+security-setup-confirm = Turn on
+security-setup-wrong-code = That code is not the one the app shows now. Check the phone's clock and try the next code.
+security-setup-expired = The set-up was left unfinished: start again.
+security-turned-on = Two-step sign-in is on. Keep the recovery codes below somewhere safe.
+security-turned-off = Two-step sign-in is off.
+security-codes-once = Your recovery codes. Each works once, in place of an app code, if you lose your phone. They are shown only now: print them or keep them in a password manager.
+security-fresh-code = A code from your app, or a recovery code, to confirm
+security-new-codes = New recovery codes
+security-turn-off = Turn off two-step sign-in
+security-limit-title = What it does not protect
+security-limit = Your mail password still opens your mailbox in mail apps (Thunderbird, Outlook, your phone's Mail app), which do not ask for this second step. If your provider offers app passwords, use one for each mail app and keep your main password for this page alone.

@@ -779,3 +779,38 @@ push-state-failed = Les notifications n’ont pas pu être activées ou désacti
 push-new-mail = Nouveau message
 push-back-from-snooze = De retour après l’attente : { $from }
 push-snoozed-back = Un message mis en attente est revenu dans votre boîte de réception.
+
+## Two-step sign-in
+verify-title = Deuxième étape
+verify-help = La connexion en deux étapes est activée pour ce compte. Saisissez le code affiché par votre application d’authentification, ou l’un de vos codes de secours.
+verify-code = Code
+verify-code-hint = Six chiffres de l’application, ou un code de secours (comme abcde-fghjk).
+verify-submit = Continuer
+verify-cancel = Annuler et se déconnecter
+verify-error = Ce code n’est pas le bon, ou il a déjà servi.
+security-title = Sécurité
+security-link = Sécurité et connexion en deux étapes
+security-two-step = Connexion en deux étapes
+security-two-step-help = Après votre mot de passe, Facteur demande un code d’une application d’authentification sur votre téléphone (comme Aegis, FreeOTP ou Google Authenticator). Quelqu’un qui apprendrait votre mot de passe ne pourrait pas ouvrir votre courrier ici sans elle.
+security-off = La connexion en deux étapes est désactivée.
+security-on = La connexion en deux étapes est activée.
+security-codes-left = { $count ->
+    [one] Il reste 1 code de secours.
+   *[other] Il reste { $count } codes de secours.
+}
+security-setup-start = Configurer une application d’authentification
+security-setup-scan = Scannez ce code avec votre application d’authentification.
+security-setup-qr = Code QR pour l’application d’authentification
+security-setup-type = Ou saisissez-y cette clé :
+security-setup-code = Le code à six chiffres affiché maintenant par l’application
+security-setup-confirm = Activer
+security-setup-wrong-code = Ce code n’est pas celui qu’affiche l’application maintenant. Vérifiez l’heure du téléphone et essayez le code suivant.
+security-setup-expired = La configuration n’a pas été terminée : recommencez.
+security-turned-on = La connexion en deux étapes est activée. Gardez les codes de secours ci-dessous en lieu sûr.
+security-turned-off = La connexion en deux étapes est désactivée.
+security-codes-once = Vos codes de secours. Chacun sert une fois, à la place d’un code de l’application, si vous perdez votre téléphone. Ils ne s’affichent que maintenant : imprimez-les ou gardez-les dans un gestionnaire de mots de passe.
+security-fresh-code = Un code de votre application, ou un code de secours, pour confirmer
+security-new-codes = Nouveaux codes de secours
+security-turn-off = Désactiver la connexion en deux étapes
+security-limit-title = Ce qu’elle ne protège pas
+security-limit = Votre mot de passe de messagerie ouvre toujours votre boîte dans les logiciels de messagerie (Thunderbird, Outlook, l’application Mail du téléphone), qui ne demandent pas cette deuxième étape. Si votre hébergeur propose des mots de passe d’application, utilisez-en un par logiciel et gardez votre mot de passe principal pour cette page seule.

@@ -12,6 +12,7 @@ pub mod archives;
 pub mod imports;
 pub mod outbox;
 pub mod push;
+pub mod two_step;
 pub mod compose;
 pub mod prefs;
 pub mod searches;

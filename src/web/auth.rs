@@ -34,6 +34,10 @@ pub struct AuthData {
     /// The servers chosen at login (older sessions have none: chosen again from the name).
     #[serde(default)]
     pub servers: Option<crate::config::Servers>,
+    /// Half signed in: the password was right, the second step is still to come, until this
+    /// time (Unix milliseconds). 0: signed in.
+    #[serde(default)]
+    pub pending_until_ms: i64,
 }
 
 impl AuthData {
@@ -95,10 +99,13 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 /// Starts a logged-in session: new session id, sealed password, fresh key cookie.
+/// `second_step`: the user has turned two-step sign-in on, so the session begins half signed
+/// in (see [`AuthData::pending_until_ms`]).
 pub async fn begin(
     state: &AppState,
     session: &Session,
     creds: &Credentials,
+    second_step: bool,
 ) -> Result<(axum::http::HeaderName, HeaderValue), AppError> {
     let prefs = crate::store::prefs::get(&state.db, &user_key(&creds.username))
         .await?;
@@ -113,6 +120,7 @@ pub async fn begin(
         csrf: crate::secrets::random_token::<24>()?,
         prefs,
         servers: Some(creds.servers.clone()),
+        pending_until_ms: if second_step { crate::clock::unix_ms() + crate::two_step::PENDING_MS } else { 0 },
     };
     session.insert(AUTH_KEY, auth).await?;
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cookie_key);
@@ -168,6 +176,24 @@ fn to_login(parts: &Parts, reason: Option<&str>) -> Response {
     Redirect::to(&url).into_response()
 }
 
+/// What a half-signed-in session gets from a route that needs a user: the second step's page
+/// (a page asked for by the browser), else 401; once its few minutes are over, the login page.
+async fn half_signed_in(parts: &Parts, session: &Session, auth: &AuthData) -> Response {
+    if crate::clock::unix_ms() > auth.pending_until_ms {
+        let _ = session.flush().await;
+        return to_login(parts, Some("ended"));
+    }
+    let page = parts.method == axum::http::Method::GET
+        && parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_none_or(|a| a.contains("text/html"))
+        && !parts.uri.path().starts_with("/events");
+    if page {
+        let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        Redirect::to(&format!("/login/verify?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC))).into_response()
+    } else {
+        (axum::http::StatusCode::UNAUTHORIZED, "the second step of the sign-in is not done").into_response()
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Response;
 
@@ -175,6 +201,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         let session = Session::from_request_parts(parts, state).await.map_err(|e| e.into_response())?;
         let auth = session.get::<AuthData>(AUTH_KEY).await.map_err(|e| AppError::from(e).into_response())?;
         let Some(auth) = auth else { return Err(to_login(parts, None)) };
+        if auth.pending_until_ms != 0 {
+            return Err(half_signed_in(parts, &session, &auth).await);
+        }
         let ended_everywhere = crate::store::prefs::sessions_not_before(&state.db, &auth.key())
             .await
             .map(|t| t > 0 && (if auth.created_ms > 0 { auth.created_ms } else { auth.created_at * 1000 }) <= t)

@@ -63,6 +63,8 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/", get(routes::home))
         .route("/login", get(routes::login::login_form).post(routes::login::login))
         .route("/logout", post(routes::login::logout))
+        .route("/login/verify", get(routes::security::verify_page).post(routes::security::verify))
+        .route("/settings/security", get(routes::security::security_page).post(routes::security::security_action))
         .route("/logout/everywhere", post(routes::login::logout_everywhere))
         .route("/f/{mailbox}", get(routes::mailbox::mailbox))
         .route("/f/{mailbox}/actions", post(routes::actions::actions))

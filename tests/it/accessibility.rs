@@ -56,6 +56,7 @@ fn pages(message: &str, remote: &str, pdf: &str) -> Vec<(&'static str, String, &
         ("contacts", "/contacts".into(), "main.content"),
         ("scheduled", "/scheduled".into(), "section.scheduled-page"),
         ("snoozed", "/snoozed".into(), "section.snoozed-page"),
+        ("security", "/settings/security".into(), "section.security-page"),
         ("devices", "/settings/devices".into(), "main.content"),
         ("not-found", "/m/INBOX/1/999999".into(), "body"),
     ]

@@ -24,3 +24,4 @@ mod security;
 mod servers;
 mod sorting;
 mod sync;
+mod two_step;

@@ -103,6 +103,19 @@ impl App {
 
     /// The session a successful login of `user` leaves behind, written into the session store.
     async fn log_in(&self, user: &str) -> LoggedIn {
+        let logged_in = self.write_session(user, 0).await;
+        // The session opens: the home page sends it to the inbox, not to the login page.
+        let home = self.get("/", &logged_in.cookies).await;
+        assert_eq!((home.status, home.header("location")), (303, "/f/INBOX"), "the written session is not accepted");
+        logged_in
+    }
+
+    /// A session left by a login whose second step is still to come, until `until_ms`.
+    async fn half_log_in(&self, user: &str, until_ms: i64) -> LoggedIn {
+        self.write_session(user, until_ms).await
+    }
+
+    async fn write_session(&self, user: &str, pending_until_ms: i64) -> LoggedIn {
         let opened = facteur::store::open(&self.state.config.database_url).await.unwrap();
         let cookie_key: [u8; 32] = rand_bytes();
         let csrf = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand_bytes::<24>());
@@ -115,6 +128,7 @@ impl App {
             csrf: csrf.clone(),
             prefs: Default::default(),
             servers: None,
+            pending_until_ms,
         };
         let mut record = tower_sessions::session::Record {
             id: Default::default(),
@@ -123,11 +137,7 @@ impl App {
         };
         opened.sessions.create(&mut record).await.unwrap();
         let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cookie_key);
-        let logged_in = LoggedIn { cookies: format!("{SESSION_COOKIE}={}; {KEY_COOKIE}={key}", record.id), csrf, user: user.to_string() };
-        // The session opens: the home page sends it to the inbox, not to the login page.
-        let home = self.get("/", &logged_in.cookies).await;
-        assert_eq!((home.status, home.header("location")), (303, "/f/INBOX"), "the written session is not accepted");
-        logged_in
+        LoggedIn { cookies: format!("{SESSION_COOKIE}={}; {KEY_COOKIE}={key}", record.id), csrf, user: user.to_string() }
     }
 }
 
@@ -443,4 +453,71 @@ async fn the_login_form_carries_its_token_in_a_strict_cookie_and_checks_it_in_pr
     let me = app.log_in("ann@example.test").await;
     let res = app.get("/login?next=%2Fsettings", &me.cookies).await;
     assert_eq!((res.status, res.header("location")), (303, "/settings"));
+}
+
+/// Every GET route of the router.
+fn get_routes() -> Vec<String> {
+    let src = std::fs::read_to_string(root().join("src/web/mod.rs")).unwrap();
+    let mut out = Vec::new();
+    let mut rest = src.as_str();
+    while let Some(i) = rest.find(".route(") {
+        rest = &rest[i + 7..];
+        let end = rest.find(".route(").unwrap_or(rest.len());
+        let call = &rest[..end];
+        let path = call.split('"').nth(1).unwrap().to_string();
+        if call.contains("get(") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Routes anyone may reach, signed in or not.
+const PUBLIC: &[&str] = &[
+    "/login", "/login/verify", "/healthz", "/readyz", "/metrics", "/static/{name}", "/favicon.ico", "/favicon.svg", "/manifest.webmanifest", "/sw.js", "/offline",
+    "/.well-known/autoconfig/mail/config-v1.1.xml", "/mail/config-v1.1.xml", "/autodiscover/autodiscover.xml", "/Autodiscover/Autodiscover.xml", "/push/dovecot", "/brand/{name}", "/img",
+];
+
+#[tokio::test]
+async fn a_half_signed_in_session_reaches_only_the_second_step_then_expires() {
+    let app = App::new().await;
+    let now = facteur::clock::unix_ms();
+    let half = app.half_log_in("ann@example.test", now + 60_000).await;
+    let gets = get_routes();
+    assert!(gets.len() > 40, "{gets:?}");
+    let mut checked = 0;
+    for route in gets.iter().filter(|r| !PUBLIC.contains(&r.as_str()) && *r != "/") {
+        let path = concrete(route);
+        // A page the browser asks for: the second step, coming back here after it.
+        let page = app.get(&path, &half.cookies).await;
+        if route == "/events" {
+            // An event stream is never a page.
+            assert_eq!(page.status, 401, "GET {path}");
+        } else {
+            assert_eq!(page.status, 303, "GET {path}: {}", page.body);
+            assert!(page.header("location").starts_with("/login/verify?next="), "GET {path}: {}", page.header("location"));
+        }
+        // A script's request: 401.
+        let mut req = Request::get(&path).header(header::HOST, "webmail.example.test").header(header::COOKIE, &half.cookies).header(header::ACCEPT, "*/*");
+        req = req.header("sec-fetch-site", "same-origin");
+        let res = app.send(req.body(Body::empty()).unwrap()).await;
+        assert_eq!(res.status, 401, "GET {path} from a script");
+        checked += 1;
+    }
+    assert!(checked > 30);
+    for route in post_routes().iter().filter(|r| !PUBLIC.contains(&r.as_str()) && !matches!(r.as_str(), "/logout" | "/login/verify")) {
+        let path = concrete(route);
+        if route == "/compose" || route == "/f/{mailbox}/import" {
+            continue;
+        }
+        let res = app.post(&path, &half.cookies, &[("sec-fetch-site", "same-origin")], &[("csrf", &half.csrf), ("op", "off"), ("code", "123456")]).await;
+        assert_eq!(res.status, 401, "POST {path}: {}", res.body);
+    }
+    // The second step's own page is open to it.
+    assert_eq!(app.get("/login/verify", &half.cookies).await.status, 200);
+    // Its few minutes over, the session is gone: back to the password.
+    let late = app.half_log_in("ann@example.test", now - 1).await;
+    let page = app.get("/f/INBOX", &late.cookies).await;
+    assert_eq!((page.status, page.header("location")), (303, "/login?next=%2Ff%2FINBOX&reason=ended"));
+    assert_eq!(app.get("/login/verify", &late.cookies).await.header("location"), "/login");
 }

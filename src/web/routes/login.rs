@@ -172,12 +172,17 @@ pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): 
     }
     match sign_in(&state, origin, &username, form.password).await {
         Ok(creds) => {
-            let cookie = auth::begin(&state, &session, &creds).await?;
+            let key = crate::web::auth::user_key(&creds.username);
+            let second_step = crate::store::two_step::get(&state.db, &key).await?.totp_secret.is_some();
+            let cookie = auth::begin(&state, &session, &creds, second_step).await?;
+            let clear = auth::set_strict_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
+            if second_step {
+                let verify = format!("/login/verify?next={}", percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC));
+                return Ok((AppendHeaders([cookie, clear]), Redirect::to(&verify)).into_response());
+            }
             // Whether the vacation reply is on, for the banner of the first page (bounded: a
             // server without ManageSieve must not slow the login down).
-            let key = crate::web::auth::user_key(&creds.username);
             let _ = tokio::time::timeout(std::time::Duration::from_millis(1500), state.vacations.refresh(&key, &state.registry, &creds)).await;
-            let clear = auth::set_strict_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
             Ok((AppendHeaders([cookie, clear]), Redirect::to(&next)).into_response())
         }
         Err(refusal) => {

@@ -14,6 +14,7 @@ pub mod message;
 pub mod scheduled;
 pub mod push;
 pub mod search;
+pub mod security;
 pub mod snoozed;
 pub mod settings;
 pub mod space;

@@ -1,0 +1,238 @@
+//! Two-step sign-in: the second step after the password, and Settings → Security where it is
+//! set up, its recovery codes renewed, and turned off (which needs a fresh second step).
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::store::two_step as store;
+use crate::two_step::{self, RecoveryHasher};
+use crate::web::AppState;
+use crate::web::auth::{self, AUTH_KEY, AuthData, user_key};
+use crate::web::error::AppError;
+use crate::web::extract::{ClientOrigin, Ctx, Lang};
+use crate::web::notice;
+use crate::web::views::security::{SecurityPage, Setup, VerifyPage};
+
+/// The sealing context of a user's authenticator secret.
+fn totp_context(account: &str) -> Vec<u8> {
+    format!("facteur totp {account}").into_bytes()
+}
+
+#[derive(Deserialize)]
+pub struct VerifyQuery {
+    next: Option<String>,
+}
+
+/// The half-signed-in session, if it still may take the second step; otherwise where to go.
+async fn pending(session: &Session, next: &str) -> Result<Result<AuthData, Response>, AppError> {
+    let Some(auth) = session.get::<AuthData>(AUTH_KEY).await? else {
+        return Ok(Err(Redirect::to("/login").into_response()));
+    };
+    if auth.pending_until_ms == 0 {
+        return Ok(Err(Redirect::to(next).into_response()));
+    }
+    if crate::clock::unix_ms() > auth.pending_until_ms {
+        let _ = session.flush().await;
+        return Ok(Err(Redirect::to("/login?reason=ended").into_response()));
+    }
+    Ok(Ok(auth))
+}
+
+/// GET /login/verify
+pub async fn verify_page(State(state): State<AppState>, headers: HeaderMap, session: Session, Lang(i18n): Lang, Query(q): Query<VerifyQuery>) -> Result<Response, AppError> {
+    let next = auth::safe_next(q.next.as_deref());
+    let auth = match pending(&session, &next).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let i18n = auth.prefs.language.as_deref().map(crate::i18n::I18n::new).unwrap_or(i18n);
+    let brand = state.brands.for_request(&headers);
+    Ok(VerifyPage::new(brand, i18n, crate::secrets::mask_token(&auth.csrf), next, None).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    next: Option<String>,
+}
+
+/// POST /login/verify: an authenticator code or a recovery code, throttled and logged as
+/// passwords are.
+pub async fn verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    session: Session,
+    Lang(i18n): Lang,
+    ClientOrigin(origin): ClientOrigin,
+    Form(f): Form<VerifyForm>,
+) -> Result<Response, AppError> {
+    let next = auth::safe_next(f.next.as_deref());
+    let mut auth = match pending(&session, &next).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    if !crate::secrets::token_matches(&auth.csrf, &f.csrf) {
+        return Err(AppError::forbidden("CSRF token mismatch on the second step"));
+    }
+    let i18n = auth.prefs.language.as_deref().map(crate::i18n::I18n::new).unwrap_or(i18n);
+    let brand = state.brands.for_request(&headers).clone();
+    let account = user_key(&auth.username);
+    let ip = origin.ip;
+    let page = |error: String| VerifyPage::new(&brand, i18n.clone(), crate::secrets::mask_token(&auth.csrf), next.clone(), Some(error));
+    let wait = state.login_throttle.check(ip, &account).await;
+    if !wait.is_zero() {
+        crate::metrics::login_failure("throttled");
+        tracing::warn!(user = %auth.username, ip = %ip, wait_seconds = wait.as_secs().max(1), "second step throttled");
+        let text = i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string());
+        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page(text)).into_response());
+    }
+    if !passes(&state, &account, &f.code).await? {
+        state.login_throttle.failure(ip, &account).await;
+        crate::metrics::login_failure("second-step");
+        // One line per failure, as for passwords, for fail2ban.
+        tracing::warn!(user = %auth.username, ip = %ip, "second step failure");
+        return Ok((StatusCode::UNAUTHORIZED, page(i18n.t("verify-error"))).into_response());
+    }
+    state.login_throttle.success(ip, &account).await;
+    tracing::info!(user = %auth.username, ip = %ip, "login second step");
+    session.cycle_id().await?;
+    auth.pending_until_ms = 0;
+    session.insert(AUTH_KEY, auth).await?;
+    Ok(Redirect::to(&next).into_response())
+}
+
+/// Whether `code` is the user's second step: an authenticator code of the previous, current or
+/// next 30 s not used before, or a recovery code not used before (used up by this).
+pub async fn passes(state: &AppState, account: &str, code: &str) -> Result<bool, AppError> {
+    let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let Some(sealed) = store::get(&state.db, account).await?.totp_secret else { return Ok(false) };
+        let Some(secret) = state.server_key.open(&totp_context(account), &sealed) else {
+            tracing::error!(user = %account, "an authenticator secret cannot be opened with the server key");
+            return Ok(false);
+        };
+        let Some(step) = two_step::code_step(&secret, &digits, crate::clock::unix_secs().max(0) as u64) else { return Ok(false) };
+        return Ok(store::use_step(&state.db, account, step as i64).await?);
+    }
+    let normalized = two_step::normalize_recovery(code);
+    if normalized.len() != 10 {
+        return Ok(false);
+    }
+    let hash = RecoveryHasher::new(&state.server_key).hash(account, &normalized);
+    Ok(store::use_recovery(&state.db, account, &hash, crate::clock::unix_ms()).await?)
+}
+
+/// GET /settings/security
+pub async fn security_page(cx: Ctx, Query(q): Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
+    let notice = notice::take(&cx.user, &q).await;
+    let page = base_page(&cx, notice).await?;
+    Ok(page.into_response())
+}
+
+async fn base_page(cx: &Ctx, notice: Option<crate::web::notice::Notice>) -> Result<SecurityPage, AppError> {
+    let key = cx.key();
+    let on = store::get(cx.db(), &key).await?.totp_secret.is_some();
+    let left = store::recovery_left(cx.db(), &key).await?;
+    let chrome = cx.chrome("", notice).await?;
+    Ok(SecurityPage::new(chrome, on, left))
+}
+
+#[derive(Deserialize)]
+pub struct SecurityForm {
+    #[serde(default)]
+    csrf: String,
+    /// `totp-start`, `totp-confirm`, `recovery` or `off`.
+    #[serde(default)]
+    op: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// POST /settings/security
+pub async fn security_action(cx: Ctx, ClientOrigin(origin): ClientOrigin, Form(f): Form<SecurityForm>) -> Result<Response, AppError> {
+    cx.check_csrf(&f.csrf)?;
+    let (key, i18n) = (cx.key(), cx.i18n());
+    let now = crate::clock::unix_ms();
+    match f.op.as_str() {
+        "totp-start" => {
+            let secret = two_step::new_secret()?;
+            store::set_pending(cx.db(), &key, &cx.state.server_key.seal(&totp_context(&key), &secret)?, now).await?;
+            setup_page(&cx, &secret, None, StatusCode::OK).await
+        }
+        "totp-confirm" => {
+            let factors = store::get(cx.db(), &key).await?;
+            let Some(secret) = factors.pending_secret.as_deref().and_then(|s| cx.state.server_key.open(&totp_context(&key), s)) else {
+                return notice::redirect(&cx.user, i18n.t("security-setup-expired"), "/settings/security").await;
+            };
+            let Some(step) = two_step::code_step(&secret, &f.code, crate::clock::unix_secs().max(0) as u64) else {
+                return setup_page(&cx, &secret, Some(i18n.t("security-setup-wrong-code")), StatusCode::UNPROCESSABLE_ENTITY).await;
+            };
+            let sealed = cx.state.server_key.seal(&totp_context(&key), &secret)?;
+            store::enable_totp(cx.db(), &key, &sealed, step as i64, now).await?;
+            tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned on");
+            let codes = if store::recovery_left(cx.db(), &key).await? == 0 { Some(new_codes(&cx, &key).await?) } else { None };
+            let mut page = base_page(&cx, None).await?;
+            page.message = Some(i18n.t("security-turned-on"));
+            page.codes = codes;
+            Ok(no_store(page.into_response()))
+        }
+        "recovery" | "off" => {
+            // Throttled as the sign-in is: a session must not become a way to try codes.
+            let wait = cx.state.login_throttle.check(origin.ip, &key).await;
+            if !wait.is_zero() {
+                let mut page = base_page(&cx, None).await?;
+                page.error = Some(i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string()));
+                return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page).into_response());
+            }
+            if !passes(&cx.state, &key, &f.code).await? {
+                cx.state.login_throttle.failure(origin.ip, &key).await;
+                tracing::warn!(user = %cx.user.auth.username, ip = %origin.ip, "second step failure");
+                let mut page = base_page(&cx, None).await?;
+                page.error = Some(i18n.t("verify-error"));
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+            if f.op == "off" {
+                store::disable(cx.db(), &key).await?;
+                tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned off");
+                return notice::redirect(&cx.user, i18n.t("security-turned-off"), "/settings/security").await;
+            }
+            let codes = new_codes(&cx, &key).await?;
+            let mut page = base_page(&cx, None).await?;
+            page.codes = Some(codes);
+            Ok(no_store(page.into_response()))
+        }
+        _ => Err(AppError::not_found()),
+    }
+}
+
+/// New recovery codes replace the old ones; returned to be shown once.
+async fn new_codes(cx: &Ctx, key: &str) -> Result<Vec<String>, AppError> {
+    let codes = two_step::new_recovery_codes()?;
+    let hasher = RecoveryHasher::new(&cx.state.server_key);
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hasher.hash(key, c)).collect();
+    store::replace_recovery(cx.db(), key, &hashes).await?;
+    Ok(codes)
+}
+
+/// The set-up page: the QR code and the secret as text, and the field for a first code.
+async fn setup_page(cx: &Ctx, secret: &[u8], error: Option<String>, status: StatusCode) -> Result<Response, AppError> {
+    let issuer = cx.state.config.brand_name.clone();
+    let url = two_step::otpauth_url(secret, &issuer, &cx.user.auth.username).unwrap_or_default();
+    let mut page = base_page(cx, None).await?;
+    page.setup = Some(Setup { qr: two_step::qr_svg(&url).unwrap_or_default(), text: two_step::secret_text(secret) });
+    page.error = error;
+    Ok(no_store((status, page).into_response()))
+}
+
+/// Pages that show a secret are not kept by the browser or a proxy.
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    r
+}

@@ -1,0 +1,56 @@
+//! Two-step sign-in: the second step's page, and Settings → Security.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::Chrome;
+use crate::i18n::I18n;
+use crate::web::assets;
+use crate::web::brand::Brand;
+
+/// The second step, after the password: a code from the app or a recovery code.
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/verify.html")]
+pub struct VerifyPage {
+    pub i18n: I18n,
+    pub brand: Brand,
+    pub css: &'static str,
+    pub js: &'static str,
+    pub nonce: String,
+    pub csrf: String,
+    pub next: String,
+    pub error: Option<String>,
+}
+
+impl VerifyPage {
+    pub fn new(brand: &Brand, i18n: I18n, csrf: String, next: String, error: Option<String>) -> Self {
+        Self { brand: brand.clone(), i18n, css: assets::css_url(), js: assets::js_url(), nonce: super::nonce(), csrf, next, error }
+    }
+}
+
+/// An authenticator being set up: its QR code (our own SVG) and its secret as text.
+pub struct Setup {
+    pub qr: String,
+    pub text: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/security.html")]
+pub struct SecurityPage {
+    pub chrome: Chrome,
+    pub title: String,
+    /// Two-step sign-in is on.
+    pub on: bool,
+    pub recovery_left: i64,
+    pub setup: Option<Setup>,
+    /// Recovery codes just made, shown this once.
+    pub codes: Option<Vec<String>>,
+    pub message: Option<String>,
+    pub error: Option<String>,
+}
+
+impl SecurityPage {
+    pub fn new(chrome: Chrome, on: bool, recovery_left: i64) -> Self {
+        Self { title: chrome.i18n.t("security-title"), on, recovery_left, setup: None, codes: None, message: None, error: None, chrome }
+    }
+}

@@ -1,0 +1,135 @@
+//! Two-step sign-in with an authenticator app (TOTP) and recovery codes, against the real
+//! Dovecot for the password. The test plays the app: it computes codes from the secret the
+//! set-up page shows.
+
+use crate::harness::*;
+
+/// The secret the set-up page shows as text (base32, in groups).
+fn secret_of(body: &str) -> Vec<u8> {
+    let text = body.split("<code class=\"secret\">").nth(1).and_then(|s| s.split('<').next()).expect("the secret as text");
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".find(c).expect("base32") as u32;
+        buffer = (buffer << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// The code the app shows `offset` seconds from now.
+fn code(secret: &[u8], offset: i64) -> String {
+    facteur::two_step::code_at(secret, (facteur::clock::unix_secs() + offset) as u64).unwrap()
+}
+
+/// Signs out and gives the password again: the page that follows.
+async fn password_again(b: &Browser, user: &TestUser) -> Page {
+    let page = b.get("/settings").await;
+    assert_eq!(page.status, 200, "signed in before signing out");
+    b.post("/logout", &[("csrf", &csrf(&page.body))]).await;
+    b.login_attempt(&user.name, &user.password).await
+}
+
+/// The second step with `code`: the page it leads to.
+async fn second_step(b: &Browser, verify: &Page, code: &str) -> Page {
+    b.post("/login/verify", &[("csrf", &csrf(&verify.body)), ("code", code), ("next", "/f/INBOX")]).await
+}
+
+#[tokio::test]
+async fn an_authenticator_code_passes_once_within_a_step_of_now_and_recovery_codes_once_each() {
+    let app = TestApp::start().await;
+    let alice = dovecot().user();
+    append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    let security = b.get("/settings/security").await;
+    assert!(security.body.contains("Two-step sign-in is off") && security.body.contains("mail apps"), "{}", security.body);
+
+    // Set-up: a QR code and the key as text; a wrong code does not turn it on.
+    let setup = b.post("/settings/security", &[("csrf", &csrf(&security.body)), ("op", "totp-start")]).await;
+    assert!(setup.body.contains("<svg") && setup.body.contains("Scan this code"), "{}", setup.body);
+    assert_eq!(setup.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    let secret = secret_of(&setup.body);
+    assert_eq!(secret.len(), 20);
+    let token = csrf(&setup.body);
+    let wrong = b.post("/settings/security", &[("csrf", &token), ("op", "totp-confirm"), ("code", &code(&secret, 120))]).await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("not the one the app shows") && wrong.body.contains("<svg"), "the set-up stays: {}", wrong.body);
+    let on = b.post("/settings/security", &[("csrf", &token), ("op", "totp-confirm"), ("code", &code(&secret, 0))]).await;
+    assert!(on.body.contains("Two-step sign-in is on"), "{}", on.body);
+    let codes: Vec<String> = on.body.split("<li><code>").skip(1).filter_map(|s| s.split('<').next()).map(String::from).collect();
+    assert_eq!(codes.len(), 10, "ten recovery codes, shown once");
+    assert!(!b.get("/settings/security").await.body.contains(&codes[0]), "not shown again");
+
+    // As if it had been set up minutes ago: its set-up code's step is long past.
+    sqlx::query("UPDATE second_factors SET totp_last_step = 0 WHERE username = $1").bind(facteur::web::auth::user_key(&alice.name)).execute(&app.state.db).await.unwrap();
+
+    // The password alone leads to the second step; nothing else opens meanwhile.
+    let verify = password_again(&b, &alice).await;
+    assert!(verify.url.contains("/login/verify") && verify.body.contains("Second step"), "{} {}", verify.url, verify.body);
+    assert_eq!(b.raw_get("/f/INBOX").await.status().as_u16(), 401, "not a page for this client (it accepts anything)");
+    assert_eq!(b.raw_post("/f/INBOX/actions", &[("csrf", &csrf(&verify.body)), ("action", "read")]).await.status().as_u16(), 401);
+
+    // The previous step's code passes.
+    let inbox = second_step(&b, &verify, &code(&secret, -30)).await;
+    assert!(inbox.url.ends_with("/f/INBOX") && inbox.status == 200, "{} {}", inbox.url, inbox.status);
+    // The current one passes, once.
+    let verify = password_again(&b, &alice).await;
+    let now = code(&secret, 0);
+    assert_eq!(second_step(&b, &verify, &now).await.status, 200);
+    let verify = password_again(&b, &alice).await;
+    let replay = second_step(&b, &verify, &now).await;
+    assert_eq!(replay.status, 401, "a used code does not pass again");
+    assert!(replay.body.contains("not right, or was used already"));
+    // The next one passes; two steps away does not, either way.
+    for far in [90, -90] {
+        assert_eq!(second_step(&b, &verify, &code(&secret, far)).await.status, 401, "{far} s away");
+    }
+    assert_eq!(second_step(&b, &verify, &code(&secret, 30)).await.status, 200);
+
+    // A recovery code passes once (typed with other case and spaces).
+    let verify = password_again(&b, &alice).await;
+    let typed = codes[3].to_uppercase().replace('-', " ");
+    assert_eq!(second_step(&b, &verify, &typed).await.status, 200);
+    let page = b.get("/settings/security").await;
+    assert!(page.body.contains("9 recovery codes left"), "{}", page.body);
+    let verify = password_again(&b, &alice).await;
+    assert_eq!(second_step(&b, &verify, &codes[3]).await.status, 401, "used up");
+    assert_eq!(second_step(&b, &verify, &codes[4]).await.status, 200);
+
+    // Turning it off needs a fresh second step.
+    let page = b.get("/settings/security").await;
+    let refused = b.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "off"), ("code", "000000")]).await;
+    assert_eq!(refused.status, 422);
+    let off = b.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "off"), ("code", &codes[5])]).await;
+    assert!(off.body.contains("Two-step sign-in is off"), "{}", off.body);
+    let straight = password_again(&b, &alice).await;
+    assert!(straight.url.ends_with("/f/INBOX"), "the password alone again: {}", straight.url);
+}
+
+#[tokio::test]
+async fn wrong_codes_are_throttled_as_passwords_are() {
+    let app = TestApp::start_with(|c| c.login_free_attempts = 3, |_| {}).await;
+    let alice = dovecot().user();
+    append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    let security = b.get("/settings/security").await;
+    let setup = b.post("/settings/security", &[("csrf", &csrf(&security.body)), ("op", "totp-start")]).await;
+    let secret = secret_of(&setup.body);
+    b.post("/settings/security", &[("csrf", &csrf(&setup.body)), ("op", "totp-confirm"), ("code", &code(&secret, 0))]).await;
+    let verify = password_again(&b, &alice).await;
+    for _ in 0..3 {
+        assert_eq!(second_step(&b, &verify, "123456").await.status, 401);
+    }
+    let throttled = second_step(&b, &verify, &code(&secret, 30)).await;
+    assert_eq!(throttled.status, 429, "even the right code waits: {}", throttled.body);
+    assert!(throttled.headers.get("retry-after").is_some());
+    // The same account's password step waits too, from this address.
+    let again = Browser::new(&app).login_attempt(&alice.name, &alice.password).await;
+    assert_eq!(again.status, 429);
+}
