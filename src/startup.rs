@@ -54,6 +54,7 @@ impl Application {
         tokio::spawn({
             use tower_sessions::ExpiredDeletion;
             let store = store.clone();
+            let (db, idle_ms) = (db.clone(), config.session_idle_timeout.as_millis() as i64);
             async move {
                 // A database that restarts fails one pass; the cleanup goes on with the next.
                 let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -61,6 +62,10 @@ impl Application {
                     tick.tick().await;
                     if let Err(e) = store.delete_expired().await {
                         tracing::warn!(error = %e, "expired sessions not deleted this time");
+                    }
+                    // Their rows in the list of where users are signed in, once idle too long.
+                    if let Err(e) = crate::store::web_sessions::sweep(&db, crate::clock::unix_ms() - idle_ms - 120_000).await {
+                        tracing::warn!(error = %e, "ended web sessions not forgotten this time");
                     }
                 }
             }

@@ -798,3 +798,19 @@ security-new-codes = New recovery codes
 security-turn-off = Turn off two-step sign-in
 security-limit-title = What it does not protect
 security-limit = Your mail password still opens your mailbox in mail apps (Thunderbird, Outlook, your phone's Mail app), which do not ask for this second step. If your provider offers app passwords, use one for each mail app and keep your main password for this page alone.
+security-sessions = Where you are signed in
+security-this-device = This device
+security-signed-in = signed in { $when }
+security-last-seen = last active { $when }
+security-sign-out-there = Sign out there
+security-sign-out-others = Sign out everywhere else
+security-session-this = To end this session, sign out.
+security-session-ended = That session is ended: it goes back to the sign-in page at its next click.
+security-session-gone = That session had ended already.
+security-sessions-ended = { $count ->
+    [0] No other session was open.
+    [one] 1 other session ended.
+   *[other] { $count } other sessions ended.
+}
+security-browser-on = { $browser } on { $system }
+security-browser-unknown = An unknown browser

@@ -814,3 +814,19 @@ security-new-codes = Nouveaux codes de secours
 security-turn-off = Désactiver la connexion en deux étapes
 security-limit-title = Ce qu’elle ne protège pas
 security-limit = Votre mot de passe de messagerie ouvre toujours votre boîte dans les logiciels de messagerie (Thunderbird, Outlook, l’application Mail du téléphone), qui ne demandent pas cette deuxième étape. Si votre hébergeur propose des mots de passe d’application, utilisez-en un par logiciel et gardez votre mot de passe principal pour cette page seule.
+security-sessions = Où vous êtes connecté
+security-this-device = Cet appareil
+security-signed-in = connexion le { $when }
+security-last-seen = dernière activité le { $when }
+security-sign-out-there = Déconnecter cette session
+security-sign-out-others = Déconnecter toutes les autres
+security-session-this = Pour terminer cette session-ci, déconnectez-vous.
+security-session-ended = Cette session est terminée : elle revient à la page de connexion à son prochain clic.
+security-session-gone = Cette session était déjà terminée.
+security-sessions-ended = { $count ->
+    [0] Aucune autre session n’était ouverte.
+    [one] 1 autre session terminée.
+   *[other] { $count } autres sessions terminées.
+}
+security-browser-on = { $browser } sur { $system }
+security-browser-unknown = Un navigateur inconnu

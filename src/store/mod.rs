@@ -19,6 +19,7 @@ pub mod searches;
 pub mod sessions;
 pub mod throttle;
 pub mod uploads;
+pub mod web_sessions;
 
 use std::str::FromStr;
 use std::time::Duration;

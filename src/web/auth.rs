@@ -38,6 +38,10 @@ pub struct AuthData {
     /// time (Unix milliseconds). 0: signed in.
     #[serde(default)]
     pub pending_until_ms: i64,
+    /// This session's row in the list of where the user is signed in (empty in sessions older
+    /// than that list).
+    #[serde(default)]
+    pub sign_in_id: String,
 }
 
 impl AuthData {
@@ -106,6 +110,7 @@ pub async fn begin(
     session: &Session,
     creds: &Credentials,
     second_step: bool,
+    user_agent: &str,
 ) -> Result<(axum::http::HeaderName, HeaderValue), AppError> {
     let prefs = crate::store::prefs::get(&state.db, &user_key(&creds.username))
         .await?;
@@ -121,7 +126,10 @@ pub async fn begin(
         prefs,
         servers: Some(creds.servers.clone()),
         pending_until_ms: if second_step { crate::clock::unix_ms() + crate::two_step::PENDING_MS } else { 0 },
+        sign_in_id: crate::secrets::random_token::<18>()?,
     };
+    let address = creds.origin.as_ref().map(|o| o.ip.to_string()).unwrap_or_default();
+    crate::store::web_sessions::add(&state.db, &auth.sign_in_id, &auth.key(), user_agent, &address, crate::clock::unix_ms()).await?;
     session.insert(AUTH_KEY, auth).await?;
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cookie_key);
     Ok(set_cookie(
@@ -136,6 +144,9 @@ pub async fn begin(
 pub async fn end(state: &AppState, session: &Session) -> (axum::http::HeaderName, HeaderValue) {
     if let Ok(Some(auth)) = session.get::<AuthData>(AUTH_KEY).await {
         state.registry.logout(&auth.key()).await;
+        if !auth.sign_in_id.is_empty() {
+            let _ = crate::store::web_sessions::remove(&state.db, &auth.key(), &auth.sign_in_id).await;
+        }
     }
     if let Err(e) = session.flush().await {
         tracing::warn!(error = %e, "could not delete the session");
@@ -176,6 +187,27 @@ fn to_login(parts: &Parts, reason: Option<&str>) -> Response {
     Redirect::to(&url).into_response()
 }
 
+/// Whether this session was ended from another device, and the user's "sign out everywhere"
+/// time: one query. Its last activity is noted at most once a minute. A database that does
+/// not answer ends nobody's session.
+async fn session_state(state: &AppState, auth: &AuthData) -> (bool, i64) {
+    let key = auth.key();
+    if auth.sign_in_id.is_empty() {
+        return (false, crate::store::prefs::sessions_not_before(&state.db, &key).await.unwrap_or(0));
+    }
+    match crate::store::web_sessions::check(&state.db, &auth.sign_in_id, &key).await {
+        Ok(Some((last_seen, not_before))) => {
+            let now = crate::clock::unix_ms();
+            if now - last_seen > 60_000 {
+                let _ = crate::store::web_sessions::touch(&state.db, &auth.sign_in_id, now).await;
+            }
+            (false, not_before)
+        }
+        Ok(None) => (true, 0),
+        Err(_) => (false, 0),
+    }
+}
+
 /// What a half-signed-in session gets from a route that needs a user: the second step's page
 /// (a page asked for by the browser), else 401; once its few minutes are over, the login page.
 async fn half_signed_in(parts: &Parts, session: &Session, auth: &AuthData) -> Response {
@@ -204,10 +236,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         if auth.pending_until_ms != 0 {
             return Err(half_signed_in(parts, &session, &auth).await);
         }
-        let ended_everywhere = crate::store::prefs::sessions_not_before(&state.db, &auth.key())
-            .await
-            .map(|t| t > 0 && (if auth.created_ms > 0 { auth.created_ms } else { auth.created_at * 1000 }) <= t)
-            .unwrap_or(false);
+        let (ended_here, not_before) = session_state(state, &auth).await;
+        let began = if auth.created_ms > 0 { auth.created_ms } else { auth.created_at * 1000 };
+        let ended_everywhere = ended_here || (not_before > 0 && began <= not_before);
         let expired = ended_everywhere || crate::clock::unix_secs() - auth.created_at > state.config.session_absolute_timeout.as_secs() as i64;
         let key = cookie_value(&parts.headers, KEY_COOKIE)
             .and_then(|k| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(k).ok());

@@ -44,10 +44,14 @@ impl Notice {
         Self { id: String::new(), text, undo: false, sending: None }
     }
 
-    /// `url` with this notice's id added.
+    /// `url` with this notice's id added (before its `#fragment`, if any).
     fn url(&self, url: &str) -> String {
-        let sep = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{sep}n={}", self.id)
+        let (path, fragment) = match url.split_once('#') {
+            Some((p, f)) => (p, format!("#{f}")),
+            None => (url, String::new()),
+        };
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{sep}n={}{fragment}", self.id)
     }
 }
 
@@ -90,5 +94,19 @@ pub fn refused(i18n: &crate::i18n::I18n, reason: &str) -> String {
         i18n.t("quota-over-action")
     } else {
         i18n.t1("notice-refused", "reason", crate::mail::plain_reason(reason))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notice_id_goes_in_the_query_before_any_fragment() {
+        let n = Notice { id: "abc".into(), text: String::new(), undo: false, sending: None };
+        assert_eq!(n.url("/settings"), "/settings?n=abc");
+        assert_eq!(n.url("/f/INBOX?page=2"), "/f/INBOX?page=2&n=abc");
+        assert_eq!(n.url("/settings/security#sessions"), "/settings/security?n=abc#sessions");
+        assert_eq!(n.url("/a?b=1#c"), "/a?b=1&n=abc#c");
     }
 }

@@ -129,6 +129,7 @@ impl App {
             prefs: Default::default(),
             servers: None,
             pending_until_ms,
+            sign_in_id: String::new(),
         };
         let mut record = tower_sessions::session::Record {
             id: Default::default(),

@@ -133,3 +133,44 @@ async fn wrong_codes_are_throttled_as_passwords_are() {
     let again = Browser::new(&app).login_attempt(&alice.name, &alice.password).await;
     assert_eq!(again.status, 429);
 }
+
+/// Two browsers, each on its own Facteur instance over one database: each lists both
+/// sessions, and one ends the other, which is over at its next click.
+#[tokio::test]
+async fn the_security_page_lists_where_the_user_is_signed_in_and_ends_another_session() {
+    let first = TestApp::start().await;
+    let url = first.state.config.database_url.clone();
+    let key = std::fs::read_to_string(first.data_dir.path().join("secret.key")).ok();
+    let second = TestApp::start_with(
+        |_| {},
+        |env| {
+            env.insert("FACTEUR_DATABASE_URL".into(), url.clone());
+            if !on_postgres() {
+                // The same server key as the first instance (its file), as scaled-out instances share one.
+                let key = key.clone().expect("the first instance's key file");
+                env.insert("FACTEUR_SECRET_KEY".into(), key.trim().to_string());
+            }
+        },
+    )
+    .await;
+    let alice = dovecot().user();
+    append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
+    let laptop = Browser::new(&first);
+    laptop.login(&alice).await;
+    let phone = Browser::new(&second);
+    phone.login(&alice).await;
+    let page = laptop.get("/settings/security").await;
+    let rows: Vec<&str> = page.body.split("<li class=\"session-row").skip(1).collect();
+    assert_eq!(rows.len(), 2, "{}", page.body);
+    assert_eq!(rows.iter().filter(|r| r.contains("This device")).count(), 1);
+    assert!(rows.iter().all(|r| r.contains("\">127.") || r.contains("muted\">127.")), "the address each signed in from: {rows:?}");
+    let other = rows.iter().find(|r| !r.contains("This device")).unwrap();
+    let id = other.split("name=\"session\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+    let ended = laptop.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "end-session"), ("session", id)]).await;
+    assert!(ended.body.contains("That session is ended"), "{}", ended.body);
+    // The phone, on the other instance, is signed out at its next click; the laptop is not.
+    let next = phone.get("/f/INBOX").await;
+    assert!(next.url.contains("/login") && next.body.contains("name=\"password\""), "{} {}", next.url, next.body);
+    assert_eq!(laptop.get("/f/INBOX").await.status, 200);
+    assert_eq!(laptop.get("/settings/security").await.body.matches("<li class=\"session-row").count(), 1);
+}

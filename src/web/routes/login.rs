@@ -174,7 +174,8 @@ pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): 
         Ok(creds) => {
             let key = crate::web::auth::user_key(&creds.username);
             let second_step = crate::store::two_step::get(&state.db, &key).await?.totp_secret.is_some();
-            let cookie = auth::begin(&state, &session, &creds, second_step).await?;
+            let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let cookie = auth::begin(&state, &session, &creds, second_step, user_agent).await?;
             let clear = auth::set_strict_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
             if second_step {
                 let verify = format!("/login/verify?next={}", percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC));
@@ -212,6 +213,7 @@ pub async fn logout(State(state): State<AppState>, session: Session, Form(form):
 pub async fn logout_everywhere(cx: Ctx, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {
     cx.check_csrf(&form.csrf)?;
     crate::store::prefs::end_all_sessions(cx.db(), &cx.key(), crate::clock::unix_ms()).await?;
+    crate::store::web_sessions::remove_others(cx.db(), &cx.key(), "").await?;
     tracing::info!(user = %cx.user.auth.username, "signed out everywhere");
     // Open tabs anywhere are told at once (their event streams go to the login page).
     cx.state.watchers.announce(&cx.key(), crate::mail::imap::MailEvent::Gone);

@@ -15,7 +15,8 @@ use crate::web::auth::{self, AUTH_KEY, AuthData, user_key};
 use crate::web::error::AppError;
 use crate::web::extract::{ClientOrigin, Ctx, Lang};
 use crate::web::notice;
-use crate::web::views::security::{SecurityPage, Setup, VerifyPage};
+use crate::web::format::{self, TzOffset};
+use crate::web::views::security::{SecurityPage, SessionRow, Setup, VerifyPage};
 
 /// The sealing context of a user's authenticator secret.
 fn totp_context(account: &str) -> Vec<u8> {
@@ -130,18 +131,51 @@ pub async fn passes(state: &AppState, account: &str, code: &str) -> Result<bool,
 }
 
 /// GET /settings/security
-pub async fn security_page(cx: Ctx, Query(q): Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
+pub async fn security_page(cx: Ctx, tz: TzOffset, Query(q): Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
     let notice = notice::take(&cx.user, &q).await;
-    let page = base_page(&cx, notice).await?;
+    let page = base_page(&cx, tz, notice).await?;
     Ok(page.into_response())
 }
 
-async fn base_page(cx: &Ctx, notice: Option<crate::web::notice::Notice>) -> Result<SecurityPage, AppError> {
+async fn base_page(cx: &Ctx, tz: TzOffset, notice: Option<crate::web::notice::Notice>) -> Result<SecurityPage, AppError> {
     let key = cx.key();
     let on = store::get(cx.db(), &key).await?.totp_secret.is_some();
     let left = store::recovery_left(cx.db(), &key).await?;
+    let i18n = cx.i18n();
+    let sessions = crate::store::web_sessions::of_user(cx.db(), &key)
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            what: browser_of(&s.user_agent, i18n),
+            address: s.address,
+            signed_in: format::full_date(Some(s.created_ms / 1000), tz, i18n),
+            last_seen: format::full_date(Some(s.last_seen_ms / 1000), tz, i18n),
+            this: s.id == cx.user.auth.sign_in_id,
+            id: s.id,
+        })
+        .collect();
     let chrome = cx.chrome("", notice).await?;
-    Ok(SecurityPage::new(chrome, on, left))
+    let mut page = SecurityPage::new(chrome, on, left);
+    page.sessions = sessions;
+    Ok(page)
+}
+
+/// A browser and its system, coarsely, from a User-Agent: "Firefox on Linux".
+pub fn browser_of(ua: &str, i18n: &crate::i18n::I18n) -> String {
+    let browser = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chromium/", "Chromium"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+        .iter()
+        .find(|(needle, _)| ua.contains(needle))
+        .map(|(_, name)| *name);
+    let system = [("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]
+        .iter()
+        .find(|(needle, _)| ua.contains(needle))
+        .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => i18n.ta("security-browser-on", &[("browser", crate::i18n::FluentArg::Str(b.into())), ("system", crate::i18n::FluentArg::Str(s.into()))]),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => s.to_string(),
+        (None, None) => i18n.t("security-browser-unknown"),
+    }
 }
 
 #[derive(Deserialize)]
@@ -153,10 +187,13 @@ pub struct SecurityForm {
     op: String,
     #[serde(default)]
     code: String,
+    /// The web session `end-session` ends.
+    #[serde(default)]
+    session: String,
 }
 
 /// POST /settings/security
-pub async fn security_action(cx: Ctx, ClientOrigin(origin): ClientOrigin, Form(f): Form<SecurityForm>) -> Result<Response, AppError> {
+pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): ClientOrigin, Form(f): Form<SecurityForm>) -> Result<Response, AppError> {
     cx.check_csrf(&f.csrf)?;
     let (key, i18n) = (cx.key(), cx.i18n());
     let now = crate::clock::unix_ms();
@@ -164,7 +201,7 @@ pub async fn security_action(cx: Ctx, ClientOrigin(origin): ClientOrigin, Form(f
         "totp-start" => {
             let secret = two_step::new_secret()?;
             store::set_pending(cx.db(), &key, &cx.state.server_key.seal(&totp_context(&key), &secret)?, now).await?;
-            setup_page(&cx, &secret, None, StatusCode::OK).await
+            setup_page(&cx, tz, &secret, None, StatusCode::OK).await
         }
         "totp-confirm" => {
             let factors = store::get(cx.db(), &key).await?;
@@ -172,13 +209,13 @@ pub async fn security_action(cx: Ctx, ClientOrigin(origin): ClientOrigin, Form(f
                 return notice::redirect(&cx.user, i18n.t("security-setup-expired"), "/settings/security").await;
             };
             let Some(step) = two_step::code_step(&secret, &f.code, crate::clock::unix_secs().max(0) as u64) else {
-                return setup_page(&cx, &secret, Some(i18n.t("security-setup-wrong-code")), StatusCode::UNPROCESSABLE_ENTITY).await;
+                return setup_page(&cx, tz, &secret, Some(i18n.t("security-setup-wrong-code")), StatusCode::UNPROCESSABLE_ENTITY).await;
             };
             let sealed = cx.state.server_key.seal(&totp_context(&key), &secret)?;
             store::enable_totp(cx.db(), &key, &sealed, step as i64, now).await?;
             tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned on");
             let codes = if store::recovery_left(cx.db(), &key).await? == 0 { Some(new_codes(&cx, &key).await?) } else { None };
-            let mut page = base_page(&cx, None).await?;
+            let mut page = base_page(&cx, tz, None).await?;
             page.message = Some(i18n.t("security-turned-on"));
             page.codes = codes;
             Ok(no_store(page.into_response()))
@@ -187,14 +224,14 @@ pub async fn security_action(cx: Ctx, ClientOrigin(origin): ClientOrigin, Form(f
             // Throttled as the sign-in is: a session must not become a way to try codes.
             let wait = cx.state.login_throttle.check(origin.ip, &key).await;
             if !wait.is_zero() {
-                let mut page = base_page(&cx, None).await?;
+                let mut page = base_page(&cx, tz, None).await?;
                 page.error = Some(i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string()));
                 return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page).into_response());
             }
             if !passes(&cx.state, &key, &f.code).await? {
                 cx.state.login_throttle.failure(origin.ip, &key).await;
                 tracing::warn!(user = %cx.user.auth.username, ip = %origin.ip, "second step failure");
-                let mut page = base_page(&cx, None).await?;
+                let mut page = base_page(&cx, tz, None).await?;
                 page.error = Some(i18n.t("verify-error"));
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
             }
@@ -204,9 +241,25 @@ pub async fn security_action(cx: Ctx, ClientOrigin(origin): ClientOrigin, Form(f
                 return notice::redirect(&cx.user, i18n.t("security-turned-off"), "/settings/security").await;
             }
             let codes = new_codes(&cx, &key).await?;
-            let mut page = base_page(&cx, None).await?;
+            let mut page = base_page(&cx, tz, None).await?;
             page.codes = Some(codes);
             Ok(no_store(page.into_response()))
+        }
+        "end-session" => {
+            let text = if f.session == cx.user.auth.sign_in_id {
+                i18n.t("security-session-this")
+            } else if crate::store::web_sessions::remove(cx.db(), &key, &f.session).await? {
+                tracing::info!(user = %cx.user.auth.username, "a web session ended from another");
+                i18n.t("security-session-ended")
+            } else {
+                i18n.t("security-session-gone")
+            };
+            notice::redirect(&cx.user, text, "/settings/security#sessions").await
+        }
+        "end-others" => {
+            let n = crate::store::web_sessions::remove_others(cx.db(), &key, &cx.user.auth.sign_in_id).await?;
+            tracing::info!(user = %cx.user.auth.username, sessions = n, "other web sessions ended");
+            notice::redirect(&cx.user, i18n.tn("security-sessions-ended", "count", n as i64), "/settings/security#sessions").await
         }
         _ => Err(AppError::not_found()),
     }
@@ -222,10 +275,10 @@ async fn new_codes(cx: &Ctx, key: &str) -> Result<Vec<String>, AppError> {
 }
 
 /// The set-up page: the QR code and the secret as text, and the field for a first code.
-async fn setup_page(cx: &Ctx, secret: &[u8], error: Option<String>, status: StatusCode) -> Result<Response, AppError> {
+async fn setup_page(cx: &Ctx, tz: TzOffset, secret: &[u8], error: Option<String>, status: StatusCode) -> Result<Response, AppError> {
     let issuer = cx.state.config.brand_name.clone();
     let url = two_step::otpauth_url(secret, &issuer, &cx.user.auth.username).unwrap_or_default();
-    let mut page = base_page(cx, None).await?;
+    let mut page = base_page(cx, tz, None).await?;
     page.setup = Some(Setup { qr: two_step::qr_svg(&url).unwrap_or_default(), text: two_step::secret_text(secret) });
     page.error = error;
     Ok(no_store((status, page).into_response()))

@@ -34,6 +34,18 @@ pub struct Setup {
     pub text: String,
 }
 
+/// A web session of the user's.
+pub struct SessionRow {
+    pub id: String,
+    /// "Firefox on Linux".
+    pub what: String,
+    pub address: String,
+    pub signed_in: String,
+    pub last_seen: String,
+    /// The session this page is shown in.
+    pub this: bool,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/security.html")]
 pub struct SecurityPage {
@@ -47,10 +59,11 @@ pub struct SecurityPage {
     pub codes: Option<Vec<String>>,
     pub message: Option<String>,
     pub error: Option<String>,
+    pub sessions: Vec<SessionRow>,
 }
 
 impl SecurityPage {
     pub fn new(chrome: Chrome, on: bool, recovery_left: i64) -> Self {
-        Self { title: chrome.i18n.t("security-title"), on, recovery_left, setup: None, codes: None, message: None, error: None, chrome }
+        Self { title: chrome.i18n.t("security-title"), on, recovery_left, setup: None, codes: None, message: None, error: None, sessions: Vec::new(), chrome }
     }
 }
