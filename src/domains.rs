@@ -73,6 +73,12 @@ impl Domains {
         self.entries.get(domain).and_then(|e| e.brand_name.clone()).unwrap_or_else(|| self.brand_name.clone())
     }
 
+    /// Whether the hoster requires two-step sign-in of the user `username`'s domain.
+    pub fn requires_two_step(&self, username: &str) -> bool {
+        let domain = username.rsplit_once('@').map(|(_, d)| d.trim().to_ascii_lowercase());
+        domain.and_then(|d| self.entries.get(&d)).is_some_and(|e| e.require_2fa)
+    }
+
     /// Whether logins of `domain` are served: no allow-list, or listed, or configured.
     pub fn allowed(&self, domain: &str) -> bool {
         self.allowed.is_empty()

@@ -814,3 +814,5 @@ security-sessions-ended = { $count ->
 }
 security-browser-on = { $browser } on { $system }
 security-browser-unknown = An unknown browser
+security-setup-required = Your provider requires two-step sign-in for this address. Set it up to continue to your mail.
+security-required = Your provider requires two-step sign-in for this address: it stays on.

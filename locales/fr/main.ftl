@@ -830,3 +830,5 @@ security-sessions-ended = { $count ->
 }
 security-browser-on = { $browser } sur { $system }
 security-browser-unknown = Un navigateur inconnu
+security-setup-required = Votre hébergeur exige la connexion en deux étapes pour cette adresse. Configurez-la pour accéder à votre courrier.
+security-required = Votre hébergeur exige la connexion en deux étapes pour cette adresse : elle reste activée.

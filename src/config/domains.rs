@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::kinds::{HostList, Logo, Text, Toml};
+use super::kinds::{Flag, HostList, Logo, Text, Toml};
 use super::servers::{self, ServerFields};
 use super::source::Scope;
 use super::values::{DomainEntry, IMAP_PORTS, SMTP_PORTS, Servers, valid_domain};
@@ -13,8 +13,8 @@ use super::values::{DomainEntry, IMAP_PORTS, SMTP_PORTS, Servers, valid_domain};
 pub(super) const LIST: (&str, &str) = ("domains", "DOMAIN");
 
 /// An entry's own keys, each with its TOML type.
-pub(super) const KEYS: [(&str, Toml); 4] =
-    [("name", Toml::Text), ("web_hosts", Toml::List), ("brand_name", Toml::Text), ("brand_logo_file", Toml::Text)];
+pub(super) const KEYS: [(&str, Toml); 5] =
+    [("name", Toml::Text), ("web_hosts", Toml::List), ("brand_name", Toml::Text), ("brand_logo_file", Toml::Text), ("require_2fa", Toml::Boolean)];
 
 /// Every key of an entry, for the layout of the file: `domains[].name`, `domains[].imap.host`, …
 pub(super) fn layout() -> impl Iterator<Item = (String, Toml)> {
@@ -50,6 +50,7 @@ pub(super) fn read(
         let web_hosts = entry.read::<HostList>("web_hosts", errors).unwrap_or_default();
         let brand_name = entry.read::<Text>("brand_name", errors).filter(|b| !b.trim().is_empty());
         let brand_logo_file: Option<PathBuf> = entry.read::<Logo>("brand_logo_file", errors);
+        let require_2fa = entry.read::<Flag>("require_2fa", errors).unwrap_or(false);
         let Some(name) = name_of(&entry) else {
             errors.push(format!("{origin}: a domain entry needs a name"));
             continue;
@@ -70,6 +71,7 @@ pub(super) fn read(
             brand_name,
             brand_logo_file,
             web_hosts,
+            require_2fa,
             name,
         });
     }

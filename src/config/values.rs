@@ -133,6 +133,8 @@ pub struct DomainEntry {
     pub brand_logo_file: Option<PathBuf>,
     /// Host names of the webmail that show this domain's brand and complete bare user names.
     pub web_hosts: Vec<String>,
+    /// Its users must set up two-step sign-in (right after their first password sign-in).
+    pub require_2fa: bool,
 }
 
 /// The database a URL names. The only place its scheme is looked at.

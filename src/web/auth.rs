@@ -42,6 +42,10 @@ pub struct AuthData {
     /// than that list).
     #[serde(default)]
     pub sign_in_id: String,
+    /// The hoster requires two-step sign-in and the user has not set it up: only Settings →
+    /// Security opens until they do.
+    #[serde(default)]
+    pub setup_required: bool,
 }
 
 impl AuthData {
@@ -110,6 +114,7 @@ pub async fn begin(
     session: &Session,
     creds: &Credentials,
     second_step: bool,
+    setup_required: bool,
     user_agent: &str,
 ) -> Result<(axum::http::HeaderName, HeaderValue), AppError> {
     let prefs = crate::store::prefs::get(&state.db, &user_key(&creds.username))
@@ -127,6 +132,7 @@ pub async fn begin(
         servers: Some(creds.servers.clone()),
         pending_until_ms: if second_step { crate::clock::unix_ms() + crate::two_step::PENDING_MS } else { 0 },
         sign_in_id: crate::secrets::random_token::<18>()?,
+        setup_required,
     };
     let address = creds.origin.as_ref().map(|o| o.ip.to_string()).unwrap_or_default();
     crate::store::web_sessions::add(&state.db, &auth.sign_in_id, &auth.key(), user_agent, &address, crate::clock::unix_ms()).await?;
@@ -187,6 +193,25 @@ fn to_login(parts: &Parts, reason: Option<&str>) -> Response {
     Redirect::to(&url).into_response()
 }
 
+/// Where two-step sign-in is set up.
+pub const SECURITY_PAGE: &str = "/settings/security";
+
+/// What a session that must set up two-step sign-in first gets elsewhere: that page, or 401.
+fn only_security(parts: &Parts) -> Response {
+    if is_page(parts) {
+        Redirect::to(SECURITY_PAGE).into_response()
+    } else {
+        (axum::http::StatusCode::UNAUTHORIZED, "two-step sign-in must be set up first").into_response()
+    }
+}
+
+/// A page the browser asks for (not a script's request nor an event stream).
+fn is_page(parts: &Parts) -> bool {
+    parts.method == axum::http::Method::GET
+        && parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_none_or(|a| a.contains("text/html"))
+        && !parts.uri.path().starts_with("/events")
+}
+
 /// Whether this session was ended from another device, and the user's "sign out everywhere"
 /// time: one query. Its last activity is noted at most once a minute. A database that does
 /// not answer ends nobody's session.
@@ -215,10 +240,7 @@ async fn half_signed_in(parts: &Parts, session: &Session, auth: &AuthData) -> Re
         let _ = session.flush().await;
         return to_login(parts, Some("ended"));
     }
-    let page = parts.method == axum::http::Method::GET
-        && parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_none_or(|a| a.contains("text/html"))
-        && !parts.uri.path().starts_with("/events");
-    if page {
+    if is_page(parts) {
         let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         Redirect::to(&format!("/login/verify?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC))).into_response()
     } else {
@@ -235,6 +257,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         let Some(auth) = auth else { return Err(to_login(parts, None)) };
         if auth.pending_until_ms != 0 {
             return Err(half_signed_in(parts, &session, &auth).await);
+        }
+        if auth.setup_required && parts.uri.path() != SECURITY_PAGE {
+            return Err(only_security(parts));
         }
         let (ended_here, not_before) = session_state(state, &auth).await;
         let began = if auth.created_ms > 0 { auth.created_ms } else { auth.created_at * 1000 };

@@ -130,6 +130,7 @@ impl App {
             servers: None,
             pending_until_ms,
             sign_in_id: String::new(),
+            setup_required: false,
         };
         let mut record = tower_sessions::session::Record {
             id: Default::default(),

@@ -174,3 +174,36 @@ async fn the_security_page_lists_where_the_user_is_signed_in_and_ends_another_se
     assert_eq!(laptop.get("/f/INBOX").await.status, 200);
     assert_eq!(laptop.get("/settings/security").await.body.matches("<li class=\"session-row").count(), 1);
 }
+
+/// A hoster requires two-step sign-in for a domain: after the password, only its set-up
+/// opens; once set up, the mail does, and it cannot be turned off.
+#[tokio::test]
+async fn a_domain_that_requires_two_step_sign_in_leads_its_users_through_the_set_up() {
+    let app = TestApp::start_with(
+        |_| {},
+        |env| {
+            env.insert("FACTEUR_DOMAIN_1_NAME".into(), "example.test".into());
+            env.insert("FACTEUR_DOMAIN_1_REQUIRE_2FA".into(), "true".into());
+        },
+    )
+    .await;
+    let alice = dovecot().user();
+    assert!(alice.name.ends_with("@example.test"), "{}", alice.name);
+    append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
+    let b = Browser::new(&app);
+    let first = b.login_attempt(&alice.name, &alice.password).await;
+    assert!(first.url.ends_with("/settings/security") && first.body.contains("Your provider requires two-step sign-in"), "{} {}", first.url, first.body);
+    assert_eq!(b.raw_get("/f/INBOX").await.status().as_u16(), 401, "nothing else opens");
+    assert_eq!(b.raw_post("/settings", &[("csrf", &csrf(&first.body)), ("language", "fr")]).await.status().as_u16(), 401);
+    let setup = b.post("/settings/security", &[("csrf", &csrf(&first.body)), ("op", "totp-start")]).await;
+    let secret = secret_of(&setup.body);
+    let on = b.post("/settings/security", &[("csrf", &csrf(&setup.body)), ("op", "totp-confirm"), ("code", &code(&secret, 0))]).await;
+    assert!(on.body.contains("Two-step sign-in is on") && !on.body.contains("Turn off two-step sign-in"), "{}", on.body);
+    let codes: Vec<String> = on.body.split("<li><code>").skip(1).filter_map(|s| s.split('<').next()).map(String::from).collect();
+    assert_eq!(b.get("/f/INBOX").await.status, 200, "the mail opens once it is set up");
+    let off = b.post("/settings/security", &[("csrf", &csrf(&on.body)), ("op", "off"), ("code", &codes[0])]).await;
+    assert!(off.body.contains("it stays on"), "{}", off.body);
+    // The next sign-in asks for the second step.
+    let verify = password_again(&b, &alice).await;
+    assert!(verify.url.contains("/login/verify"), "{}", verify.url);
+}

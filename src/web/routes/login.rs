@@ -174,9 +174,14 @@ pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): 
         Ok(creds) => {
             let key = crate::web::auth::user_key(&creds.username);
             let second_step = crate::store::two_step::get(&state.db, &key).await?.totp_secret.is_some();
+            let setup_required = !second_step && state.domains.requires_two_step(&creds.username);
             let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            let cookie = auth::begin(&state, &session, &creds, second_step, user_agent).await?;
+            let cookie = auth::begin(&state, &session, &creds, second_step, setup_required, user_agent).await?;
             let clear = auth::set_strict_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
+            if setup_required {
+                tracing::info!(user = %creds.username, "two-step sign-in must be set up first");
+                return Ok((AppendHeaders([cookie, clear]), Redirect::to(auth::SECURITY_PAGE)).into_response());
+            }
             if second_step {
                 let verify = format!("/login/verify?next={}", percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC));
                 return Ok((AppendHeaders([cookie, clear]), Redirect::to(&verify)).into_response());

@@ -75,13 +75,15 @@ pub async fn verify(
     Form(f): Form<VerifyForm>,
 ) -> Result<Response, AppError> {
     let next = auth::safe_next(f.next.as_deref());
+    // The token first: a form from elsewhere gets nothing, whatever the session's state.
+    let token_ok = session.get::<AuthData>(AUTH_KEY).await?.is_some_and(|a| crate::secrets::token_matches(&a.csrf, &f.csrf));
+    if !token_ok {
+        return Err(AppError::forbidden("CSRF token mismatch on the second step"));
+    }
     let mut auth = match pending(&session, &next).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
-    if !crate::secrets::token_matches(&auth.csrf, &f.csrf) {
-        return Err(AppError::forbidden("CSRF token mismatch on the second step"));
-    }
     let i18n = auth.prefs.language.as_deref().map(crate::i18n::I18n::new).unwrap_or(i18n);
     let brand = state.brands.for_request(&headers).clone();
     let account = user_key(&auth.username);
@@ -157,6 +159,8 @@ async fn base_page(cx: &Ctx, tz: TzOffset, notice: Option<crate::web::notice::No
     let chrome = cx.chrome("", notice).await?;
     let mut page = SecurityPage::new(chrome, on, left);
     page.sessions = sessions;
+    page.required = cx.state.domains.requires_two_step(&cx.user.auth.username);
+    page.setup_required = cx.user.auth.setup_required;
     Ok(page)
 }
 
@@ -214,6 +218,11 @@ pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): Client
             let sealed = cx.state.server_key.seal(&totp_context(&key), &secret)?;
             store::enable_totp(cx.db(), &key, &sealed, step as i64, now).await?;
             tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned on");
+            if cx.user.auth.setup_required {
+                let mut auth = cx.user.auth.clone();
+                auth.setup_required = false;
+                cx.user.session.insert(AUTH_KEY, auth).await?;
+            }
             let codes = if store::recovery_left(cx.db(), &key).await? == 0 { Some(new_codes(&cx, &key).await?) } else { None };
             let mut page = base_page(&cx, tz, None).await?;
             page.message = Some(i18n.t("security-turned-on"));
@@ -236,6 +245,9 @@ pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): Client
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
             }
             if f.op == "off" {
+                if cx.state.domains.requires_two_step(&cx.user.auth.username) {
+                    return notice::redirect(&cx.user, i18n.t("security-required"), "/settings/security").await;
+                }
                 store::disable(cx.db(), &key).await?;
                 tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned off");
                 return notice::redirect(&cx.user, i18n.t("security-turned-off"), "/settings/security").await;

@@ -60,10 +60,14 @@ pub struct SecurityPage {
     pub message: Option<String>,
     pub error: Option<String>,
     pub sessions: Vec<SessionRow>,
+    /// The hoster requires two-step sign-in for this user's domain.
+    pub required: bool,
+    /// …and it is not set up yet: nothing else opens until it is.
+    pub setup_required: bool,
 }
 
 impl SecurityPage {
     pub fn new(chrome: Chrome, on: bool, recovery_left: i64) -> Self {
-        Self { title: chrome.i18n.t("security-title"), on, recovery_left, setup: None, codes: None, message: None, error: None, sessions: Vec::new(), chrome }
+        Self { title: chrome.i18n.t("security-title"), on, recovery_left, setup: None, codes: None, message: None, error: None, sessions: Vec::new(), required: false, setup_required: false, chrome }
     }
 }
