@@ -247,7 +247,7 @@ mod example_file {
     /// The example with its commented-out settings (`# key = value`) and sections uncommented.
     fn uncommented() -> toml::Table {
         let is_setting =
-            |r: &str| r.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            |r: &str| r.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
         let text: String = TEXT
             .lines()
             .map(|l| {
