@@ -46,6 +46,71 @@
   }
   watchOutbox();
 
+  // Pages of every kind (Settings too): the mailto: offer, the service worker, notifications.
+  // Settings: offer to open mailto: links in Facteur.
+  var mailto = document.querySelector("[data-register-mailto]");
+  if (mailto && navigator.registerProtocolHandler) {
+    mailto.hidden = false;
+    mailto.addEventListener("click", function () {
+      try { navigator.registerProtocolHandler("mailto", location.origin + "/compose?mailto=%s"); } catch (e) { mailto.disabled = true; }
+    });
+  }
+
+  // The service worker: an offline page, and notifications where the user turns them on.
+  var worker = ("serviceWorker" in navigator) ? navigator.serviceWorker.register("/sw.js").catch(function () { return null; }) : null;
+
+  // Settings: new-mail notifications on this device.
+  var push = document.querySelector(".push-settings");
+  if (push) setUpPush(push);
+
+  function setUpPush(box) {
+    var state = box.querySelector(".push-state");
+    var on = box.querySelector(".push-on"), off = box.querySelector(".push-off");
+    var preview = box.querySelector("#push-preview");
+    function say(key) { state.textContent = box.dataset[key] || ""; }
+    if (!worker || !("PushManager" in window) || !("Notification" in window)) { say("unsupported"); return; }
+    function keyBytes(text) {
+      var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+      var raw = atob(b64 + "===".slice((b64.length + 3) % 4));
+      var out = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+      return out;
+    }
+    function tell(op, sub) {
+      var json = sub.toJSON();
+      var form = new URLSearchParams({ csrf: box.dataset.csrf, op: op, endpoint: json.endpoint,
+        p256dh: (json.keys && json.keys.p256dh) || "", auth: (json.keys && json.keys.auth) || "", preview: preview.checked ? "1" : "0" });
+      return fetch("/settings/notifications", { method: "POST", body: form, credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error("refused"); });
+    }
+    function show(sub) {
+      on.hidden = !!sub; off.hidden = !sub;
+      say(sub ? "on" : (Notification.permission === "denied" ? "denied" : "off"));
+    }
+    // Off until the browser says otherwise (it may take a while to answer, or never where its
+    // push service is out of reach).
+    show(null);
+    worker.then(function (reg) { return reg ? reg.pushManager.getSubscription() : null; }).then(show, function () { say("unsupported"); });
+    on.addEventListener("click", function () {
+      Notification.requestPermission().then(function (p) {
+        if (p !== "granted") { show(null); return; }
+        return navigator.serviceWorker.ready
+          .then(function (reg) { return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(box.dataset.pushKey) }); })
+          .then(function (sub) { return tell("on", sub).then(function () { show(sub); }); });
+      }).catch(function () { say("failed"); });
+    });
+    off.addEventListener("click", function () {
+      navigator.serviceWorker.ready.then(function (reg) { return reg.pushManager.getSubscription(); }).then(function (sub) {
+        if (!sub) { show(null); return; }
+        return tell("off", sub).then(function () { return sub.unsubscribe(); }).then(function () { show(null); });
+      }).catch(function () { say("failed"); });
+    });
+    preview.addEventListener("change", function () {
+      navigator.serviceWorker.ready.then(function (reg) { return reg.pushManager.getSubscription(); })
+        .then(function (sub) { if (sub) return tell("on", sub); }).catch(function () { say("failed"); });
+    });
+  }
+
   var body = document.body;
   if (!body || !body.classList.contains("app")) return;
   body.classList.add("js");
@@ -501,68 +566,4 @@
   placeCursor();
   syncSelectAll();
   showUnread(Number(body.dataset.unread || 0));
-
-  // Settings: offer to open mailto: links in Facteur.
-  var mailto = document.querySelector("[data-register-mailto]");
-  if (mailto && navigator.registerProtocolHandler) {
-    mailto.hidden = false;
-    mailto.addEventListener("click", function () {
-      try { navigator.registerProtocolHandler("mailto", location.origin + "/compose?mailto=%s"); } catch (e) { mailto.disabled = true; }
-    });
-  }
-
-  // The service worker: an offline page, and notifications where the user turns them on.
-  var worker = ("serviceWorker" in navigator) ? navigator.serviceWorker.register("/sw.js").catch(function () { return null; }) : null;
-
-  // Settings: new-mail notifications on this device.
-  var push = document.querySelector(".push-settings");
-  if (push) setUpPush(push);
-
-  function setUpPush(box) {
-    var state = box.querySelector(".push-state");
-    var on = box.querySelector(".push-on"), off = box.querySelector(".push-off");
-    var preview = box.querySelector("#push-preview");
-    function say(key) { state.textContent = box.dataset[key] || ""; }
-    if (!worker || !("PushManager" in window) || !("Notification" in window)) { say("unsupported"); return; }
-    function keyBytes(text) {
-      var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
-      var raw = atob(b64 + "===".slice((b64.length + 3) % 4));
-      var out = new Uint8Array(raw.length);
-      for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-      return out;
-    }
-    function tell(op, sub) {
-      var json = sub.toJSON();
-      var form = new URLSearchParams({ csrf: box.dataset.csrf, op: op, endpoint: json.endpoint,
-        p256dh: (json.keys && json.keys.p256dh) || "", auth: (json.keys && json.keys.auth) || "", preview: preview.checked ? "1" : "0" });
-      return fetch("/settings/notifications", { method: "POST", body: form, credentials: "same-origin" })
-        .then(function (r) { if (!r.ok) throw new Error("refused"); });
-    }
-    function show(sub) {
-      on.hidden = !!sub; off.hidden = !sub;
-      say(sub ? "on" : (Notification.permission === "denied" ? "denied" : "off"));
-    }
-    // Off until the browser says otherwise (it may take a while to answer, or never where its
-    // push service is out of reach).
-    show(null);
-    worker.then(function (reg) { return reg ? reg.pushManager.getSubscription() : null; }).then(show, function () { say("unsupported"); });
-    on.addEventListener("click", function () {
-      Notification.requestPermission().then(function (p) {
-        if (p !== "granted") { show(null); return; }
-        return navigator.serviceWorker.ready
-          .then(function (reg) { return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(box.dataset.pushKey) }); })
-          .then(function (sub) { return tell("on", sub).then(function () { show(sub); }); });
-      }).catch(function () { say("failed"); });
-    });
-    off.addEventListener("click", function () {
-      navigator.serviceWorker.ready.then(function (reg) { return reg.pushManager.getSubscription(); }).then(function (sub) {
-        if (!sub) { show(null); return; }
-        return tell("off", sub).then(function () { return sub.unsubscribe(); }).then(function () { show(null); });
-      }).catch(function () { say("failed"); });
-    });
-    preview.addEventListener("change", function () {
-      navigator.serviceWorker.ready.then(function (reg) { return reg.pushManager.getSubscription(); })
-        .then(function (sub) { if (sub) return tell("on", sub); }).catch(function () { say("failed"); });
-    });
-  }
 })();

@@ -242,7 +242,8 @@ async fn in_chromium_the_service_worker_shows_a_push_and_the_settings_offer_noti
     assert_eq!(scope.as_str(), Some(format!("{origin}/").as_str()), "one service worker for the whole site");
     // Off, or unavailable: this headless browser cannot reach a push service to subscribe.
     let said = eventually(Duration::from_secs(10), || async {
-        let text = c.execute("return document.querySelector('.push-settings .push-state').textContent", vec![]).await.unwrap();
+        // Said by the page's script (the <noscript> text is gone).
+        let text = c.execute("const p = document.querySelector('.push-settings .push-state'); return p.querySelector('noscript') ? '' : p.textContent", vec![]).await.unwrap();
         let text = text.as_str().unwrap_or_default().to_string();
         text.contains("Notifications are off for this device") || text.contains("cannot show notifications")
     })
