@@ -297,6 +297,9 @@ async fn in_chromium_the_service_worker_shows_a_push_and_the_settings_offer_noti
         .unwrap();
     assert!(cached.as_str().unwrap_or_default().contains("You are offline"), "{cached}");
     let manifest: serde_json::Value = serde_json::from_str(&reqwest::get(app.url("/manifest.webmanifest")).await.unwrap().text().await.unwrap()).unwrap();
+    // Chromium finds nothing that keeps it from installing the site as an app.
+    let install = c.issue_cmd(Cdp("Page.getInstallabilityErrors", serde_json::json!({}))).await.expect("installability");
+    assert_eq!(install["installabilityErrors"], serde_json::json!([]), "{install}");
     assert_eq!(manifest["display"], "standalone");
     assert_eq!(manifest["start_url"], "/");
 }
