@@ -816,3 +816,18 @@ security-browser-on = { $browser } on { $system }
 security-browser-unknown = An unknown browser
 security-setup-required = Your provider requires two-step sign-in for this address. Set it up to continue to your mail.
 security-required = Your provider requires two-step sign-in for this address: it stays on.
+security-notices = Sign-ins from a new browser
+security-notices-are-on = You get an email when someone signs in with your password from a browser that has not signed in before.
+security-notices-are-off = You can get an email each time someone signs in with your password from a browser that has not signed in before.
+security-notices-turn-on = Email me about new browsers
+security-notices-turn-off = Stop these emails
+security-notices-on = You will get an email when a new browser signs in.
+security-notices-off = No more emails about new browsers.
+security-notice-subject = New sign-in to { $brand }
+security-notice-body = Someone signed in to { $brand } with your password from a browser that had not signed in before.
+
+    Browser: { $browser }
+    Address: { $address }
+    Time: { $when }
+
+    If it was you, there is nothing to do. If not, change your password now, then sign out everywhere (Settings → Security), and turn on two-step sign-in.

@@ -832,3 +832,18 @@ security-browser-on = { $browser } sur { $system }
 security-browser-unknown = Un navigateur inconnu
 security-setup-required = Votre hébergeur exige la connexion en deux étapes pour cette adresse. Configurez-la pour accéder à votre courrier.
 security-required = Votre hébergeur exige la connexion en deux étapes pour cette adresse : elle reste activée.
+security-notices = Connexions depuis un nouveau navigateur
+security-notices-are-on = Vous recevez un courriel quand quelqu’un se connecte avec votre mot de passe depuis un navigateur jamais utilisé pour ce compte.
+security-notices-are-off = Vous pouvez recevoir un courriel chaque fois que quelqu’un se connecte avec votre mot de passe depuis un navigateur jamais utilisé pour ce compte.
+security-notices-turn-on = M’écrire pour chaque nouveau navigateur
+security-notices-turn-off = Ne plus m’écrire
+security-notices-on = Vous recevrez un courriel quand un nouveau navigateur se connectera.
+security-notices-off = Plus de courriels pour les nouveaux navigateurs.
+security-notice-subject = Nouvelle connexion à { $brand }
+security-notice-body = Quelqu’un s’est connecté à { $brand } avec votre mot de passe depuis un navigateur jamais utilisé pour ce compte.
+
+    Navigateur : { $browser }
+    Adresse : { $address }
+    Heure : { $when }
+
+    Si c’était vous, il n’y a rien à faire. Sinon, changez votre mot de passe maintenant, puis déconnectez toutes les sessions (Réglages → Sécurité) et activez la connexion en deux étapes.

@@ -73,6 +73,33 @@ pub async fn sweep(db: &Db, before_ms: i64) -> Result<u64, StoreError> {
     Ok(done.rows_affected())
 }
 
+/// Whether the user wants an email when someone signs in from a new browser.
+pub async fn notices_on(db: &Db, username: &str) -> Result<bool, StoreError> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT enabled FROM sign_in_notices WHERE username = $1").bind(username).fetch_optional(db).await?;
+    Ok(row.is_some_and(|(e,)| e != 0))
+}
+
+pub async fn set_notices(db: &Db, username: &str, on: bool) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO sign_in_notices (username, enabled) VALUES ($1, $2) ON CONFLICT (username) DO UPDATE SET enabled = $2")
+        .bind(username)
+        .bind(i64::from(on))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Notes that the user signed in from `browser` (a hash of its cookie); `true` when it is a
+/// browser they had not signed in from before.
+pub async fn note_browser(db: &Db, username: &str, browser: &str, now_ms: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("INSERT INTO known_browsers (username, browser, seen_ms) VALUES ($1, $2, $3) ON CONFLICT (username, browser) DO NOTHING")
+        .bind(username)
+        .bind(browser)
+        .bind(now_ms)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +122,11 @@ mod tests {
         assert_eq!(sweep(&db, 4_000).await.unwrap(), 1, "s3, last seen at 3 000");
         assert!(remove(&db, "a@example.test", "s1").await.unwrap());
         assert!(of_user(&db, "a@example.test").await.unwrap().is_empty());
+        assert!(!notices_on(&db, "a@example.test").await.unwrap(), "off unless turned on");
+        set_notices(&db, "a@example.test", true).await.unwrap();
+        assert!(notices_on(&db, "a@example.test").await.unwrap());
+        assert!(note_browser(&db, "a@example.test", "h1", 1).await.unwrap());
+        assert!(!note_browser(&db, "a@example.test", "h1", 2).await.unwrap(), "known now");
+        assert!(note_browser(&db, "b@example.test", "h1", 2).await.unwrap(), "per user");
     }
 }

@@ -2,6 +2,8 @@
 //! Dovecot for the password. The test plays the app: it computes codes from the secret the
 //! set-up page shows.
 
+use std::time::Duration;
+
 use crate::harness::*;
 
 /// The secret the set-up page shows as text (base32, in groups).
@@ -206,4 +208,36 @@ async fn a_domain_that_requires_two_step_sign_in_leads_its_users_through_the_set
     // The next sign-in asks for the second step.
     let verify = password_again(&b, &alice).await;
     assert!(verify.url.contains("/login/verify"), "{}", verify.url);
+}
+
+/// With the setting on, a sign-in from a browser that never signed in emails the user, once;
+/// the same browser again does not.
+#[tokio::test]
+async fn a_sign_in_from_a_new_browser_emails_the_user_when_they_asked_for_it() {
+    let app = TestApp::start().await;
+    let alice = dovecot().user();
+    append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    let page = b.get("/settings/security").await;
+    assert!(page.body.contains("You can get an email"), "off unless turned on");
+    let on = b.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "notices"), ("code", "on")]).await;
+    assert!(on.body.contains("You will get an email when a new browser signs in"), "{}", on.body);
+    let notices = || async { crate::compose::search(&mut alice.imap().await, "INBOX", "Subject", "New sign-in to Facteur").await.len() };
+    // The same browser again: known, nothing sent.
+    password_again(&b, &alice).await;
+    // Another browser: one email, saying what signed in.
+    let other = Browser::new(&app);
+    other.login(&alice).await;
+    assert!(eventually(Duration::from_secs(20), || async { notices().await == 1 }).await, "the notice arrives");
+    password_again(&other, &alice).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(notices().await, 1, "not again for a browser it knows now");
+    let mut imap = alice.imap().await;
+    let uid = crate::compose::search(&mut imap, "INBOX", "Subject", "New sign-in to Facteur").await[0];
+    imap.select("INBOX").await.unwrap();
+    let fetched: Vec<_> = futures_util::TryStreamExt::try_collect(imap.uid_fetch(uid.to_string(), "BODY.PEEK[]").await.unwrap()).await.unwrap();
+    let parsed = mail_parser::MessageParser::default().parse(fetched[0].body().unwrap()).unwrap();
+    let text = parsed.body_text(0).unwrap().into_owned();
+    assert!(text.contains("Address: 127.") && text.contains("change your password"), "{text}");
 }

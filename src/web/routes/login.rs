@@ -177,19 +177,20 @@ pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): 
             let setup_required = !second_step && state.domains.requires_two_step(&creds.username);
             let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
             let cookie = auth::begin(&state, &session, &creds, second_step, setup_required, user_agent).await?;
+            let browser = crate::web::routes::security::note_sign_in(&state, &headers, &creds, user_agent).await;
             let clear = auth::set_strict_cookie(LOGIN_COOKIE, "", 0, state.config.cookie_secure);
             if setup_required {
                 tracing::info!(user = %creds.username, "two-step sign-in must be set up first");
-                return Ok((AppendHeaders([cookie, clear]), Redirect::to(auth::SECURITY_PAGE)).into_response());
+                return Ok((AppendHeaders([cookie, clear, browser]), Redirect::to(auth::SECURITY_PAGE)).into_response());
             }
             if second_step {
                 let verify = format!("/login/verify?next={}", percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC));
-                return Ok((AppendHeaders([cookie, clear]), Redirect::to(&verify)).into_response());
+                return Ok((AppendHeaders([cookie, clear, browser]), Redirect::to(&verify)).into_response());
             }
             // Whether the vacation reply is on, for the banner of the first page (bounded: a
             // server without ManageSieve must not slow the login down).
             let _ = tokio::time::timeout(std::time::Duration::from_millis(1500), state.vacations.refresh(&key, &state.registry, &creds)).await;
-            Ok((AppendHeaders([cookie, clear]), Redirect::to(&next)).into_response())
+            Ok((AppendHeaders([cookie, clear, browser]), Redirect::to(&next)).into_response())
         }
         Err(refusal) => {
             let error = Some(refusal.message(&i18n));

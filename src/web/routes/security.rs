@@ -161,6 +161,7 @@ async fn base_page(cx: &Ctx, tz: TzOffset, notice: Option<crate::web::notice::No
     page.sessions = sessions;
     page.required = cx.state.domains.requires_two_step(&cx.user.auth.username);
     page.setup_required = cx.user.auth.setup_required;
+    page.notices = crate::store::web_sessions::notices_on(cx.db(), &key).await?;
     Ok(page)
 }
 
@@ -268,6 +269,12 @@ pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): Client
             };
             notice::redirect(&cx.user, text, "/settings/security#sessions").await
         }
+        "notices" => {
+            let on = f.code == "on";
+            crate::store::web_sessions::set_notices(cx.db(), &key, on).await?;
+            let text = i18n.t(if on { "security-notices-on" } else { "security-notices-off" });
+            notice::redirect(&cx.user, text, "/settings/security#notices").await
+        }
         "end-others" => {
             let n = crate::store::web_sessions::remove_others(cx.db(), &key, &cx.user.auth.sign_in_id).await?;
             tracing::info!(user = %cx.user.auth.username, sessions = n, "other web sessions ended");
@@ -300,4 +307,63 @@ async fn setup_page(cx: &Ctx, tz: TzOffset, secret: &[u8], error: Option<String>
 fn no_store(mut r: Response) -> Response {
     r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     r
+}
+
+/// The cookie that tells one browser from another across sign-ins (a random id; its hash is
+/// what the database keeps).
+const BROWSER_COOKIE: &str = "facteur_browser";
+
+/// After a right password: notes the browser, and if the user has not signed in from it
+/// before and asked to be told, emails them (in the background, through their own SMTP
+/// login). Returns the cookie that names the browser.
+pub async fn note_sign_in(state: &AppState, headers: &HeaderMap, creds: &crate::mail::Credentials, user_agent: &str) -> (header::HeaderName, header::HeaderValue) {
+    use sha2::Digest;
+    let id = auth::cookie_value(headers, BROWSER_COOKIE)
+        .filter(|v| (16..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .or_else(|| crate::secrets::random_token::<18>().ok())
+        .unwrap_or_default();
+    let cookie = auth::set_cookie(BROWSER_COOKIE, &id, 400 * 86_400, state.config.cookie_secure);
+    let key = user_key(&creds.username);
+    let hash: String = sha2::Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let new = crate::store::web_sessions::note_browser(&state.db, &key, &hash, crate::clock::unix_ms()).await.unwrap_or(false);
+    if new && crate::store::web_sessions::notices_on(&state.db, &key).await.unwrap_or(false) {
+        let (state, creds, user_agent) = (state.clone(), creds.clone(), user_agent.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = send_notice(&state, &creds, &user_agent).await {
+                tracing::warn!(user = %creds.username, error = %e, "the new sign-in notice was not sent");
+            }
+        });
+    }
+    cookie
+}
+
+/// "New sign-in to Facteur", from the user to themselves, in their language.
+async fn send_notice(state: &AppState, creds: &crate::mail::Credentials, user_agent: &str) -> anyhow::Result<()> {
+    let key = user_key(&creds.username);
+    let language = crate::store::prefs::get(&state.db, &key).await.ok().and_then(|p| p.language);
+    let i18n = crate::i18n::I18n::new(language.as_deref().unwrap_or(&state.config.default_language));
+    let address = creds.origin.as_ref().map(|o| o.ip.to_string()).unwrap_or_default();
+    let when = time::OffsetDateTime::now_utc();
+    let when = format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", when.year(), when.month() as u8, when.day(), when.hour(), when.minute());
+    let brand = state.config.brand_name.clone();
+    let body = i18n.ta(
+        "security-notice-body",
+        &[
+            ("brand", crate::i18n::FluentArg::Str(brand.clone())),
+            ("browser", crate::i18n::FluentArg::Str(browser_of(user_agent, &i18n))),
+            ("address", crate::i18n::FluentArg::Str(address)),
+            ("when", crate::i18n::FluentArg::Str(when)),
+        ],
+    );
+    let me: lettre::message::Mailbox = creds.username.parse()?;
+    let message = lettre::Message::builder()
+        .from(me.clone())
+        .to(me.clone())
+        .subject(i18n.t1("security-notice-subject", "brand", brand))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(body)?;
+    let envelope = lettre::address::Envelope::new(Some(me.email.clone()), vec![me.email])?;
+    state.smtp.send(creds, &envelope, &message.formatted()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(user = %creds.username, "new sign-in notice sent");
+    Ok(())
 }

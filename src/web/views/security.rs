@@ -64,10 +64,12 @@ pub struct SecurityPage {
     pub required: bool,
     /// …and it is not set up yet: nothing else opens until it is.
     pub setup_required: bool,
+    /// An email on a sign-in from a new browser.
+    pub notices: bool,
 }
 
 impl SecurityPage {
     pub fn new(chrome: Chrome, on: bool, recovery_left: i64) -> Self {
-        Self { title: chrome.i18n.t("security-title"), on, recovery_left, setup: None, codes: None, message: None, error: None, sessions: Vec::new(), required: false, setup_required: false, chrome }
+        Self { title: chrome.i18n.t("security-title"), on, recovery_left, setup: None, codes: None, message: None, error: None, sessions: Vec::new(), required: false, setup_required: false, notices: false, chrome }
     }
 }
