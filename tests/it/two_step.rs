@@ -241,3 +241,40 @@ async fn a_sign_in_from_a_new_browser_emails_the_user_when_they_asked_for_it() {
     let text = parsed.body_text(0).unwrap().into_owned();
     assert!(text.contains("Address: 127.") && text.contains("change your password"), "{text}");
 }
+
+/// In Chromium: the password, then the second step's page (checked with axe at desktop and
+/// phone sizes), then the code the app shows: the inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_second_step_follows_the_password_and_passes_axe() {
+    use fantoccini::Locator;
+    let app = TestApp::start().await;
+    let alice = dovecot().user();
+    append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
+    let b = Browser::new(&app);
+    b.login(&alice).await;
+    let page = b.get("/settings/security").await;
+    let setup = b.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "totp-start")]).await;
+    let secret = secret_of(&setup.body);
+    b.post("/settings/security", &[("csrf", &csrf(&setup.body)), ("op", "totp-confirm"), ("code", &code(&secret, 0))]).await;
+    sqlx::query("UPDATE second_factors SET totp_last_step = 0 WHERE username = $1").bind(facteur::web::auth::user_key(&alice.name)).execute(&app.state.db).await.unwrap();
+
+    let (_driver, c) = crate::browser::browser(true).await;
+    for (width, height, name) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        c.set_window_size(width, height).await.unwrap();
+        c.goto(&app.url("/login")).await.unwrap();
+        c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(&alice.name).await.unwrap();
+        c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(&alice.password).await.unwrap();
+        c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+        c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("input#code")).await.expect("the second step");
+        crate::browser::shot(&c, &format!("verify-{name}")).await;
+        let findings = crate::accessibility::axe(&c, &crate::accessibility::axe_source()).await;
+        assert!(findings.is_empty(), "{name}: {findings:?}");
+        let offset = if name == "desktop" { -30 } else { 0 };
+        c.find(Locator::Css("input#code")).await.unwrap().send_keys(&code(&secret, offset)).await.unwrap();
+        c.find(Locator::Css("form[action='/login/verify'] button[type=submit]")).await.unwrap().click().await.unwrap();
+        c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("the inbox after the code");
+        // Signed out again for the next size.
+        c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("input[name=username]")).await.expect("signed out");
+    }
+}
