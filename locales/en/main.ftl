@@ -831,3 +831,18 @@ security-notice-body = Someone signed in to { $brand } with your password from a
     Time: { $when }
 
     If it was you, there is nothing to do. If not, change your password now, then sign out everywhere (Settings → Security), and turn on two-step sign-in.
+passkey-title = Passkeys and security keys
+passkey-help = A security key (such as a YubiKey) or a passkey kept by your phone or computer can be your second step instead of a code: touch it, or unlock it, when asked.
+passkey-name = A name for the new key
+passkey-add = Add a key
+passkey-unnamed = Security key
+passkey-added = added { $when }
+passkey-used = last used { $when }
+passkey-remove = Remove
+passkey-remove-code = Code to confirm
+passkey-removed = The key is removed.
+passkey-gone = That key was removed already.
+passkey-failed = The key did not answer, or its answer was not accepted. Try again, or use a code.
+passkey-or = Or use a passkey or security key:
+passkey-use = Use my key
+passkey-needs-js = Keys need JavaScript in this page.

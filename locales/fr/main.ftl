@@ -847,3 +847,18 @@ security-notice-body = Quelqu’un s’est connecté à { $brand } avec votre mo
     Heure : { $when }
 
     Si c’était vous, il n’y a rien à faire. Sinon, changez votre mot de passe maintenant, puis déconnectez toutes les sessions (Réglages → Sécurité) et activez la connexion en deux étapes.
+passkey-title = Clés d’accès et clés de sécurité
+passkey-help = Une clé de sécurité (comme une YubiKey) ou une clé d’accès gardée par votre téléphone ou votre ordinateur peut servir de deuxième étape à la place d’un code : touchez-la ou déverrouillez-la quand on vous le demande.
+passkey-name = Un nom pour la nouvelle clé
+passkey-add = Ajouter une clé
+passkey-unnamed = Clé de sécurité
+passkey-added = ajoutée le { $when }
+passkey-used = dernière utilisation le { $when }
+passkey-remove = Retirer
+passkey-remove-code = Code pour confirmer
+passkey-removed = La clé est retirée.
+passkey-gone = Cette clé était déjà retirée.
+passkey-failed = La clé n’a pas répondu, ou sa réponse n’a pas été acceptée. Réessayez, ou utilisez un code.
+passkey-or = Ou utilisez une clé d’accès ou une clé de sécurité :
+passkey-use = Utiliser ma clé
+passkey-needs-js = Les clés demandent JavaScript sur cette page.

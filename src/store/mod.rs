@@ -11,6 +11,7 @@
 pub mod archives;
 pub mod imports;
 pub mod outbox;
+pub mod passkeys;
 pub mod push;
 pub mod two_step;
 pub mod compose;

@@ -111,6 +111,73 @@
     });
   }
 
+  // Passkeys and security keys: added in Settings → Security, used at the second step. The
+  // server's options carry binary fields in base64url; the browser wants bytes, and back.
+  var addKey = document.querySelector(".passkey-add");
+  if (addKey) setUpKeys(addKey, "register");
+  var useKey = document.querySelector(".passkey-step");
+  if (useKey) setUpKeys(useKey, "sign-in");
+
+  function setUpKeys(box, mode) {
+    var button = box.querySelector(mode === "register" ? ".passkey-register" : ".passkey-sign-in");
+    var state = box.querySelector(".passkey-state");
+    if (!window.PublicKeyCredential || !navigator.credentials) return;
+    state.textContent = "";
+    button.hidden = false;
+    function bytes(text) {
+      var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+      var raw = atob(b64 + "===".slice((b64.length + 3) % 4));
+      var out = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+      return out;
+    }
+    function text(buffer) {
+      if (!buffer) return null;
+      var b = new Uint8Array(buffer), s = "";
+      for (var i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+      return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    }
+    function post(url, data) {
+      return fetch(url, { method: "POST", credentials: "same-origin",
+        headers: { "content-type": "application/json", "x-csrf-token": box.dataset.csrf },
+        body: JSON.stringify(data || {}) }).then(function (r) { if (!r.ok) throw new Error("refused"); return r.json(); });
+    }
+    function failed() { state.textContent = box.dataset.failed || ""; button.disabled = false; }
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      state.textContent = "";
+      if (mode === "register") {
+        post("/settings/security/passkeys/start").then(function (o) {
+          var k = o.publicKey;
+          k.challenge = bytes(k.challenge);
+          k.user.id = bytes(k.user.id);
+          (k.excludeCredentials || []).forEach(function (c) { c.id = bytes(c.id); });
+          // Chromium refuses a protection policy that requires user verification next to a
+          // "preferred" verification (NotSupportedError); the server does not need it.
+          if (k.extensions) { delete k.extensions.credentialProtectionPolicy; delete k.extensions.enforceCredentialProtectionPolicy; }
+          return navigator.credentials.create({ publicKey: k });
+        }).then(function (c) {
+          var name = document.getElementById("passkey-name");
+          return post("/settings/security/passkeys/finish", { name: name ? name.value : "", credential: {
+            id: c.id, rawId: text(c.rawId), type: c.type, extensions: c.getClientExtensionResults(),
+            response: { attestationObject: text(c.response.attestationObject), clientDataJSON: text(c.response.clientDataJSON) } } });
+        }).then(function (r) { location.href = r.next; }, failed);
+      } else {
+        post("/login/verify/passkey/start").then(function (o) {
+          var k = o.publicKey;
+          k.challenge = bytes(k.challenge);
+          (k.allowCredentials || []).forEach(function (c) { c.id = bytes(c.id); });
+          return navigator.credentials.get({ publicKey: k });
+        }).then(function (c) {
+          return post("/login/verify/passkey/finish", { next: box.dataset.next, credential: {
+            id: c.id, rawId: text(c.rawId), type: c.type, extensions: c.getClientExtensionResults(),
+            response: { authenticatorData: text(c.response.authenticatorData), clientDataJSON: text(c.response.clientDataJSON),
+              signature: text(c.response.signature), userHandle: text(c.response.userHandle) } } });
+        }).then(function (r) { location.href = r.next; }, failed);
+      }
+    });
+  }
+
   var body = document.body;
   if (!body || !body.classList.contains("app")) return;
   body.classList.add("js");

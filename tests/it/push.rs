@@ -209,7 +209,7 @@ async fn a_delivery_through_postfix_becomes_one_encrypted_signed_push_per_device
 
 /// A raw DevTools command through chromedriver (`goog/cdp/execute`).
 #[derive(Debug)]
-struct Cdp(&'static str, serde_json::Value);
+pub(crate) struct Cdp(pub(crate) &'static str, pub(crate) serde_json::Value);
 
 impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
     fn endpoint(&self, base: &reqwest::Url, session: Option<&str>) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {

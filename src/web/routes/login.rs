@@ -173,7 +173,8 @@ pub async fn login(State(state): State<AppState>, session: Session, Lang(i18n): 
     match sign_in(&state, origin, &username, form.password).await {
         Ok(creds) => {
             let key = crate::web::auth::user_key(&creds.username);
-            let second_step = crate::store::two_step::get(&state.db, &key).await?.totp_secret.is_some();
+            let second_step = crate::store::two_step::get(&state.db, &key).await?.totp_secret.is_some()
+                || !crate::store::passkeys::of_user(&state.db, &key).await?.is_empty();
             let setup_required = !second_step && state.domains.requires_two_step(&creds.username);
             let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
             let cookie = auth::begin(&state, &session, &creds, second_step, setup_required, user_agent).await?;

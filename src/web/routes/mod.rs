@@ -11,6 +11,7 @@ pub mod folders;
 pub mod login;
 pub mod mailbox;
 pub mod message;
+pub mod passkeys;
 pub mod scheduled;
 pub mod push;
 pub mod search;

@@ -16,7 +16,7 @@ use crate::web::error::AppError;
 use crate::web::extract::{ClientOrigin, Ctx, Lang};
 use crate::web::notice;
 use crate::web::format::{self, TzOffset};
-use crate::web::views::security::{SecurityPage, SessionRow, Setup, VerifyPage};
+use crate::web::views::security::{PasskeyRow, SecurityPage, SessionRow, Setup, VerifyPage};
 
 /// The sealing context of a user's authenticator secret.
 fn totp_context(account: &str) -> Vec<u8> {
@@ -52,7 +52,9 @@ pub async fn verify_page(State(state): State<AppState>, headers: HeaderMap, sess
     };
     let i18n = auth.prefs.language.as_deref().map(crate::i18n::I18n::new).unwrap_or(i18n);
     let brand = state.brands.for_request(&headers);
-    Ok(VerifyPage::new(brand, i18n, crate::secrets::mask_token(&auth.csrf), next, None).into_response())
+    let mut page = VerifyPage::new(brand, i18n, crate::secrets::mask_token(&auth.csrf), next, None);
+    page.passkeys = !crate::store::passkeys::of_user(&state.db, &user_key(&auth.username)).await?.is_empty();
+    Ok(page.into_response())
 }
 
 #[derive(Deserialize)]
@@ -141,7 +143,9 @@ pub async fn security_page(cx: Ctx, tz: TzOffset, Query(q): Query<std::collectio
 
 async fn base_page(cx: &Ctx, tz: TzOffset, notice: Option<crate::web::notice::Notice>) -> Result<SecurityPage, AppError> {
     let key = cx.key();
-    let on = store::get(cx.db(), &key).await?.totp_secret.is_some();
+    let totp = store::get(cx.db(), &key).await?.totp_secret.is_some();
+    let passkeys = crate::store::passkeys::of_user(cx.db(), &key).await?;
+    let on = totp || !passkeys.is_empty();
     let left = store::recovery_left(cx.db(), &key).await?;
     let i18n = cx.i18n();
     let sessions = crate::store::web_sessions::of_user(cx.db(), &key)
@@ -162,6 +166,17 @@ async fn base_page(cx: &Ctx, tz: TzOffset, notice: Option<crate::web::notice::No
     page.required = cx.state.domains.requires_two_step(&cx.user.auth.username);
     page.setup_required = cx.user.auth.setup_required;
     page.notices = crate::store::web_sessions::notices_on(cx.db(), &key).await?;
+    page.totp = totp;
+    page.passkeys = passkeys
+        .into_iter()
+        .map(|k| PasskeyRow {
+            id: k.id,
+            name: k.name,
+            added: format::full_date(Some(k.created_ms / 1000), tz, i18n),
+            used: (k.last_used_ms > 0).then(|| format::full_date(Some(k.last_used_ms / 1000), tz, i18n)),
+        })
+        .collect();
+    page.codes = cx.user.session.remove::<Vec<String>>(FRESH_CODES).await.ok().flatten();
     Ok(page)
 }
 
@@ -195,6 +210,9 @@ pub struct SecurityForm {
     /// The web session `end-session` ends.
     #[serde(default)]
     session: String,
+    /// The key `passkey-remove` removes.
+    #[serde(default)]
+    passkey: String,
 }
 
 /// POST /settings/security
@@ -230,7 +248,7 @@ pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): Client
             page.codes = codes;
             Ok(no_store(page.into_response()))
         }
-        "recovery" | "off" => {
+        "recovery" | "off" | "passkey-remove" => {
             // Throttled as the sign-in is: a session must not become a way to try codes.
             let wait = cx.state.login_throttle.check(origin.ip, &key).await;
             if !wait.is_zero() {
@@ -250,8 +268,14 @@ pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): Client
                     return notice::redirect(&cx.user, i18n.t("security-required"), "/settings/security").await;
                 }
                 store::disable(cx.db(), &key).await?;
+                crate::store::passkeys::remove_all(cx.db(), &key).await?;
                 tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned off");
                 return notice::redirect(&cx.user, i18n.t("security-turned-off"), "/settings/security").await;
+            }
+            if f.op == "passkey-remove" {
+                let text = if crate::store::passkeys::remove(cx.db(), &key, &f.passkey).await? { "passkey-removed" } else { "passkey-gone" };
+                tracing::info!(user = %cx.user.auth.username, "a passkey was removed");
+                return notice::redirect(&cx.user, i18n.t(text), "/settings/security#passkeys").await;
             }
             let codes = new_codes(&cx, &key).await?;
             let mut page = base_page(&cx, tz, None).await?;
@@ -284,8 +308,11 @@ pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): Client
     }
 }
 
+/// Where recovery codes made outside a page of this module wait to be shown, once.
+pub const FRESH_CODES: &str = "fresh_recovery_codes";
+
 /// New recovery codes replace the old ones; returned to be shown once.
-async fn new_codes(cx: &Ctx, key: &str) -> Result<Vec<String>, AppError> {
+pub(crate) async fn new_codes(cx: &Ctx, key: &str) -> Result<Vec<String>, AppError> {
     let codes = two_step::new_recovery_codes()?;
     let hasher = RecoveryHasher::new(&cx.state.server_key);
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hasher.hash(key, c)).collect();

@@ -20,11 +20,13 @@ pub struct VerifyPage {
     pub csrf: String,
     pub next: String,
     pub error: Option<String>,
+    /// The user has keys: the page offers them.
+    pub passkeys: bool,
 }
 
 impl VerifyPage {
     pub fn new(brand: &Brand, i18n: I18n, csrf: String, next: String, error: Option<String>) -> Self {
-        Self { brand: brand.clone(), i18n, css: assets::css_url(), js: assets::js_url(), nonce: super::nonce(), csrf, next, error }
+        Self { brand: brand.clone(), i18n, css: assets::css_url(), js: assets::js_url(), nonce: super::nonce(), csrf, next, error, passkeys: false }
     }
 }
 
@@ -32,6 +34,14 @@ impl VerifyPage {
 pub struct Setup {
     pub qr: String,
     pub text: String,
+}
+
+/// A passkey or security key of the user's.
+pub struct PasskeyRow {
+    pub id: String,
+    pub name: String,
+    pub added: String,
+    pub used: Option<String>,
 }
 
 /// A web session of the user's.
@@ -66,10 +76,13 @@ pub struct SecurityPage {
     pub setup_required: bool,
     /// An email on a sign-in from a new browser.
     pub notices: bool,
+    /// An authenticator app is set up.
+    pub totp: bool,
+    pub passkeys: Vec<PasskeyRow>,
 }
 
 impl SecurityPage {
     pub fn new(chrome: Chrome, on: bool, recovery_left: i64) -> Self {
-        Self { title: chrome.i18n.t("security-title"), on, recovery_left, setup: None, codes: None, message: None, error: None, sessions: Vec::new(), required: false, setup_required: false, notices: false, chrome }
+        Self { title: chrome.i18n.t("security-title"), on, recovery_left, setup: None, codes: None, message: None, error: None, sessions: Vec::new(), required: false, setup_required: false, notices: false, totp: false, passkeys: Vec::new(), chrome }
     }
 }

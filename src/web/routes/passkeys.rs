@@ -1,0 +1,185 @@
+//! Passkeys and security keys (WebAuthn) as the second step: added and removed in Settings →
+//! Security, used after the password. The ceremonies' state waits in the server-side session;
+//! the page's script calls the browser's WebAuthn API between the two halves of each.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde::Deserialize;
+use sha2::Digest;
+use tower_sessions::Session;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder};
+
+use crate::store::passkeys as store;
+use crate::web::AppState;
+use crate::web::auth::{AUTH_KEY, AuthData, user_key};
+use crate::web::error::AppError;
+use crate::web::extract::{ClientOrigin, Ctx};
+
+const REGISTRATION: &str = "passkey_registration";
+const AUTHENTICATION: &str = "passkey_authentication";
+
+/// The relying party the browser sees: this page's host (a name, not an address) and origin.
+fn webauthn_for(state: &AppState, headers: &HeaderMap) -> Option<Webauthn> {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok())?.trim().to_ascii_lowercase();
+    let rp_id = host.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_else(|| host.clone());
+    let scheme = if state.config.cookie_secure { "https" } else { "http" };
+    let origin = Url::parse(&format!("{scheme}://{host}")).ok()?;
+    WebauthnBuilder::new(&rp_id, &origin).ok()?.rp_name(&state.config.brand_name).build().ok()
+}
+
+/// The user's id for WebAuthn: stable, and says nothing of the address.
+fn user_id(account: &str) -> Uuid {
+    let digest = sha2::Sha256::digest(format!("facteur webauthn user {account}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::from_bytes(bytes)
+}
+
+fn keys_of(kept: &[store::Passkey]) -> Vec<SecurityKey> {
+    kept.iter().filter_map(|k| serde_json::from_str(&k.credential).ok()).collect()
+}
+
+fn refused(text: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": text }))).into_response()
+}
+
+/// The page's token, which these JSON requests carry in a header (checked before the body is
+/// read).
+fn token(headers: &HeaderMap) -> &str {
+    headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default()
+}
+
+/// The JSON body, read once the token passed (`None`: not the expected JSON, a 400).
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    serde_json::from_slice(bytes).ok()
+}
+
+/// POST /settings/security/passkeys/start: the options for `navigator.credentials.create`.
+pub async fn register_start(cx: Ctx, headers: HeaderMap) -> Result<Response, AppError> {
+    cx.check_csrf(token(&headers))?;
+    let Some(webauthn) = webauthn_for(&cx.state, &headers) else { return Ok(refused("this address cannot use passkeys (a host name is needed)")) };
+    let key = cx.key();
+    let existing: Vec<_> = keys_of(&store::of_user(cx.db(), &key).await?).iter().map(|k| k.cred_id().clone()).collect();
+    let name = &cx.user.auth.username;
+    let Ok((options, state)) = webauthn.start_securitykey_registration(user_id(&key), name, name, Some(existing), None, None) else {
+        return Ok(refused("passkeys cannot be set up here"));
+    };
+    cx.user.session.insert(REGISTRATION, state).await?;
+    Ok(Json(options).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RegisterFinish {
+    #[serde(default)]
+    name: String,
+    credential: RegisterPublicKeyCredential,
+}
+
+/// POST /settings/security/passkeys/finish: the new key, named; the first second step also
+/// gets recovery codes (shown once, on the page the script goes to).
+pub async fn register_finish(cx: Ctx, headers: HeaderMap, bytes: axum::body::Bytes) -> Result<Response, AppError> {
+    cx.check_csrf(token(&headers))?;
+    let Some(f) = body::<RegisterFinish>(&bytes) else { return Ok(refused("not the expected JSON")) };
+    let Some(webauthn) = webauthn_for(&cx.state, &headers) else { return Ok(refused("no host name")) };
+    let Some(state) = cx.user.session.remove::<SecurityKeyRegistration>(REGISTRATION).await.ok().flatten() else {
+        return Ok(refused("start again"));
+    };
+    let key = match webauthn.finish_securitykey_registration(&f.credential, &state) {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::info!(user = %cx.user.auth.username, error = %e, "a passkey was not added");
+            return Ok(refused("the key's answer was not accepted"));
+        }
+    };
+    let account = cx.key();
+    let name: String = f.name.trim().chars().filter(|c| !c.is_control()).take(60).collect();
+    let name = if name.is_empty() { cx.i18n().t("passkey-unnamed") } else { name };
+    let first = store::of_user(cx.db(), &account).await?.is_empty() && crate::store::two_step::get(cx.db(), &account).await?.totp_secret.is_none();
+    store::add(cx.db(), &account, &B64.encode(key.cred_id()), &name, &serde_json::to_string(&key).map_err(anyhow::Error::from)?, crate::clock::unix_ms()).await?;
+    tracing::info!(user = %cx.user.auth.username, "a passkey was added");
+    if first && crate::store::two_step::recovery_left(cx.db(), &account).await? == 0 {
+        let codes = super::security::new_codes(&cx, &account).await?;
+        cx.user.session.insert(super::security::FRESH_CODES, codes).await?;
+    }
+    if cx.user.auth.setup_required {
+        let mut auth = cx.user.auth.clone();
+        auth.setup_required = false;
+        cx.user.session.insert(AUTH_KEY, auth).await?;
+    }
+    Ok(Json(serde_json::json!({ "next": "/settings/security" })).into_response())
+}
+
+/// POST /login/verify/passkey/start: the options for `navigator.credentials.get`, for a
+/// half-signed-in session whose user has keys.
+pub async fn sign_in_start(State(state): State<AppState>, headers: HeaderMap, session: Session) -> Result<Response, AppError> {
+    let Some(auth) = session.get::<AuthData>(AUTH_KEY).await?.filter(|a| crate::secrets::token_matches(&a.csrf, token(&headers))) else {
+        return Err(AppError::forbidden("CSRF token mismatch on the second step"));
+    };
+    if auth.pending_until_ms == 0 || crate::clock::unix_ms() > auth.pending_until_ms {
+        return Ok(refused("no sign-in is waiting for its second step"));
+    }
+    let keys = keys_of(&store::of_user(&state.db, &user_key(&auth.username)).await?);
+    let Some(webauthn) = webauthn_for(&state, &headers) else { return Ok(refused("no host name")) };
+    let Ok((options, ceremony)) = webauthn.start_securitykey_authentication(&keys) else { return Ok(refused("no key is set up")) };
+    session.insert(AUTHENTICATION, ceremony).await?;
+    Ok(Json(options).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SignInFinish {
+    next: Option<String>,
+    credential: PublicKeyCredential,
+}
+
+/// POST /login/verify/passkey/finish: the key's answer; throttled and logged as codes are.
+pub async fn sign_in_finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    session: Session,
+    ClientOrigin(origin): ClientOrigin,
+    bytes: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let Some(mut auth) = session.get::<AuthData>(AUTH_KEY).await?.filter(|a| crate::secrets::token_matches(&a.csrf, token(&headers))) else {
+        return Err(AppError::forbidden("CSRF token mismatch on the second step"));
+    };
+    let Some(f) = body::<SignInFinish>(&bytes) else { return Ok(refused("not the expected JSON")) };
+    if auth.pending_until_ms == 0 || crate::clock::unix_ms() > auth.pending_until_ms {
+        return Ok(refused("no sign-in is waiting for its second step"));
+    }
+    let account = user_key(&auth.username);
+    let wait = state.login_throttle.check(origin.ip, &account).await;
+    if !wait.is_zero() {
+        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], Json(serde_json::json!({ "error": "wait" }))).into_response());
+    }
+    let ceremony = session.remove::<SecurityKeyAuthentication>(AUTHENTICATION).await.ok().flatten();
+    let webauthn = webauthn_for(&state, &headers);
+    let result = match (ceremony, webauthn) {
+        (Some(c), Some(w)) => w.finish_securitykey_authentication(&f.credential, &c).ok(),
+        _ => None,
+    };
+    let Some(result) = result else {
+        state.login_throttle.failure(origin.ip, &account).await;
+        crate::metrics::login_failure("second-step");
+        tracing::warn!(user = %auth.username, ip = %origin.ip, "second step failure");
+        return Ok((StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "not accepted" }))).into_response());
+    };
+    // The key's counter moves on (a cloned key would fall behind).
+    let now = crate::clock::unix_ms();
+    for kept in store::of_user(&state.db, &account).await? {
+        if let Ok(mut key) = serde_json::from_str::<SecurityKey>(&kept.credential)
+            && key.update_credential(&result).is_some()
+        {
+            store::used(&state.db, &account, &kept.id, &serde_json::to_string(&key).map_err(anyhow::Error::from)?, now).await?;
+        }
+    }
+    state.login_throttle.success(origin.ip, &account).await;
+    tracing::info!(user = %auth.username, ip = %origin.ip, "login second step (key)");
+    session.cycle_id().await?;
+    auth.pending_until_ms = 0;
+    session.insert(AUTH_KEY, auth).await?;
+    Ok(Json(serde_json::json!({ "next": crate::web::auth::safe_next(f.next.as_deref()) })).into_response())
+}
