@@ -22,21 +22,6 @@ use harness::*;
 
 use common::ms;
 
-/// The secret the set-up page shows as text (base32, in groups).
-fn secret_of(body: &str) -> Vec<u8> {
-    let text = body.split("<code class=\"secret\">").nth(1).and_then(|s| s.split('<').next()).expect("the secret as text");
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        buffer = (buffer << 5) | "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".find(c).expect("base32") as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
 fn code(secret: &[u8]) -> String {
     facteur::two_step::code_at(secret, facteur::clock::unix_secs() as u64).unwrap()
 }
@@ -59,11 +44,7 @@ async fn main() {
         append(&mut user.imap().await, "INBOX", &numbered_message(1)).await;
         let b = Browser::for_base(base.clone(), "en");
         b.login(&user).await;
-        let page = b.get("/settings/security").await;
-        let setup = b.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "totp-start")]).await;
-        let secret = secret_of(&setup.body);
-        let on = b.post("/settings/security", &[("csrf", &csrf(&setup.body)), ("op", "totp-confirm"), ("code", &code(&secret))]).await;
-        assert!(on.body.contains("Two-step sign-in is on"));
+        let (secret, on) = turn_on_app(&b).await;
         // Signed out: its IMAP connection closes, and the timed sign-in starts cold, as the
         // password-only ones do.
         b.post("/logout", &[("csrf", &csrf(&on.body))]).await;

@@ -595,6 +595,35 @@ pub async fn flags_of(imap: &mut Imap, mailbox: &str, uid: u32) -> Vec<String> {
     fetches.iter().flat_map(|f| f.flags().map(|fl| format!("{fl:?}"))).collect()
 }
 
+/// The authenticator secret a Security set-up page shows as text (base32, in groups).
+#[allow(dead_code)]
+pub fn totp_secret_of(body: &str) -> Vec<u8> {
+    let text = body.split("<code class=\"secret\">").nth(1).and_then(|s| s.split('<').next()).expect("the secret as text");
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        buffer = (buffer << 5) | "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".find(c).expect("base32") as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// Sets up an authenticator app from Settings → Security, as a user does with their phone:
+/// the secret, and the page that turned it on (with the recovery codes, if any).
+#[allow(dead_code)]
+pub async fn turn_on_app(b: &Browser) -> (Vec<u8>, Page) {
+    let page = b.get("/settings/security").await;
+    let setup = b.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "totp-start")]).await;
+    let secret = totp_secret_of(&setup.body);
+    let now = facteur::two_step::code_at(&secret, facteur::clock::unix_secs() as u64).unwrap();
+    let on = b.post("/settings/security", &[("csrf", &csrf(&setup.body)), ("op", "totp-confirm"), ("code", &now)]).await;
+    assert!(on.body.contains("Two-step sign-in is on"), "{}", on.body);
+    (secret, on)
+}
+
 /// Submits `raw` from `from` (logged in as them) to `to` through the shared Postfix.
 #[allow(dead_code)]
 pub async fn submit_raw(from: &TestUser, to: &str, raw: &str) {

@@ -457,23 +457,6 @@ async fn the_login_form_carries_its_token_in_a_strict_cookie_and_checks_it_in_pr
     assert_eq!((res.status, res.header("location")), (303, "/settings"));
 }
 
-/// Every GET route of the router.
-fn get_routes() -> Vec<String> {
-    let src = std::fs::read_to_string(root().join("src/web/mod.rs")).unwrap();
-    let mut out = Vec::new();
-    let mut rest = src.as_str();
-    while let Some(i) = rest.find(".route(") {
-        rest = &rest[i + 7..];
-        let end = rest.find(".route(").unwrap_or(rest.len());
-        let call = &rest[..end];
-        let path = call.split('"').nth(1).unwrap().to_string();
-        if call.contains("get(") {
-            out.push(path);
-        }
-    }
-    out
-}
-
 /// Routes anyone may reach, signed in or not.
 const PUBLIC: &[&str] = &[
     "/login", "/login/verify", "/healthz", "/readyz", "/metrics", "/static/{name}", "/favicon.ico", "/favicon.svg", "/manifest.webmanifest", "/sw.js", "/offline",
@@ -485,7 +468,7 @@ async fn a_half_signed_in_session_reaches_only_the_second_step_then_expires() {
     let app = App::new().await;
     let now = facteur::clock::unix_ms();
     let half = app.half_log_in("ann@example.test", now + 60_000).await;
-    let gets = get_routes();
+    let gets = crate::security::routes_with("get(");
     assert!(gets.len() > 40, "{gets:?}");
     let mut checked = 0;
     for route in gets.iter().filter(|r| !PUBLIC.contains(&r.as_str()) && *r != "/") {

@@ -6,6 +6,12 @@ use crate::harness::*;
 /// Every `.route("…", …post(…))` of the router, read from its source so that a new route cannot
 /// be forgotten here.
 pub fn post_routes() -> Vec<String> {
+    routes_with("post(")
+}
+
+/// The paths of the router's routes whose handlers include `method` (`"get("`, `"post("`), read
+/// from its source.
+pub fn routes_with(method: &str) -> Vec<String> {
     let src = std::fs::read_to_string(root().join("src/web/mod.rs")).unwrap();
     let mut out = Vec::new();
     let mut rest = src.as_str();
@@ -14,7 +20,7 @@ pub fn post_routes() -> Vec<String> {
         let end = rest.find(".route(").unwrap_or(rest.len());
         let call = &rest[..end];
         let path = call.split('"').nth(1).unwrap().to_string();
-        if call.contains("post(") {
+        if call.contains(method) {
             out.push(path);
         }
     }

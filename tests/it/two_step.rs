@@ -6,23 +6,6 @@ use std::time::Duration;
 
 use crate::harness::*;
 
-/// The secret the set-up page shows as text (base32, in groups).
-fn secret_of(body: &str) -> Vec<u8> {
-    let text = body.split("<code class=\"secret\">").nth(1).and_then(|s| s.split('<').next()).expect("the secret as text");
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".find(c).expect("base32") as u32;
-        buffer = (buffer << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
 /// The code the app shows `offset` seconds from now.
 fn code(secret: &[u8], offset: i64) -> String {
     facteur::two_step::code_at(secret, (facteur::clock::unix_secs() + offset) as u64).unwrap()
@@ -55,7 +38,7 @@ async fn an_authenticator_code_passes_once_within_a_step_of_now_and_recovery_cod
     let setup = b.post("/settings/security", &[("csrf", &csrf(&security.body)), ("op", "totp-start")]).await;
     assert!(setup.body.contains("<svg") && setup.body.contains("Scan this code"), "{}", setup.body);
     assert_eq!(setup.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
-    let secret = secret_of(&setup.body);
+    let secret = totp_secret_of(&setup.body);
     assert_eq!(secret.len(), 20);
     let token = csrf(&setup.body);
     let wrong = b.post("/settings/security", &[("csrf", &token), ("op", "totp-confirm"), ("code", &code(&secret, 120))]).await;
@@ -120,10 +103,7 @@ async fn wrong_codes_are_throttled_as_passwords_are() {
     append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
     let b = Browser::new(&app);
     b.login(&alice).await;
-    let security = b.get("/settings/security").await;
-    let setup = b.post("/settings/security", &[("csrf", &csrf(&security.body)), ("op", "totp-start")]).await;
-    let secret = secret_of(&setup.body);
-    b.post("/settings/security", &[("csrf", &csrf(&setup.body)), ("op", "totp-confirm"), ("code", &code(&secret, 0))]).await;
+    let (secret, _) = turn_on_app(&b).await;
     let verify = password_again(&b, &alice).await;
     for _ in 0..3 {
         assert_eq!(second_step(&b, &verify, "123456").await.status, 401);
@@ -198,7 +178,7 @@ async fn a_domain_that_requires_two_step_sign_in_leads_its_users_through_the_set
     assert_eq!(b.raw_get("/f/INBOX").await.status().as_u16(), 401, "nothing else opens");
     assert_eq!(b.raw_post("/settings", &[("csrf", &csrf(&first.body)), ("language", "fr")]).await.status().as_u16(), 401);
     let setup = b.post("/settings/security", &[("csrf", &csrf(&first.body)), ("op", "totp-start")]).await;
-    let secret = secret_of(&setup.body);
+    let secret = totp_secret_of(&setup.body);
     let on = b.post("/settings/security", &[("csrf", &csrf(&setup.body)), ("op", "totp-confirm"), ("code", &code(&secret, 0))]).await;
     assert!(on.body.contains("Two-step sign-in is on") && !on.body.contains("Turn off two-step sign-in"), "{}", on.body);
     let codes: Vec<String> = on.body.split("<li><code>").skip(1).filter_map(|s| s.split('<').next()).map(String::from).collect();
@@ -252,10 +232,7 @@ async fn in_chromium_the_second_step_follows_the_password_and_passes_axe() {
     append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
     let b = Browser::new(&app);
     b.login(&alice).await;
-    let page = b.get("/settings/security").await;
-    let setup = b.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "totp-start")]).await;
-    let secret = secret_of(&setup.body);
-    b.post("/settings/security", &[("csrf", &csrf(&setup.body)), ("op", "totp-confirm"), ("code", &code(&secret, 0))]).await;
+    let (secret, _) = turn_on_app(&b).await;
     sqlx::query("UPDATE second_factors SET totp_last_step = 0 WHERE username = $1").bind(facteur::web::auth::user_key(&alice.name)).execute(&app.state.db).await.unwrap();
 
     let (_driver, c) = crate::browser::browser(true).await;
