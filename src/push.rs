@@ -202,10 +202,9 @@ impl Pusher {
         self.vapid.public_key()
     }
 
-    /// Whether Facteur will send to `endpoint`: an `https` URL (or `http` where allowed).
+    /// Whether Facteur will send to `endpoint` (see [`endpoint_allowed`]).
     pub fn accepts_endpoint(&self, endpoint: &str) -> bool {
-        let Ok(url) = reqwest::Url::parse(endpoint) else { return false };
-        endpoint.len() <= 2048 && url.host_str().is_some() && (url.scheme() == "https" || (self.allow_http && url.scheme() == "http"))
+        endpoint_allowed(endpoint, self.allow_http)
     }
 
     /// The user's language for a notification (their setting, else the server's default).
@@ -298,6 +297,24 @@ impl Pusher {
     }
 }
 
+/// Whether pushes may go to `endpoint`: an `https` URL naming a host (browsers' push services
+/// are public names), not an IP address nor `localhost`, so that a subscription cannot aim
+/// Facteur's requests at the hoster's own network. `local`: a push service on that network
+/// (plain `http`, any host), for hosters who run one, and tests.
+pub fn endpoint_allowed(endpoint: &str, local: bool) -> bool {
+    let Ok(url) = reqwest::Url::parse(endpoint) else { return false };
+    if endpoint.len() > 2048 || url.host_str().is_none() || !url.username().is_empty() {
+        return false;
+    }
+    if local {
+        return matches!(url.scheme(), "https" | "http");
+    }
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let address = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok();
+    let named = !address && host != "localhost" && !host.ends_with(".localhost");
+    url.scheme() == "https" && named
+}
+
 /// `text` cut to `max` characters, with an ellipsis.
 fn shorten(text: &str, max: usize) -> String {
     let t = text.trim();
@@ -338,6 +355,28 @@ mod tests {
         assert!(encrypt(b"x", &b(UA_PUBLIC)[..64], &b(AUTH)).is_none());
         assert!(encrypt(b"x", &b(UA_PUBLIC), &b(AUTH)[..8]).is_none());
         assert!(encrypt(&[b'x'; MAX_PLAINTEXT + 1], &b(UA_PUBLIC), &b(AUTH)).is_none());
+    }
+
+    #[test]
+    fn pushes_go_to_public_https_hosts_unless_a_local_push_service_is_allowed() {
+        for ok in ["https://fcm.googleapis.com/fcm/send/abc", "https://updates.push.services.mozilla.com/wpush/v2/x", "https://web.push.apple.com/QG"] {
+            assert!(endpoint_allowed(ok, false), "{ok}");
+        }
+        for bad in [
+            "http://fcm.googleapis.com/x",
+            "https://127.0.0.1/x",
+            "https://[::1]/x",
+            "https://10.0.0.5:8443/x",
+            "https://localhost/x",
+            "https://a.localhost/x",
+            "https://user:pw@push.example/x",
+            "file:///etc/passwd",
+            "not a url",
+        ] {
+            assert!(!endpoint_allowed(bad, false), "{bad}");
+        }
+        assert!(endpoint_allowed("http://127.0.0.1:9000/push/1", true));
+        assert!(!endpoint_allowed("ftp://127.0.0.1/x", true));
     }
 
     #[test]

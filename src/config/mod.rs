@@ -109,7 +109,8 @@ pub struct Config {
     pub push_dovecot_secret: Option<Secret>,
     /// How push services may reach the hoster (VAPID `sub`): a `mailto:` or `https:` URL.
     pub push_subject: String,
-    /// Accept push endpoints in plain `http://` (a push service on the hoster's network).
+    /// Accept push endpoints in plain `http://` and at any host (a push service on the
+    /// hoster's network).
     pub push_allow_http: bool,
 }
 

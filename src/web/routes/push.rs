@@ -155,7 +155,7 @@ pub async fn from_dovecot(State(state): State<AppState>, headers: HeaderMap, bod
         .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b.trim()).ok())
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|pair| pair.split_once(':').map(|(_, p)| p.to_string()));
-    let allowed = given.is_some_and(|p| crate::secrets::token_matches(secret.expose(), &p));
+    let allowed = given.is_some_and(|p| crate::secrets::same(secret.expose().as_bytes(), p.as_bytes()));
     if !allowed {
         tracing::warn!("a push notification with a wrong or no secret was refused");
         return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"facteur push\"")]).into_response();
