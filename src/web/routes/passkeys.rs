@@ -105,11 +105,7 @@ pub async fn register_finish(cx: Ctx, headers: HeaderMap, bytes: axum::body::Byt
         let codes = super::security::new_codes(&cx, &account).await?;
         cx.user.session.insert(super::security::FRESH_CODES, codes).await?;
     }
-    if cx.user.auth.setup_required {
-        let mut auth = cx.user.auth.clone();
-        auth.setup_required = false;
-        cx.user.session.insert(AUTH_KEY, auth).await?;
-    }
+    super::security::set_up(&cx).await?;
     Ok(Json(serde_json::json!({ "next": "/settings/security" })).into_response())
 }
 

@@ -218,94 +218,116 @@ pub struct SecurityForm {
 /// POST /settings/security
 pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): ClientOrigin, Form(f): Form<SecurityForm>) -> Result<Response, AppError> {
     cx.check_csrf(&f.csrf)?;
-    let (key, i18n) = (cx.key(), cx.i18n());
-    let now = crate::clock::unix_ms();
     match f.op.as_str() {
         "totp-start" => {
             let secret = two_step::new_secret()?;
-            store::set_pending(cx.db(), &key, &cx.state.server_key.seal(&totp_context(&key), &secret)?, now).await?;
+            let key = cx.key();
+            store::set_pending(cx.db(), &key, &cx.state.server_key.seal(&totp_context(&key), &secret)?, crate::clock::unix_ms()).await?;
             setup_page(&cx, tz, &secret, None, StatusCode::OK).await
         }
-        "totp-confirm" => {
-            let factors = store::get(cx.db(), &key).await?;
-            let Some(secret) = factors.pending_secret.as_deref().and_then(|s| cx.state.server_key.open(&totp_context(&key), s)) else {
-                return notice::redirect(&cx.user, i18n.t("security-setup-expired"), "/settings/security").await;
-            };
-            let Some(step) = two_step::code_step(&secret, &f.code, crate::clock::unix_secs().max(0) as u64) else {
-                return setup_page(&cx, tz, &secret, Some(i18n.t("security-setup-wrong-code")), StatusCode::UNPROCESSABLE_ENTITY).await;
-            };
-            let sealed = cx.state.server_key.seal(&totp_context(&key), &secret)?;
-            store::enable_totp(cx.db(), &key, &sealed, step as i64, now).await?;
-            tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned on");
-            if cx.user.auth.setup_required {
-                let mut auth = cx.user.auth.clone();
-                auth.setup_required = false;
-                cx.user.session.insert(AUTH_KEY, auth).await?;
-            }
-            let codes = if store::recovery_left(cx.db(), &key).await? == 0 { Some(new_codes(&cx, &key).await?) } else { None };
-            let mut page = base_page(&cx, tz, None).await?;
-            page.message = Some(i18n.t("security-turned-on"));
-            page.codes = codes;
-            Ok(no_store(page.into_response()))
+        "totp-confirm" => confirm_totp(&cx, tz, &f.code).await,
+        "recovery" | "off" | "passkey-remove" => with_fresh_code(&cx, tz, origin.ip, &f).await,
+        "end-session" | "end-others" | "notices" => sessions_action(&cx, &f).await,
+        _ => Err(AppError::not_found()),
+    }
+}
+
+/// The first code from the app being set up turns it on (with recovery codes, if none are left).
+async fn confirm_totp(cx: &Ctx, tz: TzOffset, code: &str) -> Result<Response, AppError> {
+    let (key, i18n) = (cx.key(), cx.i18n());
+    let factors = store::get(cx.db(), &key).await?;
+    let Some(secret) = factors.pending_secret.as_deref().and_then(|s| cx.state.server_key.open(&totp_context(&key), s)) else {
+        return notice::redirect(&cx.user, i18n.t("security-setup-expired"), "/settings/security").await;
+    };
+    let Some(step) = two_step::code_step(&secret, code, crate::clock::unix_secs().max(0) as u64) else {
+        return setup_page(cx, tz, &secret, Some(i18n.t("security-setup-wrong-code")), StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let sealed = cx.state.server_key.seal(&totp_context(&key), &secret)?;
+    store::enable_totp(cx.db(), &key, &sealed, step as i64, crate::clock::unix_ms()).await?;
+    tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned on");
+    set_up(cx).await?;
+    let codes = if store::recovery_left(cx.db(), &key).await? == 0 { Some(new_codes(cx, &key).await?) } else { None };
+    let mut page = base_page(cx, tz, None).await?;
+    page.message = Some(i18n.t("security-turned-on"));
+    page.codes = codes;
+    Ok(no_store(page.into_response()))
+}
+
+/// A session that had to set up a second step has one now: the rest of the site opens.
+pub(crate) async fn set_up(cx: &Ctx) -> Result<(), AppError> {
+    if cx.user.auth.setup_required {
+        let mut auth = cx.user.auth.clone();
+        auth.setup_required = false;
+        cx.user.session.insert(AUTH_KEY, auth).await?;
+    }
+    Ok(())
+}
+
+/// What needs a fresh second step (a code, throttled as the sign-in is, so that a session does
+/// not become a way to try codes): new recovery codes, turning it off, removing a key.
+async fn with_fresh_code(cx: &Ctx, tz: TzOffset, ip: std::net::IpAddr, f: &SecurityForm) -> Result<Response, AppError> {
+    let (key, i18n) = (cx.key(), cx.i18n());
+    let wait = cx.state.login_throttle.check(ip, &key).await;
+    if !wait.is_zero() {
+        let mut page = base_page(cx, tz, None).await?;
+        page.error = Some(i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string()));
+        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page).into_response());
+    }
+    if !passes(&cx.state, &key, &f.code).await? {
+        cx.state.login_throttle.failure(ip, &key).await;
+        tracing::warn!(user = %cx.user.auth.username, ip = %ip, "second step failure");
+        let mut page = base_page(cx, tz, None).await?;
+        page.error = Some(i18n.t("verify-error"));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    match f.op.as_str() {
+        "off" if cx.state.domains.requires_two_step(&cx.user.auth.username) => {
+            notice::redirect(&cx.user, i18n.t("security-required"), "/settings/security").await
         }
-        "recovery" | "off" | "passkey-remove" => {
-            // Throttled as the sign-in is: a session must not become a way to try codes.
-            let wait = cx.state.login_throttle.check(origin.ip, &key).await;
-            if !wait.is_zero() {
-                let mut page = base_page(&cx, tz, None).await?;
-                page.error = Some(i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string()));
-                return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page).into_response());
-            }
-            if !passes(&cx.state, &key, &f.code).await? {
-                cx.state.login_throttle.failure(origin.ip, &key).await;
-                tracing::warn!(user = %cx.user.auth.username, ip = %origin.ip, "second step failure");
-                let mut page = base_page(&cx, tz, None).await?;
-                page.error = Some(i18n.t("verify-error"));
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-            }
-            if f.op == "off" {
-                if cx.state.domains.requires_two_step(&cx.user.auth.username) {
-                    return notice::redirect(&cx.user, i18n.t("security-required"), "/settings/security").await;
-                }
-                store::disable(cx.db(), &key).await?;
-                crate::store::passkeys::remove_all(cx.db(), &key).await?;
-                tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned off");
-                return notice::redirect(&cx.user, i18n.t("security-turned-off"), "/settings/security").await;
-            }
-            if f.op == "passkey-remove" {
-                let text = if crate::store::passkeys::remove(cx.db(), &key, &f.passkey).await? { "passkey-removed" } else { "passkey-gone" };
-                tracing::info!(user = %cx.user.auth.username, "a passkey was removed");
-                return notice::redirect(&cx.user, i18n.t(text), "/settings/security#passkeys").await;
-            }
-            let codes = new_codes(&cx, &key).await?;
-            let mut page = base_page(&cx, tz, None).await?;
+        "off" => {
+            store::disable(cx.db(), &key).await?;
+            crate::store::passkeys::remove_all(cx.db(), &key).await?;
+            tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned off");
+            notice::redirect(&cx.user, i18n.t("security-turned-off"), "/settings/security").await
+        }
+        "passkey-remove" => {
+            let text = if crate::store::passkeys::remove(cx.db(), &key, &f.passkey).await? { "passkey-removed" } else { "passkey-gone" };
+            tracing::info!(user = %cx.user.auth.username, "a passkey was removed");
+            notice::redirect(&cx.user, i18n.t(text), "/settings/security#passkeys").await
+        }
+        _ => {
+            let codes = new_codes(cx, &key).await?;
+            let mut page = base_page(cx, tz, None).await?;
             page.codes = Some(codes);
             Ok(no_store(page.into_response()))
         }
+    }
+}
+
+/// Ending one of the user's other web sessions, or all of them; the new-browser email on or off.
+async fn sessions_action(cx: &Ctx, f: &SecurityForm) -> Result<Response, AppError> {
+    let (key, i18n) = (cx.key(), cx.i18n());
+    let (text, anchor) = match f.op.as_str() {
+        "end-session" if f.session == cx.user.auth.sign_in_id => (i18n.t("security-session-this"), "sessions"),
         "end-session" => {
-            let text = if f.session == cx.user.auth.sign_in_id {
-                i18n.t("security-session-this")
-            } else if crate::store::web_sessions::remove(cx.db(), &key, &f.session).await? {
+            let ended = crate::store::web_sessions::remove(cx.db(), &key, &f.session).await?;
+            if ended {
                 tracing::info!(user = %cx.user.auth.username, "a web session ended from another");
-                i18n.t("security-session-ended")
-            } else {
-                i18n.t("security-session-gone")
-            };
-            notice::redirect(&cx.user, text, "/settings/security#sessions").await
-        }
-        "notices" => {
-            let on = f.code == "on";
-            crate::store::web_sessions::set_notices(cx.db(), &key, on).await?;
-            let text = i18n.t(if on { "security-notices-on" } else { "security-notices-off" });
-            notice::redirect(&cx.user, text, "/settings/security#notices").await
+            }
+            (i18n.t(if ended { "security-session-ended" } else { "security-session-gone" }), "sessions")
         }
         "end-others" => {
             let n = crate::store::web_sessions::remove_others(cx.db(), &key, &cx.user.auth.sign_in_id).await?;
             tracing::info!(user = %cx.user.auth.username, sessions = n, "other web sessions ended");
-            notice::redirect(&cx.user, i18n.tn("security-sessions-ended", "count", n as i64), "/settings/security#sessions").await
+            (i18n.tn("security-sessions-ended", "count", n as i64), "sessions")
         }
-        _ => Err(AppError::not_found()),
-    }
+        _ => {
+            let on = f.code == "on";
+            crate::store::web_sessions::set_notices(cx.db(), &key, on).await?;
+            (i18n.t(if on { "security-notices-on" } else { "security-notices-off" }), "notices")
+        }
+    };
+    notice::redirect(&cx.user, text, &format!("/settings/security#{anchor}")).await
 }
 
 /// Where recovery codes made outside a page of this module wait to be shown, once.

@@ -30,7 +30,9 @@ impl VerifyPage {
     }
 }
 
-/// An authenticator being set up: its QR code (our own SVG) and its secret as text.
+/// An authenticator being set up: its QR code and its secret as text. The QR code is SVG made
+/// here from our own URL (squares only: no text of the URL is in it), so it goes into the page
+/// as markup.
 pub struct Setup {
     pub qr: String,
     pub text: String,
