@@ -14,8 +14,9 @@ pub struct Passkey {
     pub last_used_ms: i64,
 }
 
-pub async fn add(db: &Db, username: &str, id: &str, name: &str, credential: &str, now_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO passkeys (id, username, name, credential, created_ms) VALUES ($1, $2, $3, $4, $5)")
+/// Keeps a new key; `false` when its credential id is kept already (for anyone).
+pub async fn add(db: &Db, username: &str, id: &str, name: &str, credential: &str, now_ms: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("INSERT INTO passkeys (id, username, name, credential, created_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
         .bind(id)
         .bind(username)
         .bind(name)
@@ -23,7 +24,7 @@ pub async fn add(db: &Db, username: &str, id: &str, name: &str, credential: &str
         .bind(now_ms)
         .execute(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn of_user(db: &Db, username: &str) -> Result<Vec<Passkey>, StoreError> {
@@ -68,6 +69,7 @@ mod tests {
         add(&db, "a@example.test", "k1", "YubiKey", "{}", 1).await.unwrap();
         add(&db, "a@example.test", "k2", "Phone", "{}", 2).await.unwrap();
         add(&db, "b@example.test", "k3", "Laptop", "{}", 3).await.unwrap();
+        assert!(!add(&db, "b@example.test", "k1", "Not mine", "{}", 4).await.unwrap(), "a credential id kept already");
         used(&db, "a@example.test", "k1", "{\"counter\":5}", 10).await.unwrap();
         let mine = of_user(&db, "a@example.test").await.unwrap();
         assert_eq!(mine.iter().map(|k| (k.name.as_str(), k.last_used_ms)).collect::<Vec<_>>(), vec![("YubiKey", 10), ("Phone", 0)]);

@@ -196,6 +196,12 @@ fn to_login(parts: &Parts, reason: Option<&str>) -> Response {
 /// Where two-step sign-in is set up.
 pub const SECURITY_PAGE: &str = "/settings/security";
 
+/// That page and what it calls (adding a key): all a session that must set up two-step
+/// sign-in first may reach.
+fn on_security_page(path: &str) -> bool {
+    path.strip_prefix(SECURITY_PAGE).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// What a session that must set up two-step sign-in first gets elsewhere: that page, or 401.
 fn only_security(parts: &Parts) -> Response {
     if is_page(parts) {
@@ -258,7 +264,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if auth.pending_until_ms != 0 {
             return Err(half_signed_in(parts, &session, &auth).await);
         }
-        if auth.setup_required && parts.uri.path() != SECURITY_PAGE {
+        if auth.setup_required && !on_security_page(parts.uri.path()) {
             return Err(only_security(parts));
         }
         let (ended_here, not_before) = session_state(state, &auth).await;
@@ -309,6 +315,16 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn a_session_that_must_set_up_a_second_step_reaches_its_page_and_what_it_calls() {
+        for path in ["/settings/security", "/settings/security/passkeys/start", "/settings/security/passkeys/finish"] {
+            assert!(on_security_page(path), "{path}");
+        }
+        for path in ["/settings/securityx", "/settings", "/f/INBOX", "/"] {
+            assert!(!on_security_page(path), "{path}");
+        }
     }
 
     #[test]

@@ -67,6 +67,7 @@ pub fn routes(max_upload: usize, metrics: bool) -> Router<AppState> {
         .route("/login/verify/passkey/start", post(routes::passkeys::sign_in_start))
         .route("/login/verify/passkey/finish", post(routes::passkeys::sign_in_finish).layer(axum::extract::DefaultBodyLimit::max(64 * 1024)))
         .route("/settings/security/passkeys/start", post(routes::passkeys::register_start))
+        .route("/settings/security/passkeys/confirm", post(routes::passkeys::confirm_start))
         .route("/settings/security/passkeys/finish", post(routes::passkeys::register_finish).layer(axum::extract::DefaultBodyLimit::max(64 * 1024)))
         .route("/settings/security", get(routes::security::security_page).post(routes::security::security_action))
         .route("/logout/everywhere", post(routes::login::logout_everywhere))

@@ -111,8 +111,59 @@
     });
   }
 
-  // Passkeys and security keys: added in Settings → Security, used at the second step. The
-  // server's options carry binary fields in base64url; the browser wants bytes, and back.
+  // Passkeys and security keys: added in Settings → Security, used at the second step, and to
+  // confirm what needs a fresh second step there. The server's options carry binary fields in
+  // base64url; the browser wants bytes, and back.
+  var webauthn = !!(window.PublicKeyCredential && navigator.credentials);
+  function fromB64(text) {
+    var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(b64 + "===".slice((b64.length + 3) % 4));
+    var out = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+  function toB64(buffer) {
+    if (!buffer) return null;
+    var b = new Uint8Array(buffer), s = "";
+    for (var i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+    return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  // A JSON request with the page's token; a refusal throws what the server says to the user.
+  function postJson(url, token, data) {
+    return fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-csrf-token": token },
+      body: JSON.stringify(data || {}) }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) { if (!r.ok) throw new Error(j.say || ""); return j; });
+    });
+  }
+  // A key's answer to the ceremony whose options `url` gives, as the server reads it.
+  function keyAnswer(url, token) {
+    return postJson(url, token).then(function (o) {
+      var k = o.publicKey;
+      k.challenge = fromB64(k.challenge);
+      (k.allowCredentials || []).forEach(function (c) { c.id = fromB64(c.id); });
+      return navigator.credentials.get({ publicKey: k });
+    }).then(function (c) {
+      return { id: c.id, rawId: toB64(c.rawId), type: c.type, extensions: c.getClientExtensionResults(),
+        response: { authenticatorData: toB64(c.response.authenticatorData), clientDataJSON: toB64(c.response.clientDataJSON),
+          signature: toB64(c.response.signature), userHandle: toB64(c.response.userHandle) } };
+    });
+  }
+  function newKey(token) {
+    return postJson("/settings/security/passkeys/start", token).then(function (o) {
+      var k = o.publicKey;
+      k.challenge = fromB64(k.challenge);
+      k.user.id = fromB64(k.user.id);
+      (k.excludeCredentials || []).forEach(function (c) { c.id = fromB64(c.id); });
+      // Chromium refuses a protection policy that requires user verification next to a
+      // "preferred" verification (NotSupportedError); the server does not need it.
+      if (k.extensions) { delete k.extensions.credentialProtectionPolicy; delete k.extensions.enforceCredentialProtectionPolicy; }
+      return navigator.credentials.create({ publicKey: k });
+    }).then(function (c) {
+      return { id: c.id, rawId: toB64(c.rawId), type: c.type, extensions: c.getClientExtensionResults(),
+        response: { attestationObject: toB64(c.response.attestationObject), clientDataJSON: toB64(c.response.clientDataJSON) } };
+    });
+  }
   var addKey = document.querySelector(".passkey-add");
   if (addKey) setUpKeys(addKey, "register");
   var useKey = document.querySelector(".passkey-step");
@@ -121,62 +172,45 @@
   function setUpKeys(box, mode) {
     var button = box.querySelector(mode === "register" ? ".passkey-register" : ".passkey-sign-in");
     var state = box.querySelector(".passkey-state");
-    if (!window.PublicKeyCredential || !navigator.credentials) return;
+    if (!webauthn) return;
     state.textContent = "";
     button.hidden = false;
-    function bytes(text) {
-      var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
-      var raw = atob(b64 + "===".slice((b64.length + 3) % 4));
-      var out = new Uint8Array(raw.length);
-      for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-      return out;
-    }
-    function text(buffer) {
-      if (!buffer) return null;
-      var b = new Uint8Array(buffer), s = "";
-      for (var i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-      return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-    }
-    function post(url, data) {
-      return fetch(url, { method: "POST", credentials: "same-origin",
-        headers: { "content-type": "application/json", "x-csrf-token": box.dataset.csrf },
-        body: JSON.stringify(data || {}) }).then(function (r) { if (!r.ok) throw new Error("refused"); return r.json(); });
-    }
-    function failed() { state.textContent = box.dataset.failed || ""; button.disabled = false; }
+    var token = box.dataset.csrf;
+    function failed(e) { state.textContent = (e && e.message) || box.dataset.failed || ""; button.disabled = false; }
     button.addEventListener("click", function () {
       button.disabled = true;
       state.textContent = "";
-      if (mode === "register") {
-        post("/settings/security/passkeys/start").then(function (o) {
-          var k = o.publicKey;
-          k.challenge = bytes(k.challenge);
-          k.user.id = bytes(k.user.id);
-          (k.excludeCredentials || []).forEach(function (c) { c.id = bytes(c.id); });
-          // Chromium refuses a protection policy that requires user verification next to a
-          // "preferred" verification (NotSupportedError); the server does not need it.
-          if (k.extensions) { delete k.extensions.credentialProtectionPolicy; delete k.extensions.enforceCredentialProtectionPolicy; }
-          return navigator.credentials.create({ publicKey: k });
-        }).then(function (c) {
+      var done = mode === "register"
+        ? newKey(token).then(function (credential) {
           var name = document.getElementById("passkey-name");
-          return post("/settings/security/passkeys/finish", { name: name ? name.value : "", credential: {
-            id: c.id, rawId: text(c.rawId), type: c.type, extensions: c.getClientExtensionResults(),
-            response: { attestationObject: text(c.response.attestationObject), clientDataJSON: text(c.response.clientDataJSON) } } });
-        }).then(function (r) { location.href = r.next; }, failed);
-      } else {
-        post("/login/verify/passkey/start").then(function (o) {
-          var k = o.publicKey;
-          k.challenge = bytes(k.challenge);
-          (k.allowCredentials || []).forEach(function (c) { c.id = bytes(c.id); });
-          return navigator.credentials.get({ publicKey: k });
-        }).then(function (c) {
-          return post("/login/verify/passkey/finish", { next: box.dataset.next, credential: {
-            id: c.id, rawId: text(c.rawId), type: c.type, extensions: c.getClientExtensionResults(),
-            response: { authenticatorData: text(c.response.authenticatorData), clientDataJSON: text(c.response.clientDataJSON),
-              signature: text(c.response.signature), userHandle: text(c.response.userHandle) } } });
-        }).then(function (r) { location.href = r.next; }, failed);
-      }
+          return postJson("/settings/security/passkeys/finish", token, { name: name ? name.value : "", credential: credential });
+        })
+        : keyAnswer("/login/verify/passkey/start", token).then(function (credential) {
+          return postJson("/login/verify/passkey/finish", token, { next: box.dataset.next, credential: credential });
+        });
+      done.then(function (r) { location.href = r.next; }, failed);
     });
   }
+
+  // A form that needs a fresh second step takes a code, or, left empty, a key's answer.
+  Array.prototype.forEach.call(webauthn ? document.querySelectorAll("form.fresh-step") : [], function (form) {
+    var code = form.querySelector("input[name=code]");
+    var answer = form.querySelector("input[name=assertion]");
+    var state = form.querySelector(".fresh-state");
+    var hint = document.getElementById((code.getAttribute("aria-describedby") || "").split(" ")[0]);
+    if (hint) hint.hidden = false;
+    code.required = false;
+    form.addEventListener("submit", function (e) {
+      if (code.value.trim() || answer.value) return;
+      e.preventDefault();
+      var via = e.submitter;
+      state.textContent = "";
+      keyAnswer("/settings/security/passkeys/confirm", form.querySelector("input[name=csrf]").value).then(function (credential) {
+        answer.value = JSON.stringify(credential);
+        form.requestSubmit(via);
+      }, function (err) { state.textContent = (err && err.message) || form.dataset.failed || ""; });
+    });
+  });
 
   var body = document.body;
   if (!body || !body.classList.contains("app")) return;

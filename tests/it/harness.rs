@@ -837,6 +837,24 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// Another instance beside this one, as a hoster scales out: the same database and the
+    /// same server key.
+    pub async fn beside(&self) -> TestApp {
+        let url = self.state.config.database_url.clone();
+        let key = std::fs::read_to_string(self.data_dir.path().join("secret.key")).ok();
+        TestApp::start_with(
+            |_| {},
+            |env| {
+                env.insert("FACTEUR_DATABASE_URL".into(), url);
+                if let Some(key) = key {
+                    // The key this one made itself (on PostgreSQL it is set already).
+                    env.insert("FACTEUR_SECRET_KEY".into(), key.trim().to_string());
+                }
+            },
+        )
+        .await
+    }
+
     /// Stops serving and logs out of every IMAP session; returns the data directory.
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(tx) = self.stop.take() {
@@ -953,6 +971,19 @@ impl Browser {
             .post(self.abs(path))
             .header("accept-language", &self.lang)
             .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// POST JSON as the pages' scripts do, with the page's token in `x-csrf-token`.
+    pub async fn post_json(&self, path: &str, token: &str, json: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.abs(path))
+            .header("accept-language", &self.lang)
+            .header("x-csrf-token", token)
+            .header("content-type", "application/json")
+            .body(json.to_string())
             .send()
             .await
             .expect("POST")

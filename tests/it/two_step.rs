@@ -121,20 +121,7 @@ async fn wrong_codes_are_throttled_as_passwords_are() {
 #[tokio::test]
 async fn the_security_page_lists_where_the_user_is_signed_in_and_ends_another_session() {
     let first = TestApp::start().await;
-    let url = first.state.config.database_url.clone();
-    let key = std::fs::read_to_string(first.data_dir.path().join("secret.key")).ok();
-    let second = TestApp::start_with(
-        |_| {},
-        |env| {
-            env.insert("FACTEUR_DATABASE_URL".into(), url.clone());
-            if !on_postgres() {
-                // The same server key as the first instance (its file), as scaled-out instances share one.
-                let key = key.clone().expect("the first instance's key file");
-                env.insert("FACTEUR_SECRET_KEY".into(), key.trim().to_string());
-            }
-        },
-    )
-    .await;
+    let second = first.beside().await;
     let alice = dovecot().user();
     append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
     let laptop = Browser::new(&first);
@@ -172,11 +159,15 @@ async fn a_domain_that_requires_two_step_sign_in_leads_its_users_through_the_set
     let alice = dovecot().user();
     assert!(alice.name.ends_with("@example.test"), "{}", alice.name);
     append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
-    let b = Browser::new(&app);
+    // By name, as keys need: a key may be what is set up.
+    let b = Browser::for_base(format!("http://localhost:{}", app.addr.port()), "en");
     let first = b.login_attempt(&alice.name, &alice.password).await;
     assert!(first.url.ends_with("/settings/security") && first.body.contains("Your provider requires two-step sign-in"), "{} {}", first.url, first.body);
     assert_eq!(b.raw_get("/f/INBOX").await.status().as_u16(), 401, "nothing else opens");
     assert_eq!(b.raw_post("/settings", &[("csrf", &csrf(&first.body)), ("language", "fr")]).await.status().as_u16(), 401);
+    let key_setup = b.post_json("/settings/security/passkeys/start", &csrf(&first.body), &serde_json::json!({})).await;
+    assert_eq!(key_setup.status().as_u16(), 200, "adding a key is part of the set-up");
+    assert!(key_setup.text().await.unwrap().contains("\"publicKey\""));
     let setup = b.post("/settings/security", &[("csrf", &csrf(&first.body)), ("op", "totp-start")]).await;
     let secret = totp_secret_of(&setup.body);
     let on = b.post("/settings/security", &[("csrf", &csrf(&setup.body)), ("op", "totp-confirm"), ("code", &code(&secret, 0))]).await;
@@ -188,6 +179,23 @@ async fn a_domain_that_requires_two_step_sign_in_leads_its_users_through_the_set
     // The next sign-in asks for the second step.
     let verify = password_again(&b, &alice).await;
     assert!(verify.url.contains("/login/verify"), "{}", verify.url);
+
+    // Someone of that domain whose only second step is a key cannot remove it.
+    let bob = dovecot().user();
+    let account = facteur::web::auth::user_key(&bob.name);
+    assert!(facteur::store::passkeys::add(&app.state.db, &account, "a2V5", "Desk key", "{}", 1).await.unwrap());
+    let hasher = facteur::two_step::RecoveryHasher::new(&app.state.server_key);
+    let codes = ["abcde-fghij", "klmno-pqrst"];
+    facteur::store::two_step::replace_recovery(&app.state.db, &account, &codes.map(|c| hasher.hash(&account, c))).await.unwrap();
+    let b = Browser::new(&app);
+    let verify = b.login_attempt(&bob.name, &bob.password).await;
+    assert!(verify.url.contains("/login/verify") && verify.body.contains("Use my key"), "{}", verify.url);
+    let inbox = second_step(&b, &verify, codes[0]).await;
+    assert!(inbox.url.contains("/f/INBOX"), "{}", inbox.url);
+    let page = b.get("/settings/security").await;
+    let kept = b.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "passkey-remove"), ("passkey", "a2V5"), ("code", codes[1])]).await;
+    assert!(kept.body.contains("before removing your last one"), "{}", kept.body);
+    assert_eq!(facteur::store::passkeys::of_user(&app.state.db, &account).await.unwrap().len(), 1);
 }
 
 /// With the setting on, a sign-in from a browser that never signed in emails the user, once;
@@ -259,20 +267,25 @@ async fn in_chromium_the_second_step_follows_the_password_and_passes_axe() {
 /// In Chromium with a virtual authenticator (DevTools' WebAuthn domain): a key is added in
 /// Settings → Security, then signs in after the password. A browser without it does not get
 /// past the second step. Browsed at `localhost`: a key belongs to a host name, not an address.
+/// A key added on one instance is the second step on another (one database), where it also
+/// confirms its own removal; a browser without it does not pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_chromium_a_security_key_is_added_then_is_the_second_step() {
+async fn in_chromium_a_security_key_is_added_then_is_the_second_step_on_any_instance() {
     use fantoccini::Locator;
     let app = TestApp::start().await;
-    let base = format!("http://localhost:{}", app.addr.port());
+    let beside = app.beside().await;
+    // Keys belong to a host name, not an address: both instances are browsed as `localhost`.
+    let (base, base_beside) = (format!("http://localhost:{}", app.addr.port()), format!("http://localhost:{}", beside.addr.port()));
     let alice = dovecot().user();
+    let account = facteur::web::auth::user_key(&alice.name);
     append(&mut alice.imap().await, "INBOX", &numbered_message(1)).await;
     let (_driver, c) = crate::browser::browser(true).await;
     c.set_window_size(1280, 900).await.unwrap();
     c.issue_cmd(crate::push::Cdp("WebAuthn.enable", serde_json::json!({ "enableUI": false }))).await.expect("WebAuthn.enable");
     let options = serde_json::json!({ "options": { "protocol": "ctap2", "transport": "usb", "hasResidentKey": true, "hasUserVerification": true, "isUserVerified": true, "automaticPresenceSimulation": true } });
     c.issue_cmd(crate::push::Cdp("WebAuthn.addVirtualAuthenticator", options)).await.expect("a virtual authenticator");
-    let sign_in = |c: fantoccini::Client| {
-        let (base, name, password) = (base.clone(), alice.name.clone(), alice.password.clone());
+    let sign_in = |c: fantoccini::Client, base: String| {
+        let (name, password) = (alice.name.clone(), alice.password.clone());
         async move {
             c.goto(&format!("{base}/login")).await.unwrap();
             c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(&name).await.unwrap();
@@ -280,22 +293,19 @@ async fn in_chromium_a_security_key_is_added_then_is_the_second_step() {
             c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
         }
     };
-    sign_in(c.clone()).await;
+    let sign_out = |c: fantoccini::Client| async move {
+        c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("input[name=username]")).await.unwrap();
+    };
+    sign_in(c.clone(), base.clone()).await;
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("the inbox");
     c.goto(&format!("{base}/settings/security")).await.unwrap();
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".passkey-register:not([hidden])")).await.expect("the Add a key button");
     c.find(Locator::Css("#passkey-name")).await.unwrap().send_keys("Desk key").await.unwrap();
     c.find(Locator::Css(".passkey-register")).await.unwrap().click().await.unwrap();
     if c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.passkey-list")).await.is_err() {
-        let probe = "const done = arguments[arguments.length - 1];
-            fetch('/settings/security/passkeys/start', { method: 'POST', headers: { 'x-csrf-token': document.querySelector('.passkey-add').dataset.csrf } })
-              .then(r => r.text()).then(t => { const o = JSON.parse(t); const k = o.publicKey;
-                 const b = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), c => c.charCodeAt(0));
-                 k.challenge = b(k.challenge); k.user.id = b(k.user.id); (k.excludeCredentials || []).forEach(c => c.id = b(c.id));
-                 return navigator.credentials.create({ publicKey: k }).then(c => done('created ' + c.id), e => done('create: ' + e + ' ' + t)); }, e => done('start: ' + e));";
-        let said = c.execute_async(probe, vec![]).await;
         let state = c.find(Locator::Css(".passkey-state")).await.unwrap().text().await.unwrap_or_default();
-        panic!("the key was not listed; the page says {state:?}; a ceremony by hand: {said:?}");
+        panic!("the key was not listed; the page says {state:?}");
     }
     let listed = c.find(Locator::Css("ul.passkey-list")).await.unwrap().text().await.unwrap();
     assert!(listed.contains("Desk key"), "{listed}");
@@ -303,38 +313,43 @@ async fn in_chromium_a_security_key_is_added_then_is_the_second_step() {
     assert_eq!(codes.len(), 10, "the first second step comes with recovery codes");
     crate::browser::shot(&c, "security-key-added").await;
 
-    // Signed out and in again: after the password, the key.
-    c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("input[name=username]")).await.unwrap();
-    sign_in(c.clone()).await;
-    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".passkey-sign-in:not([hidden])")).await.expect("the key is offered");
-    let findings = crate::accessibility::axe(&c, &crate::accessibility::axe_source()).await;
-    assert!(findings.is_empty(), "{findings:?}");
-    c.find(Locator::Css(".passkey-sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("the inbox after the key");
-    let keys = facteur::store::passkeys::of_user(&app.state.db, &facteur::web::auth::user_key(&alice.name)).await.unwrap();
-    assert_eq!(keys.len(), 1);
-    assert!(keys[0].last_used_ms > 0, "its use is noted");
-
     // Another browser, without the key: the password leads to the second step, and a made-up
     // answer does not pass it.
     let other = Browser::for_base(base.clone(), "en");
     let verify = other.login_attempt(&alice.name, &alice.password).await;
     assert!(verify.url.contains("/login/verify") && verify.body.contains("Use my key"), "{}", verify.url);
     let token = verify.body.split("data-csrf=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
-    let client = reqwest::Client::builder().cookie_provider(other.jar.clone()).build().unwrap();
-    let start = client.post(format!("{base}/login/verify/passkey/start")).header("x-csrf-token", &token).send().await.unwrap();
+    let start = other.post_json("/login/verify/passkey/start", &token, &serde_json::json!({})).await;
     assert_eq!(start.status().as_u16(), 200, "the ceremony starts");
     let forged = serde_json::json!({ "next": "/f/INBOX", "credential": { "id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {
         "authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA", "userHandle": null } } });
-    let refused = client
-        .post(format!("{base}/login/verify/passkey/finish"))
-        .header("x-csrf-token", &token)
-        .header("content-type", "application/json")
-        .body(forged.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status().as_u16(), 401);
+    assert_eq!(other.post_json("/login/verify/passkey/finish", &token, &forged).await.status().as_u16(), 401);
     assert_eq!(other.raw_get("/f/INBOX").await.status().as_u16(), 401, "still half signed in");
+
+    // Signed out, then in on the other instance: after the password, the key.
+    sign_out(c.clone()).await;
+    sign_in(c.clone(), base_beside.clone()).await;
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".passkey-sign-in:not([hidden])")).await.expect("the key is offered");
+    let findings = crate::accessibility::axe(&c, &crate::accessibility::axe_source()).await;
+    assert!(findings.is_empty(), "{findings:?}");
+    c.find(Locator::Css(".passkey-sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("the inbox after the key");
+    let keys = facteur::store::passkeys::of_user(&app.state.db, &account).await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].last_used_ms > 0, "its use is noted");
+
+    // Removed there with the code left empty: the key itself confirms. It was the only second
+    // step, so the recovery codes go with it.
+    c.goto(&format!("{base_beside}/settings/security")).await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#keys-hint:not([hidden])")).await.expect("the hint that a key confirms");
+    c.find(Locator::Css("form.fresh-step button[value=passkey-remove]")).await.unwrap().click().await.unwrap();
+    let removed = c.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//*[contains(., 'It was your last second step')]")).await;
+    let page = c.source().await.unwrap_or_default();
+    assert!(removed.is_ok(), "{page}");
+    assert!(!page.contains("passkey-list"), "{page}");
+    assert!(facteur::store::passkeys::of_user(&app.state.db, &account).await.unwrap().is_empty());
+    assert_eq!(facteur::store::two_step::recovery_left(&app.state.db, &account).await.unwrap(), 0);
+    sign_out(c.clone()).await;
+    sign_in(c.clone(), base_beside).await;
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("ul.messages")).await.expect("no second step any more");
 }

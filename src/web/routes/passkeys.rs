@@ -22,14 +22,19 @@ use crate::web::extract::{ClientOrigin, Ctx};
 const REGISTRATION: &str = "passkey_registration";
 const AUTHENTICATION: &str = "passkey_authentication";
 
-/// The relying party the browser sees: this page's host (a name, not an address) and origin.
+/// The relying party the browser sees: the host name this page was asked from (an address
+/// cannot be one), as the brand is chosen. Any port and either scheme pass the origin check:
+/// browsers offer WebAuthn only to secure origins (https, or http on localhost), and what binds
+/// a key to this site is the host name, which the authenticator signs.
 fn webauthn_for(state: &AppState, headers: &HeaderMap) -> Option<Webauthn> {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok())?.trim().to_ascii_lowercase();
-    let rp_id = host.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_else(|| host.clone());
-    let scheme = if state.config.cookie_secure { "https" } else { "http" };
-    let origin = Url::parse(&format!("{scheme}://{host}")).ok()?;
-    WebauthnBuilder::new(&rp_id, &origin).ok()?.rp_name(&state.config.brand_name).build().ok()
+    let host = state.brands.request_host(headers)?;
+    let https = Url::parse(&format!("https://{host}")).ok()?;
+    let http = Url::parse(&format!("http://{host}")).ok()?;
+    WebauthnBuilder::new(&host, &https).ok()?.append_allowed_origin(&http).allow_any_port(true).rp_name(&state.config.brand_name).build().ok()
 }
+
+/// Keys one user may keep: more is a list nobody manages.
+const MAX_KEYS: usize = 20;
 
 /// The user's id for WebAuthn: stable, and says nothing of the address.
 fn user_id(account: &str) -> Uuid {
@@ -47,6 +52,11 @@ fn refused(text: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": text }))).into_response()
 }
 
+/// A refusal the user can do something about: `say` is shown on the page, in their language.
+fn refused_saying(text: &str, say: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": text, "say": say }))).into_response()
+}
+
 /// The page's token, which these JSON requests carry in a header (checked before the body is
 /// read).
 fn token(headers: &HeaderMap) -> &str {
@@ -61,9 +71,15 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
 /// POST /settings/security/passkeys/start: the options for `navigator.credentials.create`.
 pub async fn register_start(cx: Ctx, headers: HeaderMap) -> Result<Response, AppError> {
     cx.check_csrf(token(&headers))?;
-    let Some(webauthn) = webauthn_for(&cx.state, &headers) else { return Ok(refused("this address cannot use passkeys (a host name is needed)")) };
+    let Some(webauthn) = webauthn_for(&cx.state, &headers) else {
+        return Ok(refused_saying("a host name is needed", cx.i18n().t("passkey-error-address")));
+    };
     let key = cx.key();
-    let existing: Vec<_> = keys_of(&store::of_user(cx.db(), &key).await?).iter().map(|k| k.cred_id().clone()).collect();
+    let kept = store::of_user(cx.db(), &key).await?;
+    if kept.len() >= MAX_KEYS {
+        return Ok(refused_saying("too many keys", cx.i18n().t1("passkey-error-many", "count", MAX_KEYS.to_string())));
+    }
+    let existing: Vec<_> = keys_of(&kept).iter().map(|k| k.cred_id().clone()).collect();
     let name = &cx.user.auth.username;
     let Ok((options, state)) = webauthn.start_securitykey_registration(user_id(&key), name, name, Some(existing), None, None) else {
         return Ok(refused("passkeys cannot be set up here"));
@@ -99,7 +115,11 @@ pub async fn register_finish(cx: Ctx, headers: HeaderMap, bytes: axum::body::Byt
     let name: String = f.name.trim().chars().filter(|c| !c.is_control()).take(60).collect();
     let name = if name.is_empty() { cx.i18n().t("passkey-unnamed") } else { name };
     let first = store::of_user(cx.db(), &account).await?.is_empty() && crate::store::two_step::get(cx.db(), &account).await?.totp_secret.is_none();
-    store::add(cx.db(), &account, &B64.encode(key.cred_id()), &name, &serde_json::to_string(&key).map_err(anyhow::Error::from)?, crate::clock::unix_ms()).await?;
+    // A credential id is the authenticator's random choice; one already kept (for anyone) is
+    // not a new key.
+    if !store::add(cx.db(), &account, &B64.encode(key.cred_id()), &name, &serde_json::to_string(&key).map_err(anyhow::Error::from)?, crate::clock::unix_ms()).await? {
+        return Ok(refused_saying("this key is registered already", cx.i18n().t("passkey-error-known")));
+    }
     tracing::info!(user = %cx.user.auth.username, "a passkey was added");
     if first && crate::store::two_step::recovery_left(cx.db(), &account).await? == 0 {
         let codes = super::security::new_codes(&cx, &account).await?;
@@ -107,6 +127,50 @@ pub async fn register_finish(cx: Ctx, headers: HeaderMap, bytes: axum::body::Byt
     }
     super::security::set_up(&cx).await?;
     Ok(Json(serde_json::json!({ "next": "/settings/security" })).into_response())
+}
+
+/// Starts a ceremony over `account`'s keys: the options for `navigator.credentials.get`. Its
+/// state waits in the session for [`key_passes`].
+async fn start_check(state: &AppState, session: &Session, headers: &HeaderMap, account: &str) -> Result<Response, AppError> {
+    let keys = keys_of(&store::of_user(&state.db, account).await?);
+    let Some(webauthn) = webauthn_for(state, headers) else { return Ok(refused("no host name")) };
+    let Ok((options, ceremony)) = webauthn.start_securitykey_authentication(&keys) else { return Ok(refused("no key is set up")) };
+    session.insert(AUTHENTICATION, ceremony).await?;
+    Ok(Json(options).into_response())
+}
+
+/// Whether `credential` answers the ceremony this session started (which it uses up, passed or
+/// not). A key that passed has its signature counter moved on, so that a clone falls behind.
+async fn key_passes(state: &AppState, session: &Session, headers: &HeaderMap, account: &str, credential: &PublicKeyCredential) -> Result<bool, AppError> {
+    let ceremony = session.remove::<SecurityKeyAuthentication>(AUTHENTICATION).await.ok().flatten();
+    let result = match (ceremony, webauthn_for(state, headers)) {
+        (Some(c), Some(w)) => w.finish_securitykey_authentication(credential, &c).ok(),
+        _ => None,
+    };
+    let Some(result) = result else { return Ok(false) };
+    let now = crate::clock::unix_ms();
+    for kept in store::of_user(&state.db, account).await? {
+        if let Ok(mut key) = serde_json::from_str::<SecurityKey>(&kept.credential)
+            && key.update_credential(&result).is_some()
+        {
+            store::used(&state.db, account, &kept.id, &serde_json::to_string(&key).map_err(anyhow::Error::from)?, now).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// POST /settings/security/passkeys/confirm: a ceremony that stands for a fresh second step
+/// (removing a key, new recovery codes, turning it off); its answer comes with that form.
+pub async fn confirm_start(cx: Ctx, headers: HeaderMap) -> Result<Response, AppError> {
+    cx.check_csrf(token(&headers))?;
+    start_check(&cx.state, &cx.user.session, &headers, &cx.key()).await
+}
+
+/// Whether a form's `assertion` (the key's answer as JSON) passes the ceremony started by
+/// [`confirm_start`].
+pub(crate) async fn answer_passes(cx: &Ctx, headers: &HeaderMap, assertion: &str) -> Result<bool, AppError> {
+    let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(assertion) else { return Ok(false) };
+    key_passes(&cx.state, &cx.user.session, headers, &cx.key(), &credential).await
 }
 
 /// POST /login/verify/passkey/start: the options for `navigator.credentials.get`, for a
@@ -118,11 +182,7 @@ pub async fn sign_in_start(State(state): State<AppState>, headers: HeaderMap, se
     if auth.pending_until_ms == 0 || crate::clock::unix_ms() > auth.pending_until_ms {
         return Ok(refused("no sign-in is waiting for its second step"));
     }
-    let keys = keys_of(&store::of_user(&state.db, &user_key(&auth.username)).await?);
-    let Some(webauthn) = webauthn_for(&state, &headers) else { return Ok(refused("no host name")) };
-    let Ok((options, ceremony)) = webauthn.start_securitykey_authentication(&keys) else { return Ok(refused("no key is set up")) };
-    session.insert(AUTHENTICATION, ceremony).await?;
-    Ok(Json(options).into_response())
+    start_check(&state, &session, &headers, &user_key(&auth.username)).await
 }
 
 #[derive(Deserialize)]
@@ -151,26 +211,11 @@ pub async fn sign_in_finish(
     if !wait.is_zero() {
         return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], Json(serde_json::json!({ "error": "wait" }))).into_response());
     }
-    let ceremony = session.remove::<SecurityKeyAuthentication>(AUTHENTICATION).await.ok().flatten();
-    let webauthn = webauthn_for(&state, &headers);
-    let result = match (ceremony, webauthn) {
-        (Some(c), Some(w)) => w.finish_securitykey_authentication(&f.credential, &c).ok(),
-        _ => None,
-    };
-    let Some(result) = result else {
+    if !key_passes(&state, &session, &headers, &account, &f.credential).await? {
         state.login_throttle.failure(origin.ip, &account).await;
         crate::metrics::login_failure("second-step");
         tracing::warn!(user = %auth.username, ip = %origin.ip, "second step failure");
         return Ok((StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "not accepted" }))).into_response());
-    };
-    // The key's counter moves on (a cloned key would fall behind).
-    let now = crate::clock::unix_ms();
-    for kept in store::of_user(&state.db, &account).await? {
-        if let Ok(mut key) = serde_json::from_str::<SecurityKey>(&kept.credential)
-            && key.update_credential(&result).is_some()
-        {
-            store::used(&state.db, &account, &kept.id, &serde_json::to_string(&key).map_err(anyhow::Error::from)?, now).await?;
-        }
     }
     state.login_throttle.success(origin.ip, &account).await;
     tracing::info!(user = %auth.username, ip = %origin.ip, "login second step (key)");

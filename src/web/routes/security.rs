@@ -213,10 +213,13 @@ pub struct SecurityForm {
     /// The key `passkey-remove` removes.
     #[serde(default)]
     passkey: String,
+    /// Instead of `code`: a key's answer (JSON) to the ceremony of `/settings/security/passkeys/confirm`.
+    #[serde(default)]
+    assertion: String,
 }
 
 /// POST /settings/security
-pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): ClientOrigin, Form(f): Form<SecurityForm>) -> Result<Response, AppError> {
+pub async fn security_action(cx: Ctx, tz: TzOffset, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Form(f): Form<SecurityForm>) -> Result<Response, AppError> {
     cx.check_csrf(&f.csrf)?;
     match f.op.as_str() {
         "totp-start" => {
@@ -226,7 +229,7 @@ pub async fn security_action(cx: Ctx, tz: TzOffset, ClientOrigin(origin): Client
             setup_page(&cx, tz, &secret, None, StatusCode::OK).await
         }
         "totp-confirm" => confirm_totp(&cx, tz, &f.code).await,
-        "recovery" | "off" | "passkey-remove" => with_fresh_code(&cx, tz, origin.ip, &f).await,
+        "recovery" | "off" | "passkey-remove" => with_fresh_code(&cx, tz, &headers, origin.ip, &f).await,
         "end-session" | "end-others" | "notices" => sessions_action(&cx, &f).await,
         _ => Err(AppError::not_found()),
     }
@@ -263,9 +266,10 @@ pub(crate) async fn set_up(cx: &Ctx) -> Result<(), AppError> {
     Ok(())
 }
 
-/// What needs a fresh second step (a code, throttled as the sign-in is, so that a session does
-/// not become a way to try codes): new recovery codes, turning it off, removing a key.
-async fn with_fresh_code(cx: &Ctx, tz: TzOffset, ip: std::net::IpAddr, f: &SecurityForm) -> Result<Response, AppError> {
+/// What needs a fresh second step (a code or a key, throttled as the sign-in is, so that a
+/// session does not become a way to try codes): new recovery codes, turning it off, removing a
+/// key.
+async fn with_fresh_code(cx: &Ctx, tz: TzOffset, headers: &HeaderMap, ip: std::net::IpAddr, f: &SecurityForm) -> Result<Response, AppError> {
     let (key, i18n) = (cx.key(), cx.i18n());
     let wait = cx.state.login_throttle.check(ip, &key).await;
     if !wait.is_zero() {
@@ -273,7 +277,8 @@ async fn with_fresh_code(cx: &Ctx, tz: TzOffset, ip: std::net::IpAddr, f: &Secur
         page.error = Some(i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string()));
         return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page).into_response());
     }
-    if !passes(&cx.state, &key, &f.code).await? {
+    let fresh = if f.assertion.is_empty() { passes(&cx.state, &key, &f.code).await? } else { super::passkeys::answer_passes(cx, headers, &f.assertion).await? };
+    if !fresh {
         cx.state.login_throttle.failure(ip, &key).await;
         tracing::warn!(user = %cx.user.auth.username, ip = %ip, "second step failure");
         let mut page = base_page(cx, tz, None).await?;
@@ -290,11 +295,7 @@ async fn with_fresh_code(cx: &Ctx, tz: TzOffset, ip: std::net::IpAddr, f: &Secur
             tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned off");
             notice::redirect(&cx.user, i18n.t("security-turned-off"), "/settings/security").await
         }
-        "passkey-remove" => {
-            let text = if crate::store::passkeys::remove(cx.db(), &key, &f.passkey).await? { "passkey-removed" } else { "passkey-gone" };
-            tracing::info!(user = %cx.user.auth.username, "a passkey was removed");
-            notice::redirect(&cx.user, i18n.t(text), "/settings/security#passkeys").await
-        }
+        "passkey-remove" => remove_key(cx, &key, &f.passkey).await,
         _ => {
             let codes = new_codes(cx, &key).await?;
             let mut page = base_page(cx, tz, None).await?;
@@ -302,6 +303,27 @@ async fn with_fresh_code(cx: &Ctx, tz: TzOffset, ip: std::net::IpAddr, f: &Secur
             Ok(no_store(page.into_response()))
         }
     }
+}
+
+/// Removes one of the user's keys. The last second step of someone whose domain requires one
+/// stays; with no second step left, its recovery codes go too (new ones come with the next).
+async fn remove_key(cx: &Ctx, key: &str, id: &str) -> Result<Response, AppError> {
+    let i18n = cx.i18n();
+    let kept = crate::store::passkeys::of_user(cx.db(), key).await?;
+    let totp = store::get(cx.db(), key).await?.totp_secret.is_some();
+    let last = !totp && kept.len() == 1 && kept.iter().any(|k| k.id == id);
+    if last && cx.state.domains.requires_two_step(&cx.user.auth.username) {
+        return notice::redirect(&cx.user, i18n.t("passkey-required-last"), "/settings/security#passkeys").await;
+    }
+    if !crate::store::passkeys::remove(cx.db(), key, id).await? {
+        return notice::redirect(&cx.user, i18n.t("passkey-gone"), "/settings/security#passkeys").await;
+    }
+    tracing::info!(user = %cx.user.auth.username, "a passkey was removed");
+    if last {
+        store::disable(cx.db(), key).await?;
+        tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned off");
+    }
+    notice::redirect(&cx.user, i18n.t(if last { "passkey-removed-last" } else { "passkey-removed" }), "/settings/security#passkeys").await
 }
 
 /// Ending one of the user's other web sessions, or all of them; the new-browser email on or off.
