@@ -342,6 +342,18 @@ async fn in_chromium_a_security_key_is_added_then_is_the_second_step_on_any_inst
     // step, so the recovery codes go with it.
     c.goto(&format!("{base_beside}/settings/security")).await.unwrap();
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#keys-hint:not([hidden])")).await.expect("the hint that a key confirms");
+    let findings = crate::accessibility::axe(&c, &crate::accessibility::axe_source()).await;
+    assert!(findings.is_empty(), "{findings:?}");
+    let to_keys = "document.getElementById('passkeys').scrollIntoView()";
+    c.execute(to_keys, vec![]).await.unwrap();
+    crate::browser::shot(&c, "security-keys-desktop").await;
+    let dark = |on: bool| crate::push::Cdp("Emulation.setEmulatedMedia", serde_json::json!({ "features": [{ "name": "prefers-color-scheme", "value": if on { "dark" } else { "light" } }] }));
+    c.issue_cmd(dark(true)).await.expect("dark");
+    c.set_window_size(390, 844).await.unwrap();
+    c.execute(to_keys, vec![]).await.unwrap();
+    crate::browser::shot(&c, "security-keys-phone-dark").await;
+    c.issue_cmd(dark(false)).await.expect("light");
+    c.set_window_size(1280, 900).await.unwrap();
     c.find(Locator::Css("form.fresh-step button[value=passkey-remove]")).await.unwrap().click().await.unwrap();
     let removed = c.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//*[contains(., 'It was your last second step')]")).await;
     let page = c.source().await.unwrap_or_default();
