@@ -36,16 +36,18 @@ pub async fn of_user(db: &Db, username: &str) -> Result<Vec<Passkey>, StoreError
     Ok(rows.into_iter().map(|(id, name, credential, created_ms, last_used_ms)| Passkey { id, name, credential, created_ms, last_used_ms }).collect())
 }
 
-/// After a sign-in with the key: its new counter (in `credential`) and the time.
-pub async fn used(db: &Db, username: &str, id: &str, credential: &str, now_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE passkeys SET credential = $3, last_used_ms = $4 WHERE id = $1 AND username = $2")
+/// After a sign-in with the key: its new counter (in `credential`) and the time, unless the
+/// key changed since it was read as `was` (another use got there first: `false`).
+pub async fn used(db: &Db, username: &str, id: &str, was: &str, credential: &str, now_ms: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE passkeys SET credential = $3, last_used_ms = $4 WHERE id = $1 AND username = $2 AND credential = $5")
         .bind(id)
         .bind(username)
         .bind(credential)
         .bind(now_ms)
+        .bind(was)
         .execute(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Removes one of the user's keys; `false` when it was not theirs.
@@ -70,7 +72,8 @@ mod tests {
         add(&db, "a@example.test", "k2", "Phone", "{}", 2).await.unwrap();
         add(&db, "b@example.test", "k3", "Laptop", "{}", 3).await.unwrap();
         assert!(!add(&db, "b@example.test", "k1", "Not mine", "{}", 4).await.unwrap(), "a credential id kept already");
-        used(&db, "a@example.test", "k1", "{\"counter\":5}", 10).await.unwrap();
+        assert!(used(&db, "a@example.test", "k1", "{}", "{\"counter\":5}", 10).await.unwrap());
+        assert!(!used(&db, "a@example.test", "k1", "{}", "{\"counter\":6}", 11).await.unwrap(), "read before the other use");
         let mine = of_user(&db, "a@example.test").await.unwrap();
         assert_eq!(mine.iter().map(|k| (k.name.as_str(), k.last_used_ms)).collect::<Vec<_>>(), vec![("YubiKey", 10), ("Phone", 0)]);
         assert_eq!(mine[0].credential, "{\"counter\":5}");

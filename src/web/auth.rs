@@ -121,6 +121,9 @@ pub async fn begin(
         .await?;
     let cookie_key: [u8; 32] = crate::secrets::random_bytes()?;
     let sealed = state.server_key.seal(&cookie_key, creds.password.expose().as_bytes())?;
+    // Nothing of an earlier sign-in in this browser carries over (a key ceremony, recovery
+    // codes waiting to be shown, an undo), and the id is new.
+    session.clear().await;
     session.cycle_id().await?;
     let auth = AuthData {
         username: creds.username.clone(),

@@ -149,8 +149,9 @@
           signature: toB64(c.response.signature), userHandle: toB64(c.response.userHandle) } };
     });
   }
-  function newKey(token) {
-    return postJson("/settings/security/passkeys/start", token).then(function (o) {
+  // `proof`: a fresh code or key answer, from someone who has a second step already.
+  function newKey(token, proof) {
+    return postJson("/settings/security/passkeys/start", token, proof).then(function (o) {
       var k = o.publicKey;
       k.challenge = fromB64(k.challenge);
       k.user.id = fromB64(k.user.id);
@@ -180,8 +181,13 @@
     button.addEventListener("click", function () {
       button.disabled = true;
       state.textContent = "";
+      var code = document.getElementById("passkey-code");
+      var proof = !code ? Promise.resolve({})
+        : code.value.trim() ? Promise.resolve({ code: code.value.trim() })
+        : !box.dataset.keys ? Promise.resolve({})
+        : keyAnswer("/settings/security/passkeys/confirm", token).then(function (c) { return { assertion: JSON.stringify(c) }; });
       var done = mode === "register"
-        ? newKey(token).then(function (credential) {
+        ? proof.then(function (p) { return newKey(token, p); }).then(function (credential) {
           var name = document.getElementById("passkey-name");
           return postJson("/settings/security/passkeys/finish", token, { name: name ? name.value : "", credential: credential });
         })
@@ -200,6 +206,8 @@
     var hint = document.getElementById((code.getAttribute("aria-describedby") || "").split(" ")[0]);
     if (hint) hint.hidden = false;
     code.required = false;
+    // A page brought back by the back button keeps no answer of an earlier ceremony.
+    window.addEventListener("pageshow", function () { answer.value = ""; });
     form.addEventListener("submit", function (e) {
       if (code.value.trim() || answer.value) return;
       e.preventDefault();
@@ -207,7 +215,14 @@
       state.textContent = "";
       keyAnswer("/settings/security/passkeys/confirm", form.querySelector("input[name=csrf]").value).then(function (credential) {
         answer.value = JSON.stringify(credential);
-        form.requestSubmit(via);
+        if (form.requestSubmit) { form.requestSubmit(via); return; }
+        // Older browsers: the button's choice as a field, then a plain submit.
+        if (via && via.name) {
+          var choice = document.createElement("input");
+          choice.type = "hidden"; choice.name = via.name; choice.value = via.value;
+          form.appendChild(choice);
+        }
+        form.submit();
       }, function (err) { state.textContent = (err && err.message) || form.dataset.failed || ""; });
     });
   });

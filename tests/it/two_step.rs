@@ -174,6 +174,16 @@ async fn a_domain_that_requires_two_step_sign_in_leads_its_users_through_the_set
     assert!(on.body.contains("Two-step sign-in is on") && !on.body.contains("Turn off two-step sign-in"), "{}", on.body);
     let codes: Vec<String> = on.body.split("<li><code>").skip(1).filter_map(|s| s.split('<').next()).map(String::from).collect();
     assert_eq!(b.get("/f/INBOX").await.status, 200, "the mail opens once it is set up");
+    // Another second step, next to this one, needs a fresh code: a key, or a second app.
+    let page = b.get("/settings/security").await;
+    let unconfirmed = b.post_json("/settings/security/passkeys/start", &csrf(&page.body), &serde_json::json!({})).await;
+    assert_eq!(unconfirmed.status().as_u16(), 400);
+    assert!(unconfirmed.text().await.unwrap().contains("not right"));
+    let confirmed = b.post_json("/settings/security/passkeys/start", &csrf(&page.body), &serde_json::json!({ "code": code(&secret, 30) })).await;
+    assert_eq!(confirmed.status().as_u16(), 200);
+    assert!(confirmed.text().await.unwrap().contains("\"publicKey\""));
+    let second_app = b.post("/settings/security", &[("csrf", &csrf(&page.body)), ("op", "totp-start"), ("code", &code(&secret, -30))]).await;
+    assert!(second_app.body.contains("set up already") && !second_app.body.contains("<svg"), "{}", second_app.body);
     let off = b.post("/settings/security", &[("csrf", &csrf(&on.body)), ("op", "off"), ("code", &codes[0])]).await;
     assert!(off.body.contains("it stays on"), "{}", off.body);
     // The next sign-in asks for the second step.

@@ -22,15 +22,42 @@ use crate::web::extract::{ClientOrigin, Ctx};
 const REGISTRATION: &str = "passkey_registration";
 const AUTHENTICATION: &str = "passkey_authentication";
 
+/// How long a ceremony's answer is awaited (the browser's own timeout is the library's 5 min).
+const CEREMONY_MS: i64 = 5 * 60 * 1000;
+
+/// A ceremony's state as it waits in the session: for whom, and since when.
+#[derive(serde::Serialize, Deserialize)]
+struct Ceremony<T> {
+    account: String,
+    started_ms: i64,
+    state: T,
+}
+
+async fn keep<T: serde::Serialize>(session: &Session, name: &str, account: &str, state: T) -> Result<(), AppError> {
+    session.insert(name, Ceremony { account: account.to_string(), started_ms: crate::clock::unix_ms(), state }).await?;
+    Ok(())
+}
+
+/// The ceremony `name` this session started for `account`, used up; none when it was for
+/// someone else or is too old.
+async fn take<T: serde::de::DeserializeOwned>(session: &Session, name: &str, account: &str) -> Option<T> {
+    let c = session.remove::<Ceremony<T>>(name).await.ok().flatten()?;
+    (c.account == account && crate::clock::unix_ms() - c.started_ms <= CEREMONY_MS).then_some(c.state)
+}
+
 /// The relying party the browser sees: the host name this page was asked from (an address
-/// cannot be one), as the brand is chosen. Any port and either scheme pass the origin check:
-/// browsers offer WebAuthn only to secure origins (https, or http on localhost), and what binds
-/// a key to this site is the host name, which the authenticator signs.
+/// cannot be one), as the brand is chosen. Any port passes the origin check (what binds a key
+/// to this site is the host name, which the authenticator signs); `http://` only for
+/// `localhost`, the one plain-http origin browsers offer WebAuthn to.
 fn webauthn_for(state: &AppState, headers: &HeaderMap) -> Option<Webauthn> {
     let host = state.brands.request_host(headers)?;
     let https = Url::parse(&format!("https://{host}")).ok()?;
+    let mut builder = WebauthnBuilder::new(&host, &https).ok()?.allow_any_port(true).rp_name(&state.config.brand_name);
     let http = Url::parse(&format!("http://{host}")).ok()?;
-    WebauthnBuilder::new(&host, &https).ok()?.append_allowed_origin(&http).allow_any_port(true).rp_name(&state.config.brand_name).build().ok()
+    if host == "localhost" || host.ends_with(".localhost") {
+        builder = builder.append_allowed_origin(&http);
+    }
+    builder.build().ok()
 }
 
 /// Keys one user may keep: more is a list nobody manages.
@@ -68,9 +95,32 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     serde_json::from_slice(bytes).ok()
 }
 
+/// What confirms that a user who has a second step adds another: a fresh code, or a key's
+/// answer (JSON).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RegisterStart {
+    code: String,
+    assertion: String,
+}
+
 /// POST /settings/security/passkeys/start: the options for `navigator.credentials.create`.
-pub async fn register_start(cx: Ctx, headers: HeaderMap) -> Result<Response, AppError> {
+/// Someone who has a second step already confirms with it first, so that a browser left signed
+/// in is no way to add a key of one's own.
+pub async fn register_start(cx: Ctx, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, bytes: axum::body::Bytes) -> Result<Response, AppError> {
     cx.check_csrf(token(&headers))?;
+    let proof = if bytes.is_empty() { Some(RegisterStart::default()) } else { body::<RegisterStart>(&bytes) };
+    let Some(proof) = proof else { return Ok(refused("not the expected JSON")) };
+    if super::security::has_second_step(&cx).await? {
+        match super::security::fresh_step(&cx, &headers, origin.ip, &proof.code, &proof.assertion).await? {
+            Ok(()) => {}
+            Err(super::security::NotFresh::Wait(wait)) => {
+                let say = cx.i18n().t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string());
+                return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], Json(serde_json::json!({ "error": "wait", "say": say }))).into_response());
+            }
+            Err(super::security::NotFresh::Wrong) => return Ok(refused_saying("a fresh second step is needed", cx.i18n().t("verify-error"))),
+        }
+    }
     let Some(webauthn) = webauthn_for(&cx.state, &headers) else {
         return Ok(refused_saying("a host name is needed", cx.i18n().t("passkey-error-address")));
     };
@@ -84,7 +134,7 @@ pub async fn register_start(cx: Ctx, headers: HeaderMap) -> Result<Response, App
     let Ok((options, state)) = webauthn.start_securitykey_registration(user_id(&key), name, name, Some(existing), None, None) else {
         return Ok(refused("passkeys cannot be set up here"));
     };
-    cx.user.session.insert(REGISTRATION, state).await?;
+    keep(&cx.user.session, REGISTRATION, &key, state).await?;
     Ok(Json(options).into_response())
 }
 
@@ -101,7 +151,7 @@ pub async fn register_finish(cx: Ctx, headers: HeaderMap, bytes: axum::body::Byt
     cx.check_csrf(token(&headers))?;
     let Some(f) = body::<RegisterFinish>(&bytes) else { return Ok(refused("not the expected JSON")) };
     let Some(webauthn) = webauthn_for(&cx.state, &headers) else { return Ok(refused("no host name")) };
-    let Some(state) = cx.user.session.remove::<SecurityKeyRegistration>(REGISTRATION).await.ok().flatten() else {
+    let Some(state) = take::<SecurityKeyRegistration>(&cx.user.session, REGISTRATION, &cx.key()).await else {
         return Ok(refused("start again"));
     };
     let key = match webauthn.finish_securitykey_registration(&f.credential, &state) {
@@ -135,28 +185,32 @@ async fn start_check(state: &AppState, session: &Session, headers: &HeaderMap, a
     let keys = keys_of(&store::of_user(&state.db, account).await?);
     let Some(webauthn) = webauthn_for(state, headers) else { return Ok(refused("no host name")) };
     let Ok((options, ceremony)) = webauthn.start_securitykey_authentication(&keys) else { return Ok(refused("no key is set up")) };
-    session.insert(AUTHENTICATION, ceremony).await?;
+    keep(session, AUTHENTICATION, account, ceremony).await?;
     Ok(Json(options).into_response())
 }
 
-/// Whether `credential` answers the ceremony this session started (which it uses up, passed or
-/// not). A key that passed has its signature counter moved on, so that a clone falls behind.
+/// Whether `credential` answers the ceremony this session started for `account` (which it
+/// uses up, passed or not) with one of the keys `account` has now. A key with a signature
+/// counter must show it moved on since its last use here, so that a clone falls behind; the
+/// new count is stored only if no other use got there first.
 async fn key_passes(state: &AppState, session: &Session, headers: &HeaderMap, account: &str, credential: &PublicKeyCredential) -> Result<bool, AppError> {
-    let ceremony = session.remove::<SecurityKeyAuthentication>(AUTHENTICATION).await.ok().flatten();
+    let ceremony = take::<SecurityKeyAuthentication>(session, AUTHENTICATION, account).await;
     let result = match (ceremony, webauthn_for(state, headers)) {
         (Some(c), Some(w)) => w.finish_securitykey_authentication(credential, &c).ok(),
         _ => None,
     };
     let Some(result) = result else { return Ok(false) };
-    let now = crate::clock::unix_ms();
     for kept in store::of_user(&state.db, account).await? {
-        if let Ok(mut key) = serde_json::from_str::<SecurityKey>(&kept.credential)
-            && key.update_credential(&result).is_some()
-        {
-            store::used(&state.db, account, &kept.id, &serde_json::to_string(&key).map_err(anyhow::Error::from)?, now).await?;
+        let Ok(mut key) = serde_json::from_str::<SecurityKey>(&kept.credential) else { continue };
+        let Some(moved) = key.update_credential(&result) else { continue };
+        if result.counter() > 0 && !moved {
+            tracing::warn!(account = %account, key = %kept.name, "a key answered with a signature counter that did not move on (a clone?)");
+            return Ok(false);
         }
+        let now = crate::clock::unix_ms();
+        return Ok(store::used(&state.db, account, &kept.id, &kept.credential, &serde_json::to_string(&key).map_err(anyhow::Error::from)?, now).await?);
     }
-    Ok(true)
+    Ok(false)
 }
 
 /// POST /settings/security/passkeys/confirm: a ceremony that stands for a fresh second step
@@ -207,20 +261,40 @@ pub async fn sign_in_finish(
         return Ok(refused("no sign-in is waiting for its second step"));
     }
     let account = user_key(&auth.username);
-    let wait = state.login_throttle.check(origin.ip, &account).await;
-    if !wait.is_zero() {
-        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], Json(serde_json::json!({ "error": "wait" }))).into_response());
+    match state.login_throttle.second_step(origin.ip, &account, || key_passes(&state, &session, &headers, &account, &f.credential)).await? {
+        Err(wait) => {
+            crate::metrics::login_failure("throttled");
+            return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], Json(serde_json::json!({ "error": "wait" }))).into_response());
+        }
+        Ok(false) => {
+            crate::metrics::login_failure("second-step");
+            tracing::warn!(user = %auth.username, ip = %origin.ip, "second step failure");
+            return Ok((StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "not accepted" }))).into_response());
+        }
+        Ok(true) => {}
     }
-    if !key_passes(&state, &session, &headers, &account, &f.credential).await? {
-        state.login_throttle.failure(origin.ip, &account).await;
-        crate::metrics::login_failure("second-step");
-        tracing::warn!(user = %auth.username, ip = %origin.ip, "second step failure");
-        return Ok((StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "not accepted" }))).into_response());
-    }
-    state.login_throttle.success(origin.ip, &account).await;
     tracing::info!(user = %auth.username, ip = %origin.ip, "login second step (key)");
     session.cycle_id().await?;
     auth.pending_until_ms = 0;
     session.insert(AUTH_KEY, auth).await?;
     Ok(Json(serde_json::json!({ "next": crate::web::auth::safe_next(f.next.as_deref()) })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_ceremony_answers_only_for_whom_it_began_and_not_for_long() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let session = Session::new(None, std::sync::Arc::new(tower_sessions_sqlx_store::SqliteStore::new(pool)), None);
+        keep(&session, AUTHENTICATION, "a@example.test", 7u8).await.unwrap();
+        assert_eq!(take::<u8>(&session, AUTHENTICATION, "b@example.test").await, None, "another account's");
+        assert_eq!(take::<u8>(&session, AUTHENTICATION, "a@example.test").await, None, "used up by the try before");
+        keep(&session, AUTHENTICATION, "a@example.test", 7u8).await.unwrap();
+        assert_eq!(take::<u8>(&session, AUTHENTICATION, "a@example.test").await, Some(7));
+        let old = Ceremony { account: "a@example.test".to_string(), started_ms: crate::clock::unix_ms() - CEREMONY_MS - 1, state: 7u8 };
+        session.insert(AUTHENTICATION, old).await.unwrap();
+        assert_eq!(take::<u8>(&session, AUTHENTICATION, "a@example.test").await, None, "too old");
+    }
 }

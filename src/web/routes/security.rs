@@ -91,21 +91,21 @@ pub async fn verify(
     let account = user_key(&auth.username);
     let ip = origin.ip;
     let page = |error: String| VerifyPage::new(&brand, i18n.clone(), crate::secrets::mask_token(&auth.csrf), next.clone(), Some(error));
-    let wait = state.login_throttle.check(ip, &account).await;
-    if !wait.is_zero() {
-        crate::metrics::login_failure("throttled");
-        tracing::warn!(user = %auth.username, ip = %ip, wait_seconds = wait.as_secs().max(1), "second step throttled");
-        let text = i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string());
-        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page(text)).into_response());
+    match state.login_throttle.second_step(ip, &account, || passes(&state, &account, &f.code)).await? {
+        Err(wait) => {
+            crate::metrics::login_failure("throttled");
+            tracing::warn!(user = %auth.username, ip = %ip, wait_seconds = wait.as_secs().max(1), "second step throttled");
+            let text = i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string());
+            return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page(text)).into_response());
+        }
+        Ok(false) => {
+            crate::metrics::login_failure("second-step");
+            // One line per failure, as for passwords, for fail2ban.
+            tracing::warn!(user = %auth.username, ip = %ip, "second step failure");
+            return Ok((StatusCode::UNAUTHORIZED, page(i18n.t("verify-error"))).into_response());
+        }
+        Ok(true) => {}
     }
-    if !passes(&state, &account, &f.code).await? {
-        state.login_throttle.failure(ip, &account).await;
-        crate::metrics::login_failure("second-step");
-        // One line per failure, as for passwords, for fail2ban.
-        tracing::warn!(user = %auth.username, ip = %ip, "second step failure");
-        return Ok((StatusCode::UNAUTHORIZED, page(i18n.t("verify-error"))).into_response());
-    }
-    state.login_throttle.success(ip, &account).await;
     tracing::info!(user = %auth.username, ip = %ip, "login second step");
     session.cycle_id().await?;
     auth.pending_until_ms = 0;
@@ -202,7 +202,8 @@ pub fn browser_of(ua: &str, i18n: &crate::i18n::I18n) -> String {
 pub struct SecurityForm {
     #[serde(default)]
     csrf: String,
-    /// `totp-start`, `totp-confirm`, `recovery` or `off`.
+    /// `totp-start`, `totp-confirm`, `recovery`, `off`, `passkey-remove`, `end-session`,
+    /// `end-others` or `notices`.
     #[serde(default)]
     op: String,
     #[serde(default)]
@@ -222,17 +223,27 @@ pub struct SecurityForm {
 pub async fn security_action(cx: Ctx, tz: TzOffset, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Form(f): Form<SecurityForm>) -> Result<Response, AppError> {
     cx.check_csrf(&f.csrf)?;
     match f.op.as_str() {
-        "totp-start" => {
-            let secret = two_step::new_secret()?;
-            let key = cx.key();
-            store::set_pending(cx.db(), &key, &cx.state.server_key.seal(&totp_context(&key), &secret)?, crate::clock::unix_ms()).await?;
-            setup_page(&cx, tz, &secret, None, StatusCode::OK).await
-        }
+        // With no second step yet, setting one up needs none; next to one, it does.
+        "totp-start" if !has_second_step(&cx).await? => start_totp(&cx, tz).await,
         "totp-confirm" => confirm_totp(&cx, tz, &f.code).await,
-        "recovery" | "off" | "passkey-remove" => with_fresh_code(&cx, tz, &headers, origin.ip, &f).await,
+        "recovery" | "off" | "passkey-remove" | "totp-start" => with_fresh_code(&cx, tz, &headers, origin.ip, &f).await,
         "end-session" | "end-others" | "notices" => sessions_action(&cx, &f).await,
         _ => Err(AppError::not_found()),
     }
+}
+
+/// Whether the user has a second step (an app or a key).
+pub(crate) async fn has_second_step(cx: &Ctx) -> Result<bool, AppError> {
+    let key = cx.key();
+    Ok(store::get(cx.db(), &key).await?.totp_secret.is_some() || !crate::store::passkeys::of_user(cx.db(), &key).await?.is_empty())
+}
+
+/// A new authenticator secret waiting for its first code: the set-up page.
+async fn start_totp(cx: &Ctx, tz: TzOffset) -> Result<Response, AppError> {
+    let secret = two_step::new_secret()?;
+    let key = cx.key();
+    store::set_pending(cx.db(), &key, &cx.state.server_key.seal(&totp_context(&key), &secret)?, crate::clock::unix_ms()).await?;
+    setup_page(cx, tz, &secret, None, StatusCode::OK).await
 }
 
 /// The first code from the app being set up turns it on (with recovery codes, if none are left).
@@ -266,29 +277,60 @@ pub(crate) async fn set_up(cx: &Ctx) -> Result<(), AppError> {
     Ok(())
 }
 
-/// What needs a fresh second step (a code or a key, throttled as the sign-in is, so that a
-/// session does not become a way to try codes): new recovery codes, turning it off, removing a
-/// key.
+/// Why a fresh second step did not pass.
+pub(crate) enum NotFresh {
+    Wait(std::time::Duration),
+    Wrong,
+}
+
+/// A fresh second step: `code` (an authenticator or recovery code), or, left empty, a key's
+/// `assertion` (JSON) to the ceremony of `/settings/security/passkeys/confirm`. Throttled as
+/// the sign-in is, so that a session does not become a way to try codes.
+pub(crate) async fn fresh_step(cx: &Ctx, headers: &HeaderMap, ip: std::net::IpAddr, code: &str, assertion: &str) -> Result<Result<(), NotFresh>, AppError> {
+    let key = cx.key();
+    // A typed code first: a key's answer left in a form by the back button is not it.
+    let attempt = || async {
+        if code.trim().is_empty() && !assertion.is_empty() {
+            super::passkeys::answer_passes(cx, headers, assertion).await
+        } else {
+            passes(&cx.state, &key, code).await
+        }
+    };
+    Ok(match cx.state.login_throttle.second_step(ip, &key, attempt).await? {
+        Err(wait) => Err(NotFresh::Wait(wait)),
+        Ok(false) => {
+            tracing::warn!(user = %cx.user.auth.username, ip = %ip, "second step failure");
+            Err(NotFresh::Wrong)
+        }
+        Ok(true) => Ok(()),
+    })
+}
+
+/// What needs a fresh second step: new recovery codes, turning it off, removing a key, and
+/// adding an authenticator app next to keys (an app already set up is turned off first).
 async fn with_fresh_code(cx: &Ctx, tz: TzOffset, headers: &HeaderMap, ip: std::net::IpAddr, f: &SecurityForm) -> Result<Response, AppError> {
     let (key, i18n) = (cx.key(), cx.i18n());
-    let wait = cx.state.login_throttle.check(ip, &key).await;
-    if !wait.is_zero() {
-        let mut page = base_page(cx, tz, None).await?;
-        page.error = Some(i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string()));
-        return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page).into_response());
+    // Refused whatever the code: it is not used up.
+    if f.op == "off" && cx.state.domains.requires_two_step(&cx.user.auth.username) {
+        return notice::redirect(&cx.user, i18n.t("security-required"), "/settings/security").await;
     }
-    let fresh = if f.assertion.is_empty() { passes(&cx.state, &key, &f.code).await? } else { super::passkeys::answer_passes(cx, headers, &f.assertion).await? };
-    if !fresh {
-        cx.state.login_throttle.failure(ip, &key).await;
-        tracing::warn!(user = %cx.user.auth.username, ip = %ip, "second step failure");
-        let mut page = base_page(cx, tz, None).await?;
-        page.error = Some(i18n.t("verify-error"));
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    if f.op == "totp-start" && store::get(cx.db(), &key).await?.totp_secret.is_some() {
+        return notice::redirect(&cx.user, i18n.t("security-app-already"), "/settings/security").await;
+    }
+    match fresh_step(cx, headers, ip, &f.code, &f.assertion).await? {
+        Err(NotFresh::Wait(wait)) => {
+            let mut page = base_page(cx, tz, None).await?;
+            page.error = Some(i18n.t1("login-error-throttled", "seconds", wait.as_secs().max(1).to_string()));
+            return Ok((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())], page).into_response());
+        }
+        Err(NotFresh::Wrong) => {
+            let mut page = base_page(cx, tz, None).await?;
+            page.error = Some(i18n.t("verify-error"));
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        Ok(()) => {}
     }
     match f.op.as_str() {
-        "off" if cx.state.domains.requires_two_step(&cx.user.auth.username) => {
-            notice::redirect(&cx.user, i18n.t("security-required"), "/settings/security").await
-        }
         "off" => {
             store::disable(cx.db(), &key).await?;
             crate::store::passkeys::remove_all(cx.db(), &key).await?;
@@ -296,6 +338,7 @@ async fn with_fresh_code(cx: &Ctx, tz: TzOffset, headers: &HeaderMap, ip: std::n
             notice::redirect(&cx.user, i18n.t("security-turned-off"), "/settings/security").await
         }
         "passkey-remove" => remove_key(cx, &key, &f.passkey).await,
+        "totp-start" => start_totp(cx, tz).await,
         _ => {
             let codes = new_codes(cx, &key).await?;
             let mut page = base_page(cx, tz, None).await?;
