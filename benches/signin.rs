@@ -6,7 +6,8 @@
 //! Facteur (the release build) against the harness's Dovecot. Half the users have an
 //! authenticator app set up (the benchmark computes their codes); each user signs in once,
 //! as people do: the password step includes Dovecot's LOGIN. Then the list page, 200 times for
-//! a session of each kind: both go through the same check of the session (one query).
+//! a session of each kind: both go through the same check of the session (one query). Next to
+//! them, what a plain IMAP client needs to sign in and list the Inbox.
 //! Figures, not assertions.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -89,7 +90,21 @@ async fn main() {
             sessions.push(("with the second step", b));
         }
     }
+    // What a plain IMAP client does for the same: connect, LOGIN (no second step exists for
+    // it), open the Inbox and fetch what its list shows.
+    let mut plain = Vec::new();
+    for user in &without {
+        use futures_util::StreamExt;
+        let t = Instant::now();
+        let mut imap = user.imap().await;
+        imap.select("INBOX").await.unwrap();
+        let rows: Vec<_> = imap.fetch("1:*", "(UID FLAGS ENVELOPE RFC822.SIZE)").await.unwrap().collect().await;
+        plain.push(t.elapsed());
+        assert_eq!(rows.len(), 1);
+        imap.logout().await.unwrap();
+    }
     println!("sign-in to the inbox page, ms (n = {n} users each, one sign-in each):");
+    println!("  plain IMAP client (LOGIN, SELECT, FETCH) p50 {:>7.1}  p95 {:>7.1}", ms(&mut plain, 50), ms(&mut plain, 95));
     println!("  password only               p50 {:>7.1}  p95 {:>7.1}", ms(&mut password_only, 50), ms(&mut password_only, 95));
     println!("  password, then a code       p50 {:>7.1}  p95 {:>7.1}", ms(&mut two_steps, 50), ms(&mut two_steps, 95));
     println!("    of which the code step    p50 {:>7.1}  p95 {:>7.1}", ms(&mut second_alone, 50), ms(&mut second_alone, 95));
