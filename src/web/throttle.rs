@@ -99,8 +99,8 @@ impl LoginThrottle {
 
     /// One try at `account`'s second step from `ip`: `Ok(Err(wait))` when it must wait first,
     /// otherwise whether `attempt` passed. A failure counts for the address, the account and
-    /// the account's second step; a pass clears them. Tries for one account take turns, so that many sent at
-    /// once are each counted before the next is checked.
+    /// the account's second step; a pass clears them. Tries for one account take turns, so
+    /// that many sent at once are each counted before the next is checked.
     pub async fn second_step<E, F: Future<Output = Result<bool, E>>>(&self, ip: IpAddr, account: &str, attempt: impl FnOnce() -> F) -> Result<Result<bool, Duration>, E> {
         let turn = self.turn(account);
         let _turn = turn.lock().await;
