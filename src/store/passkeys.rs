@@ -50,10 +50,37 @@ pub async fn used(db: &Db, username: &str, id: &str, was: &str, credential: &str
     Ok(done.rows_affected() == 1)
 }
 
-/// Removes one of the user's keys; `false` when it was not theirs.
-pub async fn remove(db: &Db, username: &str, id: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND username = $2").bind(id).bind(username).execute(db).await?;
-    Ok(done.rows_affected() == 1)
+/// What became of a key asked to be removed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// Removed; `left` keys remain.
+    Removed { left: i64 },
+    /// Kept: it is the user's last key, and the last had to stay.
+    Kept,
+    /// Not one of the user's keys (removed already).
+    Gone,
+}
+
+/// Removes one of the user's keys, unless `keep_last` and it is their last. The user's keys are
+/// taken for the transaction first (row locks on PostgreSQL, the write lock on SQLite), so
+/// that two removals at once count one after the other.
+pub async fn remove(db: &Db, username: &str, id: &str, keep_last: bool) -> Result<Removal, StoreError> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE passkeys SET name = name WHERE username = $1").bind(username).execute(&mut *tx).await?;
+    let (count, mine): (i64, i64) = sqlx::query_as("SELECT COUNT(*), COUNT(CASE WHEN id = $2 THEN 1 END) FROM passkeys WHERE username = $1")
+        .bind(username)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if mine == 0 {
+        return Ok(Removal::Gone);
+    }
+    if keep_last && count <= 1 {
+        return Ok(Removal::Kept);
+    }
+    sqlx::query("DELETE FROM passkeys WHERE id = $1 AND username = $2").bind(id).bind(username).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(Removal::Removed { left: count - 1 })
 }
 
 pub async fn remove_all(db: &Db, username: &str) -> Result<(), StoreError> {
@@ -77,8 +104,10 @@ mod tests {
         let mine = of_user(&db, "a@example.test").await.unwrap();
         assert_eq!(mine.iter().map(|k| (k.name.as_str(), k.last_used_ms)).collect::<Vec<_>>(), vec![("YubiKey", 10), ("Phone", 0)]);
         assert_eq!(mine[0].credential, "{\"counter\":5}");
-        assert!(!remove(&db, "b@example.test", "k1").await.unwrap());
-        assert!(remove(&db, "a@example.test", "k1").await.unwrap());
+        assert_eq!(remove(&db, "b@example.test", "k1", false).await.unwrap(), Removal::Gone, "not theirs");
+        assert_eq!(remove(&db, "a@example.test", "k1", true).await.unwrap(), Removal::Removed { left: 1 });
+        assert_eq!(remove(&db, "a@example.test", "k2", true).await.unwrap(), Removal::Kept, "the last stays");
+        assert_eq!(remove(&db, "a@example.test", "k1", true).await.unwrap(), Removal::Gone);
         remove_all(&db, "a@example.test").await.unwrap();
         assert!(of_user(&db, "a@example.test").await.unwrap().is_empty());
         assert_eq!(of_user(&db, "b@example.test").await.unwrap().len(), 1);

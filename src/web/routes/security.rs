@@ -351,22 +351,25 @@ async fn with_fresh_code(cx: &Ctx, tz: TzOffset, headers: &HeaderMap, ip: std::n
 /// Removes one of the user's keys. The last second step of someone whose domain requires one
 /// stays; with no second step left, its recovery codes go too (new ones come with the next).
 async fn remove_key(cx: &Ctx, key: &str, id: &str) -> Result<Response, AppError> {
+    use crate::store::passkeys::Removal;
     let i18n = cx.i18n();
-    let kept = crate::store::passkeys::of_user(cx.db(), key).await?;
     let totp = store::get(cx.db(), key).await?.totp_secret.is_some();
-    let last = !totp && kept.len() == 1 && kept.iter().any(|k| k.id == id);
-    if last && cx.state.domains.requires_two_step(&cx.user.auth.username) {
-        return notice::redirect(&cx.user, i18n.t("passkey-required-last"), "/settings/security#passkeys").await;
-    }
-    if !crate::store::passkeys::remove(cx.db(), key, id).await? {
-        return notice::redirect(&cx.user, i18n.t("passkey-gone"), "/settings/security#passkeys").await;
-    }
-    tracing::info!(user = %cx.user.auth.username, "a passkey was removed");
-    if last {
-        store::disable(cx.db(), key).await?;
-        tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned off");
-    }
-    notice::redirect(&cx.user, i18n.t(if last { "passkey-removed-last" } else { "passkey-removed" }), "/settings/security#passkeys").await
+    let keep_last = !totp && cx.state.domains.requires_two_step(&cx.user.auth.username);
+    let text = match crate::store::passkeys::remove(cx.db(), key, id, keep_last).await? {
+        Removal::Gone => "passkey-gone",
+        Removal::Kept => "passkey-required-last",
+        Removal::Removed { left } => {
+            tracing::info!(user = %cx.user.auth.username, "a passkey was removed");
+            if left == 0 && !totp {
+                store::disable(cx.db(), key).await?;
+                tracing::info!(user = %cx.user.auth.username, "two-step sign-in turned off");
+                "passkey-removed-last"
+            } else {
+                "passkey-removed"
+            }
+        }
+    };
+    notice::redirect(&cx.user, i18n.t(text), "/settings/security#passkeys").await
 }
 
 /// Ending one of the user's other web sessions, or all of them; the new-browser email on or off.
