@@ -654,49 +654,16 @@ async fn with_saving_to_sent_turned_off_nothing_is_filed_in_sent() {
 /// message's data, passes nothing more back: the server takes the message, its answer is lost
 /// (a connection that stalls at the worst moment).
 async fn relay_losing_the_answer_to_data() -> u16 {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((down, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let up = tokio::net::TcpStream::connect(("127.0.0.1", dovecot().submission_port)).await.unwrap();
-                let (mut dr, mut dw) = down.into_split();
-                let (mut ur, mut uw) = up.into_split();
-                let lost = Arc::new(AtomicBool::new(false));
-                let lose = lost.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 65536];
-                    while let Ok(n) = ur.read(&mut buf).await {
-                        if n == 0 {
-                            break;
-                        }
-                        if !lose.load(Ordering::SeqCst) && dw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-                let mut buf = vec![0u8; 65536];
-                let mut tail: Vec<u8> = Vec::new();
-                while let Ok(n) = dr.read(&mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                    tail.extend_from_slice(&buf[..n]);
-                    if tail.windows(5).any(|w| w == b"\r\n.\r\n") {
-                        lost.store(true, Ordering::SeqCst);
-                    }
-                    tail.drain(..tail.len().saturating_sub(4));
-                    if uw.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
+    relay(dovecot().submission_port, || {
+        let mut tail: Vec<u8> = Vec::new();
+        move |sent: &[u8]| {
+            tail.extend_from_slice(sent);
+            let end = tail.windows(5).any(|w| w == b"\r\n.\r\n");
+            tail.drain(..tail.len().saturating_sub(4));
+            if end { Relayed::MuteAnswers } else { Relayed::Pass }
         }
-    });
-    port
+    })
+    .await
 }
 
 #[tokio::test]

@@ -1087,3 +1087,59 @@ pub fn hibernation(dir: &Path, user: &str) -> (usize, usize) {
     let hibernated = all.iter().filter(|(_, title)| title.contains("imap-hibernate")).count();
     (all.len() - hibernated, hibernated)
 }
+
+/// What a [`relay`] does with what a client sent.
+pub enum Relayed {
+    /// Passes it on.
+    Pass,
+    /// Passes it on, and from then on drops the server's answers (a connection that stalls).
+    MuteAnswers,
+    /// Closes both ways at once, this unsent (a server killed, a proxy losing its backend).
+    Cut,
+}
+
+/// A TCP relay on loopback to the port `upstream`: each connection gets a watch from
+/// `watcher`, which sees what the client sends and says what becomes of it.
+pub async fn relay<W>(upstream: u16, watcher: impl Fn() -> W + Send + Sync + 'static) -> u16
+where
+    W: FnMut(&[u8]) -> Relayed + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((down, _)) = listener.accept().await {
+            let mut watch = watcher();
+            tokio::spawn(async move {
+                let up = TcpStream::connect(("127.0.0.1", upstream)).await.unwrap();
+                let (mut dr, mut dw) = down.into_split();
+                let (mut ur, mut uw) = up.into_split();
+                let muted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let mute = muted.clone();
+                let back = tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    while let Ok(n) = ur.read(&mut buf).await {
+                        if n == 0 || (!mute.load(Ordering::SeqCst) && dw.write_all(&buf[..n]).await.is_err()) {
+                            break;
+                        }
+                    }
+                });
+                let mut buf = vec![0u8; 65536];
+                while let Ok(n) = dr.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    match watch(&buf[..n]) {
+                        Relayed::Cut => break,
+                        Relayed::MuteAnswers => muted.store(true, Ordering::SeqCst),
+                        Relayed::Pass => {}
+                    }
+                    if uw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                back.abort();
+            });
+        }
+    });
+    port
+}

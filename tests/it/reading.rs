@@ -529,35 +529,14 @@ fn mail_part(frame: &str) -> &str {
 /// (no BYE, no answer: a server process killed, a proxy losing its backend), and relays
 /// everything else.
 async fn relay_cutting_once(cut: &'static [u8], armed: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((down, _)) = listener.accept().await {
-            let armed = armed.clone();
-            tokio::spawn(async move {
-                let up = tokio::net::TcpStream::connect(("127.0.0.1", dovecot().imap_port)).await.unwrap();
-                let (mut dr, mut dw) = down.into_split();
-                let (mut ur, mut uw) = up.into_split();
-                let back = tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut ur, &mut dw).await;
-                });
-                let mut buf = vec![0u8; 65536];
-                while let Ok(n) = dr.read(&mut buf).await {
-                    let seen = buf[..n].windows(cut.len()).any(|w| w.eq_ignore_ascii_case(cut));
-                    if n == 0 || (seen && armed.swap(false, std::sync::atomic::Ordering::SeqCst)) {
-                        break;
-                    }
-                    if uw.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-                // Both ways closed at once, the command unanswered.
-                back.abort();
-            });
+    relay(dovecot().imap_port, move || {
+        let armed = armed.clone();
+        move |sent: &[u8]| {
+            let seen = sent.windows(cut.len()).any(|w| w.eq_ignore_ascii_case(cut));
+            if seen && armed.swap(false, std::sync::atomic::Ordering::SeqCst) { Relayed::Cut } else { Relayed::Pass }
         }
-    });
-    port
+    })
+    .await
 }
 
 #[tokio::test]
