@@ -165,6 +165,14 @@
         response: { attestationObject: toB64(c.response.attestationObject), clientDataJSON: toB64(c.response.clientDataJSON) } };
     });
   }
+  // What a user who has a second step shows before adding a key: the code typed in the add
+  // box, or, left empty, one of their keys' answers.
+  function proofOfStep(token) {
+    var code = document.getElementById("passkey-code");
+    if (!code) return Promise.resolve({});
+    if (code.value.trim() || !addKey.dataset.keys) return Promise.resolve({ code: code.value.trim() });
+    return keyAnswer("/settings/security/passkeys/confirm", token).then(function (c) { return { assertion: JSON.stringify(c) }; });
+  }
   var addKey = document.querySelector(".passkey-add");
   if (addKey) setUpKeys(addKey, "register");
   var useKey = document.querySelector(".passkey-step");
@@ -181,13 +189,8 @@
     button.addEventListener("click", function () {
       button.disabled = true;
       state.textContent = "";
-      var code = document.getElementById("passkey-code");
-      var proof = !code ? Promise.resolve({})
-        : code.value.trim() ? Promise.resolve({ code: code.value.trim() })
-        : !box.dataset.keys ? Promise.resolve({})
-        : keyAnswer("/settings/security/passkeys/confirm", token).then(function (c) { return { assertion: JSON.stringify(c) }; });
       var done = mode === "register"
-        ? proof.then(function (p) { return newKey(token, p); }).then(function (credential) {
+        ? proofOfStep(token).then(function (p) { return newKey(token, p); }).then(function (credential) {
           var name = document.getElementById("passkey-name");
           return postJson("/settings/security/passkeys/finish", token, { name: name ? name.value : "", credential: credential });
         })
