@@ -274,11 +274,10 @@ async fn in_chromium_the_second_step_follows_the_password_and_passes_axe() {
     }
 }
 
-/// In Chromium with a virtual authenticator (DevTools' WebAuthn domain): a key is added in
-/// Settings → Security, then signs in after the password. A browser without it does not get
-/// past the second step. Browsed at `localhost`: a key belongs to a host name, not an address.
-/// A key added on one instance is the second step on another (one database), where it also
-/// confirms its own removal; a browser without it does not pass.
+/// In Chromium with virtual authenticators (DevTools' WebAuthn domain), on two instances over
+/// one database: keys added in Settings → Security on one are the second step on the other,
+/// where a key also confirms their removal; a browser without a key does not get past the
+/// second step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_a_security_key_is_added_then_is_the_second_step_on_any_instance() {
     use fantoccini::Locator;
