@@ -69,13 +69,6 @@
     var preview = box.querySelector("#push-preview");
     function say(key) { state.textContent = box.dataset[key] || ""; }
     if (!worker || !("PushManager" in window) || !("Notification" in window)) { say("unsupported"); return; }
-    function keyBytes(text) {
-      var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
-      var raw = atob(b64 + "===".slice((b64.length + 3) % 4));
-      var out = new Uint8Array(raw.length);
-      for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-      return out;
-    }
     function tell(op, sub) {
       var json = sub.toJSON();
       var form = new URLSearchParams({ csrf: box.dataset.csrf, op: op, endpoint: json.endpoint,
@@ -95,7 +88,7 @@
       Notification.requestPermission().then(function (p) {
         if (p !== "granted") { show(null); return; }
         return navigator.serviceWorker.ready
-          .then(function (reg) { return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(box.dataset.pushKey) }); })
+          .then(function (reg) { return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromB64(box.dataset.pushKey) }); })
           .then(function (sub) { return tell("on", sub).then(function () { show(sub); }); });
       }).catch(function () { say("failed"); });
     });
@@ -115,6 +108,7 @@
   // confirm what needs a fresh second step there. The server's options carry binary fields in
   // base64url; the browser wants bytes, and back.
   var webauthn = !!(window.PublicKeyCredential && navigator.credentials);
+  // Base64url to bytes (also the push service's key, above).
   function fromB64(text) {
     var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
     var raw = atob(b64 + "===".slice((b64.length + 3) % 4));
