@@ -377,6 +377,16 @@ async fn in_chromium_a_security_key_is_added_then_is_the_second_step_on_any_inst
     c.set_window_size(390, 844).await.unwrap();
     c.execute(to_keys, vec![]).await.unwrap();
     crate::browser::shot(&c, "security-keys-phone-dark").await;
+    // Scrolled to the end, the last line clears the floating compose button.
+    c.execute("window.scrollTo(0, document.scrollingElement.scrollHeight)", vec![]).await.unwrap();
+    let clear = "const f = document.querySelector('.fab').getBoundingClientRect();
+        const last = [...document.querySelectorAll('#content button, #content p')].pop().getBoundingClientRect();
+        return last.bottom <= f.top";
+    assert_eq!(c.execute(clear, vec![]).await.unwrap(), serde_json::json!(true), "the page's last line is above the compose button");
+    crate::browser::shot(&c, "security-end-phone-dark").await;
+    let wide = "const w = document.scrollingElement.clientWidth;
+        return [...document.querySelectorAll('#content *')].filter(e => e.getBoundingClientRect().right > w + 1).map(e => e.tagName + '.' + e.className)";
+    assert_eq!(c.execute(wide, vec![]).await.unwrap(), serde_json::json!([]), "nothing wider than the phone's screen");
     c.issue_cmd(dark(false)).await.expect("light");
     c.set_window_size(1280, 900).await.unwrap();
     c.find(Locator::Css("form.fresh-step button[value=passkey-remove]")).await.unwrap().click().await.unwrap();
