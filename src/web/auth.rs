@@ -53,6 +53,11 @@ impl AuthData {
     pub fn key(&self) -> String {
         user_key(&self.username)
     }
+
+    /// Half signed in, and its few minutes for the second step not over yet.
+    pub fn awaiting_second_step(&self) -> bool {
+        self.pending_until_ms != 0 && crate::clock::unix_ms() <= self.pending_until_ms
+    }
 }
 
 pub fn user_key(username: &str) -> String {
@@ -147,6 +152,14 @@ pub async fn begin(
         state.config.session_absolute_timeout.as_secs() as i64,
         state.config.cookie_secure,
     ))
+}
+
+/// The second step passed (a code or a key): a new session id, and the session signed in.
+pub async fn complete_second_step(session: &Session, mut auth: AuthData) -> Result<(), AppError> {
+    session.cycle_id().await?;
+    auth.pending_until_ms = 0;
+    session.insert(AUTH_KEY, auth).await?;
+    Ok(())
 }
 
 /// Ends the session and returns the header that clears the key cookie.

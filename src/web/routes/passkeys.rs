@@ -227,15 +227,22 @@ pub(crate) async fn answer_passes(cx: &Ctx, headers: &HeaderMap, assertion: &str
     key_passes(&cx.state, &cx.user.session, headers, &cx.key(), &credential).await
 }
 
+/// The half-signed-in session the second step's JSON requests act for: they carry its token,
+/// and its second step is still due.
+async fn waiting(session: &Session, headers: &HeaderMap) -> Result<Result<AuthData, Response>, AppError> {
+    let Some(auth) = session.get::<AuthData>(AUTH_KEY).await?.filter(|a| crate::secrets::token_matches(&a.csrf, token(headers))) else {
+        return Err(AppError::forbidden("CSRF token mismatch on the second step"));
+    };
+    Ok(if auth.awaiting_second_step() { Ok(auth) } else { Err(refused("no sign-in is waiting for its second step")) })
+}
+
 /// POST /login/verify/passkey/start: the options for `navigator.credentials.get`, for a
 /// half-signed-in session whose user has keys.
 pub async fn sign_in_start(State(state): State<AppState>, headers: HeaderMap, session: Session) -> Result<Response, AppError> {
-    let Some(auth) = session.get::<AuthData>(AUTH_KEY).await?.filter(|a| crate::secrets::token_matches(&a.csrf, token(&headers))) else {
-        return Err(AppError::forbidden("CSRF token mismatch on the second step"));
+    let auth = match waiting(&session, &headers).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
     };
-    if auth.pending_until_ms == 0 || crate::clock::unix_ms() > auth.pending_until_ms {
-        return Ok(refused("no sign-in is waiting for its second step"));
-    }
     start_check(&state, &session, &headers, &user_key(&auth.username)).await
 }
 
@@ -253,13 +260,11 @@ pub async fn sign_in_finish(
     ClientOrigin(origin): ClientOrigin,
     bytes: axum::body::Bytes,
 ) -> Result<Response, AppError> {
-    let Some(mut auth) = session.get::<AuthData>(AUTH_KEY).await?.filter(|a| crate::secrets::token_matches(&a.csrf, token(&headers))) else {
-        return Err(AppError::forbidden("CSRF token mismatch on the second step"));
+    let auth = match waiting(&session, &headers).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
     };
     let Some(f) = body::<SignInFinish>(&bytes) else { return Ok(refused("not the expected JSON")) };
-    if auth.pending_until_ms == 0 || crate::clock::unix_ms() > auth.pending_until_ms {
-        return Ok(refused("no sign-in is waiting for its second step"));
-    }
     let account = user_key(&auth.username);
     match state.login_throttle.second_step(origin.ip, &account, || key_passes(&state, &session, &headers, &account, &f.credential)).await? {
         Err(wait) => {
@@ -274,9 +279,7 @@ pub async fn sign_in_finish(
         Ok(true) => {}
     }
     tracing::info!(user = %auth.username, ip = %origin.ip, "login second step (key)");
-    session.cycle_id().await?;
-    auth.pending_until_ms = 0;
-    session.insert(AUTH_KEY, auth).await?;
+    crate::web::auth::complete_second_step(&session, auth).await?;
     Ok(Json(serde_json::json!({ "next": crate::web::auth::safe_next(f.next.as_deref()) })).into_response())
 }
 

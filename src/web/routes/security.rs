@@ -82,7 +82,7 @@ pub async fn verify(
     if !token_ok {
         return Err(AppError::forbidden("CSRF token mismatch on the second step"));
     }
-    let mut auth = match pending(&session, &next).await? {
+    let auth = match pending(&session, &next).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
@@ -107,9 +107,7 @@ pub async fn verify(
         Ok(true) => {}
     }
     tracing::info!(user = %auth.username, ip = %ip, "login second step");
-    session.cycle_id().await?;
-    auth.pending_until_ms = 0;
-    session.insert(AUTH_KEY, auth).await?;
+    auth::complete_second_step(&session, auth).await?;
     Ok(Redirect::to(&next).into_response())
 }
 
