@@ -319,8 +319,9 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
 # Dovecot's auth penalty stays on (its default): after failed logins from an
-# address, its next logins wait 2 s, then up to 15 s. A webmail that passes each
-# user's address (ID, below) gets it applied to the attacker's address only.
+# address, its next logins wait 4 s, then 8 s, then 15 s (a repeated wrong
+# username+password does not count again). A webmail that passes each user's
+# address (ID, below) gets it applied to the attacker's address only.
 auth_cache_size = 0
 
 first_valid_uid = $uid
