@@ -12,7 +12,7 @@ use futures_util::future::BoxFuture;
 use super::AppState;
 use super::auth::{CurrentUser, cookie_value};
 use super::error::AppError;
-use super::format::TzOffset;
+use super::format::UserZone;
 use super::notice::Notice;
 use super::views::Chrome;
 use crate::i18n::I18n;
@@ -111,10 +111,14 @@ impl FromRequestParts<AppState> for Lang {
     }
 }
 
-impl FromRequestParts<AppState> for TzOffset {
+impl FromRequestParts<AppState> for UserZone {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(TzOffset(cookie_value(&parts.headers, "facteur_tz").and_then(|v| v.parse().ok()).unwrap_or(0)))
+        let minutes = cookie_value(&parts.headers, "facteur_tz").and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok(match cookie_value(&parts.headers, "facteur_zone") {
+            Some(name) => UserZone::named(&name, minutes),
+            None => UserZone::fixed(minutes),
+        })
     }
 }
 

@@ -3,10 +3,23 @@
 (function () {
   "use strict";
 
-  // Tell the server the local time zone offset (minutes east of UTC) so dates read right.
-  var off = -new Date().getTimezoneOffset();
-  if (document.cookie.indexOf("facteur_tz=" + off) === -1) {
-    document.cookie = "facteur_tz=" + off + "; path=/; max-age=31536000; samesite=lax";
+  // Tell the server the local time zone so dates read right: its name (Europe/Paris), which
+  // carries the changes to and from summer time, and today's offset (minutes east of UTC)
+  // for a name the server does not know.
+  function remember(name, value) {
+    if (("; " + document.cookie + ";").indexOf("; " + name + "=" + value + ";") === -1) {
+      document.cookie = name + "=" + value + "; path=/; max-age=31536000; samesite=lax";
+    }
+  }
+  remember("facteur_tz", -new Date().getTimezoneOffset());
+  var zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (e) {
+    zone = "";
+  }
+  if (/^[A-Za-z0-9\/_+-]{1,64}$/.test(zone)) {
+    remember("facteur_zone", zone);
   }
 
   // A page still at work (an import) asks for itself again every two seconds and shows its

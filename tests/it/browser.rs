@@ -162,6 +162,10 @@ async fn in_chromium_a_user_logs_in_reads_an_html_message_and_goes_back() {
     login(&c, &app, &user).await;
     let title = c.title().await.expect("title");
     assert!(title.starts_with("(") && title.ends_with(") Inbox · Facteur"), "{title}");
+    // The page's script tells the server the browser's time zone by name, beside the day's offset.
+    let told = c.execute("return [document.cookie, Intl.DateTimeFormat().resolvedOptions().timeZone]", vec![]).await.expect("cookies");
+    let (cookies, zone) = (told[0].as_str().unwrap_or_default(), told[1].as_str().unwrap_or_default());
+    assert!(!zone.is_empty() && cookies.contains(&format!("facteur_zone={zone}")) && cookies.contains("facteur_tz="), "{cookies} / {zone}");
     shot(&c, "desktop-inbox").await;
 
     // The newest message is the HTML one with an inline image.

@@ -360,25 +360,62 @@ fn scheduled_ids(body: &str) -> Vec<String> {
     body.split("action=\"/scheduled/").skip(1).filter_map(|s| s.split('"').next()).map(String::from).collect()
 }
 
-/// A time `seconds` from now as a `datetime-local` field with seconds writes it, in UTC+1.
+/// A time `seconds` from now as a `datetime-local` field with seconds writes it, in Paris.
 fn in_paris(seconds: i64) -> String {
     let ms = facteur::clock::unix_ms() + seconds * 1000;
-    format!("{}:{:02}", facteur::web::format::datetime_local(ms, facteur::web::format::TzOffset(60)), (ms / 1000) % 60)
+    let paris = facteur::web::format::UserZone::named("Europe/Paris", 60);
+    format!("{}:{:02}", facteur::web::format::datetime_local(ms, paris), (ms / 1000) % 60)
 }
 
-/// A browser in Paris (UTC+1), as the page's script tells the server.
+/// A browser in Paris in winter, as the page's script tells the server: the zone's name, and
+/// the offset of the day (UTC+1).
 fn from_paris(app: &TestApp) -> Browser {
     let b = Browser::new(app);
-    b.jar.add_cookie_str("facteur_tz=60", &app.url("/").parse().unwrap());
+    let url = app.url("/").parse().unwrap();
+    b.jar.add_cookie_str("facteur_tz=60", &url);
+    b.jar.add_cookie_str("facteur_zone=Europe/Paris", &url);
     b
 }
 
-#[tokio::test]
-async fn send_later_waits_in_drafts_marked_scheduled_then_goes_once_at_its_new_time() {
+/// Facteur with the outbox on, and Alice signed in from Paris, writing to Bob.
+async fn alice_in_paris() -> (TestApp, TestUser, TestUser, Browser) {
     let app = TestApp::start_with(|_| {}, outbox_on).await;
     let (alice, bob) = (dovecot().user(), dovecot().user());
     let b = from_paris(&app);
     b.login(&alice).await;
+    (app, alice, bob, b)
+}
+
+/// 9:00 in Paris on the coming 15 January and 15 July is 8:00 UTC in winter and 7:00 UTC in
+/// summer, whatever the offset of the day the time is chosen on.
+#[tokio::test]
+async fn send_later_keeps_the_chosen_time_of_day_across_summer_time() {
+    let (app, alice, bob, b) = alice_in_paris().await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut expected = Vec::new();
+    for (month, utc_hour) in [(time::Month::January, 8), (time::Month::July, 7)] {
+        let this_year = time::Date::from_calendar_date(today.year(), month, 15).unwrap();
+        let day = if this_year > today.next_day().unwrap() { this_year } else { this_year.replace_year(today.year() + 1).unwrap() };
+        let subject = format!("Planned for {day}");
+        let (_, mut form) = compose_page(&b, "/compose").await;
+        form.set("to", &bob.name).set("subject", &subject).set("body", "Later.").set("send_at", &format!("{day}T09:00"));
+        let listed = follow(&b, post_compose(&b, &form, "later:at", &[], false).await).await;
+        assert!(listed.body.contains("Scheduled: it goes") && listed.body.contains("9:00 AM"), "{}", listed.body);
+        let utc = time::PrimitiveDateTime::new(day, time::Time::from_hms(utc_hour, 0, 0).unwrap()).assume_utc();
+        expected.push(utc.unix_timestamp() * 1000);
+    }
+    expected.sort();
+    let due: Vec<i64> = sqlx::query_scalar("SELECT due_ms FROM outbox WHERE username = $1 ORDER BY due_ms")
+        .bind(&alice.name)
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(due, expected);
+}
+
+#[tokio::test]
+async fn send_later_waits_in_drafts_marked_scheduled_then_goes_once_at_its_new_time() {
+    let (_app, alice, bob, b) = alice_in_paris().await;
     let (page, mut form) = compose_page(&b, "/compose").await;
     assert!(page.body.contains("value=\"later:tomorrow\"") && page.body.contains("value=\"later:monday\""));
     let subject = "Agenda for Monday";
@@ -418,10 +455,7 @@ async fn send_later_waits_in_drafts_marked_scheduled_then_goes_once_at_its_new_t
 
 #[tokio::test]
 async fn a_scheduled_message_is_cancelled_into_a_plain_draft_or_taken_back_to_edit() {
-    let app = TestApp::start_with(|_| {}, outbox_on).await;
-    let (alice, bob) = (dovecot().user(), dovecot().user());
-    let b = from_paris(&app);
-    b.login(&alice).await;
+    let (_app, alice, bob, b) = alice_in_paris().await;
     for (subject, op) in [("Maybe not", "cancel"), ("Needs a change", "edit")] {
         let (_, mut form) = compose_page(&b, "/compose").await;
         form.set("to", &bob.name).set("subject", subject).set("body", "Later.").set("send_at", &in_paris(3600));

@@ -17,7 +17,7 @@ use crate::mail::send::{DraftVersion, Origin};
 use crate::store::compose::Identity;
 use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
-use crate::web::format::{self, TzOffset};
+use crate::web::format::{self, UserZone};
 
 /// The message being written, as the form carries it (and as the outbox keeps it for Undo,
 /// without the CSRF token and the button).
@@ -124,7 +124,7 @@ impl ComposeForm {
     }
 
     /// A reply, forward or resumed draft, in the words of the user's language.
-    pub fn from_started(mut self, s: Started, mode: reply::Mode, o: &Original, identities: &[Identity], i18n: &I18n, tz: TzOffset) -> Self {
+    pub fn from_started(mut self, s: Started, mode: reply::Mode, o: &Original, identities: &[Identity], i18n: &I18n, tz: UserZone) -> Self {
         self.to = compose::people_text(&s.to);
         self.cc = compose::people_text(&s.cc);
         self.bcc = compose::people_text(&s.bcc);
@@ -236,13 +236,13 @@ pub fn own_addresses(username: &str, identities: &[Identity]) -> HashSet<String>
     own
 }
 
-fn attribution(i18n: &I18n, o: &Original, tz: TzOffset) -> String {
+fn attribution(i18n: &I18n, o: &Original, tz: UserZone) -> String {
     let who = o.from.first().map(|p| p.display()).unwrap_or_default();
     let when = format::full_date(o.date, tz, i18n);
     i18n.ta("compose-attribution", &[("date", FluentArg::Str(when)), ("name", FluentArg::Str(who))])
 }
 
-fn forward_block(i18n: &I18n, o: &Original, tz: TzOffset) -> String {
+fn forward_block(i18n: &I18n, o: &Original, tz: UserZone) -> String {
     let mut s = format!("\n\n{}\n", i18n.t("compose-forwarded-header"));
     s.push_str(&format!("{}: {}\n", i18n.t("msg-from"), compose::people_text(&o.from)));
     if o.date.is_some() {

@@ -14,7 +14,7 @@ use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
 use crate::web::forms::CsrfForm;
 use crate::web::forms::actions::ActionForm;
-use crate::web::format::TzOffset;
+use crate::web::format::UserZone;
 use crate::web::notice;
 use crate::web::views::{self, mailbox::ConfirmPage};
 
@@ -53,7 +53,7 @@ async fn tell(cx: &Ctx, text: String, undo: Option<UndoEntry>, url: &str) -> Res
 const UNDO_MAX: usize = 5000;
 
 /// POST /f/{mailbox}/actions
-pub async fn actions(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, AppError> {
+pub async fn actions(cx: Ctx, tz: UserZone, Path(mailbox): Path<String>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, AppError> {
     let form = ActionForm::from_pairs(pairs);
     cx.check_csrf(&form.csrf)?;
     if form.action.as_deref() == Some("snooze") {

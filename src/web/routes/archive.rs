@@ -18,7 +18,7 @@ use crate::mail::mbox::{MboxFlags, MboxReader, Read as MboxRead, Skip};
 use crate::mail::search::{self, QueryError};
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
-use crate::web::format::TzOffset;
+use crate::web::format::UserZone;
 use crate::web::forms::search::ResultsForm;
 use crate::web::notice;
 use crate::web::transfer::{self, Format, Source, Turn};
@@ -113,12 +113,12 @@ pub async fn export_all(cx: Ctx, Query(q): Pairs) -> Result<Response, AppError> 
 
 /// The messages a search names: those checked on its page (`m`, `UIDVALIDITY:UID:folder`),
 /// else every one it finds, as (folder, UIDVALIDITY, UIDs).
-async fn search_sets(cx: &Ctx, tz: TzOffset, query: &[(String, String)], folders: &[Folder]) -> Result<Result<Vec<(String, u32, Vec<u32>)>, QueryError>, AppError> {
+async fn search_sets(cx: &Ctx, tz: UserZone, query: &[(String, String)], folders: &[Folder]) -> Result<Result<Vec<(String, u32, Vec<u32>)>, QueryError>, AppError> {
     let checked = ResultsForm::from_pairs(query.to_vec());
     if !checked.sets.is_empty() {
         return Ok(Ok(checked.sets.into_iter().map(|s| (s.mailbox, s.uidvalidity.0, s.uids.into_iter().map(|u| u.0).collect())).collect()));
     }
-    let parsed = match search::parse(&checked.q, super::search::today(tz)).and_then(|s| search::folders_for(&s.scope, folders).map(|which| (s, which))) {
+    let parsed = match search::parse(&checked.q, tz.today()).and_then(|s| search::folders_for(&s.scope, folders).map(|which| (s, which))) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
@@ -142,7 +142,7 @@ async fn search_sets(cx: &Ctx, tz: TzOffset, query: &[(String, String)], folders
     Ok(Ok(found))
 }
 
-async fn export_search(cx: Ctx, tz: TzOffset, query: Vec<(String, String)>, mbox: bool) -> Result<Response, AppError> {
+async fn export_search(cx: Ctx, tz: UserZone, query: Vec<(String, String)>, mbox: bool) -> Result<Response, AppError> {
     let q = query.iter().find(|(k, _)| k == "q").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     let back = crate::web::views::search::search_href(&q, 1, false);
     let folders = cx.folders().await?;
@@ -177,12 +177,12 @@ async fn export_search(cx: Ctx, tz: TzOffset, query: Vec<(String, String)>, mbox
 
 /// GET /search/export.mbox?q=…: what a search finds (or the results checked, `m`), as one
 /// mbox when they are all in one folder, else a zip of one mbox per folder.
-pub async fn export_search_mbox(cx: Ctx, tz: TzOffset, Query(q): Pairs) -> Result<Response, AppError> {
+pub async fn export_search_mbox(cx: Ctx, tz: UserZone, Query(q): Pairs) -> Result<Response, AppError> {
     export_search(cx, tz, q, true).await
 }
 
 /// GET /search/export.zip?q=…: the same as a zip of `.eml` files, the folder tree kept.
-pub async fn export_search_zip(cx: Ctx, tz: TzOffset, Query(q): Pairs) -> Result<Response, AppError> {
+pub async fn export_search_zip(cx: Ctx, tz: UserZone, Query(q): Pairs) -> Result<Response, AppError> {
     export_search(cx, tz, q, false).await
 }
 

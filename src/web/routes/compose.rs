@@ -21,13 +21,13 @@ use crate::store::compose::{self as store, Identity};
 use crate::store::outbox as outbox_store;
 use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
-use crate::web::format::{self, TzOffset};
+use crate::web::format::{self, UserZone};
 use crate::web::forms::compose::{self as forms, ComposeForm, ComposeQuery, FieldErrors};
 use crate::web::notice;
 use crate::web::views::{self, compose::ComposePage};
 
 /// GET /compose
-pub async fn compose_page(cx: Ctx, tz: TzOffset, Query(q): Query<ComposeQuery>) -> Result<Response, AppError> {
+pub async fn compose_page(cx: Ctx, tz: UserZone, Query(q): Query<ComposeQuery>) -> Result<Response, AppError> {
     let identities = store::identities(cx.db(), &cx.key()).await?;
     if !q.restored.is_empty() {
         // Taken back from the outbox: the form as it was sent, once.
@@ -49,7 +49,7 @@ pub async fn compose_page(cx: Ctx, tz: TzOffset, Query(q): Query<ComposeQuery>) 
 
 /// A reply, forward or resumed draft of the message at `at`; its attachments (if it keeps
 /// them) go to the new draft's uploads.
-async fn start_from(cx: &Ctx, form: ComposeForm, mode: reply::Mode, at: MessageRef, identities: &[Identity], tz: TzOffset) -> Result<ComposeForm, AppError> {
+async fn start_from(cx: &Ctx, form: ComposeForm, mode: reply::Mode, at: MessageRef, identities: &[Identity], tz: UserZone) -> Result<ComposeForm, AppError> {
     let resume = mode == reply::Mode::Resume;
     let (raw, drafts) = {
         cx.imap(|c| {
@@ -101,7 +101,7 @@ fn status_of(errors: &FieldErrors) -> StatusCode {
 }
 
 /// POST /compose: attach, remove an attachment, save, discard or send.
-pub async fn compose_post(cx: Ctx, tz: TzOffset, headers: HeaderMap, mp: Multipart) -> Result<Response, AppError> {
+pub async fn compose_post(cx: Ctx, tz: UserZone, headers: HeaderMap, mp: Multipart) -> Result<Response, AppError> {
     let (form, too_big) = forms::read(&cx, mp).await?;
     cx.check_csrf(&form.csrf)?;
     if !form.has_ids() {
@@ -297,7 +297,7 @@ pub(crate) fn schedulable(t: i64, now: i64) -> bool {
 /// "Send later": the message is kept in Drafts, marked as scheduled, so that other devices see
 /// it, and in the outbox until the chosen time (`choice`: `tomorrow`, `monday` or `at` with
 /// the form's `send_at`, in the user's time zone).
-async fn schedule(cx: &Ctx, mut form: ComposeForm, identities: &[Identity], tz: TzOffset, choice: &str) -> Result<Response, AppError> {
+async fn schedule(cx: &Ctx, mut form: ComposeForm, identities: &[Identity], tz: UserZone, choice: &str) -> Result<Response, AppError> {
     let (key, i18n) = (cx.key(), cx.i18n());
     let now = crate::clock::unix_ms();
     let due_ms = match format::send_time(choice, &form.send_at, now, tz) {

@@ -10,7 +10,7 @@ use crate::mail::imap::{ConversationPage, Filter, Order, Page, SortKey};
 use crate::store::prefs;
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
-use crate::web::format::TzOffset;
+use crate::web::format::UserZone;
 use crate::web::notice;
 use crate::web::views::mailbox::{ListView, Listing, MailboxPage};
 
@@ -18,7 +18,7 @@ use crate::web::views::mailbox::{ListView, Listing, MailboxPage};
 ///
 /// An order given in the URL is remembered for the folder; without one, the folder's
 /// remembered order (or newest first) is used.
-pub async fn mailbox(cx: Ctx, tz: TzOffset, Path(mailbox): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+pub async fn mailbox(cx: Ctx, tz: UserZone, Path(mailbox): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
     let page_no = page_param(&q);
     let key = cx.key();
     let stored = prefs::folder_order(cx.db(), &key, &mailbox).await?.and_then(|(k, d)| Some(Order { key: SortKey::parse(&k)?, descending: d }));

@@ -17,7 +17,7 @@ use crate::store::prefs;
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
 use crate::web::forms::TrustForm;
-use crate::web::format::TzOffset;
+use crate::web::format::UserZone;
 use crate::web::notice;
 use crate::web::previews;
 use crate::web::views::message::{MessageFrame, MessagePage, PdfPage, Shown};
@@ -33,7 +33,7 @@ async fn fetch(cx: &Ctx, m: &MessageRef) -> Result<RawMessage, AppError> {
 }
 
 /// GET /m/{mailbox}/{uidvalidity}/{uid}: the message, marked read.
-pub async fn message(cx: Ctx, tz: TzOffset, Path(p): Path<(String, String, String)>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+pub async fn message(cx: Ctx, tz: UserZone, Path(p): Path<(String, String, String)>, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
     let m = message_path(p)?;
     let (folders, raw, neighbours) = {
         cx.imap(|c| {

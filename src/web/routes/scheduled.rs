@@ -12,13 +12,13 @@ use crate::store::compose as compose_store;
 use crate::store::outbox as store;
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
-use crate::web::format::{self, TzOffset};
+use crate::web::format::{self, UserZone};
 use crate::web::notice;
 use crate::web::routes::compose::{job_id, reopen, schedulable};
 use crate::web::views::scheduled::{ScheduledPage, ScheduledRow};
 
 /// GET /scheduled
-pub async fn scheduled_page(cx: Ctx, tz: TzOffset, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
+pub async fn scheduled_page(cx: Ctx, tz: UserZone, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
     let i18n = cx.i18n();
     let rows = store::waiting(cx.db(), &cx.key(), outbox::SEND)
         .await?
@@ -53,7 +53,7 @@ pub struct ScheduledForm {
 
 /// POST /scheduled/{id}: `op` = `edit` (back to the compose page, not scheduled any more),
 /// `reschedule` (to `send_at`) or `cancel` (the message stays in Drafts).
-pub async fn scheduled_action(cx: Ctx, tz: TzOffset, Path(id): Path<String>, Form(f): Form<ScheduledForm>) -> Result<Response, AppError> {
+pub async fn scheduled_action(cx: Ctx, tz: UserZone, Path(id): Path<String>, Form(f): Form<ScheduledForm>) -> Result<Response, AppError> {
     cx.check_csrf(&f.csrf)?;
     if !job_id(&id) {
         return Err(AppError::not_found());

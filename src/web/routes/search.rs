@@ -17,7 +17,7 @@ use crate::store::searches;
 use crate::web::error::{AppError, ErrorKind};
 use crate::web::extract::Ctx;
 use crate::web::forms::search::ResultsForm;
-use crate::web::format::TzOffset;
+use crate::web::format::UserZone;
 use crate::web::notice;
 use crate::web::views::folder_display;
 use crate::web::views::search::{SearchPage, search_href};
@@ -28,11 +28,11 @@ pub(super) const BUDGET: Duration = Duration::from_secs(3);
 const DEEP_BUDGET: Duration = Duration::from_secs(30);
 
 /// GET /search?q=…[&page=N][&more=1]
-pub async fn search(cx: Ctx, tz: TzOffset, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+pub async fn search(cx: Ctx, tz: UserZone, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
     let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
     let page = page_param(&q);
     let more = q.get("more").is_some_and(|v| v == "1");
-    let today = today(tz);
+    let today = tz.today();
     let parsed = search::parse(&query, today);
     let per_page = cx.user.auth.prefs.per_page;
     let (folders, result) = {
@@ -98,12 +98,6 @@ fn last_word(typed: &str) -> (&str, &'static str, &str) {
     }
     let term = if word.contains(':') || word.starts_with(['-', '(', '"']) { "" } else { word };
     (head, "from", term)
-}
-
-/// The user's day, for `older_than:` and `newer_than:`.
-pub(super) fn today(tz: TzOffset) -> time::Date {
-    let offset = time::UtcOffset::from_whole_seconds(tz.0.clamp(-18 * 60, 18 * 60) * 60).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(offset).date()
 }
 
 /// POST /search/actions: the list's actions on results that may come from several folders;

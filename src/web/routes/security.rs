@@ -15,7 +15,7 @@ use crate::web::auth::{self, AUTH_KEY, AuthData, user_key};
 use crate::web::error::AppError;
 use crate::web::extract::{ClientOrigin, Ctx, Lang};
 use crate::web::notice;
-use crate::web::format::{self, TzOffset};
+use crate::web::format::{self, UserZone};
 use crate::web::views::security::{PasskeyRow, SecurityPage, SessionRow, Setup, VerifyPage};
 
 /// The sealing context of a user's authenticator secret.
@@ -133,13 +133,13 @@ pub async fn passes(state: &AppState, account: &str, code: &str) -> Result<bool,
 }
 
 /// GET /settings/security
-pub async fn security_page(cx: Ctx, tz: TzOffset, Query(q): Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
+pub async fn security_page(cx: Ctx, tz: UserZone, Query(q): Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
     let notice = notice::take(&cx.user, &q).await;
     let page = base_page(&cx, tz, notice).await?;
     Ok(page.into_response())
 }
 
-async fn base_page(cx: &Ctx, tz: TzOffset, notice: Option<crate::web::notice::Notice>) -> Result<SecurityPage, AppError> {
+async fn base_page(cx: &Ctx, tz: UserZone, notice: Option<crate::web::notice::Notice>) -> Result<SecurityPage, AppError> {
     let key = cx.key();
     let totp = store::get(cx.db(), &key).await?.totp_secret.is_some();
     let passkeys = crate::store::passkeys::of_user(cx.db(), &key).await?;
@@ -218,7 +218,7 @@ pub struct SecurityForm {
 }
 
 /// POST /settings/security
-pub async fn security_action(cx: Ctx, tz: TzOffset, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Form(f): Form<SecurityForm>) -> Result<Response, AppError> {
+pub async fn security_action(cx: Ctx, tz: UserZone, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Form(f): Form<SecurityForm>) -> Result<Response, AppError> {
     cx.check_csrf(&f.csrf)?;
     match f.op.as_str() {
         // With no second step yet, setting one up needs none; next to one, it does.
@@ -237,7 +237,7 @@ pub(crate) async fn has_second_step(cx: &Ctx) -> Result<bool, AppError> {
 }
 
 /// A new authenticator secret waiting for its first code: the set-up page.
-async fn start_totp(cx: &Ctx, tz: TzOffset) -> Result<Response, AppError> {
+async fn start_totp(cx: &Ctx, tz: UserZone) -> Result<Response, AppError> {
     let secret = two_step::new_secret()?;
     let key = cx.key();
     store::set_pending(cx.db(), &key, &cx.state.server_key.seal(&totp_context(&key), &secret)?, crate::clock::unix_ms()).await?;
@@ -245,7 +245,7 @@ async fn start_totp(cx: &Ctx, tz: TzOffset) -> Result<Response, AppError> {
 }
 
 /// The first code from the app being set up turns it on (with recovery codes, if none are left).
-async fn confirm_totp(cx: &Ctx, tz: TzOffset, code: &str) -> Result<Response, AppError> {
+async fn confirm_totp(cx: &Ctx, tz: UserZone, code: &str) -> Result<Response, AppError> {
     let (key, i18n) = (cx.key(), cx.i18n());
     let factors = store::get(cx.db(), &key).await?;
     let Some(secret) = factors.pending_secret.as_deref().and_then(|s| cx.state.server_key.open(&totp_context(&key), s)) else {
@@ -306,7 +306,7 @@ pub(crate) async fn fresh_step(cx: &Ctx, headers: &HeaderMap, ip: std::net::IpAd
 
 /// What needs a fresh second step: new recovery codes, turning it off, removing a key, and
 /// adding an authenticator app next to keys (an app already set up is turned off first).
-async fn with_fresh_code(cx: &Ctx, tz: TzOffset, headers: &HeaderMap, ip: std::net::IpAddr, f: &SecurityForm) -> Result<Response, AppError> {
+async fn with_fresh_code(cx: &Ctx, tz: UserZone, headers: &HeaderMap, ip: std::net::IpAddr, f: &SecurityForm) -> Result<Response, AppError> {
     let (key, i18n) = (cx.key(), cx.i18n());
     // Refused whatever the code: it is not used up.
     if f.op == "off" && cx.state.domains.requires_two_step(&cx.user.auth.username) {
@@ -409,7 +409,7 @@ pub(crate) async fn new_codes(cx: &Ctx, key: &str) -> Result<Vec<String>, AppErr
 }
 
 /// The set-up page: the QR code and the secret as text, and the field for a first code.
-async fn setup_page(cx: &Ctx, tz: TzOffset, secret: &[u8], error: Option<String>, status: StatusCode) -> Result<Response, AppError> {
+async fn setup_page(cx: &Ctx, tz: UserZone, secret: &[u8], error: Option<String>, status: StatusCode) -> Result<Response, AppError> {
     let issuer = cx.state.config.brand_name.clone();
     let url = two_step::otpauth_url(secret, &issuer, &cx.user.auth.username).unwrap_or_default();
     let mut page = base_page(cx, tz, None).await?;

@@ -13,7 +13,7 @@ use crate::outbox::{self, SnoozeJob, UNSNOOZE};
 use crate::store::outbox as store;
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
-use crate::web::format::{self, TzOffset};
+use crate::web::format::{self, UserZone};
 use crate::web::forms::actions::ActionForm;
 use crate::web::notice;
 use crate::web::routes::actions::list_url;
@@ -22,7 +22,7 @@ use crate::web::views::{self, snoozed::{SnoozedPage, SnoozedRow}};
 
 /// The action form's `snooze` button (`tomorrow`, `monday`, or `at` with `snooze_at`): the
 /// messages chosen in `mailbox` go to Snoozed until then.
-pub async fn snooze(cx: &Ctx, tz: TzOffset, mailbox: &str, form: &ActionForm) -> Result<Response, AppError> {
+pub async fn snooze(cx: &Ctx, tz: UserZone, mailbox: &str, form: &ActionForm) -> Result<Response, AppError> {
     let i18n = cx.i18n();
     let list = list_url(mailbox, form.page);
     let Some(messages) = form.messages(mailbox) else {
@@ -93,7 +93,7 @@ async fn remember(cx: &Ctx, snoozed: &crate::mail::imap::snooze::Snoozed, until:
 }
 
 /// GET /snoozed
-pub async fn snoozed_page(cx: Ctx, tz: TzOffset, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
+pub async fn snoozed_page(cx: Ctx, tz: UserZone, axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>) -> Result<Response, AppError> {
     let i18n = cx.i18n();
     let rows = store::waiting(cx.db(), &cx.key(), UNSNOOZE)
         .await?
@@ -127,7 +127,7 @@ pub struct SnoozedForm {
 }
 
 /// POST /snoozed/{id}: `op` = `wake` (back in the Inbox now) or `reschedule` (to `snooze_at`).
-pub async fn snoozed_action(cx: Ctx, tz: TzOffset, Path(id): Path<String>, Form(f): Form<SnoozedForm>) -> Result<Response, AppError> {
+pub async fn snoozed_action(cx: Ctx, tz: UserZone, Path(id): Path<String>, Form(f): Form<SnoozedForm>) -> Result<Response, AppError> {
     cx.check_csrf(&f.csrf)?;
     if !job_id(&id) {
         return Err(AppError::not_found());

@@ -15,7 +15,7 @@ use crate::mail::model::{MessageSet, Uid, UidValidity};
 use crate::store::archives::{self, Archive};
 use crate::web::error::AppError;
 use crate::web::extract::Ctx;
-use crate::web::format::TzOffset;
+use crate::web::format::UserZone;
 use crate::web::forms::{ArchiveForm, DeleteFolderForm};
 use crate::web::notice;
 use crate::web::transfer::{self, Format, Source};
@@ -32,7 +32,7 @@ fn now_ms() -> i64 {
 const LARGEST: u32 = 10;
 
 /// GET /settings/space
-pub async fn space_page(cx: Ctx, tz: TzOffset, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
+pub async fn space_page(cx: Ctx, tz: UserZone, Query(q): Query<HashMap<String, String>>) -> Result<Response, AppError> {
     let (folders, sizes) = super::folders::sized_folders(&cx).await?;
     let largest = largest(&cx, &folders).await?;
     let chrome = cx.frame(&folders, "", notice::take(&cx.user, &q).await);

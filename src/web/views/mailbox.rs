@@ -8,7 +8,7 @@ use crate::i18n::{FluentArg, I18n};
 use crate::mail::imap::{Conversation, ConversationPage, Filter, Folder, ListItem, Order, Page, SortKey};
 use crate::mail::model::MessageSet;
 use crate::mail::mime;
-use crate::web::format::{self, TzOffset};
+use crate::web::format::{self, UserZone};
 
 pub struct Row {
     /// The message the row opens.
@@ -38,7 +38,7 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(item: &ListItem, href: String, checked: bool, now: i64, tz: TzOffset, i18n: &I18n) -> Self {
+    pub fn new(item: &ListItem, href: String, checked: bool, now: i64, tz: UserZone, i18n: &I18n) -> Self {
         let h = mime::list_headers(&item.headers);
         let from = h.from.as_ref().map(|p| p.display()).filter(|s| !s.is_empty());
         let address = h.from.as_ref().and_then(|p| p.address.clone()).unwrap_or_default().to_lowercase();
@@ -120,7 +120,7 @@ pub struct SortChoice {
 impl Row {
     /// A conversation's row: its senders, its first subject, its newest date; read when all
     /// of it is read; it opens on the first unread message, else the newest.
-    pub fn conversation(c: &Conversation, mailbox: &str, uidvalidity: u32, checked: bool, now: i64, tz: TzOffset, i18n: &I18n) -> Option<Self> {
+    pub fn conversation(c: &Conversation, mailbox: &str, uidvalidity: u32, checked: bool, now: i64, tz: UserZone, i18n: &I18n) -> Option<Self> {
         let newest = c.items.last()?;
         let first = c.items.first()?;
         let mut row = Row::new(first, message_href(mailbox, uidvalidity, c.opens()), checked, now, tz, i18n);
@@ -245,7 +245,7 @@ fn range_label(page_no: u32, per_page: u32, shown: u64, total: u64, i18n: &I18n)
 
 impl MailboxPage {
     /// One page of folder `mailbox`, shown as `view` says.
-    pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, listing: Listing<'_>, view: ListView, tz: TzOffset) -> Self {
+    pub fn new(chrome: Chrome, folders: &[Folder], mailbox: &str, listing: Listing<'_>, view: ListView, tz: UserZone) -> Self {
         let ListView { order, can_sort, select_all, select_folder, filter, per_page } = view;
         let i18n = &chrome.i18n;
         let now = crate::clock::unix_secs();

@@ -10,7 +10,7 @@ use crate::mail::mime;
 use crate::mail::mime::{Body, ParsedMessage};
 use crate::mail::sanitize::{self, TextSegment};
 use crate::i18n::FluentArg;
-use crate::web::format::{self, TzOffset};
+use crate::web::format::{self, UserZone};
 
 pub struct Seg {
     pub text: String,
@@ -90,7 +90,7 @@ pub struct ConversationItem {
 }
 
 impl ConversationItem {
-    fn new(m: &Member, current: &str, folders: &[Folder], now: i64, tz: TzOffset, i18n: &crate::i18n::I18n) -> Self {
+    fn new(m: &Member, current: &str, folders: &[Folder], now: i64, tz: UserZone, i18n: &crate::i18n::I18n) -> Self {
         let h = mime::list_headers(&m.item.headers);
         let href = message_href(&m.folder, m.uidvalidity, m.item.uid);
         let subject = if h.subject.is_empty() { i18n.t("list-no-subject") } else { h.subject.clone() };
@@ -169,7 +169,7 @@ pub struct Shown<'a> {
     pub trusted: bool,
     /// Remote images are shown (trusted, or asked for once).
     pub show_images: bool,
-    pub tz: TzOffset,
+    pub tz: UserZone,
     /// The UIDs of the messages that arrived just after and before, when known.
     pub neighbours: Option<(Option<u32>, Option<u32>)>,
     /// The mail is shown in its own colours even in dark mode.
@@ -270,7 +270,7 @@ impl MessagePage {
 
     /// Shows the message inside its conversation `members` (oldest first, this message
     /// among them).
-    pub fn in_conversation(mut self, members: &[Member], folders: &[Folder], mailbox: &str, tz: TzOffset) -> Self {
+    pub fn in_conversation(mut self, members: &[Member], folders: &[Folder], mailbox: &str, tz: UserZone) -> Self {
         let Some(at) = members.iter().position(|m| m.folder == mailbox && m.uidvalidity == self.uidvalidity && m.item.uid == self.uid) else {
             return self;
         };

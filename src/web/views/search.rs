@@ -9,7 +9,7 @@ use super::{Chrome, folder_title, message_href};
 use crate::i18n::FluentArg;
 use crate::mail::imap::Folder;
 use crate::mail::search::{Found, QueryError};
-use crate::web::format::TzOffset;
+use crate::web::format::UserZone;
 
 /// A result row: the list's row, its folder, and what its checkbox carries.
 pub struct ResultRow {
@@ -84,7 +84,7 @@ impl SearchPage {
     }
 
     /// The results of `query` (or why it could not run).
-    pub fn new(chrome: Chrome, folders: &[Folder], query: &str, result: Result<Found, QueryError>, more: bool, tz: TzOffset) -> Self {
+    pub fn new(chrome: Chrome, folders: &[Folder], query: &str, result: Result<Found, QueryError>, more: bool, tz: UserZone) -> Self {
         let i18n = &chrome.i18n;
         let title = i18n.t1("search-title", "query", query.to_string());
         let mut page = Self {
@@ -148,7 +148,7 @@ impl SearchPage {
 }
 
 /// The rows of the results found, each with its folder.
-pub(super) fn result_rows(found: &Found, folders: &[Folder], tz: TzOffset, i18n: &crate::i18n::I18n) -> Vec<ResultRow> {
+pub(super) fn result_rows(found: &Found, folders: &[Folder], tz: UserZone, i18n: &crate::i18n::I18n) -> Vec<ResultRow> {
     let now = crate::clock::unix_secs();
     found
         .hits

@@ -12,7 +12,7 @@ use super::search::{ResultRow, result_rows, search_href};
 use crate::mail::imap::{Folder, Role};
 use crate::mail::search::Found;
 use crate::store::archives::Archive;
-use crate::web::format::{self, TzOffset};
+use crate::web::format::{self, UserZone};
 
 /// A folder with its size, largest first.
 pub struct SizedFolder {
@@ -40,7 +40,7 @@ pub struct SpacePage {
 }
 
 impl SpacePage {
-    pub fn new(chrome: Chrome, folders: &[Folder], sizes: &HashMap<String, u64>, largest: &Found, tz: TzOffset) -> Self {
+    pub fn new(chrome: Chrome, folders: &[Folder], sizes: &HashMap<String, u64>, largest: &Found, tz: UserZone) -> Self {
         let i18n = &chrome.i18n;
         let mut sized: Vec<(u64, SizedFolder)> = folders
             .iter()
