@@ -162,11 +162,37 @@ const KEEP_TRYING: i64 = 48;
 /// Ended jobs are kept this long, for the page that asks how its send went.
 const KEEP_ENDED_MS: i64 = 24 * 3600 * 1000;
 
+/// The worker of a running instance, to let the jobs it runs finish when the instance stops.
+pub struct Running {
+    looking: tokio::task::JoinHandle<()>,
+    running: Arc<tokio::sync::Semaphore>,
+}
+
+impl Running {
+    /// Once the server is stopping: waits for the worker to stop claiming jobs, then, up to
+    /// `limit`, for the jobs it runs to end, so that a restart does not cut a message in the
+    /// middle of its SMTP transaction or before its copy is in Sent. A job still running then
+    /// is cut, and taken up by a live instance when its lease runs out, as after a crash.
+    pub async fn finish(self, limit: Duration) {
+        let _ = self.looking.await;
+        let busy = BATCH as usize - self.running.available_permits();
+        if busy == 0 {
+            return;
+        }
+        tracing::info!(jobs = busy, "stopping: letting outbox jobs in progress end");
+        if tokio::time::timeout(limit, self.running.acquire_many(BATCH as u32)).await.is_err() {
+            tracing::warn!(limit = ?limit, "stopping: outbox jobs still running are left to their leases");
+        }
+    }
+}
+
 impl Worker {
     /// Looks for due jobs every second until the server stops.
-    pub fn spawn(self: Arc<Self>, mut stopping: tokio::sync::watch::Receiver<bool>) {
-        tokio::spawn(async move {
-            let running = Arc::new(tokio::sync::Semaphore::new(BATCH as usize));
+    pub fn spawn(self: Arc<Self>, mut stopping: tokio::sync::watch::Receiver<bool>) -> Running {
+        let running = Arc::new(tokio::sync::Semaphore::new(BATCH as usize));
+        let permits = running.clone();
+        let looking = tokio::spawn(async move {
+            let running = permits;
             let mut tick = tokio::time::interval(TICK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut swept_at = 0i64;
@@ -207,6 +233,7 @@ impl Worker {
                 }
             }
         });
+        Running { looking, running }
     }
 
     /// Runs one claimed job, renewing its lease until it is done.

@@ -20,7 +20,12 @@ pub struct Application {
     router: Router,
     pub state: AppState,
     stop_tx: tokio::sync::watch::Sender<bool>,
+    outbox: crate::outbox::Running,
 }
+
+/// The longest a stopping instance waits for the messages it is sending: a little less than
+/// the 10 s `docker stop` gives before it kills.
+const OUTBOX_DRAIN: std::time::Duration = std::time::Duration::from_secs(8);
 
 impl Application {
     /// Prepares everything and binds the listener (port 0 picks a free port).
@@ -143,7 +148,7 @@ impl Application {
             )),
         };
         // Always on, so that jobs kept before the hoster turned the outbox off still run.
-        Arc::new(crate::outbox::Worker {
+        let outbox = Arc::new(crate::outbox::Worker {
             db: db.clone(),
             backend: opened.backend,
             key: state.server_key.clone(),
@@ -173,7 +178,7 @@ impl Application {
         let listener = TcpListener::bind(state.config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.config.listen))?;
-        Ok(Self { listener, metrics_listener, router, state, stop_tx })
+        Ok(Self { listener, metrics_listener, router, state, stop_tx, outbox })
     }
 
     /// The router with every layer, as served (tests call it in process).
@@ -185,8 +190,8 @@ impl Application {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests and logs out of
-    /// every IMAP connection.
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and the outbox jobs
+    /// being run (up to 8 s), and logs out of every IMAP connection.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let registry = self.state.registry.clone();
         let stop_tx = self.stop_tx;
@@ -211,6 +216,7 @@ impl Application {
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(begin_stop)
             .await?;
+        self.outbox.finish(OUTBOX_DRAIN).await;
         tracing::info!(sessions = registry.open_connections(), "stopping: logging out of IMAP sessions");
         registry.shutdown().await;
         self.state.watchers.drained(std::time::Duration::from_secs(5)).await;

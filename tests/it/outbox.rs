@@ -105,7 +105,10 @@ async fn undo_takes_the_message_back_with_its_file_and_the_next_send_goes_once_a
     assert!(eventually(Duration::from_secs(10), || async { search(&mut alice.imap().await, "Sent", "Subject", subject).await.len() == 1 }).await);
     assert_eq!(search(&mut alice_imap, "Sent", "Subject", subject).await.len(), 1);
     assert!(eventually(Duration::from_secs(10), || async { b.get(&format!("/outbox/{job}")).await.body.contains("\"state\":\"sent\"") }).await);
-    assert!(app.state.uploads.list(&alice.name.to_lowercase(), &form.get("draft")).await.is_empty(), "files removed once sent");
+    // "sent" from the SMTP server's answer on; the files go when the job ends, once filed.
+    let draft = form.get("draft");
+    let removed = || async { app.state.uploads.list(&alice.name.to_lowercase(), &draft).await.is_empty() };
+    assert!(eventually(Duration::from_secs(10), removed).await, "files removed once sent");
     // Too late now.
     let late = b.post(&format!("/outbox/{job}/undo"), &[("csrf", &csrf(&page.body))]).await;
     assert!(late.body.contains("Too late to undo"), "{}", late.body);
@@ -152,6 +155,20 @@ impl Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// As `docker stop` or a deploy would: SIGTERM, then the exit, awaited at most `limit`.
+    async fn stop(mut self, limit: Duration) -> std::process::ExitStatus {
+        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(std::time::Instant::now() < deadline, "facteur did not stop within {limit:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 impl Drop for Process {
@@ -184,6 +201,33 @@ async fn a_message_waiting_when_facteur_is_killed_goes_once_after_the_restart() 
     drop(second);
 }
 
+/// Stopped with SIGTERM (a deploy, `docker stop`) while a message is in its SMTP transaction,
+/// Facteur lets the send end before it exits: with no other instance to take it up, the
+/// message arrives, once, and its copy is in Sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_being_sent_when_facteur_is_stopped_goes_before_it_exits() {
+    let data = tempfile::tempdir().unwrap();
+    let mut env = test_env(data.path(), dovecot().imap_port);
+    outbox_on(&mut env);
+    env.insert("FACTEUR_SMTP_PORT".into(), slow_smtp(Duration::from_secs(2)).await.to_string());
+    let (alice, bob) = (dovecot().user(), dovecot().user());
+    let facteur = Process::start(&env).await;
+    let b = Browser::for_base(facteur.base.clone(), "en");
+    b.login(&alice).await;
+    set_delay(&b, 5).await;
+    let subject = "Through a restart";
+    let job = job_of(&send(&b, &bob.name, subject, &[]).await);
+    // `sending` is recorded just before the SMTP transaction, which then waits 2 s for the server.
+    let sending = || async { b.get(&format!("/outbox/{job}")).await.body.contains("\"state\":\"sending\"") };
+    assert!(eventually(Duration::from_secs(20), sending).await, "the send starts");
+    let status = facteur.stop(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status:?}");
+    let mut bob_imap = bob.imap().await;
+    arrives_within(&mut bob_imap, subject, Duration::from_secs(10)).await;
+    assert_eq!(count_after_delivery(&bob, "INBOX", subject).await, 1);
+    assert_eq!(search(&mut alice.imap().await, "Sent", "Subject", subject).await.len(), 1, "filed before the exit");
+}
+
 async fn arrives_within(imap: &mut Imap, subject: &str, limit: Duration) {
     let deadline = std::time::Instant::now() + limit;
     while search(imap, "INBOX", "Subject", subject).await.is_empty() {
@@ -192,20 +236,21 @@ async fn arrives_within(imap: &mut Imap, subject: &str, limit: Duration) {
     }
 }
 
-/// An SMTP server that hangs (takes connections and never says a word) until `answer` is set;
-/// from then on, connections go through to the real submission port.
-async fn hanging_smtp(answer: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+/// An SMTP server in front of the real submission port: `gate` says, as each connection
+/// comes, how long it waits before it goes through, or `None` to hold it, silent, for good.
+async fn smtp_in_front(gate: impl Fn() -> Option<Duration> + Send + 'static) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let submission = dovecot().submission_port;
     tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((mut s, _)) = listener.accept().await {
-            if !answer.load(std::sync::atomic::Ordering::SeqCst) {
+            let Some(wait) = gate() else {
                 held.push(s);
                 continue;
-            }
+            };
             tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
                 if let Ok(mut up) = tokio::net::TcpStream::connect(("127.0.0.1", submission)).await {
                     let _ = tokio::io::copy_bidirectional(&mut s, &mut up).await;
                 }
@@ -213,6 +258,17 @@ async fn hanging_smtp(answer: std::sync::Arc<std::sync::atomic::AtomicBool>) -> 
         }
     });
     port
+}
+
+/// An SMTP server that hangs (takes connections and never says a word) until `answer` is set;
+/// from then on, connections go through.
+async fn hanging_smtp(answer: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    smtp_in_front(move || answer.load(std::sync::atomic::Ordering::SeqCst).then_some(Duration::ZERO)).await
+}
+
+/// An SMTP server slow to answer: each connection waits `delay`, then goes through.
+async fn slow_smtp(delay: Duration) -> u16 {
+    smtp_in_front(move || Some(delay)).await
 }
 
 /// Two instances on one PostgreSQL, ten messages due at once. The first instance takes what it
@@ -262,8 +318,12 @@ async fn ten_due_messages_on_two_instances_go_once_each_even_when_one_dies_holdi
     let mut alice_imap = alice.imap().await;
     assert!(eventually(Duration::from_secs(15), || async { search(&mut alice.imap().await, "Sent", "Subject", "Batch message").await.len() == 10 }).await);
     assert_eq!(search(&mut alice_imap, "Sent", "Subject", "Batch message").await.len(), 10);
-    let out = Command::new("psql").args([db.as_str(), "-tAc", "SELECT state, COUNT(*) FROM outbox GROUP BY state"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "sent|10", "every job ended");
+    // Each job ends just after its copy is filed.
+    let states = || {
+        let out = Command::new("psql").args([db.as_str(), "-tAc", "SELECT state, COUNT(*) FROM outbox GROUP BY state"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert!(eventually(Duration::from_secs(10), || async { states() == "sent|10" }).await, "every job ended: {}", states());
     drop(second);
 }
 
@@ -449,8 +509,12 @@ async fn send_later_waits_in_drafts_marked_scheduled_then_goes_once_at_its_new_t
     arrives_within(&mut bob_imap, subject, Duration::from_secs(30)).await;
     assert_eq!(count_after_delivery(&bob, "INBOX", subject).await, 1);
     assert!(eventually(Duration::from_secs(10), || async { search(&mut alice.imap().await, "Sent", "Subject", subject).await.len() == 1 }).await);
-    assert!(search(&mut alice.imap().await, "Drafts", "Subject", subject).await.is_empty(), "the draft is gone once sent");
-    assert!(b.get("/scheduled").await.body.contains("No message is waiting"));
+    // The copy is filed in Sent first, then the draft goes, then the job ends: moments apart.
+    assert!(
+        eventually(Duration::from_secs(10), || async { search(&mut alice.imap().await, "Drafts", "Subject", subject).await.is_empty() }).await,
+        "the draft is gone once sent"
+    );
+    assert!(eventually(Duration::from_secs(10), || async { b.get("/scheduled").await.body.contains("No message is waiting") }).await, "the job ended");
 }
 
 #[tokio::test]
@@ -577,11 +641,15 @@ async fn a_snoozed_conversation_waits_in_snoozed_then_comes_back_unread_to_the_t
         assert!(!flags_of(&mut imap, "INBOX", *uid).await.iter().any(|f| f.contains("Seen")), "unread again");
     }
     assert!(flags_of(&mut imap, "INBOX", back[0]).await.iter().any(|f| f.contains("$label1")), "its label kept");
-    assert!(search(&mut imap, "Snoozed", "Subject", "Trip plans").await.is_empty(), "gone from Snoozed");
+    // The copies are appended first, then the originals leave Snoozed: a moment apart.
+    assert!(
+        eventually(Duration::from_secs(10), || async { search(&mut alice.imap().await, "Snoozed", "Subject", "Trip plans").await.is_empty() }).await,
+        "gone from Snoozed"
+    );
     let inbox = b.get("/f/INBOX").await.body;
     let (trip, news) = (inbox.find("Trip plans").expect("listed"), inbox.find("Newer news").expect("listed"));
     assert!(trip < news, "at the top of the list");
-    assert!(b.get("/snoozed").await.body.contains("No message is snoozed"));
+    assert!(eventually(Duration::from_secs(10), || async { b.get("/snoozed").await.body.contains("No message is snoozed") }).await, "the job ended");
     assert!(eventually(Duration::from_secs(10), || async { !pushes.lock().unwrap().is_empty() }).await, "a push says they are back");
     let push = pushes.lock().unwrap()[0].clone();
     let shown: serde_json::Value = serde_json::from_slice(&phone.decrypt(&push.body).expect("authentic")).unwrap();
