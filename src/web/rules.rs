@@ -40,7 +40,18 @@ impl Vacations {
     }
 
     pub fn set_known(&self, key: &str, on: Option<VacationOn>) {
+        self.keep(key, on, None);
+    }
+
+    /// Keeps `on` for `key`, unless `unless_newer_than` is given and what is known was set
+    /// after it.
+    fn keep(&self, key: &str, on: Option<VacationOn>, unless_newer_than: Option<Instant>) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let (Some(since), Some((at, _))) = (unless_newer_than, map.get(key))
+            && *at > since
+        {
+            return;
+        }
         if map.len() > 100_000 {
             map.clear();
         }
@@ -50,6 +61,7 @@ impl Vacations {
     /// Reads the user's rules again (a ManageSieve session of its own); nothing is known
     /// when the server has no ManageSieve.
     pub async fn refresh(&self, key: &str, registry: &crate::mail::imap::registry::Registry, creds: &Credentials) {
+        let started = Instant::now();
         let read = async {
             let mut conn = connect(registry, creds).await?;
             let found = load(&mut conn).await;
@@ -57,12 +69,18 @@ impl Vacations {
             found
         };
         match read.await {
-            Ok(loaded) => self.set(key, loaded.ours.as_ref().map(|r| &r.rules)),
+            Ok(loaded) => self.keep_read(key, loaded.ours.as_ref().and_then(|r| vacation_on(&r.rules)), started),
             Err(e) => {
                 tracing::debug!(error = %e, "the rules could not be read");
-                self.set(key, None);
+                self.keep_read(key, None, started);
             }
         }
+    }
+
+    /// What a read begun at `started` found, unless the rules were saved meanwhile: what the
+    /// save set is then newer than what the read may have seen.
+    fn keep_read(&self, key: &str, on: Option<VacationOn>, started: Instant) {
+        self.keep(key, on, Some(started));
     }
 }
 
@@ -112,4 +130,21 @@ pub async fn load(conn: &mut SieveConn) -> Result<Loaded, MailError> {
         None => None,
     };
     Ok(Loaded { scripts, ours, other_active })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_begun_before_a_save_does_not_undo_it() {
+        let v = Vacations::default();
+        let on = Some(VacationOn { until: Some("2027-01-04".into()) });
+        let started = Instant::now();
+        v.set_known("alice", on.clone());
+        v.keep_read("alice", None, started);
+        assert_eq!(v.get("alice").0, on, "the save stays");
+        v.keep_read("alice", None, Instant::now());
+        assert_eq!(v.get("alice").0, None, "a read begun after it is kept");
+    }
 }

@@ -29,7 +29,9 @@ pub async fn fetch_raw(imap: &mut Imap, mailbox: &str, uid: u32) -> Vec<u8> {
 
 /// Waits until `mailbox` of `imap` has a message with this subject; returns its UID.
 pub async fn arrives(imap: &mut Imap, mailbox: &str, subject: &str) -> u32 {
-    for _ in 0..100 {
+    // Generous: Postfix's delivery, an outbox wait and a worker's tick can add up on a busy machine.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
         if let Some(uid) = search(imap, mailbox, "Subject", subject).await.last() {
             return *uid;
         }

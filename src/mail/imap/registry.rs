@@ -108,9 +108,10 @@ impl Registry {
                     return Err(MailError::Limit(why));
                 }
                 // The server may count the watcher's connection a moment longer (its process
-                // has to notice the hang-up): a few tries, closer together first.
+                // has to notice the hang-up, later on a busy server): a few tries, closer
+                // together first, about 5 s in all.
                 let mut last = MailError::Limit(why);
-                for wait in [0, 100, 300, 800] {
+                for wait in [0, 100, 300, 800, 1500, 2500] {
                     tokio::time::sleep(Duration::from_millis(wait)).await;
                     match self.open(creds).await {
                         Err(MailError::Limit(why)) => last = MailError::Limit(why),
