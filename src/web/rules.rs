@@ -141,6 +141,7 @@ mod tests {
         let v = Vacations::default();
         let on = Some(VacationOn { until: Some("2027-01-04".into()) });
         let started = Instant::now();
+        std::thread::sleep(Duration::from_millis(2));
         v.set_known("alice", on.clone());
         v.keep_read("alice", None, started);
         assert_eq!(v.get("alice").0, on, "the save stays");
