@@ -178,6 +178,14 @@ impl Drop for Process {
     }
 }
 
+/// A browser signed in as `user` to `facteur`, with an Undo send wait of 5 s.
+async fn signed_in(facteur: &Process, user: &TestUser) -> Browser {
+    let b = Browser::for_base(facteur.base.clone(), "en");
+    b.login(user).await;
+    set_delay(&b, 5).await;
+    b
+}
+
 /// Killed with SIGKILL during the wait, Facteur comes back and sends the message, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_waiting_when_facteur_is_killed_goes_once_after_the_restart() {
@@ -186,9 +194,7 @@ async fn a_message_waiting_when_facteur_is_killed_goes_once_after_the_restart() 
     outbox_on(&mut env);
     let (alice, bob) = (dovecot().user(), dovecot().user());
     let first = Process::start(&env).await;
-    let b = Browser::for_base(first.base.clone(), "en");
-    b.login(&alice).await;
-    set_delay(&b, 5).await;
+    let b = signed_in(&first, &alice).await;
     let subject = "Through a crash";
     let page = send(&b, &bob.name, subject, &[]).await;
     job_of(&page);
@@ -212,9 +218,7 @@ async fn a_message_being_sent_when_facteur_is_stopped_goes_before_it_exits() {
     env.insert("FACTEUR_SMTP_PORT".into(), slow_smtp(Duration::from_secs(2)).await.to_string());
     let (alice, bob) = (dovecot().user(), dovecot().user());
     let facteur = Process::start(&env).await;
-    let b = Browser::for_base(facteur.base.clone(), "en");
-    b.login(&alice).await;
-    set_delay(&b, 5).await;
+    let b = signed_in(&facteur, &alice).await;
     let subject = "Through a restart";
     let job = job_of(&send(&b, &bob.name, subject, &[]).await);
     // `sending` is recorded just before the SMTP transaction, which then waits 2 s for the server.
@@ -289,9 +293,7 @@ async fn ten_due_messages_on_two_instances_go_once_each_even_when_one_dies_holdi
     env.insert("FACTEUR_SMTP_TIMEOUT_SECONDS".into(), "120".into());
     let (alice, bob) = (dovecot().user(), dovecot().user());
     let first = Process::start(&env).await;
-    let b = Browser::for_base(first.base.clone(), "en");
-    b.login(&alice).await;
-    set_delay(&b, 5).await;
+    let b = signed_in(&first, &alice).await;
     let subjects: Vec<String> = (0..10).map(|i| format!("Batch message {i}")).collect();
     for s in &subjects {
         job_of(&send(&b, &bob.name, s, &[]).await);
